@@ -1,0 +1,39 @@
+/**
+ * Service limits the code checks before it calls AWS, so that an over-size request fails with a clear
+ * error here instead of a generic one from the service. Values from the AWS documentation (2026-11).
+ */
+export const limits = {
+  /** SQS: one message body, and the sum of a SendMessageBatch's bodies (raised from 256 KiB in 2025). */
+  sqsMessageBytes: 1_048_576,
+  sqsBatchBytes: 1_048_576,
+  /** SQS: entries per SendMessageBatch, ReceiveMessage and DeleteMessageBatch. */
+  sqsBatchEntries: 10,
+  /** SQS: longest long poll. */
+  sqsMaxWaitSeconds: 20,
+  /** Lambda: payload of an asynchronous (Event) invocation. */
+  lambdaAsyncPayloadBytes: 1_048_576,
+  /** Lambda: request and response payload of a synchronous invocation. */
+  lambdaSyncPayloadBytes: 6_291_456,
+  /** DynamoDB: keys per BatchGetItem. */
+  dynamoBatchGetKeys: 100,
+} as const;
+
+/**
+ * fanout's own input limits. A name may be as large as leaves room for the task envelope inside the
+ * async invoke limit, and a job is bounded by what `main` can enqueue well inside its timeout.
+ */
+export const jobLimits = {
+  /** UTF-8 bytes of one `name`. The task envelope adds < 300 bytes, far under the 1 MiB message limit. */
+  maxNameBytes: 262_144,
+  /** Tasks in one job (a job is one synchronous invoke of `main`, at most 6 MB). */
+  maxTasksPerJob: 10_000,
+  /** UTF-8 bytes of the whole job document. */
+  maxJobBytes: 6_000_000,
+  /** A caller-given jobId: short, printable, and safe inside a DynamoDB key and a taskId. */
+  jobIdPattern: /^[A-Za-z0-9_.:-]{1,64}$/,
+} as const;
+
+/** Byte length of a string as UTF-8, which is what every AWS size limit counts. */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ValidationError } from "./errors.ts";
+import { toIssues } from "./issues.ts";
+
+/**
+ * The deployment settings: one `*.tfvars.json` file that Terraform reads with `-var-file` and the local
+ * stack reads with {@link loadSettings}, so local and cloud cannot drift. Keys are Terraform variables.
+ */
+const functionSettings = (memory: number, timeout: number) =>
+  z
+    .strictObject({
+      memory_mb: z.number().int().min(128).max(10_240).default(memory),
+      timeout_seconds: z.number().int().min(1).max(900).default(timeout),
+      reserved_concurrency: z.number().int().min(0).nullable().default(null),
+    })
+    .prefault({});
+
+export const settingsSchema = z
+  .strictObject({
+    name_prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "name_prefix must be 3-32 characters of a-z, 0-9 and -")
+      .default("fanout"),
+    environment: z.string().min(1).default("dev"),
+    aws_region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "aws_region must look like us-east-1").default("us-east-1"),
+    tags: z.record(z.string(), z.string()).default({}),
+    schedule_expression: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "schedule_expression must be rate(...) or cron(...)")
+      .default("rate(1 minute)"),
+    log_retention_days: z.number().int().min(1).default(14),
+    log_level: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+    queue: z
+      .strictObject({
+        visibility_timeout_seconds: z.number().int().min(0).max(43_200).default(120),
+        message_retention_seconds: z.number().int().min(60).max(1_209_600).default(345_600),
+        max_receive_count: z.number().int().min(1).max(1000).default(5),
+      })
+      .prefault({}),
+    dedup: z
+      .strictObject({
+        ttl_seconds: z.number().int().min(60).default(1_296_000),
+        claim_lease_seconds: z.number().int().min(5).max(900).default(60),
+      })
+      .prefault({}),
+    functions: z
+      .strictObject({
+        main: functionSettings(256, 60),
+        consumer: functionSettings(512, 60),
+        worker: functionSettings(256, 60),
+      })
+      .prefault({}),
+    consumer: z
+      .strictObject({
+        pollers: z.number().int().min(1).max(32).default(4),
+        dispatch_concurrency: z.number().int().min(1).max(512).default(32),
+        safety_margin_ms: z.number().int().min(500).default(5_000),
+        receive_wait_seconds: z.number().int().min(0).max(20).default(2),
+      })
+      .prefault({}),
+    worker_async: z
+      .strictObject({
+        maximum_retry_attempts: z.number().int().min(0).max(2).default(2),
+        maximum_event_age_seconds: z.number().int().min(60).max(21_600).default(3_600),
+      })
+      .prefault({}),
+    main_nudges_consumer: z.boolean().default(true),
+    max_tasks_per_job: z.number().int().min(1).max(100_000).default(10_000),
+  })
+  .superRefine((s, ctx) => {
+    // Each invariant below is also a `validation` block in terraform/variables.tf.
+    if (s.queue.visibility_timeout_seconds < s.functions.consumer.timeout_seconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["queue", "visibility_timeout_seconds"],
+        message: `must be at least the consumer timeout (${s.functions.consumer.timeout_seconds} s), or a message still being handled reappears`,
+      });
+    }
+    if (s.dedup.claim_lease_seconds > s.queue.visibility_timeout_seconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["dedup", "claim_lease_seconds"],
+        message: "must not exceed queue.visibility_timeout_seconds, or a redelivered message meets a live claim",
+      });
+    }
+    const outlive = s.queue.message_retention_seconds + s.worker_async.maximum_event_age_seconds;
+    if (s.dedup.ttl_seconds <= outlive) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["dedup", "ttl_seconds"],
+        message: `must exceed message retention + maximum event age (${outlive} s), so no redelivery outlives its dedup record`,
+      });
+    }
+    if (s.consumer.safety_margin_ms >= s.functions.consumer.timeout_seconds * 1000) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["consumer", "safety_margin_ms"],
+        message: "must be shorter than the consumer timeout",
+      });
+    }
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+/** Validates settings (defaults filled in); throws a {@link ValidationError} naming every bad key. */
+export function parseSettings(input: unknown, source = "settings"): Settings {
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(source, toIssues(parsed.error));
+  return parsed.data;
+}
+
+/** Reads and validates a `*.tfvars.json` settings file. */
+export function loadSettings(path: string): Settings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ValidationError(`settings file ${path}`, [{ path: "", reason: (error as Error).message }]);
+  }
+  return parseSettings(raw, `settings file ${path}`);
+}
+
+/** Resource names derived from the prefix; Terraform derives the same ones. */
+export function resourceNames(settings: Pick<Settings, "name_prefix">) {
+  const p = settings.name_prefix;
+  return {
+    mainFunction: `${p}-main`,
+    consumerFunction: `${p}-consumer`,
+    workerFunction: `${p}-worker`,
+    tasksQueue: `${p}-tasks`,
+    deadLetterQueue: `${p}-tasks-dlq`,
+    failedQueue: `${p}-failed-tasks`,
+    table: `${p}-dedup`,
+  };
+}
+export type ResourceNames = ReturnType<typeof resourceNames>;

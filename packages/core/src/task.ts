@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { ValidationError } from "./errors.ts";
+import { toIssues } from "./issues.ts";
+import { jobLimits, utf8Bytes } from "./limits.ts";
+
+/**
+ * One unit of work: the body of a tasks-queue message and, unchanged, the worker's event.
+ * `v` lets a later format coexist with messages still in the queue.
+ */
+export interface Task {
+  v: 1;
+  jobId: string;
+  index: number;
+  name: string;
+}
+
+const taskSchema = z.strictObject({
+  v: z.literal(1),
+  jobId: z.string().regex(jobLimits.jobIdPattern, "jobId is not a valid job id"),
+  index: z.number().int().nonnegative().max(jobLimits.maxTasksPerJob * 10),
+  name: z
+    .string()
+    .min(1)
+    .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, "name is over the size limit"),
+});
+
+/** The dedup key: stable across resubmissions of the same job (a MessageId is not). */
+export function taskIdOf(task: Pick<Task, "jobId" | "index">): string {
+  return `${task.jobId}#${task.index}`;
+}
+
+export function makeTask(jobId: string, index: number, name: string): Task {
+  return { v: 1, jobId, index, name };
+}
+
+/** Serialises a task with JSON.stringify: any name, quotes and newlines included, survives intact. */
+export function encodeTask(task: Task): string {
+  return JSON.stringify(task);
+}
+
+/** Validates an untrusted task (a message body string or a worker event object). */
+export function parseTask(input: unknown, what = "task"): Task {
+  let value = input;
+  if (typeof input === "string") {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw new ValidationError(what, [{ path: "", reason: "body is not valid JSON" }]);
+    }
+  }
+  const parsed = taskSchema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(what, toIssues(parsed.error));
+  return parsed.data;
+}
