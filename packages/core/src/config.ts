@@ -44,7 +44,10 @@ export type WorkerConfig = z.output<typeof workerConfigSchema>;
  * @example
  * const config = readConfig(consumerConfigSchema); // throws "invalid configuration: TABLE_NAME: is missing"
  */
-export function readConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function readConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(

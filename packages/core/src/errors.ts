@@ -15,7 +15,10 @@ function describe(issues: readonly Issue[]): string {
 export class ValidationError extends Error {
   readonly issues: readonly Issue[];
   constructor(what: string, issues: readonly Issue[], options?: ErrorOptions) {
-    super(`invalid ${what} (${issues.length} problem${issues.length === 1 ? "" : "s"}): ${describe(issues)}`, options);
+    super(
+      `invalid ${what} (${issues.length} problem${issues.length === 1 ? "" : "s"}): ${describe(issues)}`,
+      options,
+    );
     this.name = "ValidationError";
     this.issues = issues;
   }

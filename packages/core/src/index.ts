@@ -1,5 +1,8 @@
-export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";
+export type { RequestCounts } from "./aws.ts";
+export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
 export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
+export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";
+export type { Issue } from "./errors.ts";
 export {
   ConfigError,
   InvalidJobError,
@@ -7,13 +10,12 @@ export {
   PayloadTooLargeError,
   ValidationError,
 } from "./errors.ts";
-export type { Issue } from "./errors.ts";
-export { contentHashOf, parseJob } from "./job.ts";
 export type { Job, JobOptions } from "./job.ts";
+export { contentHashOf, parseJob } from "./job.ts";
 export { jobLimits, limits, utf8Bytes } from "./limits.ts";
-export { createLogger } from "./logger.ts";
 export type { Logger } from "./logger.ts";
-export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
+export { createLogger } from "./logger.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
-export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
+export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";
+export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";

@@ -5,7 +5,9 @@ import type { Issue } from "./errors.ts";
 export function toIssues(error: z.ZodError): Issue[] {
   return error.issues.map((issue) => {
     const path = issue.path
-      .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+      .map((part, i) =>
+        typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
+      )
       .join("");
     const index = issue.path[0] === "names" && typeof issue.path[1] === "number" ? issue.path[1] : undefined;
     return index === undefined ? { path, reason: issue.message } : { index, path, reason: issue.message };

@@ -21,12 +21,16 @@ const nameSchema = z
   .string({ error: (i) => (i.input === undefined ? "name is missing" : "name must be a string") })
   .min(1, "name must not be empty")
   .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, {
-    error: (i) => `name is ${utf8Bytes(String(i.input))} bytes, over the ${jobLimits.maxNameBytes}-byte limit`,
+    error: (i) =>
+      `name is ${utf8Bytes(String(i.input))} bytes, over the ${jobLimits.maxNameBytes}-byte limit`,
   });
 
 const entrySchema = z.strictObject(
   { name: nameSchema },
-  { error: (i) => (i.code === "unrecognized_keys" ? undefined : "entry must be an object like {\"name\": \"...\"}") },
+  {
+    error: (i) =>
+      i.code === "unrecognized_keys" ? undefined : 'entry must be an object like {"name": "..."}',
+  },
 );
 
 function jobSchema(maxTasks: number) {
@@ -37,7 +41,9 @@ function jobSchema(maxTasks: number) {
         .regex(jobLimits.jobIdPattern, "jobId must be 1-64 characters of A-Z a-z 0-9 _ . : -")
         .optional(),
       names: z
-        .array(entrySchema, { error: (i) => (i.input === undefined ? "names is missing" : "names must be a list") })
+        .array(entrySchema, {
+          error: (i) => (i.input === undefined ? "names is missing" : "names must be a list"),
+        })
         .min(1, "names must not be empty")
         .max(maxTasks, `a job may have at most ${maxTasks} names`),
     },
@@ -64,17 +70,23 @@ export function parseJob(input: unknown, options: JobOptions = {}): Job {
   if (typeof input === "string" || Buffer.isBuffer(input)) {
     const text = input.toString();
     if (utf8Bytes(text) > jobLimits.maxJobBytes) {
-      throw new InvalidJobError([{ path: "", reason: `job is over the ${jobLimits.maxJobBytes}-byte limit` }]);
+      throw new InvalidJobError([
+        { path: "", reason: `job is over the ${jobLimits.maxJobBytes}-byte limit` },
+      ]);
     }
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new InvalidJobError([{ path: "", reason: `job is not valid JSON (${(error as Error).message})` }]);
+      throw new InvalidJobError([
+        { path: "", reason: `job is not valid JSON (${(error as Error).message})` },
+      ]);
     }
   } else if (input !== null && typeof input === "object") {
     const bytes = utf8Bytes(JSON.stringify(input));
     if (bytes > jobLimits.maxJobBytes) {
-      throw new InvalidJobError([{ path: "", reason: `job is ${bytes} bytes, over the ${jobLimits.maxJobBytes}-byte limit` }]);
+      throw new InvalidJobError([
+        { path: "", reason: `job is ${bytes} bytes, over the ${jobLimits.maxJobBytes}-byte limit` },
+      ]);
     }
   }
   const parsed = jobSchema(maxTasks).safeParse(value);

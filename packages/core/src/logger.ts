@@ -9,5 +9,8 @@ export type { Logger };
  * that every line can be traced to its task.
  */
 export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? "INFO") as LogLevel });
+  return new Logger({
+    serviceName,
+    logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? "INFO") as LogLevel,
+  });
 }

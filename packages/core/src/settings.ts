@@ -23,11 +23,17 @@ export const settingsSchema = z
       .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "name_prefix must be 3-32 characters of a-z, 0-9 and -")
       .default("fanout"),
     environment: z.string().min(1).default("dev"),
-    aws_region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "aws_region must look like us-east-1").default("us-east-1"),
+    aws_region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "aws_region must look like us-east-1")
+      .default("us-east-1"),
     tags: z.record(z.string(), z.string()).default({}),
     schedule_expression: z
       .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "schedule_expression must be rate(...) or cron(...)")
+      .regex(
+        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
+        "schedule_expression must be rate(...) or cron(...)",
+      )
       .default("rate(1 minute)"),
     log_retention_days: z.number().int().min(1).default(14),
     log_level: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
@@ -81,7 +87,8 @@ export const settingsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["dedup", "claim_lease_seconds"],
-        message: "must not exceed queue.visibility_timeout_seconds, or a redelivered message meets a live claim",
+        message:
+          "must not exceed queue.visibility_timeout_seconds, or a redelivered message meets a live claim",
       });
     }
     const outlive = s.queue.message_retention_seconds + s.worker_async.maximum_event_age_seconds;

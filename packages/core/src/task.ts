@@ -17,7 +17,11 @@ export interface Task {
 const taskSchema = z.strictObject({
   v: z.literal(1),
   jobId: z.string().regex(jobLimits.jobIdPattern, "jobId is not a valid job id"),
-  index: z.number().int().nonnegative().max(jobLimits.maxTasksPerJob * 10),
+  index: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(jobLimits.maxTasksPerJob * 10),
   name: z
     .string()
     .min(1)
@@ -35,7 +39,8 @@ export function makeTask(jobId: string, index: number, name: string): Task {
 
 /** Serialises a task with JSON.stringify: any name, quotes and newlines included, survives intact. */
 export function encodeTask(task: Task): string {
-  return JSON.stringify(task);
+  // SQS rejects U+FFFE and U+FFFF, which JSON.stringify leaves as they are; escaped, they round-trip.
+  return JSON.stringify(task).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** Validates an untrusted task (a message body string or a worker event object). */

@@ -1,0 +1,56 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { MiddlewareStack } from "@smithy/types";
+
+/**
+ * Options shared by every AWS client: keep-alive sockets sized for the dispatch concurrency (the
+ * default pool of 50 would queue requests), and the SDK's standard retry strategy. Endpoints and
+ * region come from the SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_SQS, ...), so the same code
+ * runs against AWS, LocalStack or the local stack.
+ */
+export function clientOptions(options: { maxSockets?: number; maxAttempts?: number } = {}) {
+  const maxSockets = options.maxSockets ?? 128;
+  return {
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      connectionTimeout: 3_000,
+      requestTimeout: 30_000,
+    },
+  };
+}
+
+/** Counts of AWS requests by `Service.Operation`, e.g. `{"SQS.SendMessageBatch": 100}`. */
+export type RequestCounts = Record<string, number>;
+
+/** Requests made by this process since it started (or since {@link resetRequestCounts}). */
+const counts: RequestCounts = {};
+
+export function requestCounts(): RequestCounts {
+  return { ...counts };
+}
+
+export function resetRequestCounts(): void {
+  for (const key of Object.keys(counts)) delete counts[key];
+}
+
+/**
+ * Adds a middleware that counts every request a client sends, retries included (it runs per attempt,
+ * in the finalize step), so reported figures are measured, not estimated.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the SDK's stacks differ per client; only `add` is used.
+export function countRequests<T extends { middlewareStack: MiddlewareStack<any, any> }>(
+  client: T,
+  service: string,
+): T {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const key = `${service}.${String(context.commandName ?? "unknown").replace(/Command$/, "")}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "fanoutRequestCounter", override: true },
+  );
+  return client;
+}

@@ -1,0 +1,120 @@
+import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure } from "./errors.ts";
+import { TaskStatus, taskKey } from "./keys.ts";
+import { type DedupStore, expiresAt } from "./store.ts";
+
+export type ClaimResult =
+  /** This caller holds the lease and must dispatch the task (then {@link markDispatched}). */
+  | { outcome: "claimed"; leaseUntil: number }
+  /** Already handed on (DISPATCHED or later): the message is a duplicate and may be deleted. */
+  | { outcome: "duplicate"; status: TaskStatus }
+  /** Another consumer holds a live claim: leave the message; it comes back if that one dies. */
+  | { outcome: "busy"; leaseUntil: number };
+
+const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt" };
+
+/**
+ * Claims a task with one atomic conditional write (never check-then-write): succeeds only when there
+ * is no live record, or the record is an expired claim (its consumer died before dispatching, G4), or
+ * a redrive requeued it. Expiry is checked here, in the condition, because TTL deletion can lag by days.
+ */
+export async function claimTask(
+  store: DedupStore,
+  claim: { taskId: string; jobId: string; index: number; owner: string; leaseSeconds: number },
+): Promise<ClaimResult> {
+  const now = store.now();
+  const leaseUntil = now + claim.leaseSeconds * 1000;
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(claim.taskId),
+        UpdateExpression: "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, jobId = :job, idx = :idx",
+        ConditionExpression:
+          "attribute_not_exists(pk) OR #e < :nowSec OR #s = :requeued OR (#s = :claimed AND #l < :now)",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: {
+          ":claimed": { S: TaskStatus.Claimed },
+          ":requeued": { S: TaskStatus.Requeued },
+          ":owner": { S: claim.owner },
+          ":lease": { N: String(leaseUntil) },
+          ":now": { N: String(now) },
+          ":nowSec": { N: String(Math.floor(now / 1000)) },
+          ":exp": { N: String(expiresAt(store)) },
+          ":job": { S: claim.jobId },
+          ":idx": { N: String(claim.index) },
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { outcome: "claimed", leaseUntil };
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    const status = (refused.item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
+    if (status === TaskStatus.Claimed) {
+      return { outcome: "busy", leaseUntil: Number(refused.item?.leaseUntil?.N ?? now) };
+    }
+    return { outcome: "duplicate", status };
+  }
+}
+
+/**
+ * Records that the worker invocation was accepted, so that a redelivery after the lease would have
+ * expired is still a duplicate (G4: died between invoke and delete). Returns false if the task had
+ * already moved on (the worker started first, which is fine) or the claim was lost (logged by caller).
+ */
+export async function markDispatched(
+  store: DedupStore,
+  taskId: string,
+  owner: string,
+): Promise<{ ok: true } | { ok: false; status: TaskStatus | undefined; owner: string | undefined }> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(taskId),
+        UpdateExpression: "SET #s = :dispatched REMOVE #l",
+        ConditionExpression: "#s = :claimed AND #o = :owner",
+        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+        ExpressionAttributeValues: {
+          ":dispatched": { S: TaskStatus.Dispatched },
+          ":claimed": { S: TaskStatus.Claimed },
+          ":owner": { S: owner },
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { ok: true };
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    return {
+      ok: false,
+      status: refused.item?.status?.S as TaskStatus | undefined,
+      owner: refused.item?.owner?.S,
+    };
+  }
+}
+
+/**
+ * Gives a claim back after a dispatch failed, so the redelivered message can be claimed at once.
+ * Only the claim's owner can release it, and only while it is still a claim.
+ */
+export async function releaseClaim(store: DedupStore, taskId: string, owner: string): Promise<boolean> {
+  try {
+    await store.client.send(
+      new DeleteItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(taskId),
+        ConditionExpression: "#s = :claimed AND #o = :owner",
+        ExpressionAttributeNames: { "#s": "status", "#o": "owner" },
+        ExpressionAttributeValues: { ":claimed": { S: TaskStatus.Claimed }, ":owner": { S: owner } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,22 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+
+export type Item = Record<string, AttributeValue>;
+
+/**
+ * When a conditional write was refused, returns the item as it was (asked for with
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, so no read is needed); otherwise undefined.
+ */
+export function conditionFailure(error: unknown): { item: Item | undefined } | undefined {
+  if ((error as { name?: string } | null)?.name !== "ConditionalCheckFailedException") return undefined;
+  return { item: (error as { Item?: Item }).Item };
+}
+
+/** Raised when a job's status is asked for a job that has no record. */
+export class JobNotFoundError extends Error {
+  readonly jobId: string;
+  constructor(jobId: string, options?: ErrorOptions) {
+    super(`job ${jobId} not found`, options);
+    this.name = "JobNotFoundError";
+    this.jobId = jobId;
+  }
+}

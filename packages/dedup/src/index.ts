@@ -1,0 +1,14 @@
+export type { ClaimResult } from "./claims.ts";
+export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
+export { countOutcome } from "./counters.ts";
+export { JobNotFoundError } from "./errors.ts";
+export type { JobRecord, JobStatus } from "./jobs.ts";
+export { readJobStatus, recordJob } from "./jobs.ts";
+export { shardCount, shardOf, TaskStatus, tasksPerShard } from "./keys.ts";
+export { requeueTask } from "./redrive.ts";
+export type { RunOutcome, RunRef, StartResult } from "./runs.ts";
+export { finishRun, recountSucceeded, startRun } from "./runs.ts";
+export type { DedupStore } from "./store.ts";
+export { createDynamoClient, createStore } from "./store.ts";
+export type { TaskRecord } from "./tasks.ts";
+export { readTask } from "./tasks.ts";

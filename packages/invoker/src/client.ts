@@ -1,0 +1,9 @@
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { clientOptions, countRequests } from "@fanout/core";
+
+/** A Lambda client with fanout's connection pool and request counting; create it once per container. */
+export function createLambdaClient(
+  options: { maxSockets?: number; maxAttempts?: number } = {},
+): LambdaClient {
+  return countRequests(new LambdaClient(clientOptions(options)), "Lambda");
+}

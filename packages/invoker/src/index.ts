@@ -1,0 +1,3 @@
+export { createLambdaClient } from "./client.ts";
+export { InvokeError, isRetryable } from "./errors.ts";
+export { invokeAsync } from "./invoke.ts";
