@@ -1,0 +1,47 @@
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import dynalite from "dynalite";
+import { type RunningEmulator, urlHost } from "./sqs.ts";
+
+export interface StartDynamoOptions {
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** LevelDB directory: tables and items survive a stop/start. In memory when omitted. */
+  dataDir?: string;
+}
+
+/** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables are ACTIVE at once. */
+export async function startDynamo(options: StartDynamoOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  const server = dynalite({
+    ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://${urlHost(host)}:${port}`,
+    port,
+    stop() {
+      stopped ??= new Promise<void>((resolve, reject) => {
+        // dynalite's close() stops listening, then closes LevelDB (flushing it when on disk).
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive connections from SDK clients would hold close() open until they time out.
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { startDynamo } from "./dynamo.ts";
+import { type RunningEmulator, startSqs } from "./sqs.ts";
+
+export interface StartEmulatorsOptions {
+  host?: string;
+  /** DynamoDB data directory (SQS is always in memory). */
+  dataDir?: string;
+  sqsPort?: number;
+  dynamoPort?: number;
+}
+
+export interface RunningEmulators {
+  sqs: RunningEmulator;
+  dynamo: RunningEmulator;
+  sqsEndpoint: string;
+  dynamoEndpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts both emulators; if one fails to start, the other is stopped before the error is rethrown. */
+export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<RunningEmulators> {
+  const host = options.host ?? "127.0.0.1";
+  const [sqs, dynamo] = await Promise.allSettled([
+    startSqs({ host, port: options.sqsPort ?? 0 }),
+    startDynamo({
+      host,
+      port: options.dynamoPort ?? 0,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    }),
+  ]);
+  if (sqs.status === "rejected" || dynamo.status === "rejected") {
+    await Promise.all([sqs, dynamo].map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    throw sqs.status === "rejected" ? sqs.reason : (dynamo as PromiseRejectedResult).reason;
+  }
+  return {
+    sqs: sqs.value,
+    dynamo: dynamo.value,
+    sqsEndpoint: sqs.value.endpoint,
+    dynamoEndpoint: dynamo.value.endpoint,
+    async stop() {
+      await Promise.all([sqs.value.stop(), dynamo.value.stop()]);
+    },
+  };
+}
