@@ -2,6 +2,7 @@ export type { RequestCounts } from "./aws.ts";
 export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
 export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";
+export type { LambdaContext } from "./context.ts";
 export type { Issue } from "./errors.ts";
 export {
   ConfigError,

@@ -1,3 +1,4 @@
+export type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 export type { ClaimResult } from "./claims.ts";
 export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
 export { countOutcome } from "./counters.ts";

@@ -1,3 +1,4 @@
+export type { SQSClient } from "@aws-sdk/client-sqs";
 export type { OutgoingMessage } from "./batches.ts";
 export { packBatches } from "./batches.ts";
 export { createSqsClient } from "./client.ts";

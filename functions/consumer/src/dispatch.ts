@@ -1,0 +1,94 @@
+import { encodeTask, type Logger, parseTask, type Task, taskIdOf, ValidationError } from "@fanout/core";
+import { claimTask, type DedupStore, markDispatched, releaseClaim } from "@fanout/dedup";
+import type { LambdaClient } from "@fanout/invoker";
+import { InvokeError, invokeAsync } from "@fanout/invoker";
+import type { ReceivedMessage } from "@fanout/queue";
+
+export interface DispatchDeps {
+  lambda: LambdaClient;
+  store: DedupStore;
+  workerFunctionName: string;
+  leaseSeconds: number;
+  /** Identifies this consumer run in claims (its request id). */
+  owner: string;
+  logger: Logger;
+}
+
+/** What to do with the message after handling it. */
+export type Verdict =
+  | { kind: "dispatched" | "duplicate"; delete: true }
+  | { kind: "busy"; delete: false; retryInSeconds: number }
+  | { kind: "invalid"; delete: false; retryInSeconds: 0 }
+  | { kind: "retried"; delete: false; retryInSeconds: number }
+  | { kind: "failed"; delete: false };
+
+/**
+ * Handles one message: validate → claim (one conditional write) → invoke the worker (Event) → record
+ * DISPATCHED. Only a "dispatched" or "duplicate" verdict lets the caller delete the message (G1).
+ */
+export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDeps): Promise<Verdict> {
+  let task: Task;
+  try {
+    task = parseTask(message.body, "task message");
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    // Never dispatched; made visible at once so it reaches the dead-letter queue in maxReceiveCount receives.
+    deps.logger.error("invalid task message", {
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+      issues: error.issues,
+    });
+    return { kind: "invalid", delete: false, retryInSeconds: 0 };
+  }
+  const taskId = taskIdOf(task);
+  const claim = await claimTask(deps.store, {
+    taskId,
+    jobId: task.jobId,
+    index: task.index,
+    owner: deps.owner,
+    leaseSeconds: deps.leaseSeconds,
+  });
+  if (claim.outcome === "duplicate") {
+    deps.logger.info("duplicate task message", { jobId: task.jobId, taskId, status: claim.status });
+    return { kind: "duplicate", delete: true };
+  }
+  if (claim.outcome === "busy") {
+    const seconds = Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000));
+    return { kind: "busy", delete: false, retryInSeconds: seconds };
+  }
+  try {
+    await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task));
+  } catch (error) {
+    // Not handed on: give the claim back so the message, when it returns, is dispatched then.
+    await releaseClaim(deps.store, taskId, deps.owner);
+    const retryable = error instanceof InvokeError && error.retryable;
+    deps.logger.warn("worker invoke failed", {
+      jobId: task.jobId,
+      taskId,
+      retryable,
+      error: (error as Error).message,
+    });
+    if (!retryable) return { kind: "failed", delete: false };
+    // Back off with the receive count, so a throttled worker is not hammered.
+    return { kind: "retried", delete: false, retryInSeconds: Math.min(2 ** message.receiveCount, 60) };
+  }
+  // The worker has the task now: whatever happens to this write, the message is deleted (G1), and a
+  // deleted message cannot be redelivered, so a failed write here cannot cause a second dispatch.
+  const marked = await markDispatched(deps.store, taskId, deps.owner).catch((error: unknown) => {
+    deps.logger.error("could not record DISPATCHED; deleting the message anyway", {
+      jobId: task.jobId,
+      taskId,
+      error: String(error),
+    });
+    return { ok: true } as const;
+  });
+  if (!marked.ok && marked.status === "CLAIMED") {
+    // Our lease ran out and another consumer claimed the task before we recorded the dispatch.
+    deps.logger.error("claim lost before DISPATCHED was recorded; the task may be dispatched twice", {
+      jobId: task.jobId,
+      taskId,
+      owner: marked.owner,
+    });
+  }
+  return { kind: "dispatched", delete: true };
+}

@@ -1,0 +1,102 @@
+import { type LambdaContext, limits, requestCounts } from "@fanout/core";
+import type { SQSClient } from "@fanout/queue";
+import { changeVisibility, deleteMessages, type ReceivedMessage, receiveMessages } from "@fanout/queue";
+import pLimit from "p-limit";
+import { type DispatchDeps, dispatchMessage, type Verdict } from "./dispatch.ts";
+import { type DrainSummary, emptySummary } from "./summary.ts";
+
+export interface DrainDeps extends DispatchDeps {
+  sqs: SQSClient;
+  tasksQueueUrl: string;
+  pollers: number;
+  dispatchConcurrency: number;
+  /** Stop receiving when less than this much time is left. */
+  safetyMarginMs: number;
+  /** Long-poll wait per receive; an empty receive after a full wait ends that poller. */
+  receiveWaitSeconds: number;
+}
+
+/**
+ * One consumer run (G7): several long-polling pollers receive until the queue is empty or the time
+ * budget (from `context.getRemainingTimeInMillis()`) is nearly spent; messages are dispatched with
+ * bounded concurrency, and deleted in batches only once their task was handed on or found a duplicate.
+ */
+export async function drain(
+  deps: DrainDeps,
+  context: Pick<LambdaContext, "getRemainingTimeInMillis">,
+): Promise<DrainSummary> {
+  const started = Date.now();
+  const requestsBefore = requestCounts();
+  const summary = emptySummary();
+  const limit = pLimit(deps.dispatchConcurrency);
+  const background: Promise<unknown>[] = [];
+  const timeLeft = () => context.getRemainingTimeInMillis() - deps.safetyMarginMs;
+
+  const settle = async (messages: ReceivedMessage[], verdicts: Verdict[]) => {
+    const toDelete: string[] = [];
+    const toReturn: { receiptHandle: string; seconds: number }[] = [];
+    verdicts.forEach((verdict, i) => {
+      const message = messages[i];
+      if (!message) return;
+      summary[verdict.kind === "duplicate" ? "duplicates" : verdict.kind] += 1;
+      if (verdict.delete) toDelete.push(message.receiptHandle);
+      else if ("retryInSeconds" in verdict)
+        toReturn.push({ receiptHandle: message.receiptHandle, seconds: verdict.retryInSeconds });
+    });
+    const [deleted] = await Promise.all([
+      deleteMessages(deps.sqs, deps.tasksQueueUrl, toDelete),
+      toReturn.length > 0
+        ? changeVisibility(deps.sqs, deps.tasksQueueUrl, toReturn).catch((error: unknown) => {
+            deps.logger.warn("could not change visibility; messages return at their timeout", {
+              error: String(error),
+            });
+          })
+        : undefined,
+    ]);
+    summary.deleted += deleted.deleted;
+    summary.deleteFailures += deleted.failed.length;
+  };
+
+  const poll = async () => {
+    while (timeLeft() > 0) {
+      // Never wait past the budget: a long poll that returns late would hold messages we cannot handle.
+      const waitSeconds = Math.max(0, Math.min(deps.receiveWaitSeconds, Math.floor(timeLeft() / 1000) - 1));
+      const messages = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
+        maxMessages: limits.sqsBatchEntries,
+        waitSeconds,
+      });
+      if (messages.length === 0) {
+        if (waitSeconds >= deps.receiveWaitSeconds) return; // empty for a full wait: done
+        continue;
+      }
+      summary.received += messages.length;
+      const verdicts = await Promise.all(
+        messages.map((message) =>
+          limit(() =>
+            dispatchMessage(message, deps).catch((error: unknown): Verdict => {
+              // A store or network fault: leave the message; it returns after its visibility timeout.
+              deps.logger.error("dispatch error; message left in the queue", {
+                messageId: message.messageId,
+                error: String(error),
+              });
+              return { kind: "failed", delete: false };
+            }),
+          ),
+        ),
+      );
+      // Deletes run in the background while this poller receives again.
+      background.push(settle(messages, verdicts));
+    }
+    summary.stopped = "budget";
+  };
+
+  await Promise.all(Array.from({ length: deps.pollers }, poll));
+  await Promise.all(background);
+  summary.ms = Date.now() - started;
+  const after = requestCounts();
+  for (const [key, n] of Object.entries(after)) {
+    const delta = n - (requestsBefore[key] ?? 0);
+    if (delta > 0) summary.requests[key] = delta;
+  }
+  return summary;
+}

@@ -1,0 +1,6 @@
+export type { DispatchDeps, Verdict } from "./dispatch.ts";
+export { dispatchMessage } from "./dispatch.ts";
+export type { DrainDeps } from "./drain.ts";
+export { drain } from "./drain.ts";
+export type { DrainSummary } from "./summary.ts";
+export { emptySummary } from "./summary.ts";

@@ -1,0 +1,42 @@
+import type { RequestCounts } from "@fanout/core";
+
+/** What one consumer run did; returned as the invocation's result and logged. */
+export interface DrainSummary {
+  received: number;
+  /** Worker invocations accepted by Lambda. */
+  dispatched: number;
+  /** Messages of tasks already handed on (redelivery, resubmission): deleted without dispatch. */
+  duplicates: number;
+  /** Messages of tasks another consumer holds a live claim on: left in the queue. */
+  busy: number;
+  /** Malformed bodies: never dispatched, returned to the queue on the way to the dead-letter queue. */
+  invalid: number;
+  /** Retryable dispatch failures (throttling, 5xx): claim released, message comes back later. */
+  retried: number;
+  /** Non-retryable dispatch failures: claim released, message left to reach the dead-letter queue. */
+  failed: number;
+  deleted: number;
+  /** Deletes that failed; those messages come back and are then deleted as duplicates. */
+  deleteFailures: number;
+  ms: number;
+  /** Why the run ended: the queue was empty, or the time budget was spent. */
+  stopped: "empty" | "budget";
+  requests: RequestCounts;
+}
+
+export function emptySummary(): DrainSummary {
+  return {
+    received: 0,
+    dispatched: 0,
+    duplicates: 0,
+    busy: 0,
+    invalid: 0,
+    retried: 0,
+    failed: 0,
+    deleted: 0,
+    deleteFailures: 0,
+    ms: 0,
+    stopped: "empty",
+    requests: {},
+  };
+}

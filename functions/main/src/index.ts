@@ -1,0 +1,2 @@
+export type { SubmitDeps, SubmitResult } from "./submit.ts";
+export { EnqueueError, submitJob } from "./submit.ts";

@@ -1,0 +1,76 @@
+import { encodeTask, type Job, type Logger, makeTask, parseJob } from "@fanout/core";
+import { type DedupStore, recordJob } from "@fanout/dedup";
+import type { LambdaClient } from "@fanout/invoker";
+import { invokeAsync } from "@fanout/invoker";
+import type { SQSClient } from "@fanout/queue";
+import { packBatches, sendMessages } from "@fanout/queue";
+
+export interface SubmitDeps {
+  sqs: SQSClient;
+  store: DedupStore;
+  tasksQueueUrl: string;
+  logger: Logger;
+  maxTasks: number;
+  /** When set, the consumer is nudged after enqueueing, so work starts now, not at the next tick. */
+  nudge?: { lambda: LambdaClient; consumerFunctionName: string };
+}
+
+export interface SubmitResult {
+  jobId: string;
+  tasks: number;
+  /** False when this jobId was already recorded with the same content (a safe resubmission). */
+  created: boolean;
+}
+
+/** Some tasks could not be enqueued. Resubmitting the same job is safe: dedup dispatches each task once. */
+export class EnqueueError extends Error {
+  readonly jobId: string;
+  readonly failed: number;
+  constructor(jobId: string, failed: number, total: number, detail: string) {
+    super(
+      `${failed} of ${total} tasks of job ${jobId} could not be enqueued (${detail}); resubmit the same job to retry safely`,
+    );
+    this.name = "EnqueueError";
+    this.jobId = jobId;
+    this.failed = failed;
+  }
+}
+
+/**
+ * The main job: validate everything first (an invalid job enqueues nothing), record the job (refusing a
+ * reused jobId with other content), enqueue one task per name, then nudge the consumer.
+ */
+export async function submitJob(event: unknown, deps: SubmitDeps): Promise<SubmitResult> {
+  const job: Job = parseJob(event, { maxTasks: deps.maxTasks });
+  const messages = job.names.map((name, index) => ({
+    id: String(index),
+    body: encodeTask(makeTask(job.jobId, index, name)),
+  }));
+  packBatches(messages); // size checks for every message, before anything is written
+  deps.logger.appendKeys({ jobId: job.jobId });
+  const { created } = await recordJob(deps.store, {
+    jobId: job.jobId,
+    contentHash: job.contentHash,
+    total: job.names.length,
+  });
+  const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
+  if (failed.length > 0) {
+    deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });
+    throw new EnqueueError(
+      job.jobId,
+      failed.length,
+      messages.length,
+      `${failed[0]?.code}: ${failed[0]?.message}`,
+    );
+  }
+  deps.logger.info("job enqueued", { tasks: sent, created });
+  if (deps.nudge) {
+    // Best effort: the schedule still runs the consumer if this fails.
+    await invokeAsync(deps.nudge.lambda, deps.nudge.consumerFunctionName, "{}").catch((error: unknown) =>
+      deps.logger.warn("consumer nudge failed; the schedule will pick the tasks up", {
+        error: String(error),
+      }),
+    );
+  }
+  return { jobId: job.jobId, tasks: sent, created };
+}

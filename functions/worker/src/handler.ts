@@ -1,0 +1,15 @@
+import { createLogger, readConfig, workerConfigSchema } from "@fanout/core";
+import { createStore } from "@fanout/dedup";
+import { referenceTaskHandler } from "./task-handler.ts";
+import { makeWorker } from "./wrapper.ts";
+
+// Read once per container: a bad environment fails the cold start with every bad variable named.
+const config = readConfig(workerConfigSchema);
+const logger = createLogger("worker");
+const store = createStore({ tableName: config.TABLE_NAME, ttlSeconds: config.DEDUP_TTL_SECONDS });
+
+export const handler = makeWorker(referenceTaskHandler, {
+  store,
+  logger,
+  leaseSeconds: config.RUN_LEASE_SECONDS,
+});
