@@ -1,5 +1,6 @@
 import { buildApp } from "fauxqs";
 import { fauxqsStores } from "./fauxqs-internals.ts";
+import { rejectInvalidReceiptHandles } from "./fauxqs-receipts.ts";
 
 export interface StartSqsOptions {
   /** Interface to bind; default 127.0.0.1 (never all interfaces: the emulator has no authentication). */
@@ -28,6 +29,7 @@ export async function startSqs(options: StartSqsOptions = {}): Promise<RunningEm
   const host = options.host ?? "127.0.0.1";
   const stores = (await fauxqsStores())();
   const app = buildApp({ logger: false, stores });
+  rejectInvalidReceiptHandles(app);
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   if (address === null || typeof address === "string") {
