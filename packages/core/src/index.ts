@@ -16,6 +16,7 @@ export { contentHashOf, parseJob } from "./job.ts";
 export { jobLimits, limits, utf8Bytes } from "./limits.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
+export { hostileNames, sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";

@@ -1,5 +1,5 @@
 import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure } from "./errors.ts";
+import { conditionFailure, refusedItem } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -51,9 +51,11 @@ export async function claimTask(
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    const status = (refused.item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
+    const item = await refusedItem(store, taskKey(claim.taskId), refused);
+    // Gone by now (its claim was released): report busy, so the message simply comes back.
+    const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
     if (status === TaskStatus.Claimed) {
-      return { outcome: "busy", leaseUntil: Number(refused.item?.leaseUntil?.N ?? now) };
+      return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
     }
     return { outcome: "duplicate", status };
   }
@@ -89,11 +91,8 @@ export async function markDispatched(
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    return {
-      ok: false,
-      status: refused.item?.status?.S as TaskStatus | undefined,
-      owner: refused.item?.owner?.S,
-    };
+    const item = await refusedItem(store, taskKey(taskId), refused);
+    return { ok: false, status: item?.status?.S as TaskStatus | undefined, owner: item?.owner?.S };
   }
 }
 

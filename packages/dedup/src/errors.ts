@@ -1,4 +1,5 @@
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DedupStore } from "./store.ts";
 
 export type Item = Record<string, AttributeValue>;
 
@@ -9,6 +10,23 @@ export type Item = Record<string, AttributeValue>;
 export function conditionFailure(error: unknown): { item: Item | undefined } | undefined {
   if ((error as { name?: string } | null)?.name !== "ConditionalCheckFailedException") return undefined;
   return { item: (error as { Item?: Item }).Item };
+}
+
+/**
+ * Why a conditional write was refused: the item as it is now. DynamoDB returns it with the error
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`); emulators that do not (dynalite) get one consistent
+ * GetItem instead. The write itself already decided atomically; this only classifies the refusal.
+ */
+export async function refusedItem(
+  store: DedupStore,
+  key: Item,
+  refusal: { item: Item | undefined },
+): Promise<Item | undefined> {
+  if (refusal.item) return refusal.item;
+  const out = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
+  );
+  return out.Item;
 }
 
 /** Raised when a job's status is asked for a job that has no record. */

@@ -1,6 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { countOutcome } from "./counters.ts";
-import { conditionFailure } from "./errors.ts";
+import { conditionFailure, refusedItem } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -59,8 +59,9 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    if (refused.item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
-    return { outcome: "busy", leaseUntil: Number(refused.item?.leaseUntil?.N ?? now) };
+    const item = await refusedItem(store, taskKey(run.taskId), refused);
+    if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
+    return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
 }
 

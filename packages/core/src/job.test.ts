@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { InvalidJobError } from "./errors.ts";
+import { parseJob } from "./job.ts";
+import { jobLimits } from "./limits.ts";
+import { hostileNames } from "./samples.ts";
+
+function issuesOf(input: unknown, maxTasks?: number) {
+  try {
+    parseJob(input, maxTasks === undefined ? {} : { maxTasks });
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidJobError);
+    return (error as InvalidJobError).issues;
+  }
+  throw new Error("expected the job to be rejected");
+}
+
+describe("parseJob", () => {
+  it("accepts the seed's job and keeps every name in order", () => {
+    const job = parseJob({ names: [{ name: "Name1" }, { name: "Name2" }] });
+    expect(job.names).toEqual(["Name1", "Name2"]);
+    expect(job.jobId).toMatch(jobLimits.jobIdPattern);
+  });
+
+  it("derives the same jobId from the same content, so a retried submission dedups", () => {
+    const a = parseJob({ names: [{ name: "A" }] });
+    const b = parseJob(JSON.stringify({ names: [{ name: "A" }] }));
+    const c = parseJob({ names: [{ name: "B" }] });
+    expect(a.jobId).toBe(b.jobId);
+    expect(a.jobId).not.toBe(c.jobId);
+  });
+
+  it("keeps a caller's jobId", () => {
+    expect(parseJob({ jobId: "nightly-2026-11-29", names: [{ name: "A" }] }).jobId).toBe(
+      "nightly-2026-11-29",
+    );
+  });
+
+  it("accepts hostile names unchanged, including one of exactly the size limit", () => {
+    const names = hostileNames();
+    expect(Buffer.byteLength(names.at(-1) ?? "", "utf8")).toBe(jobLimits.maxNameBytes);
+    expect(parseJob({ names: names.map((name) => ({ name })) }).names).toEqual(names);
+  });
+
+  it("rejects text that is not JSON", () => {
+    expect(issuesOf("{names: [")[0]?.reason).toMatch(/not valid JSON/);
+  });
+
+  it.each([
+    [{}, "names", /names is missing/],
+    [{ names: "Name1" }, "names", /must be a list/],
+    [{ names: [] }, "names", /must not be empty/],
+    [[], "", /JSON object/],
+    [{ names: [{ name: "a" }], extra: 1 }, "", /extra/],
+    [{ jobId: "has space", names: [{ name: "a" }] }, "jobId", /jobId/],
+  ])("rejects %j with an issue at %s", (input, path, reason) => {
+    const issues = issuesOf(input);
+    expect(issues[0]?.path).toBe(path);
+    expect(issues[0]?.reason).toMatch(reason);
+  });
+
+  it("reports every bad entry by index and reason, not just the first", () => {
+    const issues = issuesOf({
+      names: [
+        { name: "ok" },
+        {},
+        { name: 42 },
+        { name: "" },
+        "Name4",
+        { name: "x".repeat(jobLimits.maxNameBytes + 1) },
+        { name: "ok", other: true },
+      ],
+    });
+    expect(issues.map((i) => i.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(issues.map((i) => i.reason)).toEqual([
+      "name is missing",
+      "name must be a string",
+      "name must not be empty",
+      expect.stringMatching(/entry must be an object/),
+      `name is ${jobLimits.maxNameBytes + 1} bytes, over the ${jobLimits.maxNameBytes}-byte limit`,
+      expect.stringMatching(/other/),
+    ]);
+    expect(issues[0]?.path).toBe("names[1].name");
+  });
+
+  it("rejects more names than the task-count limit", () => {
+    const names = Array.from({ length: 11 }, (_, i) => ({ name: `n${i}` }));
+    expect(issuesOf({ names }, 10)[0]?.reason).toMatch(/at most 10 names/);
+  });
+
+  it("rejects a job over the byte limit before parsing it", () => {
+    const text = JSON.stringify({ names: [{ name: "x".repeat(jobLimits.maxJobBytes) }] });
+    expect(issuesOf(text)[0]?.reason).toMatch(/byte limit/);
+  });
+});

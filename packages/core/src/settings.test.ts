@@ -1,0 +1,42 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "./errors.ts";
+import { loadSettings, parseSettings, resourceNames } from "./settings.ts";
+
+const environments = join(import.meta.dirname, "../../../terraform/environments");
+
+describe("settings", () => {
+  it("loads every environment file Terraform reads", () => {
+    const files = readdirSync(environments).filter((f) => f.endsWith(".tfvars.json"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(() => loadSettings(join(environments, file))).not.toThrow();
+  });
+
+  it("derives the resource names Terraform uses", () => {
+    expect(resourceNames(parseSettings({}))).toMatchObject({
+      mainFunction: "fanout-main",
+      consumerFunction: "fanout-consumer",
+      workerFunction: "fanout-worker",
+      table: "fanout-dedup",
+    });
+  });
+
+  it.each([
+    [{ queue: { visibility_timeout_seconds: 30 } }, "queue.visibility_timeout_seconds"],
+    [{ dedup: { ttl_seconds: 3600 } }, "dedup.ttl_seconds"],
+    [{ dedup: { claim_lease_seconds: 600 } }, "dedup.claim_lease_seconds"],
+    [{ worker_async: { maximum_retry_attempts: 3 } }, "worker_async.maximum_retry_attempts"],
+    [{ schedule_expression: "every minute" }, "schedule_expression"],
+    [{ name_prefix: "Fan_Out" }, "name_prefix"],
+    [{ queue: { max_recieve_count: 3 } }, "queue"],
+  ])("rejects %j naming %s", (input, path) => {
+    try {
+      parseSettings(input);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues.map((i) => i.path)).toContain(path);
+    }
+  });
+});

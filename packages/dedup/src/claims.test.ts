@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { startLocalResources } from "@fanout/emulators";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask, markDispatched, releaseClaim } from "./claims.ts";
+import { readTask } from "./tasks.ts";
+import { testStore } from "./test-store.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let store: ReturnType<typeof testStore>;
+beforeAll(async () => {
+  local = await startLocalResources();
+  store = testStore(local.dynamoEndpoint, local.resources.tableName);
+});
+afterAll(() => local.stop());
+
+const claimOf = (taskId: string, owner: string) => ({
+  taskId,
+  jobId: "j",
+  index: 0,
+  owner,
+  leaseSeconds: 30,
+});
+
+describe("claimTask", () => {
+  it("lets exactly one of 64 concurrent claimants win", async () => {
+    const taskId = `j#${randomUUID()}`;
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => claimTask(store, claimOf(taskId, `c${i}`))),
+    );
+    expect(results.filter((r) => r.outcome === "claimed")).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === "busy")).toHaveLength(63);
+  });
+
+  it("refuses a second claim while the lease lives, and grants it once the lease expired (consumer died)", async () => {
+    const taskId = `j#${randomUUID()}`;
+    expect((await claimTask(store, claimOf(taskId, "a"))).outcome).toBe("claimed");
+    expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("busy");
+    store.advance(31_000);
+    expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
+    // The dead consumer's late DISPATCHED write must not take the task back.
+    expect((await markDispatched(store, taskId, "a")).ok).toBe(false);
+  });
+
+  it("treats a dispatched task as a duplicate forever, even after any lease would have expired", async () => {
+    const taskId = `j#${randomUUID()}`;
+    await claimTask(store, claimOf(taskId, "a"));
+    expect(await markDispatched(store, taskId, "a")).toEqual({ ok: true });
+    store.advance(3_600_000);
+    expect(await claimTask(store, claimOf(taskId, "b"))).toEqual({
+      outcome: "duplicate",
+      status: "DISPATCHED",
+    });
+  });
+
+  it("releases only the owner's own claim, making the task claimable at once", async () => {
+    const taskId = `j#${randomUUID()}`;
+    await claimTask(store, claimOf(taskId, "a"));
+    expect(await releaseClaim(store, taskId, "b")).toBe(false);
+    expect(await releaseClaim(store, taskId, "a")).toBe(true);
+    expect(await readTask(store, taskId)).toBeUndefined();
+    expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
+  });
+
+  it("treats a record past its TTL as absent even if TTL deletion has not happened yet", async () => {
+    const taskId = `j#${randomUUID()}`;
+    await claimTask(store, claimOf(taskId, "a"));
+    await markDispatched(store, taskId, "a");
+    store.advance((store.ttlSeconds + 60) * 1000);
+    expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
+  });
+});

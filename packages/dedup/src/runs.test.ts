@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { JobConflictError } from "@fanout/core";
+import { startLocalResources } from "@fanout/emulators";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask, markDispatched } from "./claims.ts";
+import { readJobStatus, recordJob } from "./jobs.ts";
+import { requeueTask } from "./redrive.ts";
+import { finishRun, recountSucceeded, startRun } from "./runs.ts";
+import { readTask } from "./tasks.ts";
+import { testStore } from "./test-store.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let store: ReturnType<typeof testStore>;
+beforeAll(async () => {
+  local = await startLocalResources();
+  store = testStore(local.dynamoEndpoint, local.resources.tableName);
+});
+afterAll(() => local.stop());
+
+async function newJob(total: number) {
+  const jobId = `job-${randomUUID()}`;
+  await recordJob(store, { jobId, contentHash: "h", total });
+  return jobId;
+}
+const ref = (jobId: string, index: number, owner: string) => ({
+  taskId: `${jobId}#${index}`,
+  jobId,
+  index,
+  owner,
+});
+
+describe("job records", () => {
+  it("accept the same content twice and refuse the same jobId with other content", async () => {
+    const jobId = `job-${randomUUID()}`;
+    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({ created: true });
+    await expect(recordJob(store, { jobId, contentHash: "a", total: 1 })).resolves.toBeDefined();
+    await expect(recordJob(store, { jobId, contentHash: "b", total: 1 })).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
+  });
+});
+
+describe("task runs", () => {
+  it("run a dispatched task once and refuse a duplicate event after success", async () => {
+    const jobId = await newJob(1);
+    await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
+    await markDispatched(store, `${jobId}#0`, "c");
+    expect(await startRun(store, ref(jobId, 0, "w1"), 60)).toEqual({ outcome: "started", attempt: 1 });
+    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(true);
+    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "done" });
+    expect((await readTask(store, `${jobId}#0`))?.status).toBe("SUCCEEDED");
+  });
+
+  it("refuse a concurrent duplicate while the RUNNING lease lives, and take over an expired one", async () => {
+    const jobId = await newJob(1);
+    expect((await startRun(store, ref(jobId, 0, "w1"), 60)).outcome).toBe("started");
+    expect((await startRun(store, ref(jobId, 0, "w2"), 60)).outcome).toBe("busy");
+    store.advance(61_000);
+    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    // The first run's late result is refused: it lost its lease.
+    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(false);
+  });
+
+  it("keep counters exact when outcomes and counter writes repeat", async () => {
+    const jobId = await newJob(300);
+    for (const index of [0, 1, 2, 150, 299]) {
+      await startRun(store, ref(jobId, index, "w"), 60);
+      await finishRun(store, ref(jobId, index, "w"), { status: "SUCCEEDED" });
+      await recountSucceeded(store, { jobId, index });
+      await recountSucceeded(store, { jobId, index });
+    }
+    await startRun(store, ref(jobId, 7, "w"), 60);
+    await finishRun(store, ref(jobId, 7, "w"), {
+      status: "FAILED",
+      error: { type: "Error", message: "boom" },
+    });
+    expect(await readJobStatus(store, jobId)).toMatchObject({
+      total: 300,
+      succeeded: 5,
+      failed: 1,
+      pending: 294,
+      done: false,
+    });
+  });
+
+  it("move a failed task that later succeeds from failed to succeeded", async () => {
+    const jobId = await newJob(1);
+    await startRun(store, ref(jobId, 0, "w1"), 60);
+    await finishRun(store, ref(jobId, 0, "w1"), {
+      status: "FAILED",
+      error: { type: "Error", message: "boom" },
+    });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 0, failed: 1, done: true });
+    expect((await readTask(store, `${jobId}#0`))?.lastError).toMatch(/boom/);
+    // Lambda's retry of the failed attempt.
+    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    await finishRun(store, ref(jobId, 0, "w2"), { status: "SUCCEEDED" });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, done: true });
+  });
+
+  it("requeue only a FAILED task for redrive, and let it be claimed again", async () => {
+    const jobId = await newJob(2);
+    await startRun(store, ref(jobId, 0, "w"), 60);
+    await finishRun(store, ref(jobId, 0, "w"), { status: "FAILED", error: { type: "E", message: "m" } });
+    await startRun(store, ref(jobId, 1, "w"), 60);
+    await finishRun(store, ref(jobId, 1, "w"), { status: "SUCCEEDED" });
+    expect(await requeueTask(store, { taskId: `${jobId}#1`, jobId, index: 1 })).toBe(false);
+    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(true);
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, pending: 1 });
+    expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
+    expect((await claimTask(store, { ...ref(jobId, 1, "c"), leaseSeconds: 30 })).outcome).toBe("duplicate");
+  });
+
+  it("read the status of a job larger than one BatchGetItem", async () => {
+    const jobId = await newJob(20_000);
+    await Promise.all(
+      [0, 12_800, 19_999].map(async (index) => {
+        await startRun(store, ref(jobId, index, "w"), 60);
+        await finishRun(store, ref(jobId, index, "w"), { status: "SUCCEEDED" });
+      }),
+    );
+    expect(await readJobStatus(store, jobId)).toMatchObject({ total: 20_000, succeeded: 3 });
+  });
+});
