@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
+import { returnOldItemOnConditionFailure } from "./dynalite-internals.ts";
 import { type RunningEmulator, urlHost } from "./sqs.ts";
 
 export interface StartDynamoOptions {
@@ -15,6 +16,7 @@ export interface StartDynamoOptions {
 /** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables are ACTIVE at once. */
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? "127.0.0.1";
+  returnOldItemOnConditionFailure();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const server = dynalite({
     ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
