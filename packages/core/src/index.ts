@@ -21,3 +21,4 @@ export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";
 export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
+export { testContext } from "./testing.ts";

@@ -16,7 +16,7 @@ export interface JobRecord {
  */
 export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ created: boolean }> {
   try {
-    await store.client.send(
+    const out = await store.client.send(
       new PutItemCommand({
         TableName: store.tableName,
         Item: {
@@ -29,10 +29,11 @@ export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ cr
         },
         ConditionExpression: "attribute_not_exists(pk) OR contentHash = :h",
         ExpressionAttributeValues: { ":h": { S: job.contentHash } },
+        ReturnValues: "ALL_OLD",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return { created: true };
+    return { created: out.Attributes === undefined };
   } catch (error) {
     if (conditionFailure(error)) throw new JobConflictError(job.jobId, { cause: error });
     throw error;

@@ -33,7 +33,7 @@ describe("job records", () => {
   it("accept the same content twice and refuse the same jobId with other content", async () => {
     const jobId = `job-${randomUUID()}`;
     expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({ created: true });
-    await expect(recordJob(store, { jobId, contentHash: "a", total: 1 })).resolves.toBeDefined();
+    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({ created: false });
     await expect(recordJob(store, { jobId, contentHash: "b", total: 1 })).rejects.toBeInstanceOf(
       JobConflictError,
     );

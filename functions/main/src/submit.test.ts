@@ -1,0 +1,95 @@
+import { createLogger, hostileNames, InvalidJobError, JobConflictError, parseTask } from "@fanout/core";
+import { createStore, readJobStatus } from "@fanout/dedup";
+import { startLocalResources } from "@fanout/emulators";
+import { createSqsClient, queueDepth, receiveMessages } from "@fanout/queue";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type SubmitDeps, submitJob } from "./submit.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let deps: SubmitDeps;
+beforeAll(async () => {
+  local = await startLocalResources();
+  Object.assign(process.env, local.env());
+  deps = {
+    sqs: createSqsClient(),
+    store: createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 }),
+    tasksQueueUrl: local.resources.tasksQueueUrl,
+    logger: createLogger("main-test"),
+    maxTasks: 100,
+  };
+});
+afterAll(() => local.stop());
+beforeEach(async () => {
+  // Each test starts from an empty queue.
+  for (;;) {
+    const got = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
+      waitSeconds: 0,
+      visibilityTimeoutSeconds: 600,
+    });
+    if (got.length === 0) break;
+  }
+});
+
+async function queued(): Promise<number> {
+  return (await queueDepth(deps.sqs, deps.tasksQueueUrl)).visible;
+}
+
+describe("submitJob", () => {
+  it("enqueues one task per name, in order, with hostile names intact", async () => {
+    const names = hostileNames();
+    const result = await submitJob({ names: names.map((name) => ({ name })) }, deps);
+    expect(result).toMatchObject({ tasks: names.length, created: true });
+    expect(await queued()).toBe(names.length);
+    const tasks = [];
+    for (;;) {
+      const got = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
+        waitSeconds: 0,
+        visibilityTimeoutSeconds: 600,
+      });
+      if (got.length === 0) break;
+      tasks.push(...got.map((m) => parseTask(m.body)));
+    }
+    expect(tasks.sort((a, b) => a.index - b.index).map((t) => t.name)).toEqual(names);
+    expect(new Set(tasks.map((t) => t.jobId))).toEqual(new Set([result.jobId]));
+    expect(await readJobStatus(deps.store, result.jobId)).toMatchObject({
+      total: names.length,
+      pending: names.length,
+    });
+  });
+
+  it.each([
+    ["not JSON", "{names:"],
+    ["names missing", {}],
+    ["names not a list", { names: { name: "a" } }],
+    ["an empty list", { names: [] }],
+    ["an entry without name", { names: [{ name: "ok" }, { nom: "x" }] }],
+    ["a non-string name", { names: [{ name: 1 }] }],
+    ["an empty name", { names: [{ name: "" }] }],
+    ["an over-size name", { names: [{ name: "x".repeat(262_145) }] }],
+    ["too many names", { names: Array.from({ length: 101 }, (_, i) => ({ name: `n${i}` })) }],
+  ])("rejects a job with %s and enqueues nothing", async (_what, job) => {
+    const before = await queued();
+    await expect(submitJob(job, deps)).rejects.toBeInstanceOf(InvalidJobError);
+    expect(await queued()).toBe(before);
+  });
+
+  it("names every bad entry by index when several are bad", async () => {
+    const error = await submitJob({ names: [{ name: "a" }, { name: 2 }, {}, { name: "" }] }, deps).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidJobError);
+    expect((error as InvalidJobError).issues.map((i) => i.index)).toEqual([1, 2, 3]);
+    expect((error as Error).message).toMatch(/names\[1\]\.name.*names\[2\]\.name.*names\[3\]\.name/);
+  });
+
+  it("accepts the same job again and refuses the same jobId with other content", async () => {
+    const job = { jobId: "resubmit-1", names: [{ name: "a" }, { name: "b" }] };
+    expect((await submitJob(job, deps)).created).toBe(true);
+    expect(await submitJob(job, deps)).toMatchObject({ jobId: "resubmit-1", tasks: 2, created: false });
+    const before = await queued();
+    await expect(submitJob({ ...job, names: [{ name: "c" }] }, deps)).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
+    expect(await queued()).toBe(before);
+  });
+});

@@ -1,0 +1,95 @@
+import { createLogger, makeTask, taskIdOf, testContext } from "@fanout/core";
+import { createStore, readJobStatus, readTask, recordJob } from "@fanout/dedup";
+import { startLocalResources } from "@fanout/emulators";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeWorker, type TaskHandler } from "./wrapper.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let store: ReturnType<typeof createStore>;
+beforeAll(async () => {
+  local = await startLocalResources();
+  Object.assign(process.env, local.env());
+  store = createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 });
+});
+afterAll(() => local.stop());
+
+let jobs = 0;
+async function job(total: number) {
+  const jobId = `w-${++jobs}-${Date.now()}`;
+  await recordJob(store, { jobId, contentHash: "h", total });
+  return jobId;
+}
+
+function worker(handler: TaskHandler) {
+  return makeWorker(handler, { store, logger: createLogger("worker-test"), leaseSeconds: 60 });
+}
+
+describe("worker wrapper", () => {
+  it("does not run a task again on a duplicate event after it succeeded, and keeps counters exact", async () => {
+    const jobId = await job(2);
+    const runs: string[] = [];
+    const handler = worker(async (task) => void runs.push(task.name));
+    const event = makeTask(jobId, 0, "Name1");
+    expect(await handler(event, testContext())).toMatchObject({ status: "SUCCEEDED" });
+    expect(await handler(structuredClone(event), testContext())).toMatchObject({ status: "duplicate" });
+    expect(await handler(structuredClone(event), testContext())).toMatchObject({ status: "duplicate" });
+    expect(runs).toEqual(["Name1"]);
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, pending: 1 });
+  });
+
+  it("runs a task once when duplicate events arrive at the same time", async () => {
+    const jobId = await job(1);
+    let runs = 0;
+    const handler = worker(async () => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => handler(makeTask(jobId, 0, "x"), testContext())),
+    );
+    expect(runs).toBe(1);
+    expect(results.filter((r) => r.status === "SUCCEEDED")).toHaveLength(1);
+  });
+
+  it("rethrows a failure so Lambda retries, and records it on the task", async () => {
+    const jobId = await job(1);
+    const handler = worker(async () => {
+      throw new TypeError("no such host");
+    });
+    await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toThrow("no such host");
+    const record = await readTask(store, taskIdOf({ jobId, index: 0 }));
+    expect(record).toMatchObject({ status: "FAILED", attempts: 1 });
+    expect(JSON.parse(record?.lastError ?? "{}")).toEqual({ type: "TypeError", message: "no such host" });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 1, done: true });
+  });
+
+  it("runs a failed task again on Lambda's retry and counts it once it succeeds", async () => {
+    const jobId = await job(1);
+    let calls = 0;
+    const handler = worker(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("flaky");
+    });
+    await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toThrow("flaky");
+    expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
+    expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0 });
+  });
+
+  it("records FAILED before the function's timeout instead of dying unrecorded", async () => {
+    const jobId = await job(1);
+    const handler = worker(() => new Promise(() => {}));
+    await expect(handler(makeTask(jobId, 0, "x"), testContext({ budgetMs: 1_300 }))).rejects.toThrow(
+      /did not finish/,
+    );
+    expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "FAILED" });
+  });
+
+  it("rejects a malformed event without touching any record", async () => {
+    let runs = 0;
+    const handler = worker(async () => void (runs += 1));
+    await expect(handler({ name: "seed-style" }, testContext())).rejects.toThrow(/invalid worker event/);
+    await expect(handler("not json", testContext())).rejects.toThrow(/invalid worker event/);
+    expect(runs).toBe(0);
+  });
+});
