@@ -87,7 +87,9 @@ describe("worker wrapper", () => {
 
   it("rejects a malformed event without touching any record", async () => {
     let runs = 0;
-    const handler = worker(async () => void (runs += 1));
+    const handler = worker(async () => {
+      runs += 1;
+    });
     await expect(handler({ name: "seed-style" }, testContext())).rejects.toThrow(/invalid worker event/);
     await expect(handler("not json", testContext())).rejects.toThrow(/invalid worker event/);
     expect(runs).toBe(0);

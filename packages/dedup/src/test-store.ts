@@ -14,5 +14,8 @@ export function testStore(endpoint: string, tableName: string): DedupStore & { a
     }),
     now: () => Date.now() + offset,
   });
-  return Object.assign(store, { advance: (ms: number) => void (offset += ms) });
+  const advance = (ms: number) => {
+    offset += ms;
+  };
+  return Object.assign(store, { advance });
 }
