@@ -1,0 +1,161 @@
+import { EventEmitter } from "node:events";
+import { resolve } from "node:path";
+import { AsyncEventQueue } from "./async-queue.ts";
+import { DestinationSender } from "./destinations.ts";
+import { InvalidFunctionSpecError, UnknownFunctionError } from "./errors.ts";
+import { validateFaults } from "./faults.ts";
+import { FunctionRuntime, type ServiceContext } from "./function.ts";
+import { close, createLambdaServer, listen } from "./http-server.ts";
+import { createInvokeHandler } from "./invoke-api.ts";
+import { LogRouter } from "./logs.ts";
+import { checkEnvironment, validateSpec } from "./spec.ts";
+import type { Faults, FunctionSpec, FunctionStats, LocalLambdaOptions } from "./types.ts";
+
+/** A running local Lambda service. */
+export interface LocalLambda {
+  /** e.g. `http://127.0.0.1:3001`: the endpoint for `@aws-sdk/client-lambda` or `aws --endpoint-url`. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Events: `invocationStart`, `invocationEnd`, `asyncEnqueued`, `asyncRetry`, `asyncThrottled`,
+   * `asyncDiscarded`, `destinationDelivered`, `log` (each with a plain object payload).
+   */
+  readonly events: EventEmitter;
+  /** Changes a function's configuration; instances started under the old code or settings are replaced. */
+  configure(name: string, spec: Partial<Omit<FunctionSpec, "name">>): void;
+  /** Replaces the function's injected faults (`{}` clears them). */
+  setFaults(name: string, faults: Faults): void;
+  /** Counters per function name. */
+  stats(): Record<string, FunctionStats>;
+  /** Process ids of a function's live instances. */
+  pids(name: string): number[];
+  /** Resolves once every async queue is empty: nothing queued, waiting for a retry, running or being delivered. */
+  idle(): Promise<void>;
+  /** Kills every instance, drops queued events, closes the server and the log files. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local Lambda service.
+ *
+ * @example
+ * const lambda = await startLocalLambda({
+ *   port: 0,
+ *   functions: [{ name: "worker", codeDir: "functions/worker/dist", handler: "index.handler", memoryMb: 256, timeoutSeconds: 30 }],
+ * });
+ * const client = new LambdaClient({ endpoint: lambda.url, region: "us-east-1" });
+ * await lambda.stop();
+ */
+export async function startLocalLambda(options: LocalLambdaOptions): Promise<LocalLambda> {
+  const speed = options.speed ?? 1;
+  if (!(speed > 0)) throw new InvalidFunctionSpecError(`speed must be > 0, got ${speed}`);
+  const maxConcurrency = options.maxConcurrency ?? 10;
+  if (!(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
+    throw new InvalidFunctionSpecError(`maxConcurrency must be an integer >= 1, got ${maxConcurrency}`);
+  }
+  checkEnvironment("Service", options.environment);
+  const region = options.region ?? "us-east-1";
+  const credentials = options.credentials ?? {
+    accessKeyId: "test",
+    secretAccessKey: "test",
+    sessionToken: "test",
+  };
+  const events = new EventEmitter();
+  const logs = new LogRouter({
+    logDir: options.logDir === null ? null : resolve(options.logDir ?? ".fanout/logs"),
+    output: options.output === undefined ? process.stdout : options.output,
+  });
+  logs.onRecord((record) => events.emit("log", record));
+  const destinations = new DestinationSender({ region, endpoint: options.sqsEndpoint, credentials });
+  const context: ServiceContext = {
+    region,
+    accountId: options.accountId ?? "000000000000",
+    maxConcurrency,
+    environment: { ...options.environment },
+    credentials,
+    logs,
+    random: options.random ?? Math.random,
+    emit: (event, data) => events.emit(event, data),
+  };
+
+  const functions = new Map<string, { fn: FunctionRuntime; queue: AsyncEventQueue }>();
+  let idleWaiters: Array<() => void> = [];
+  const allSettled = () => [...functions.values()].every(({ queue }) => queue.settled);
+  const onSettled = () => {
+    if (!allSettled()) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
+  for (const raw of options.functions) {
+    const spec = validateSpec(raw);
+    if (functions.has(spec.name))
+      throw new InvalidFunctionSpecError(`Function "${spec.name}" is listed twice`);
+    const fn = new FunctionRuntime(spec, context);
+    const queue = new AsyncEventQueue(fn, {
+      speed,
+      destinations,
+      log: (requestId, text) => logs.write(spec.name, requestId, text),
+      emit: context.emit,
+      onSettled,
+    });
+    functions.set(spec.name, { fn, queue });
+  }
+
+  const server = createLambdaServer(
+    createInvokeHandler({ region, accountId: context.accountId, lookup: (name) => functions.get(name) }),
+  );
+  const host = options.host ?? "127.0.0.1";
+  const port = await listen(server, host, options.port ?? 3001);
+  const get = (name: string) => {
+    const entry = functions.get(name);
+    if (entry === undefined) throw new UnknownFunctionError(name);
+    return entry;
+  };
+  let stopping: Promise<void> | undefined;
+
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    events,
+    configure(name, partial) {
+      const { fn } = get(name);
+      fn.update(
+        validateSpec({
+          ...fn.spec,
+          ...partial,
+          name,
+          async: { ...fn.spec.async, ...partial.async },
+        } as FunctionSpec),
+      );
+    },
+    setFaults(name, faults) {
+      get(name).fn.faults = validateFaults(faults);
+    },
+    stats() {
+      const out: Record<string, FunctionStats> = {};
+      for (const [name, { fn, queue }] of functions) {
+        const { live, busy, coldStarts, ...invocations } = fn.stats();
+        out[name] = { invocations, async: queue.stats(), instances: { live, busy, coldStarts } };
+      }
+      return out;
+    },
+    pids: (name) => get(name).fn.pids(),
+    idle() {
+      if (allSettled()) return Promise.resolve();
+      return new Promise((resolveIdle) => idleWaiters.push(resolveIdle));
+    },
+    stop() {
+      stopping ??= (async () => {
+        for (const { queue } of functions.values()) queue.stop();
+        const serverClosed = close(server);
+        await Promise.all([...functions.values()].map(({ fn }) => fn.stop()));
+        await serverClosed;
+        destinations.close();
+        await logs.close();
+        for (const wake of idleWaiters.splice(0)) wake();
+      })();
+      return stopping;
+    },
+  };
+}
