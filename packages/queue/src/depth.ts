@@ -18,7 +18,7 @@ export async function queueDepth(client: SQSClient, queueUrl: string): Promise<Q
       ],
     }),
   );
-  const n = (key: string) => Number(out.Attributes?.[key] ?? 0);
+  const n = (key: keyof NonNullable<typeof out.Attributes>) => Number(out.Attributes?.[key] ?? 0);
   return {
     visible: n("ApproximateNumberOfMessages"),
     inFlight: n("ApproximateNumberOfMessagesNotVisible"),
