@@ -88,7 +88,8 @@ export class AsyncEventQueue {
   private async attempt(event: QueuedEvent): Promise<void> {
     if (this.stopped) return;
     if (this.expired(event)) return this.discard(event, "EventAgeExceeded");
-    if (this.fn.slots.limit === 0) return this.throttle(event);
+    // With no concurrency at all, waiting for a slot would never end: Lambda throttles such events.
+    if (this.fn.slots.limit === 0 && this.fn.throttledAsync()) return this.throttle(event);
     await this.fn.slots.acquire();
     if (this.stopped) return this.fn.slots.release();
     if (this.expired(event)) {

@@ -94,6 +94,7 @@ export class FunctionRuntime {
   admitSync(): TooManyRequestsError | undefined {
     if (decideThrottle(this.faults, this.context.random) || !this.slots.tryAcquire()) {
       this.counters.throttled += 1;
+      this.context.emit("throttled", { function: this.spec.name, invocationType: "RequestResponse" });
       return new TooManyRequestsError(
         this.hasReservedConcurrency()
           ? "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -103,10 +104,13 @@ export class FunctionRuntime {
     return undefined;
   }
 
-  /** Throttle check for a queued event once it holds a slot (injected throttles only). */
+  /** Throttle check for a queued event: reserved concurrency 0, or an injected throttle. */
   throttledAsync(): boolean {
     const throttled = this.slots.limit === 0 || decideThrottle(this.faults, this.context.random);
-    if (throttled) this.counters.throttled += 1;
+    if (throttled) {
+      this.counters.throttled += 1;
+      this.context.emit("throttled", { function: this.spec.name, invocationType: "Event" });
+    }
     return throttled;
   }
 
