@@ -1,0 +1,190 @@
+import { randomUUID } from "node:crypto";
+import { type DrainDeps, dispatchMessage, drain } from "@fanout/consumer";
+import { createLogger, encodeTask, makeTask, taskIdOf, testContext } from "@fanout/core";
+import { claimTask, readTask } from "@fanout/dedup";
+import { createLambdaClient } from "@fanout/invoker";
+import { changeVisibility, queueDepth, receiveMessages, sendMessages } from "@fanout/queue";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startTestStack, type TestStack } from "./harness.ts";
+
+/**
+ * Consumer guarantees (G1, G2, G4, G5, G7) with the consumer's drain loop in this process and everything
+ * else real: the SQS and DynamoDB emulators, and the local Lambda service running the built worker zip.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ queue: { max_receive_count: 3 } });
+}, 60_000);
+afterAll(() => stack?.stop());
+
+let baseline = 0;
+beforeEach(async () => {
+  await stack.lambda.idle();
+  baseline = stack.dispatches();
+});
+const dispatched = () => stack.dispatches() - baseline;
+
+function deps(overrides: Partial<DrainDeps> = {}): DrainDeps {
+  return {
+    sqs: stack.sqs,
+    lambda: createLambdaClient(),
+    store: stack.store,
+    logger: createLogger("consumer-test"),
+    tasksQueueUrl: stack.resources.tasksQueueUrl,
+    workerFunctionName: stack.names.workerFunction,
+    leaseSeconds: 30,
+    owner: randomUUID(),
+    pollers: 4,
+    dispatchConcurrency: 32,
+    safetyMarginMs: 1_000,
+    receiveWaitSeconds: 1,
+    ...overrides,
+  };
+}
+
+async function enqueue(n: number, jobId = `job-${randomUUID().slice(0, 8)}`) {
+  const tasks = Array.from({ length: n }, (_, i) => makeTask(jobId, i, `Name${i}`));
+  const { failed } = await sendMessages(
+    stack.sqs,
+    stack.resources.tasksQueueUrl,
+    tasks.map((t, i) => ({ id: String(i), body: encodeTask(t) })),
+  );
+  expect(failed).toEqual([]);
+  return { jobId, tasks };
+}
+
+async function receiveOne() {
+  for (let i = 0; i < 20; i++) {
+    const [message] = await receiveMessages(stack.sqs, stack.resources.tasksQueueUrl, {
+      maxMessages: 1,
+      waitSeconds: 1,
+    });
+    if (message) return message;
+  }
+  throw new Error("no message arrived");
+}
+
+describe("consumer", () => {
+  it("does not dispatch a task again when SQS redelivers it after it was dispatched", async () => {
+    const { tasks } = await enqueue(1);
+    const message = await receiveOne();
+    // Dispatched, then the visibility timeout passes before the delete.
+    expect((await dispatchMessage(message, deps())).kind).toBe("dispatched");
+    await changeVisibility(stack.sqs, stack.resources.tasksQueueUrl, [
+      { receiptHandle: message.receiptHandle, seconds: 0 },
+    ]);
+    const summary = await drain(deps(), testContext({ budgetMs: 20_000 }));
+    expect(summary).toMatchObject({ received: 1, dispatched: 0, duplicates: 1, deleted: 1 });
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(1);
+    expect(
+      stack.workerRuns().filter((r) => r.taskId === taskIdOf(tasks[0] ?? makeTask("x", 0, "x"))),
+    ).toHaveLength(1);
+  });
+
+  it("dispatches every task exactly once when two consumers drain one queue of 1,200 tasks at the same time", async () => {
+    const { jobId } = await enqueue(1_200);
+    const [a, b] = await Promise.all([
+      drain(deps(), testContext({ budgetMs: 60_000 })),
+      drain(deps(), testContext({ budgetMs: 60_000 })),
+    ]);
+    expect((a?.dispatched ?? 0) + (b?.dispatched ?? 0)).toBe(1_200);
+    expect(a?.dispatched).toBeGreaterThan(0);
+    expect(b?.dispatched).toBeGreaterThan(0);
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(1_200);
+    const runs = stack.workerRuns().filter((r) => r.taskId.startsWith(`${jobId}#`));
+    expect(new Set(runs.map((r) => r.taskId)).size).toBe(1_200);
+    expect(runs).toHaveLength(1_200);
+    expect(await queueDepth(stack.sqs, stack.resources.tasksQueueUrl)).toMatchObject({
+      visible: 0,
+      inFlight: 0,
+    });
+  });
+
+  it("dispatches a task once, after the lease expires, when a consumer died between claim and invoke", async () => {
+    const { tasks } = await enqueue(1);
+    const task = tasks[0] ?? makeTask("x", 0, "x");
+    // A consumer claimed it and died: a live claim, no invoke, the message not deleted.
+    await claimTask(stack.store, {
+      taskId: taskIdOf(task),
+      jobId: task.jobId,
+      index: 0,
+      owner: "dead",
+      leaseSeconds: 3,
+    });
+    const first = await drain(deps(), testContext({ budgetMs: 10_000 }));
+    expect(first).toMatchObject({ busy: 1, dispatched: 0, deleted: 0 });
+    await new Promise((r) => setTimeout(r, 3_200));
+    const second = await drain(deps(), testContext({ budgetMs: 10_000 }));
+    expect(second).toMatchObject({ dispatched: 1, deleted: 1 });
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(1);
+  });
+
+  it("does not dispatch again when a consumer died between invoke and delete, even after its lease", async () => {
+    const { tasks } = await enqueue(1);
+    const task = tasks[0] ?? makeTask("x", 0, "x");
+    const message = await receiveOne();
+    expect((await dispatchMessage(message, deps({ leaseSeconds: 1 }))).kind).toBe("dispatched");
+    // No delete: the consumer is gone. Its lease runs out; the message comes back.
+    await new Promise((r) => setTimeout(r, 1_200));
+    await changeVisibility(stack.sqs, stack.resources.tasksQueueUrl, [
+      { receiptHandle: message.receiptHandle, seconds: 0 },
+    ]);
+    expect(await drain(deps(), testContext({ budgetMs: 10_000 }))).toMatchObject({
+      duplicates: 1,
+      dispatched: 0,
+    });
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(1);
+    expect(stack.workerRuns().filter((r) => r.taskId === taskIdOf(task))).toHaveLength(1);
+  });
+
+  it("never dispatches a malformed message, which ends in the dead-letter queue after maxReceiveCount", async () => {
+    await sendMessages(stack.sqs, stack.resources.tasksQueueUrl, [
+      { id: "0", body: '{"name": "seed format, no jobId"}' },
+      { id: "1", body: "not json at all" },
+    ]);
+    const summary = await drain(deps(), testContext({ budgetMs: 15_000 }));
+    expect(summary.invalid).toBe(2 * 3);
+    expect(summary.dispatched).toBe(0);
+    expect(dispatched()).toBe(0);
+    const dlq = await queueDepth(stack.sqs, stack.resources.deadLetterQueueUrl);
+    expect(dlq.visible).toBe(2);
+    expect(await queueDepth(stack.sqs, stack.resources.tasksQueueUrl)).toMatchObject({
+      visible: 0,
+      inFlight: 0,
+    });
+  });
+
+  it("drains a 5,000-task queue in one run with a 60 s budget, not just 10 messages", async () => {
+    await enqueue(5_000);
+    const summary = await drain(
+      deps({ pollers: 8, dispatchConcurrency: 64 }),
+      testContext({ budgetMs: 60_000 }),
+    );
+    expect(summary).toMatchObject({ received: 5_000, dispatched: 5_000, deleted: 5_000, stopped: "empty" });
+    expect(summary.ms).toBeLessThan(60_000 - 1_000);
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(5_000);
+  });
+
+  it("stops receiving before its budget ends and leaves the rest queued", async () => {
+    await enqueue(3_000);
+    const budgetMs = 3_000;
+    const started = Date.now();
+    const summary = await drain(deps({ pollers: 1, dispatchConcurrency: 2 }), testContext({ budgetMs }));
+    expect(Date.now() - started).toBeLessThan(budgetMs);
+    expect(summary.stopped).toBe("budget");
+    expect(summary.dispatched).toBeLessThan(3_000);
+    expect(summary.deleted).toBe(summary.dispatched);
+    const rest = await drain(
+      deps({ pollers: 8, dispatchConcurrency: 64 }),
+      testContext({ budgetMs: 60_000 }),
+    );
+    expect(summary.dispatched + rest.dispatched).toBe(3_000);
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(3_000);
+  });
+});

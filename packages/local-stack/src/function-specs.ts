@@ -1,0 +1,75 @@
+import { resourceNames, type Settings } from "@fanout/core";
+import type { FanoutResources } from "@fanout/emulators";
+import type { FunctionSpec } from "@fanout/local-lambda";
+import type { FunctionName } from "./paths.ts";
+
+/**
+ * Each function's environment, exactly as terraform/main.tf sets it (the infra checks compare the two
+ * lists of variable names).
+ */
+export function functionEnvironment(fn: FunctionName, settings: Settings, resources: FanoutResources) {
+  const names = resourceNames(settings);
+  const common = {
+    LOG_LEVEL: settings.log_level,
+    POWERTOOLS_SERVICE_NAME: names[`${fn}Function`],
+    DEDUP_TTL_SECONDS: String(settings.dedup.ttl_seconds),
+  };
+  switch (fn) {
+    case "main":
+      return {
+        ...common,
+        TASKS_QUEUE_URL: resources.tasksQueueUrl,
+        TABLE_NAME: resources.tableName,
+        MAX_TASKS_PER_JOB: String(settings.max_tasks_per_job),
+        ...(settings.main_nudges_consumer ? { CONSUMER_FUNCTION_NAME: names.consumerFunction } : {}),
+      };
+    case "consumer":
+      return {
+        ...common,
+        TASKS_QUEUE_URL: resources.tasksQueueUrl,
+        TABLE_NAME: resources.tableName,
+        WORKER_FUNCTION_NAME: names.workerFunction,
+        CLAIM_LEASE_SECONDS: String(settings.dedup.claim_lease_seconds),
+        POLLERS: String(settings.consumer.pollers),
+        DISPATCH_CONCURRENCY: String(settings.consumer.dispatch_concurrency),
+        SAFETY_MARGIN_MS: String(settings.consumer.safety_margin_ms),
+        RECEIVE_WAIT_SECONDS: String(settings.consumer.receive_wait_seconds),
+      };
+    case "worker":
+      return {
+        ...common,
+        TABLE_NAME: resources.tableName,
+        RUN_LEASE_SECONDS: String(settings.functions.worker.timeout_seconds + 30),
+      };
+  }
+}
+
+/** The three functions as the local Lambda service runs them, configured from the settings file. */
+export function functionSpecs(
+  settings: Settings,
+  resources: FanoutResources,
+  codeDirOf: (fn: FunctionName) => string,
+): FunctionSpec[] {
+  const names = resourceNames(settings);
+  return (["main", "consumer", "worker"] as const).map((fn) => {
+    const f = settings.functions[fn];
+    return {
+      name: names[`${fn}Function`],
+      codeDir: codeDirOf(fn),
+      handler: "index.handler",
+      memoryMb: f.memory_mb,
+      timeoutSeconds: f.timeout_seconds,
+      reservedConcurrency: f.reserved_concurrency,
+      environment: functionEnvironment(fn, settings, resources),
+      ...(fn === "worker"
+        ? {
+            async: {
+              maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
+              maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
+              onFailureQueueUrl: resources.failedQueueUrl,
+            },
+          }
+        : {}),
+    };
+  });
+}

@@ -1,0 +1,145 @@
+import { join } from "node:path";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
+import { awsEnv, type FanoutResources, localCredentials, startLocalResources } from "@fanout/emulators";
+import { invokeAsync } from "@fanout/invoker";
+import { type LocalLambda, type OutputSink, startLocalLambda } from "@fanout/local-lambda";
+import { functionSpecs } from "./function-specs.ts";
+import { defaultSettingsPath, type FunctionName, stateDir, zipPathOf } from "./paths.ts";
+import { pickPort } from "./ports.ts";
+import { type Scheduler, schedulePeriodMs, startScheduler } from "./schedule.ts";
+import { unpackZip } from "./unzip.ts";
+
+export interface StackOptions {
+  /** Settings object, or read from `settingsPath` (default: terraform/environments/dev.tfvars.json). */
+  settings?: Settings;
+  settingsPath?: string;
+  /** Ports; defaults 9324, 8000, 3001. With `strictPorts: false`, a taken port is replaced by a free one. */
+  sqsPort?: number;
+  dynamoPort?: number;
+  lambdaPort?: number;
+  strictPorts?: boolean;
+  /** Keep DynamoDB data here across restarts (SQS is always in memory). */
+  dataDir?: string;
+  /** Speeds up Lambda's async retry delays and the schedule (1 = real time). */
+  speed?: number;
+  /** Fire the consumer on the settings' schedule (default true). */
+  schedule?: boolean;
+  /** Where function log lines are printed (default stdout; null = nowhere). */
+  output?: OutputSink | null;
+  /** Function log files (default .fanout/logs; null = none). */
+  logDir?: string | null;
+  /** Concurrency cap for functions without reserved concurrency. */
+  maxConcurrency?: number;
+  /** Extra environment for the worker (e.g. WORKER_FAIL_RATE for demos). */
+  workerEnvironment?: Record<string, string>;
+}
+
+export interface Stack {
+  settings: Settings;
+  names: ResourceNames;
+  resources: FanoutResources;
+  endpoints: { sqs: string; dynamo: string; lambda: string };
+  lambda: LocalLambda;
+  /** Environment that points the AWS SDK and CLI at this stack. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole system on this machine: SQS and DynamoDB emulators with the resources created from
+ * the settings file, the local Lambda service running the three built zips, and the consumer's schedule.
+ *
+ * @example
+ * const stack = await startStack({ lambdaPort: 0, sqsPort: 0, dynamoPort: 0 });
+ * // ... aws lambda invoke --endpoint-url stack.endpoints.lambda --function-name fanout-main ...
+ * await stack.stop();
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const settings = options.settings ?? loadSettings(options.settingsPath ?? defaultSettingsPath);
+  const names = resourceNames(settings);
+  const strict = options.strictPorts ?? false;
+  const port = async (wanted: number | undefined, fallback: number) =>
+    strict ? (wanted ?? fallback) : pickPort(wanted ?? fallback);
+  const [sqsPort, dynamoPort, lambdaPort] = await Promise.all([
+    port(options.sqsPort, 9324),
+    port(options.dynamoPort, 8000),
+    port(options.lambdaPort, 3001),
+  ]);
+  const codeDirOf = (fn: FunctionName) => {
+    const dir = join(stateDir, "functions", `${names[`${fn}Function`]}-${lambdaPort}`);
+    unpackZip(zipPathOf(fn), dir);
+    return dir;
+  };
+  const local = await startLocalResources({
+    settings,
+    sqsPort,
+    dynamoPort,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  let lambda: LocalLambda | undefined;
+  let scheduler: Scheduler | undefined;
+  try {
+    const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
+    const env = awsEnv({
+      sqsEndpoint: local.sqsEndpoint,
+      dynamoEndpoint: local.dynamoEndpoint,
+      lambdaEndpoint: lambdaUrl,
+      region: settings.aws_region,
+    });
+    const specs = functionSpecs(settings, local.resources, codeDirOf);
+    const worker = specs.find((s) => s.name === names.workerFunction);
+    if (worker && options.workerEnvironment)
+      worker.environment = { ...worker.environment, ...options.workerEnvironment };
+    lambda = await startLocalLambda({
+      port: lambdaPort,
+      functions: specs,
+      region: settings.aws_region,
+      credentials: localCredentials,
+      sqsEndpoint: local.sqsEndpoint,
+      speed: options.speed ?? 1,
+      maxConcurrency: options.maxConcurrency ?? 16,
+      logDir: options.logDir === undefined ? join(stateDir, "logs") : options.logDir,
+      ...(options.output === undefined ? {} : { output: options.output }),
+      // Endpoints only: region and credentials are Lambda's own variables, set by the service.
+      environment: {
+        AWS_ENDPOINT_URL_SQS: local.sqsEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: local.dynamoEndpoint,
+        AWS_ENDPOINT_URL_LAMBDA: lambdaUrl,
+      },
+    });
+    if (options.schedule ?? true) {
+      const running = lambda;
+      const client = new LambdaClient({
+        endpoint: running.url,
+        region: settings.aws_region,
+        credentials: localCredentials,
+      });
+      // As EventBridge Scheduler does: an asynchronous invoke of the consumer at each tick.
+      scheduler = startScheduler(
+        schedulePeriodMs(settings.schedule_expression),
+        () => invokeAsync(client, names.consumerFunction, "{}").catch(() => undefined),
+        options.speed ?? 1,
+      );
+    }
+    const started = lambda;
+    return {
+      settings,
+      names,
+      resources: local.resources,
+      endpoints: { sqs: local.sqsEndpoint, dynamo: local.dynamoEndpoint, lambda: started.url },
+      lambda: started,
+      env,
+      async stop() {
+        scheduler?.stop();
+        await started.stop();
+        await local.stop();
+      },
+    };
+  } catch (error) {
+    scheduler?.stop();
+    await lambda?.stop();
+    await local.stop();
+    throw error;
+  }
+}
