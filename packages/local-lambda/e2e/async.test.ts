@@ -137,6 +137,7 @@ describe("asynchronous invocation", () => {
 
   it("keeps throttled events (reserved concurrency 0) until maximumEventAgeSeconds, then records EventAgeExceeded", async () => {
     const { queueUrl } = sqsServer.createQueue("failures-age");
+    let skewMs = 0;
     service = await startTestService(
       [
         fixtureSpec("blocked", "behaviours", {
@@ -144,13 +145,19 @@ describe("asynchronous invocation", () => {
           async: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60, onFailureQueueUrl: queueUrl },
         }),
       ],
-      { speed: 0.005 },
+      { speed: 0.01, now: () => Date.now() + skewMs },
     );
-    const started = Date.now();
     const out = await invoke(service.client, "blocked", { n: 1 }, { InvocationType: "Event" });
     expect(out.StatusCode).toBe(202);
+    // Throttle back-off is 10, 20, 40 ms at this speed: the event keeps coming back without running.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(service.lambda.stats().blocked?.async).toMatchObject({ depth: 1, discarded: 0 });
+    expect(service.lambda.stats().blocked?.invocations.throttled).toBeGreaterThan(1);
+    skewMs = 59_000;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(service.lambda.stats().blocked?.async.discarded).toBe(0);
+    skewMs = 61_000;
     await service.lambda.idle();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     const [record] = await drain(queueUrl);
     expect(record?.requestContext).toMatchObject({
       requestId: out.$metadata.requestId,
@@ -158,8 +165,25 @@ describe("asynchronous invocation", () => {
       approximateInvokeCount: 0,
     });
     expect(record?.requestPayload).toEqual({ n: 1 });
+    expect(record?.responseContext.statusCode).toBe(429);
     expect(service.lambda.stats().blocked?.invocations.started).toBe(0);
-    expect(service.lambda.stats().blocked?.invocations.throttled).toBeGreaterThan(1);
+  });
+
+  it("does not age out events that only wait for a free instance", async () => {
+    service = await startTestService(
+      [
+        fixtureSpec("busy", "behaviours", {
+          reservedConcurrency: 1,
+          async: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+        }),
+      ],
+      { speed: 0.0001 },
+    );
+    for (let i = 0; i < 4; i += 1) {
+      await invoke(service.client, "busy", { action: "sleep", ms: 100 }, { InvocationType: "Event" });
+    }
+    await service.lambda.idle();
+    expect(service.lambda.stats().busy?.async).toMatchObject({ succeeded: 4, discarded: 0 });
   });
 
   it("runs queued events within the function's concurrency and drains them all", async () => {

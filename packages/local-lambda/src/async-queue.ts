@@ -20,6 +20,8 @@ interface QueuedEvent {
 
 export interface AsyncQueueDeps {
   speed: number;
+  /** The clock event ages are measured on (wall-clock milliseconds). */
+  now: () => number;
   destinations: DestinationSender;
   log: (requestId: string | undefined, text: string) => void;
   emit: (event: string, data: unknown) => void;
@@ -30,8 +32,9 @@ export interface AsyncQueueDeps {
 /**
  * A function's asynchronous event queue: events run under the function's concurrency, function errors are
  * retried `maximumRetryAttempts` times (1 then 2 min), throttles are retried with back-off, and an event
- * that fails for good or outlives `maximumEventAgeSeconds` goes to the on-failure destination. All
- * service-side waits are multiplied by `speed`.
+ * that fails for good or outlives `maximumEventAgeSeconds` goes to the on-failure destination. The
+ * service's waits (retry delays, throttle back-off) are multiplied by `speed`; the event age is not, because
+ * it competes with real handler run times (a scaled age would expire events that merely wait for a slot).
  */
 export class AsyncEventQueue {
   private readonly fn: FunctionRuntime;
@@ -59,7 +62,7 @@ export class AsyncEventQueue {
     const event: QueuedEvent = {
       requestId,
       payload,
-      enqueuedAt: Date.now(),
+      enqueuedAt: this.deps.now(),
       invokeCount: 0,
       throttles: 0,
       lastResult: undefined,
@@ -144,7 +147,7 @@ export class AsyncEventQueue {
 
   private expired(event: QueuedEvent): boolean {
     const maxAgeSeconds = this.fn.spec.async?.maximumEventAgeSeconds ?? 21_600;
-    return Date.now() - event.enqueuedAt > maxAgeSeconds * 1000 * this.deps.speed;
+    return this.deps.now() - event.enqueuedAt > maxAgeSeconds * 1000;
   }
 
   private async discard(event: QueuedEvent, condition: DiscardCondition): Promise<void> {

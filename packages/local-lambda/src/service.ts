@@ -95,6 +95,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     const fn = new FunctionRuntime(spec, context);
     const queue = new AsyncEventQueue(fn, {
       speed,
+      now: options.now ?? Date.now,
       destinations,
       log: (requestId, text) => logs.write(spec.name, requestId, text),
       emit: context.emit,

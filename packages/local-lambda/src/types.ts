@@ -2,7 +2,7 @@
 export interface AsyncConfig {
   /** Retries after a function error, 0 to 2 (AWS default 2). */
   maximumRetryAttempts: number;
-  /** How long an event may wait in the queue, 60 to 21,600 s (AWS default 21,600), scaled by `speed`. */
+  /** How long an event may stay queued, 60 to 21,600 s (AWS default 21,600); real time, not scaled by `speed`. */
   maximumEventAgeSeconds: number;
   /** SQS queue URL that receives the invocation record when an event is discarded. */
   onFailureQueueUrl?: string | undefined;
@@ -55,7 +55,7 @@ export interface LocalLambdaOptions {
   functions: FunctionSpec[];
   /** Where `<function>.log` JSON-lines files go; default `.fanout/logs` under the cwd; `null` writes none. */
   logDir?: string | null;
-  /** Factor applied to the async queue's clock: retry delays, throttle back-off, event age. Default 1. */
+  /** Factor applied to the async queue's waits: retry delays (1 and 2 min) and throttle back-off. Default 1. */
   speed?: number;
   /** SQS endpoint for on-failure destinations; default: the queue URL's own origin. */
   sqsEndpoint?: string;
@@ -73,6 +73,8 @@ export interface LocalLambdaOptions {
   credentials?: Credentials;
   /** Random source for fault injection; default `Math.random`. */
   random?: () => number;
+  /** Clock for event ages (ms since the epoch); default `Date.now`. A test seam for `maximumEventAgeSeconds`. */
+  now?: () => number;
 }
 
 /** What an invocation produced, as the Invoke API reports it. */
