@@ -81,7 +81,7 @@ describe("instances", () => {
 describe("concurrency", () => {
   it("runs at most reservedConcurrency invocations at once and throttles the rest with 429", async () => {
     const calls = [0, 1, 2].map((i) =>
-      invoke(service.client, "one-at-a-time", { action: "sleep", ms: 300 + i }).then(
+      invoke(service.client, "one-at-a-time", { action: "sleep", ms: 800 + i }).then(
         (out) => ({ ok: true as const, out }),
         (error: unknown) => ({ ok: false as const, error }),
       ),
@@ -102,7 +102,7 @@ describe("concurrency", () => {
 
   it("runs concurrent calls on separate instances up to the service-wide cap", async () => {
     const outs = await Promise.all(
-      [0, 1, 2].map(() => invoke(service.client, "capped", { action: "sleep", ms: 200 })),
+      [0, 1, 2].map(() => invoke(service.client, "capped", { action: "sleep", ms: 500 })),
     );
     expect(new Set(outs.map(pidOf)).size).toBe(3);
   });
@@ -142,7 +142,7 @@ describe("service-wide concurrency cap", () => {
   it("throttles synchronous calls past maxConcurrency with ConcurrentInvocationLimitExceeded", async () => {
     const own = await startTestService([fixtureSpec("solo", "behaviours")], { maxConcurrency: 1 });
     try {
-      const slow = invoke(own.client, "solo", { action: "sleep", ms: 300 });
+      const slow = invoke(own.client, "solo", { action: "sleep", ms: 1_000 });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const error = await invoke(own.client, "solo", {}).catch((e: unknown) => e);
       expect((error as TooManyRequestsException).Reason).toBe("ConcurrentInvocationLimitExceeded");
