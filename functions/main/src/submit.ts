@@ -1,4 +1,12 @@
-import { encodeTask, type Job, type Logger, makeTask, parseJob } from "@fanout/core";
+import {
+  encodeTask,
+  type Job,
+  type Logger,
+  makeTask,
+  parseJob,
+  requestCounts,
+  resetRequestCounts,
+} from "@fanout/core";
 import { type DedupStore, recordJob } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
 import { invokeAsync } from "@fanout/invoker";
@@ -41,6 +49,7 @@ export class EnqueueError extends Error {
  * reused jobId with other content), enqueue one task per name, then nudge the consumer.
  */
 export async function submitJob(event: unknown, deps: SubmitDeps): Promise<SubmitResult> {
+  resetRequestCounts();
   const job: Job = parseJob(event, { maxTasks: deps.maxTasks });
   const messages = job.names.map((name, index) => ({
     id: String(index),
@@ -63,7 +72,6 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
       `${failed[0]?.code}: ${failed[0]?.message}`,
     );
   }
-  deps.logger.info("job enqueued", { tasks: sent, created });
   if (deps.nudge) {
     // Best effort: the schedule still runs the consumer if this fails.
     await invokeAsync(deps.nudge.lambda, deps.nudge.consumerFunctionName, "{}").catch((error: unknown) =>
@@ -72,5 +80,6 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
       }),
     );
   }
+  deps.logger.info("job enqueued", { tasks: sent, created, requests: requestCounts() });
   return { jobId: job.jobId, tasks: sent, created };
 }

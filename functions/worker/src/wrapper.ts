@@ -60,7 +60,9 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
       if (start.outcome === "done") {
         // Re-apply the idempotent counter write, in case an earlier run stopped right before it.
         await recountSucceeded(deps.store, run);
-        deps.logger.info("duplicate event for a task that already succeeded; not run again");
+        deps.logger.info("duplicate event for a task that already succeeded; not run again", {
+          requests: requestCounts(),
+        });
         return { taskId, status: "duplicate" };
       }
       if (start.outcome === "busy") {

@@ -141,6 +141,41 @@ describe("consumer", () => {
     expect(stack.workerRuns().filter((r) => r.taskId === taskIdOf(task))).toHaveLength(1);
   });
 
+  it.each([
+    [429, "TooManyRequestsException"],
+    [500, "ServiceException"],
+  ])(
+    "releases the claim and keeps the message when the worker invoke answers %i, and dispatches it later",
+    async (status, name) => {
+      const { tasks } = await enqueue(1);
+      const task = tasks[0] ?? makeTask("x", 0, "x");
+      // Lambda accepts Event invokes even when the worker is throttled, so the local service cannot
+      // answer 429/5xx here: this SDK middleware does (the one kind of fault the tests fake).
+      const faulty = createLambdaClient({ maxAttempts: 1 });
+      let faults = 0;
+      faulty.middlewareStack.add(
+        () => async () => {
+          faults += 1;
+          throw Object.assign(new Error(`${name} (injected)`), {
+            name,
+            $metadata: { httpStatusCode: status },
+          });
+        },
+        { step: "finalizeRequest", name: "injectFault" },
+      );
+      const first = await drain(deps({ lambda: faulty }), testContext({ budgetMs: 10_000 }));
+      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, deleted: 0 });
+      expect(faults).toBe(1);
+      expect(await readTask(stack.store, taskIdOf(task))).toBeUndefined(); // claim released
+      expect(dispatched()).toBe(0);
+      // The message was not deleted: it comes back after its back-off and is dispatched then, once.
+      const later = await drain(deps({ receiveWaitSeconds: 4 }), testContext({ budgetMs: 15_000 }));
+      expect(later).toMatchObject({ dispatched: 1, deleted: 1 });
+      await stack.lambda.idle();
+      expect(dispatched()).toBe(1);
+    },
+  );
+
   it("never dispatches a malformed message, which ends in the dead-letter queue after maxReceiveCount", async () => {
     await sendMessages(stack.sqs, stack.resources.tasksQueueUrl, [
       { id: "0", body: '{"name": "seed format, no jobId"}' },

@@ -4,7 +4,7 @@ import { loadSettings, type ResourceNames, resourceNames, type Settings } from "
 import { awsEnv, type FanoutResources, localCredentials, startLocalResources } from "@fanout/emulators";
 import { invokeAsync } from "@fanout/invoker";
 import { type LocalLambda, type OutputSink, startLocalLambda } from "@fanout/local-lambda";
-import { functionSpecs } from "./function-specs.ts";
+import { functionEnvironment, functionSpecs } from "./function-specs.ts";
 import { defaultSettingsPath, type FunctionName, stateDir, zipPathOf } from "./paths.ts";
 import { pickPort } from "./ports.ts";
 import { type Scheduler, schedulePeriodMs, startScheduler } from "./schedule.ts";
@@ -43,6 +43,8 @@ export interface Stack {
   lambda: LocalLambda;
   /** Environment that points the AWS SDK and CLI at this stack. */
   env: Record<string, string>;
+  /** Replaces the worker's extra environment (e.g. `{ WORKER_FAIL_RATE: "1" }`); instances restart. */
+  setWorkerEnvironment(extra: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -130,6 +132,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       endpoints: { sqs: local.sqsEndpoint, dynamo: local.dynamoEndpoint, lambda: started.url },
       lambda: started,
       env,
+      setWorkerEnvironment(extra) {
+        started.configure(names.workerFunction, {
+          environment: { ...functionEnvironment("worker", settings, local.resources), ...extra },
+        });
+      },
       async stop() {
         scheduler?.stop();
         await started.stop();

@@ -1,0 +1,105 @@
+import { hostileNames, sampleNames } from "@fanout/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byService, perTask, sumRequests } from "../src/index.ts";
+import { startTestStack, type TestStack } from "./harness.ts";
+
+/** The whole pipeline through the Lambda Invoke API: main → SQS → consumer → worker, all built zips. */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+}, 60_000);
+afterAll(() => stack?.stop());
+
+async function submit(job: unknown) {
+  const result = await stack.invoke(stack.names.mainFunction, job);
+  if (result.functionError) throw new Error(JSON.stringify(result.payload));
+  return result.payload as { jobId: string; tasks: number; created: boolean };
+}
+
+describe("pipeline", () => {
+  it("delivers hostile names to the worker byte-identical", async () => {
+    const names = hostileNames();
+    const { jobId } = await submit({ names: names.map((name) => ({ name })) });
+    expect(await stack.waitForJob(jobId)).toMatchObject({ succeeded: names.length, failed: 0 });
+    await stack.lambda.idle();
+    const got = new Map(
+      stack
+        .workerRuns()
+        .filter((r) => r.taskId.startsWith(`${jobId}#`))
+        .map((r) => [r.taskId, r.name]),
+    );
+    names.forEach((name, i) => {
+      expect(Buffer.from(got.get(`${jobId}#${i}`) ?? "", "utf8").equals(Buffer.from(name, "utf8"))).toBe(
+        true,
+      );
+    });
+  });
+
+  it("dispatches every task once when the same job is submitted twice, and refuses the jobId with other content", async () => {
+    const job = { jobId: "twice", names: sampleNames(50).map((name) => ({ name })) };
+    const before = stack.dispatches();
+    expect(await submit(job)).toMatchObject({ jobId: "twice", tasks: 50, created: true });
+    expect(await submit(job)).toMatchObject({ jobId: "twice", tasks: 50, created: false });
+    await stack.waitForJob("twice");
+    await stack.lambda.idle();
+    expect(stack.dispatches() - before).toBe(50);
+    expect(stack.workerRuns().filter((r) => r.taskId.startsWith("twice#"))).toHaveLength(50);
+    const refused = await stack.invoke(stack.names.mainFunction, { ...job, names: [{ name: "other" }] });
+    expect(refused.functionError).toBe("Unhandled");
+    expect(refused.payload).toMatchObject({ errorType: "JobConflictError" });
+  });
+
+  it("rejects an invalid job as a function error naming each bad entry, and enqueues nothing", async () => {
+    const before = stack.dispatches();
+    const result = await stack.invoke(stack.names.mainFunction, { names: [{ name: "ok" }, { name: 7 }, {}] });
+    expect(result.functionError).toBe("Unhandled");
+    expect(result.payload).toMatchObject({
+      errorType: "InvalidJobError",
+      errorMessage: expect.stringMatching(
+        /names\[1\]\.name: name must be a string; names\[2\]\.name: name is missing/,
+      ),
+    });
+    await stack.lambda.idle();
+    expect(stack.dispatches()).toBe(before);
+  });
+
+  it("processes 2,000 names, hostile ones included, exactly once with exact counters, and reports requests per task", async () => {
+    const names = sampleNames(2_000);
+    const mainLogs = stack.logs(stack.names.mainFunction).length;
+    const consumerLogs = stack.logs(stack.names.consumerFunction).length;
+    const workerLogs = stack.logs(stack.names.workerFunction).length;
+    const { jobId, tasks } = await submit({ names: names.map((name) => ({ name })) });
+    expect(tasks).toBe(2_000);
+    expect(await stack.waitForJob(jobId, 120_000)).toMatchObject({
+      total: 2_000,
+      succeeded: 2_000,
+      failed: 0,
+      pending: 0,
+    });
+    await stack.lambda.idle();
+    const runs = stack.workerRuns().filter((r) => r.taskId.startsWith(`${jobId}#`));
+    expect(runs).toHaveLength(2_000);
+    expect(new Set(runs.map((r) => r.taskId)).size).toBe(2_000);
+
+    // Requests per task, as each function's SDK middleware counted them on this run.
+    const lines = [
+      ...stack.logs(stack.names.mainFunction).slice(mainLogs),
+      ...stack.logs(stack.names.consumerFunction).slice(consumerLogs),
+      ...stack.logs(stack.names.workerFunction).slice(workerLogs),
+    ];
+    const counts = sumRequests(lines);
+    console.log(
+      "requests per task:",
+      JSON.stringify(perTask(counts, 2_000)),
+      JSON.stringify(perTask(byService(counts), 2_000)),
+    );
+    const writes = ["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"].reduce(
+      (n, k) => n + (counts[k] ?? 0),
+      0,
+    );
+    // 5 writes per task (claim, dispatched, running, outcome, counter) plus one job record.
+    expect(writes).toBe(2_000 * 5 + 1);
+    expect(counts["Lambda.Invoke"]).toBe(2_000 + 1); // one per task, plus main's nudge of the consumer
+    expect(counts["SQS.SendMessageBatch"]).toBe(200);
+  });
+});
