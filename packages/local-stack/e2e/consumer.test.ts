@@ -5,7 +5,7 @@ import { claimTask, readTask } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import { changeVisibility, queueDepth, receiveMessages, sendMessages } from "@fanout/queue";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./harness.ts";
+import { startTestStack, type TestStack } from "../src/testing.ts";
 
 /**
  * Consumer guarantees (G1, G2, G4, G5, G7) with the consumer's drain loop in this process and everything

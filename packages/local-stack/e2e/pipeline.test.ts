@@ -1,7 +1,7 @@
 import { hostileNames, sampleNames } from "@fanout/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { byService, perTask, sumRequests } from "../src/index.ts";
-import { startTestStack, type TestStack } from "./harness.ts";
+import { startTestStack, type TestStack } from "../src/testing.ts";
 
 /** The whole pipeline through the Lambda Invoke API: main → SQS → consumer → worker, all built zips. */
 let stack: TestStack;

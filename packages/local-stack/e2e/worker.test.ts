@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { makeTask, taskIdOf } from "@fanout/core";
 import { readJobStatus, readTask, recordJob } from "@fanout/dedup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./harness.ts";
+import { startTestStack, type TestStack } from "../src/testing.ts";
 
 /** Worker guarantees (G3, G1 failure recording) through the Lambda Invoke API and the built worker zip. */
 let stack: TestStack;
