@@ -55,7 +55,9 @@ describe("instances", () => {
       errorType: "Sandbox.Timedout",
       errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`,
     });
-    expect(Buffer.from(out.LogResult ?? "", "base64").toString()).toContain("Status: timeout");
+    const log = Buffer.from(out.LogResult ?? "", "base64").toString();
+    expect(log).toContain(`Z ${out.$metadata.requestId} Task timed out after 1.00 seconds`);
+    expect(log).toContain("Status: timeout");
     expect(processExists(before)).toBe(false);
     const after = pidOf(await invoke(service.client, "short", { action: "sleep", ms: 0 }));
     expect(after).not.toBe(before);

@@ -157,7 +157,8 @@ export class FunctionRuntime {
       this.giveBack(instance, outcome.reusable);
     }
     if (result.kind === "error" && result.status === "timeout") {
-      this.log(requestId, `${new Date().toISOString()} ${requestId} ${result.error.errorMessage}`);
+      const seconds = spec.timeoutSeconds.toFixed(2);
+      this.log(requestId, `${new Date().toISOString()} ${requestId} Task timed out after ${seconds} seconds`);
     }
     this.log(requestId, platformLines.end(requestId));
     this.log(
