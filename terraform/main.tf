@@ -1,0 +1,165 @@
+# The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, three functions from the
+# zips `pnpm build` wrote, and the consumer's schedule. Names follow resourceNames() in
+# packages/core/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
+
+locals {
+  names = {
+    main     = "${var.name_prefix}-main"
+    consumer = "${var.name_prefix}-consumer"
+    worker   = "${var.name_prefix}-worker"
+    schedule = "${var.name_prefix}-consumer"
+  }
+
+  tags = merge(var.tags, {
+    project     = "fanout"
+    environment = var.environment
+  })
+}
+
+module "queue" {
+  source = "./modules/queue"
+
+  name_prefix                = var.name_prefix
+  visibility_timeout_seconds = var.queue.visibility_timeout_seconds
+  consumer_timeout_seconds   = var.functions.consumer.timeout_seconds
+  message_retention_seconds  = var.queue.message_retention_seconds
+  max_receive_count          = var.queue.max_receive_count
+  tags                       = local.tags
+}
+
+module "table" {
+  source = "./modules/table"
+
+  name_prefix = var.name_prefix
+  tags        = local.tags
+}
+
+module "main" {
+  source = "./modules/function"
+
+  function_name        = local.names.main
+  zip_path             = "${path.module}/../functions/main/dist/main.zip"
+  handler              = "index.handler"
+  runtime              = "nodejs24.x"
+  architecture         = "arm64"
+  memory_mb            = var.functions.main.memory_mb
+  timeout_seconds      = var.functions.main.timeout_seconds
+  reserved_concurrency = var.functions.main.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = merge(
+    {
+      TASKS_QUEUE_URL         = module.queue.tasks_queue_url
+      TABLE_NAME              = module.table.table_name
+      DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
+      MAX_TASKS_PER_JOB       = tostring(var.max_tasks_per_job)
+      LOG_LEVEL               = var.log_level
+      POWERTOOLS_SERVICE_NAME = local.names.main
+    },
+    var.main_nudges_consumer ? { CONSUMER_FUNCTION_NAME = local.names.consumer } : {},
+  )
+
+  policy_documents = merge(
+    {
+      queue = data.aws_iam_policy_document.main_queue.json
+      table = data.aws_iam_policy_document.main_table.json
+    },
+    var.main_nudges_consumer ? { nudge = data.aws_iam_policy_document.main_nudge.json } : {},
+  )
+
+  # main is invoked synchronously by callers; an asynchronous caller gets no retry and no stale run.
+  async_invoke = {
+    maximum_retry_attempts    = 0
+    maximum_event_age_seconds = 60
+  }
+
+  tags = local.tags
+}
+
+module "consumer" {
+  source = "./modules/function"
+
+  function_name        = local.names.consumer
+  zip_path             = "${path.module}/../functions/consumer/dist/consumer.zip"
+  handler              = "index.handler"
+  runtime              = "nodejs24.x"
+  architecture         = "arm64"
+  memory_mb            = var.functions.consumer.memory_mb
+  timeout_seconds      = var.functions.consumer.timeout_seconds
+  reserved_concurrency = var.functions.consumer.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = {
+    TASKS_QUEUE_URL         = module.queue.tasks_queue_url
+    TABLE_NAME              = module.table.table_name
+    WORKER_FUNCTION_NAME    = module.worker.function_name
+    DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
+    CLAIM_LEASE_SECONDS     = tostring(var.dedup.claim_lease_seconds)
+    POLLERS                 = tostring(var.consumer.pollers)
+    DISPATCH_CONCURRENCY    = tostring(var.consumer.dispatch_concurrency)
+    SAFETY_MARGIN_MS        = tostring(var.consumer.safety_margin_ms)
+    RECEIVE_WAIT_SECONDS    = tostring(var.consumer.receive_wait_seconds)
+    LOG_LEVEL               = var.log_level
+    POWERTOOLS_SERVICE_NAME = local.names.consumer
+  }
+
+  policy_documents = {
+    queue    = data.aws_iam_policy_document.consumer_queue.json
+    table    = data.aws_iam_policy_document.consumer_table.json
+    dispatch = data.aws_iam_policy_document.consumer_dispatch.json
+  }
+
+  # Invoked by the schedule and by main's nudge. A lost run is covered by the next tick, and a retried
+  # run would only overlap the next one: no retries, no stale runs.
+  async_invoke = {
+    maximum_retry_attempts    = 0
+    maximum_event_age_seconds = 60
+  }
+
+  tags = local.tags
+}
+
+module "worker" {
+  source = "./modules/function"
+
+  function_name        = local.names.worker
+  zip_path             = "${path.module}/../functions/worker/dist/worker.zip"
+  handler              = "index.handler"
+  runtime              = "nodejs24.x"
+  architecture         = "arm64"
+  memory_mb            = var.functions.worker.memory_mb
+  timeout_seconds      = var.functions.worker.timeout_seconds
+  reserved_concurrency = var.functions.worker.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = {
+    TABLE_NAME              = module.table.table_name
+    DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
+    RUN_LEASE_SECONDS       = tostring(var.functions.worker.timeout_seconds + 30)
+    LOG_LEVEL               = var.log_level
+    POWERTOOLS_SERVICE_NAME = local.names.worker
+  }
+
+  policy_documents = {
+    table   = data.aws_iam_policy_document.worker_table.json
+    failure = data.aws_iam_policy_document.worker_failure.json
+  }
+
+  # Lambda retries a failed task, then sends its event to the failed-task queue (G1: nothing silently lost).
+  async_invoke = {
+    maximum_retry_attempts     = var.worker_async.maximum_retry_attempts
+    maximum_event_age_seconds  = var.worker_async.maximum_event_age_seconds
+    on_failure_destination_arn = module.queue.failed_tasks_queue_arn
+  }
+
+  tags = local.tags
+}
+
+module "schedule" {
+  source = "./modules/schedule"
+
+  name                = local.names.schedule
+  schedule_expression = var.schedule_expression
+  target_function_arn = module.consumer.function_arn
+  tags                = local.tags
+}

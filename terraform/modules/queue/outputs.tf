@@ -1,0 +1,29 @@
+output "tasks_queue_url" {
+  description = "URL of the tasks queue (TASKS_QUEUE_URL)."
+  value       = aws_sqs_queue.tasks.url
+}
+
+output "tasks_queue_arn" {
+  description = "ARN of the tasks queue."
+  value       = aws_sqs_queue.tasks.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the tasks queue's dead-letter queue."
+  value       = aws_sqs_queue.dead_letter.url
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the tasks queue's dead-letter queue."
+  value       = aws_sqs_queue.dead_letter.arn
+}
+
+output "failed_tasks_queue_url" {
+  description = "URL of the failed-task queue (the worker's on-failure destination)."
+  value       = aws_sqs_queue.failed_tasks.url
+}
+
+output "failed_tasks_queue_arn" {
+  description = "ARN of the failed-task queue (the worker's on-failure destination)."
+  value       = aws_sqs_queue.failed_tasks.arn
+}

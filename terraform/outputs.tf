@@ -1,0 +1,54 @@
+output "main_function_name" {
+  description = "Name of the main function: aws lambda invoke --function-name \"$(terraform output -raw main_function_name)\"."
+  value       = module.main.function_name
+}
+
+output "main_function_arn" {
+  description = "ARN of the main function."
+  value       = module.main.function_arn
+}
+
+output "consumer_function_name" {
+  description = "Name of the consumer function."
+  value       = module.consumer.function_name
+}
+
+output "consumer_function_arn" {
+  description = "ARN of the consumer function."
+  value       = module.consumer.function_arn
+}
+
+output "worker_function_name" {
+  description = "Name of the worker function."
+  value       = module.worker.function_name
+}
+
+output "worker_function_arn" {
+  description = "ARN of the worker function."
+  value       = module.worker.function_arn
+}
+
+output "tasks_queue_url" {
+  description = "URL of the tasks queue."
+  value       = module.queue.tasks_queue_url
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the tasks queue's dead-letter queue (malformed or repeatedly failing messages)."
+  value       = module.queue.dead_letter_queue_url
+}
+
+output "failed_tasks_queue_url" {
+  description = "URL of the failed-task queue (worker events that failed after Lambda's retries)."
+  value       = module.queue.failed_tasks_queue_url
+}
+
+output "table_name" {
+  description = "Name of the DynamoDB table holding job and task records."
+  value       = module.table.table_name
+}
+
+output "schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule that runs the consumer."
+  value       = module.schedule.schedule_name
+}

@@ -1,0 +1,267 @@
+# Root variables are exactly the keys of environments/<env>.tfvars.json, the settings file that the local
+# stack also reads (settingsSchema in packages/core/src/settings.ts). Each range below is the one that
+# schema enforces, and each cross-setting invariant of its superRefine is a validation block here; the
+# tests in packages/infra-check keep the two in step.
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (<prefix>-main, <prefix>-tasks, <prefix>-dedup, ...): 3-32 characters of a-z, 0-9 and -, starting with a letter."
+  type        = string
+  default     = "fanout"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of a-z, 0-9 and -, starting with a letter and not ending with -."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod, ...); tagged on every resource."
+  type        = string
+  default     = "dev"
+  nullable    = false
+
+  validation {
+    condition     = length(var.environment) >= 1
+    error_message = "environment must not be empty."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region to deploy to, e.g. us-east-1."
+  type        = string
+  default     = "us-east-1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-\\d$", var.aws_region))
+    error_message = "aws_region must look like us-east-1."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource (with project and environment added)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "schedule_expression" {
+  description = "How often EventBridge Scheduler runs the consumer: rate(<n> minute|minutes|hour|hours|day|days) or cron(...). The finest rate is 1 minute."
+  type        = string
+  default     = "rate(1 minute)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.schedule_expression))
+    error_message = "schedule_expression must be rate(...) or cron(...)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of each function's log group in days: 1 or more, and one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  type        = number
+  default     = 14
+  nullable    = false
+
+  validation {
+    condition     = var.log_retention_days >= 1 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "log_retention_days must be a whole number of at least 1."
+  }
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every function: DEBUG, INFO, WARN or ERROR."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
+  }
+}
+
+variable "queue" {
+  description = "Tasks queue: visibility_timeout_seconds 0-43200 and at least the consumer timeout; message_retention_seconds 60-1209600; max_receive_count 1-1000 receives before the dead-letter queue."
+  type = object({
+    visibility_timeout_seconds = optional(number, 120)
+    message_retention_seconds  = optional(number, 345600)
+    max_receive_count          = optional(number, 5)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.queue.visibility_timeout_seconds >= 0 && var.queue.visibility_timeout_seconds <= 43200 && floor(var.queue.visibility_timeout_seconds) == var.queue.visibility_timeout_seconds
+    error_message = "queue.visibility_timeout_seconds must be a whole number from 0 to 43200."
+  }
+
+  validation {
+    condition     = var.queue.message_retention_seconds >= 60 && var.queue.message_retention_seconds <= 1209600 && floor(var.queue.message_retention_seconds) == var.queue.message_retention_seconds
+    error_message = "queue.message_retention_seconds must be a whole number from 60 to 1209600."
+  }
+
+  validation {
+    condition     = var.queue.max_receive_count >= 1 && var.queue.max_receive_count <= 1000 && floor(var.queue.max_receive_count) == var.queue.max_receive_count
+    error_message = "queue.max_receive_count must be a whole number from 1 to 1000."
+  }
+
+  # Invariant (settings.ts superRefine): a message still being handled must not reappear.
+  validation {
+    condition     = var.queue.visibility_timeout_seconds >= var.functions.consumer.timeout_seconds
+    error_message = "queue.visibility_timeout_seconds must be at least functions.consumer.timeout_seconds, or a message still being handled reappears."
+  }
+}
+
+variable "dedup" {
+  description = "Dedup records: ttl_seconds of at least 60 and longer than message retention + maximum event age; claim_lease_seconds 5-900 and at most the visibility timeout."
+  type = object({
+    ttl_seconds         = optional(number, 1296000)
+    claim_lease_seconds = optional(number, 60)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.dedup.ttl_seconds >= 60 && floor(var.dedup.ttl_seconds) == var.dedup.ttl_seconds
+    error_message = "dedup.ttl_seconds must be a whole number of at least 60."
+  }
+
+  validation {
+    condition     = var.dedup.claim_lease_seconds >= 5 && var.dedup.claim_lease_seconds <= 900 && floor(var.dedup.claim_lease_seconds) == var.dedup.claim_lease_seconds
+    error_message = "dedup.claim_lease_seconds must be a whole number from 5 to 900."
+  }
+
+  # Invariant (settings.ts superRefine): a redelivered message must not meet a live claim.
+  validation {
+    condition     = var.dedup.claim_lease_seconds <= var.queue.visibility_timeout_seconds
+    error_message = "dedup.claim_lease_seconds must not exceed queue.visibility_timeout_seconds, or a redelivered message meets a live claim."
+  }
+
+  # Invariant (settings.ts superRefine): no redelivery outlives its dedup record.
+  validation {
+    condition     = var.dedup.ttl_seconds > var.queue.message_retention_seconds + var.worker_async.maximum_event_age_seconds
+    error_message = "dedup.ttl_seconds must exceed queue.message_retention_seconds + worker_async.maximum_event_age_seconds, so no redelivery outlives its dedup record."
+  }
+}
+
+variable "functions" {
+  description = "Per function (main, consumer, worker): memory_mb 128-10240, timeout_seconds 1-900, reserved_concurrency null (unreserved) or 0 and more."
+  type = object({
+    main = optional(object({
+      memory_mb            = optional(number, 256)
+      timeout_seconds      = optional(number, 60)
+      reserved_concurrency = optional(number)
+    }), {})
+    consumer = optional(object({
+      memory_mb            = optional(number, 512)
+      timeout_seconds      = optional(number, 60)
+      reserved_concurrency = optional(number)
+    }), {})
+    worker = optional(object({
+      memory_mb            = optional(number, 256)
+      timeout_seconds      = optional(number, 60)
+      reserved_concurrency = optional(number)
+    }), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for f in [var.functions.main, var.functions.consumer, var.functions.worker] : f.memory_mb >= 128 && f.memory_mb <= 10240 && floor(f.memory_mb) == f.memory_mb])
+    error_message = "functions.*.memory_mb must be a whole number from 128 to 10240."
+  }
+
+  validation {
+    condition     = alltrue([for f in [var.functions.main, var.functions.consumer, var.functions.worker] : f.timeout_seconds >= 1 && f.timeout_seconds <= 900 && floor(f.timeout_seconds) == f.timeout_seconds])
+    error_message = "functions.*.timeout_seconds must be a whole number from 1 to 900."
+  }
+
+  validation {
+    condition     = alltrue([for f in [var.functions.main, var.functions.consumer, var.functions.worker] : f.reserved_concurrency == null ? true : f.reserved_concurrency >= 0 && floor(f.reserved_concurrency) == f.reserved_concurrency])
+    error_message = "functions.*.reserved_concurrency must be null or a whole number of at least 0."
+  }
+}
+
+variable "consumer" {
+  description = "Consumer loop: pollers 1-32, dispatch_concurrency 1-512, safety_margin_ms of at least 500 and shorter than the consumer timeout, receive_wait_seconds 0-20."
+  type = object({
+    pollers              = optional(number, 4)
+    dispatch_concurrency = optional(number, 32)
+    safety_margin_ms     = optional(number, 5000)
+    receive_wait_seconds = optional(number, 2)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.consumer.pollers >= 1 && var.consumer.pollers <= 32 && floor(var.consumer.pollers) == var.consumer.pollers
+    error_message = "consumer.pollers must be a whole number from 1 to 32."
+  }
+
+  validation {
+    condition     = var.consumer.dispatch_concurrency >= 1 && var.consumer.dispatch_concurrency <= 512 && floor(var.consumer.dispatch_concurrency) == var.consumer.dispatch_concurrency
+    error_message = "consumer.dispatch_concurrency must be a whole number from 1 to 512."
+  }
+
+  validation {
+    condition     = var.consumer.safety_margin_ms >= 500 && floor(var.consumer.safety_margin_ms) == var.consumer.safety_margin_ms
+    error_message = "consumer.safety_margin_ms must be a whole number of at least 500."
+  }
+
+  validation {
+    condition     = var.consumer.receive_wait_seconds >= 0 && var.consumer.receive_wait_seconds <= 20 && floor(var.consumer.receive_wait_seconds) == var.consumer.receive_wait_seconds
+    error_message = "consumer.receive_wait_seconds must be a whole number from 0 to 20."
+  }
+
+  # Invariant (settings.ts superRefine): the consumer stops before its timeout.
+  validation {
+    condition     = var.consumer.safety_margin_ms < var.functions.consumer.timeout_seconds * 1000
+    error_message = "consumer.safety_margin_ms must be shorter than the consumer timeout (functions.consumer.timeout_seconds)."
+  }
+}
+
+variable "worker_async" {
+  description = "The worker's asynchronous invocation: maximum_retry_attempts 0-2, maximum_event_age_seconds 60-21600; after that the event goes to the failed-task queue."
+  type = object({
+    maximum_retry_attempts    = optional(number, 2)
+    maximum_event_age_seconds = optional(number, 3600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.worker_async.maximum_retry_attempts >= 0 && var.worker_async.maximum_retry_attempts <= 2 && floor(var.worker_async.maximum_retry_attempts) == var.worker_async.maximum_retry_attempts
+    error_message = "worker_async.maximum_retry_attempts must be 0, 1 or 2."
+  }
+
+  validation {
+    condition     = var.worker_async.maximum_event_age_seconds >= 60 && var.worker_async.maximum_event_age_seconds <= 21600 && floor(var.worker_async.maximum_event_age_seconds) == var.worker_async.maximum_event_age_seconds
+    error_message = "worker_async.maximum_event_age_seconds must be a whole number from 60 to 21600."
+  }
+}
+
+variable "main_nudges_consumer" {
+  description = "Whether main invokes the consumer asynchronously after enqueueing (start within seconds instead of at the next schedule tick). Adds CONSUMER_FUNCTION_NAME and lambda:InvokeFunction on the consumer to main."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "max_tasks_per_job" {
+  description = "Most tasks one job may have (MAX_TASKS_PER_JOB), 1-100000."
+  type        = number
+  default     = 10000
+  nullable    = false
+
+  validation {
+    condition     = var.max_tasks_per_job >= 1 && var.max_tasks_per_job <= 100000 && floor(var.max_tasks_per_job) == var.max_tasks_per_job
+    error_message = "max_tasks_per_job must be a whole number from 1 to 100000."
+  }
+}
