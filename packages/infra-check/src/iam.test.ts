@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { checkIam } from "./iam.ts";
+import { expr, messages, stackWith } from "./testing.ts";
+
+const iam = async (...fixtures: Array<[string, string]>) => messages(checkIam(await stackWith(...fixtures)));
+
+describe("checkIam", () => {
+  it("passes the stack as written", async () => {
+    expect(await iam()).toEqual([]);
+  });
+
+  it("catches a wildcard action", async () => {
+    expect(await iam(["iam-wildcard-action_override.tf", ""])).toContain(
+      'root: consumer_dispatch/InvokeWorker: wildcard action "lambda:*"',
+    );
+  });
+
+  it('catches a "*" resource for an action that supports resource-level permissions', async () => {
+    const found = await iam(["iam-wildcard-resource_override.tf", ""]);
+    expect(found).toContain(
+      'root: worker_table/RecordOutcome: "*" resource for dynamodb:UpdateItem, which support resource-level permissions',
+    );
+    expect(found).toContain(
+      'root: module "worker": grants dynamodb:UpdateItem on ["*"]; it must be only module.table.table_arn',
+    );
+  });
+
+  it('allows "*" only for an action without resource-level permission, and only with a comment naming it', async () => {
+    expect(await iam(["iam-star-uncommented.tf", ""])).toEqual([
+      'root: tracing/Tracing: "*" resource without a comment naming why',
+    ]);
+    expect(await iam(["iam-star-commented.tf", ""])).toEqual([]);
+  });
+
+  it("catches an action the function does not need", async () => {
+    expect(await iam(["iam-extra-action_override.tf", ""])).toEqual([
+      'root: module "main": grants dynamodb:Scan (main_table), which main does not need',
+    ]);
+  });
+
+  it("catches a grant on more than its one resource", async () => {
+    expect(await iam(["iam-wrong-resource_override.tf", ""])).toEqual([
+      `root: module "consumer": grants lambda:InvokeFunction on ["${expr("module.worker.function_arn")}","${expr("module.main.function_arn")}"]; it must be only module.worker.function_arn`,
+    ]);
+  });
+
+  it("catches a missing action the function needs", async () => {
+    expect(await iam(["iam-missing-action_override.tf", ""])).toEqual([
+      'root: module "consumer": does not grant sqs:ChangeMessageVisibility, which consumer needs',
+    ]);
+  });
+
+  it("catches main invoking the consumer when nudging is off", async () => {
+    expect(await iam(["iam-unconditional-nudge_override.tf", ""])).toEqual([
+      'root: module "main": grants lambda:InvokeFunction unconditionally; it belongs only under var.main_nudges_consumer',
+    ]);
+  });
+
+  it("catches a function that may write other functions' log groups", async () => {
+    const found = await iam(["iam-logs-any-group_override.tf", "modules/function"]);
+    expect(found.sort()).toEqual(
+      ["consumer", "main", "worker"].map(
+        (fn) =>
+          `modules/function (module "${fn}"): logs: logs actions on ["arn:aws:logs:*:*:log-group:/aws/lambda/*:*"], not only its own log group`,
+      ),
+    );
+  });
+});

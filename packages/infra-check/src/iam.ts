@@ -1,0 +1,253 @@
+import { type Finding, finding } from "./findings.ts";
+import { type Block, calledModule, mentions, nested, type Stack, type TfModule } from "./hcl.ts";
+
+/**
+ * What each function may do, and on which resource (docs/contracts.md, "IAM least privilege"): action →
+ * the one Terraform expression its statement's resources must be. `conditional` grants exist only when
+ * the named boolean variable is on.
+ */
+export const leastPrivilege: Record<string, Record<string, { resource: string; conditional?: string }>> = {
+  main: {
+    "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
+    "dynamodb:PutItem": { resource: "module.table.table_arn" },
+    "lambda:InvokeFunction": {
+      resource: "module.consumer.function_arn",
+      conditional: "var.main_nudges_consumer",
+    },
+  },
+  consumer: {
+    "sqs:ReceiveMessage": { resource: "module.queue.tasks_queue_arn" },
+    "sqs:DeleteMessage": { resource: "module.queue.tasks_queue_arn" },
+    "sqs:ChangeMessageVisibility": { resource: "module.queue.tasks_queue_arn" },
+    "sqs:GetQueueAttributes": { resource: "module.queue.tasks_queue_arn" },
+    "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
+    "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
+    "lambda:InvokeFunction": { resource: "module.worker.function_arn" },
+  },
+  worker: {
+    "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
+    "sqs:SendMessage": { resource: "module.queue.failed_tasks_queue_arn" },
+  },
+};
+
+/**
+ * Actions that have no resource-level permission in AWS, the only ones allowed on `"*"` (and then with a
+ * comment saying so next to the statement).
+ */
+export const actionsWithoutResourceLevelPermission = new Set([
+  "xray:PutTraceSegments",
+  "xray:PutTelemetryRecords",
+  "cloudwatch:PutMetricData",
+  "sts:GetCallerIdentity",
+]);
+
+const POLICY_DOC = "aws_iam_policy_document";
+
+interface Statement {
+  doc: string;
+  module: TfModule;
+  body: Block;
+  actions: string[];
+  resources: unknown[];
+}
+
+function statementsOf(mod: TfModule, docName?: string): Statement[] {
+  return mod.data
+    .filter((d) => d.type === POLICY_DOC && (docName === undefined || d.name === docName))
+    .flatMap((d) =>
+      nested(d.body, "statement").map((body) => ({
+        doc: d.name,
+        module: mod,
+        body,
+        actions: Array.isArray(body.actions) ? body.actions.map(String) : [],
+        resources: Array.isArray(body.resources) ? body.resources : [],
+      })),
+    );
+}
+
+const isAllow = (s: Statement) => s.body.effect === undefined || s.body.effect === "Allow";
+
+/** Names of the policy documents a module call's attribute refers to, with the text around each. */
+function documentsIn(value: unknown): Array<{ name: string; conditionalOn: string | undefined }> {
+  const text = JSON.stringify(value) ?? "";
+  const docs: Array<{ name: string; conditionalOn: string | undefined }> = [];
+  for (const m of text.matchAll(/data\.aws_iam_policy_document\.([\w-]+)\.json/g)) {
+    const before = text.slice(0, m.index);
+    const cond = /(var\.[\w.]+)\s*\?\s*\{[^{}]*$/.exec(before);
+    docs.push({ name: m[1] as string, conditionalOn: cond?.[1] });
+  }
+  return docs;
+}
+
+/**
+ * IAM least privilege:
+ * - no `*` (or `prefix*`) action, no NotAction, no `*` principal, anywhere;
+ * - a `*` resource only for actions without resource-level permissions, with a comment saying so;
+ * - each function's role gets exactly the actions of {@link leastPrivilege}, each on its one resource;
+ * - each function writes only to its own log group; only the function module grants logs actions;
+ * - the schedule's role may only invoke its target.
+ */
+export function checkIam(stack: Stack): Finding[] {
+  const out: Finding[] = [];
+  for (const mod of stack.modules.values()) {
+    const where = mod.dir || "root";
+    for (const s of statementsOf(mod)) {
+      const id = `${s.doc}${typeof s.body.sid === "string" ? `/${s.body.sid}` : ""}`;
+      for (const action of s.actions) {
+        if (action.includes("*")) out.push(finding("iam", where, `${id}: wildcard action "${action}"`));
+      }
+      if (s.body.not_actions !== undefined) out.push(finding("iam", where, `${id}: uses not_actions`));
+      if (s.body.not_resources !== undefined) out.push(finding("iam", where, `${id}: uses not_resources`));
+      for (const p of nested(s.body, "principals")) {
+        const ids = Array.isArray(p.identifiers) ? p.identifiers : [];
+        if (ids.includes("*")) out.push(finding("iam", where, `${id}: "*" principal`));
+      }
+      if (s.resources.includes("*")) {
+        const unjustified = s.actions.filter((a) => !actionsWithoutResourceLevelPermission.has(a));
+        if (unjustified.length > 0) {
+          out.push(
+            finding(
+              "iam",
+              where,
+              `${id}: "*" resource for ${unjustified.join(", ")}, which support resource-level permissions`,
+            ),
+          );
+        } else if (!commentedWildcard(mod, s)) {
+          out.push(finding("iam", where, `${id}: "*" resource without a comment naming why`));
+        }
+      }
+      if (
+        s.actions.some((a) => a.startsWith("logs:")) &&
+        !(mod.dir.endsWith("function") && s.doc === "logs")
+      ) {
+        out.push(
+          finding(
+            "iam",
+            where,
+            `${id}: grants logs actions outside the function module's own log group policy`,
+          ),
+        );
+      }
+    }
+  }
+  out.push(...checkFunctionRoles(stack), ...checkLogs(stack), ...checkScheduler(stack));
+  return out;
+}
+
+function commentedWildcard(mod: TfModule, s: Statement): boolean {
+  const mentioned = s.actions[0] ?? "";
+  return mod.files.some((f) => {
+    const lines = f.source.split("\n");
+    return lines.some(
+      (line, i) =>
+        /resources\s*=\s*\[\s*"\*"\s*\]/.test(line) &&
+        lines.slice(Math.max(0, i - 8), i).some((l) => l.trim().startsWith("#") && l.includes(mentioned)),
+    );
+  });
+}
+
+function checkFunctionRoles(stack: Stack): Finding[] {
+  const out: Finding[] = [];
+  const root = stack.root;
+  for (const [fn, allowed] of Object.entries(leastPrivilege)) {
+    const call = root.moduleCalls.get(fn);
+    const where = `root: module "${fn}"`;
+    if (!call) {
+      out.push(finding("iam", "root", `no module "${fn}" to check`));
+      continue;
+    }
+    const granted = new Map<
+      string,
+      { resources: unknown[]; conditionalOn: string | undefined; doc: string }
+    >();
+    for (const doc of documentsIn(call.policy_documents)) {
+      const statements = statementsOf(root, doc.name);
+      if (statements.length === 0)
+        out.push(finding("iam", where, `policy document ${doc.name} not found in the root`));
+      for (const s of statements.filter(isAllow)) {
+        for (const action of s.actions) {
+          granted.set(action, { resources: s.resources, conditionalOn: doc.conditionalOn, doc: doc.name });
+        }
+      }
+    }
+    for (const [action, grant] of granted) {
+      const rule = allowed[action];
+      if (!rule) {
+        out.push(finding("iam", where, `grants ${action} (${grant.doc}), which ${fn} does not need`));
+        continue;
+      }
+      const only = grant.resources.length === 1 && mentions(grant.resources[0], rule.resource);
+      if (!only) {
+        out.push(
+          finding(
+            "iam",
+            where,
+            `grants ${action} on ${JSON.stringify(grant.resources)}; it must be only ${rule.resource}`,
+          ),
+        );
+      }
+      if (rule.conditional && grant.conditionalOn !== rule.conditional) {
+        out.push(
+          finding(
+            "iam",
+            where,
+            `grants ${action} unconditionally; it belongs only under ${rule.conditional}`,
+          ),
+        );
+      }
+    }
+    for (const action of Object.keys(allowed)) {
+      if (!granted.has(action))
+        out.push(finding("iam", where, `does not grant ${action}, which ${fn} needs`));
+    }
+  }
+  return out;
+}
+
+function checkLogs(stack: Stack): Finding[] {
+  const out: Finding[] = [];
+  for (const [name, call] of stack.root.moduleCalls) {
+    const mod = calledModule(stack, stack.root, call);
+    if (!mod?.resources.some((r) => r.type === "aws_lambda_function")) continue;
+    const where = `${mod.dir} (module "${name}")`;
+    const logs = statementsOf(mod).filter((s) => s.actions.some((a) => a.startsWith("logs:")));
+    for (const s of logs) {
+      const own =
+        s.resources.length > 0 && s.resources.every((r) => mentions(r, "aws_cloudwatch_log_group.this.arn"));
+      if (!own)
+        out.push(
+          finding(
+            "iam",
+            where,
+            `${s.doc}: logs actions on ${JSON.stringify(s.resources)}, not only its own log group`,
+          ),
+        );
+      const extra = s.actions.filter((a) => a !== "logs:CreateLogStream" && a !== "logs:PutLogEvents");
+      if (extra.length > 0)
+        out.push(finding("iam", where, `${s.doc}: logs actions beyond writing: ${extra.join(", ")}`));
+    }
+    const attached = mod.resources.some(
+      (r) =>
+        r.type === "aws_iam_role_policy" && mentions(r.body.policy, "data.aws_iam_policy_document.logs.json"),
+    );
+    if (logs.length === 0 || !attached)
+      out.push(finding("iam", where, "the role gets no policy to write its own log group"));
+  }
+  return out;
+}
+
+function checkScheduler(stack: Stack): Finding[] {
+  const out: Finding[] = [];
+  for (const mod of stack.modules.values()) {
+    if (!mod.resources.some((r) => r.type === "aws_scheduler_schedule")) continue;
+    for (const s of statementsOf(mod).filter((st) => st.doc !== "assume")) {
+      const onlyTarget =
+        s.actions.every((a) => a === "lambda:InvokeFunction") &&
+        s.resources.length === 1 &&
+        mentions(s.resources[0], "var.target_function_arn");
+      if (!onlyTarget)
+        out.push(finding("iam", mod.dir, `${s.doc}: the scheduler role may do more than invoke its target`));
+    }
+  }
+  return out;
+}

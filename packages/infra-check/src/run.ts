@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { checkBuildOutputs } from "./build-outputs.ts";
+import { checkDocumentation } from "./documentation.ts";
+import { checkEnvironment } from "./env-vars.ts";
+import type { Finding } from "./findings.ts";
+import { type ExtraFile, loadStack, type Stack } from "./hcl.ts";
+import { checkIam } from "./iam.ts";
+import { checkInvariantsMirrored } from "./invariants.ts";
+import { checkModuleCalls } from "./module-calls.ts";
+import { checkPathFilters } from "./path-filters.ts";
+import { checkSchedule } from "./schedule.ts";
+import {
+  checkSettingsFiles,
+  checkVariablesMatchSchema,
+  readSettingsFiles,
+  type SettingsFile,
+} from "./settings.ts";
+import { checkTags } from "./tags.ts";
+import { checkVisibilityTimeout } from "./timeouts.ts";
+import { checkWiring } from "./wiring.ts";
+import { checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
+import { functionPackages, readJson, repoRoot } from "./workspace.ts";
+
+export interface CheckInput {
+  stack: Stack;
+  settings: SettingsFile[];
+  workflows: Workflow[];
+}
+
+/** Loads terraform/, its settings files and the workflows, with optional extra (fixture) files. */
+export async function loadInput(
+  options: { extraTf?: ExtraFile[]; settings?: SettingsFile[]; workflows?: Workflow[] } = {},
+): Promise<CheckInput> {
+  const terraform = join(repoRoot, "terraform");
+  return {
+    stack: await loadStack(terraform, options.extraTf ?? []),
+    settings: options.settings ?? readSettingsFiles(join(terraform, "environments")),
+    workflows: options.workflows ?? readWorkflows(),
+  };
+}
+
+/** Every offline check, in one list of findings (empty when all pass). */
+export function runChecks(input: CheckInput): Finding[] {
+  const functions = functionPackages();
+  const dev = readJson<Record<string, unknown>>(
+    join(repoRoot, "terraform", "environments", "dev.tfvars.json"),
+  );
+  return [
+    ...checkModuleCalls(input.stack),
+    ...checkDocumentation(input.stack),
+    ...checkTags(input.stack),
+    ...checkIam(input.stack),
+    ...checkBuildOutputs(input.stack, functions),
+    ...checkEnvironment(input.stack),
+    ...checkVisibilityTimeout(input.stack),
+    ...checkSchedule(input.stack),
+    ...checkWiring(input.stack),
+    ...checkVariablesMatchSchema(input.stack),
+    ...checkSettingsFiles(input.stack, input.settings),
+    ...checkInvariantsMirrored(input.stack, dev),
+    ...checkWorkflows(input.workflows),
+    ...checkPathFilters(input.workflows, functions),
+  ];
+}

@@ -1,0 +1,221 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { parseDocument, parse as parseYaml } from "yaml";
+import { type Finding, finding } from "./findings.ts";
+import { type PackageJson, readJson, repoRoot, workspacePackages } from "./workspace.ts";
+
+export interface Workflow {
+  /** Path relative to the repository root. */
+  path: string;
+  source: string;
+  /** Parsed YAML, or undefined when it does not parse. */
+  doc: Record<string, unknown> | undefined;
+  errors: string[];
+}
+
+export type Step = Record<string, unknown>;
+export type Job = Record<string, unknown> & { steps?: Step[] };
+
+export function parseWorkflow(path: string, source: string): Workflow {
+  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  const errors = document.errors.map((e) => e.message);
+  const doc = errors.length === 0 ? (document.toJS() as Record<string, unknown>) : undefined;
+  return { path, source, doc, errors };
+}
+
+export function readWorkflows(root = repoRoot): Workflow[] {
+  const dir = join(root, ".github", "workflows");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => parseWorkflow(posix.join(".github/workflows", f), readFileSync(join(dir, f), "utf8")));
+}
+
+export function jobsOf(wf: Workflow): Array<[string, Job]> {
+  const jobs = wf.doc?.jobs;
+  return jobs && typeof jobs === "object" ? (Object.entries(jobs) as Array<[string, Job]>) : [];
+}
+
+/** `on:` of a workflow (YAML 1.2 keeps `on` a string key). */
+export function triggersOf(wf: Workflow): Record<string, unknown> {
+  const on = wf.doc?.on;
+  if (typeof on === "string") return { [on]: {} };
+  if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [String(e), {}]));
+  return (on as Record<string, unknown>) ?? {};
+}
+
+const pinned = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@([0-9a-f]{40}|v\d+\.\d+\.\d+)$/;
+
+/** pnpm commands that are not package scripts. */
+const pnpmBuiltins = new Set([
+  "install",
+  "i",
+  "add",
+  "remove",
+  "update",
+  "exec",
+  "dlx",
+  "store",
+  "fetch",
+  "why",
+  "list",
+  "ls",
+  "audit",
+  "outdated",
+  "config",
+  "env",
+  "setup",
+  "deploy",
+  "pack",
+  "publish",
+  "rebuild",
+  "prune",
+  "licenses",
+  "-r",
+  "--recursive",
+]);
+
+interface Context {
+  root: string;
+  rootScripts: Record<string, string>;
+  packages: Map<string, PackageJson>;
+  turboTasks: Set<string>;
+}
+
+function context(root: string): Context {
+  const turbo = readJson<{ tasks?: Record<string, unknown> }>(join(root, "turbo.json"));
+  return {
+    root,
+    rootScripts: readJson<PackageJson>(join(root, "package.json")).scripts ?? {},
+    packages: new Map(workspacePackages(root).map((p) => [p.name, p.json])),
+    turboTasks: new Set(Object.keys(turbo.tasks ?? {})),
+  };
+}
+
+const unquote = (t: string) => t.replace(/^["']|["']$/g, "");
+const dynamic = (t: string) => t.includes("$");
+
+/** Problems with the scripts, files, packages and tasks one shell command refers to. */
+function commandProblems(tokens: string[], cwd: string, ctx: Context): string[] {
+  const [cmd, ...args] = tokens;
+  if (!cmd) return [];
+  const exists = (p: string) => dynamic(p) || existsSync(join(ctx.root, cwd, p));
+  const filterOf = (list: string[]) => {
+    const out: string[] = [];
+    list.forEach((t, n) => {
+      if (t.startsWith("--filter=")) out.push(t.slice("--filter=".length));
+      else if ((t === "--filter" || t === "-F") && list[n + 1]) out.push(list[n + 1] as string);
+    });
+    return out.map(unquote).map((f) => f.replace(/^\.\.\.|\.\.\.$|^\^/g, "").replace(/\.\.\.$/, ""));
+  };
+  if (cmd === "node") {
+    const file = args.find((a) => !a.startsWith("-"));
+    if (!file) return [];
+    if (!exists(file)) return [`node ${file}: no such file`];
+    if (file === "scripts/toolchain.mjs")
+      return commandProblems(args.slice(args.indexOf(file) + 1), cwd, ctx);
+    return [];
+  }
+  const problems: string[] = [];
+  for (const f of filterOf(args)) {
+    if (!dynamic(f) && !f.startsWith("[") && !ctx.packages.has(f))
+      problems.push(`--filter ${f}: no such workspace package`);
+  }
+  if (cmd === "bash" || cmd === "sh") {
+    const file = args.find((a) => !a.startsWith("-"));
+    if (file && !exists(file)) problems.push(`${cmd} ${file}: no such file`);
+    return problems;
+  }
+  if (cmd.startsWith("./") && !exists(cmd)) return [...problems, `${cmd}: no such file`];
+  if (cmd === "pnpm") {
+    const rest = args.filter(
+      (a, n) =>
+        !(a.startsWith("--filter") || a === "-F" || args[n - 1] === "--filter" || args[n - 1] === "-F"),
+    );
+    const first = rest[0];
+    if (!first || pnpmBuiltins.has(first) || first.startsWith("-")) return problems;
+    const script = first === "run" ? rest[1] : first;
+    if (!script) return problems;
+    const filters = filterOf(args);
+    const scopes =
+      filters.length > 0 ? filters.map((f) => ctx.packages.get(f)?.scripts ?? {}) : [ctx.rootScripts];
+    if (!dynamic(script) && scopes.some((s) => !(script in s)))
+      problems.push(`pnpm ${script}: no such script`);
+    return problems;
+  }
+  if (cmd === "turbo") {
+    const tasks =
+      args[0] === "run" ? args.slice(1).filter((a) => !a.startsWith("-") && !a.includes("=")) : [];
+    for (const t of tasks.map(unquote))
+      if (!ctx.turboTasks.has(t)) problems.push(`turbo run ${t}: no such task in turbo.json`);
+    return problems;
+  }
+  if (cmd === "terraform") {
+    const chdir = args.find((a) => a.startsWith("-chdir="));
+    if (chdir && !exists(chdir.slice("-chdir=".length)))
+      problems.push(`terraform ${chdir}: no such directory`);
+  }
+  return problems;
+}
+
+/** Splits a run block into commands (lines, &&, ||, ;, |), each into whitespace tokens. */
+export function commandsOf(run: string): string[][] {
+  return run
+    .replace(/\\\n/g, " ")
+    .split(/\n|&&|\|\||;|\|/)
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0 && !c.startsWith("#"))
+    .map((c) => c.split(/\s+/).map(unquote));
+}
+
+/**
+ * Workflows parse as YAML with `on` and `jobs`; every external action is pinned to a full commit SHA or an
+ * exact vX.Y.Z tag; every local reusable workflow, script, file, package, script name and turbo task that a
+ * step refers to exists.
+ */
+export function checkWorkflows(workflows: readonly Workflow[], root = repoRoot): Finding[] {
+  const out: Finding[] = [];
+  const ctx = context(root);
+  for (const wf of workflows) {
+    if (!wf.doc) {
+      out.push(finding("workflows", wf.path, `not valid YAML: ${wf.errors.join("; ")}`));
+      continue;
+    }
+    if (!wf.doc.on) out.push(finding("workflows", wf.path, "has no `on` triggers"));
+    if (jobsOf(wf).length === 0) out.push(finding("workflows", wf.path, "has no jobs"));
+    for (const [jobName, job] of jobsOf(wf)) {
+      const where = `${wf.path}: job ${jobName}`;
+      const uses: string[] = [];
+      if (typeof job.uses === "string") uses.push(job.uses);
+      for (const step of job.steps ?? []) if (typeof step.uses === "string") uses.push(step.uses);
+      for (const u of uses) {
+        if (u.startsWith("./")) {
+          if (!existsSync(join(root, u.replace(/@.*$/, ""))))
+            out.push(finding("workflows", where, `uses ${u}: no such file`));
+        } else if (!u.startsWith("docker://") && !pinned.test(u)) {
+          out.push(
+            finding("workflows", where, `uses ${u}: not pinned to a commit SHA or an exact vX.Y.Z version`),
+          );
+        }
+      }
+      const defaults = (job.defaults as { run?: { "working-directory"?: string } } | undefined)?.run?.[
+        "working-directory"
+      ];
+      for (const step of job.steps ?? []) {
+        const cwd = (step["working-directory"] as string | undefined) ?? defaults ?? ".";
+        if (!dynamic(cwd) && !existsSync(join(root, cwd))) {
+          out.push(finding("workflows", where, `working-directory ${cwd}: no such directory`));
+          continue;
+        }
+        if (typeof step.run !== "string") continue;
+        for (const command of commandsOf(step.run)) {
+          for (const p of commandProblems(command, cwd, ctx)) out.push(finding("workflows", where, p));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export { parseYaml };
