@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { decideForState } from "./failed-redrive.ts";
+
+const now = 1_000_000;
+
+describe("decideForState (a record whose task could not be requeued from FAILED)", () => {
+  it("resends a task left REQUEUED by a redrive that stopped before sending, so it is not lost", () => {
+    expect(decideForState({ status: "REQUEUED" }, now).action).toBe("send");
+  });
+
+  it("resends a task whose record expired, since the consumer will claim it afresh", () => {
+    expect(decideForState(undefined, now).action).toBe("send");
+  });
+
+  it("skips (and drops the record of) a task that succeeded since or was handed on again", () => {
+    for (const status of ["SUCCEEDED", "CLAIMED", "DISPATCHED"]) {
+      expect(decideForState({ status }, now).action).toBe("skip");
+    }
+    expect(decideForState({ status: "RUNNING", leaseUntil: now + 1 }, now).action).toBe("skip");
+  });
+
+  it("keeps the record of a task stuck RUNNING with an expired lease, which a resend could not start", () => {
+    expect(decideForState({ status: "RUNNING", leaseUntil: now - 1 }, now)).toMatchObject({
+      action: "error",
+    });
+  });
+
+  it("keeps the record when the task turned FAILED again between the requeue attempt and the read", () => {
+    expect(decideForState({ status: "FAILED" }, now).action).toBe("error");
+  });
+});

@@ -1,0 +1,207 @@
+import { encodeTask } from "@fanout/core";
+import { readTask, requeueTask, TaskStatus } from "@fanout/dedup";
+import { invokeAsync } from "@fanout/invoker";
+import { deleteMessages, sendMessages } from "@fanout/queue";
+import type { CliContext } from "./context.ts";
+import { describeError, ExitCode } from "./errors.ts";
+import { type FailedRecord, receiveRecords, release } from "./failed-records.ts";
+import type { FailedRedriveFlags } from "./flags.ts";
+import type { Io } from "./io.ts";
+import { printable, writeJson, writeLine } from "./output.ts";
+
+/** Seconds a record being redriven stays hidden; if this process dies, it reappears for the next redrive. */
+export const redriveVisibilitySeconds = 60;
+
+export type RedriveAction = "redriven" | "skipped" | "error";
+
+export interface RedriveOutcome {
+  messageId: string;
+  taskId: string | null;
+  action: RedriveAction;
+  reason: string;
+}
+
+export interface RedriveReport {
+  dryRun: boolean;
+  redriven: number;
+  skipped: number;
+  errors: number;
+  /** The consumer was invoked so the redriven tasks start now (not at the next schedule tick). */
+  nudged: boolean;
+  records: RedriveOutcome[];
+}
+
+type Decision = { action: "send" | "skip" | "error"; reason: string };
+
+/**
+ * What to do with a record whose task could not be moved FAILED → REQUEUED, from the task's state now.
+ * The rule: resend whenever the consumer would claim the task (no record, REQUEUED); drop the record
+ * only when the task has been handed on or finished (its outcome will be recorded, and a new failure
+ * makes a new record); keep it in every other case.
+ */
+export function decideForState(
+  record: { status: string; leaseUntil?: number } | undefined,
+  now: number,
+): Decision {
+  if (!record)
+    return { action: "send", reason: "no task record (expired): the consumer will claim it afresh" };
+  switch (record.status) {
+    case TaskStatus.Requeued:
+      return { action: "send", reason: "already REQUEUED by a redrive that stopped before it finished" };
+    case TaskStatus.Succeeded:
+      return { action: "skip", reason: "already SUCCEEDED" };
+    case TaskStatus.Claimed:
+    case TaskStatus.Dispatched:
+      return { action: "skip", reason: `already handed on again (${record.status})` };
+    case TaskStatus.Running:
+      return (record.leaseUntil ?? 0) > now
+        ? { action: "skip", reason: "RUNNING now; its outcome will be recorded" }
+        : {
+            action: "error",
+            reason:
+              "RUNNING with an expired lease (its worker died); the consumer would not dispatch a resend, record kept",
+          };
+    default:
+      return {
+        action: "error",
+        reason: `task changed while redriving (now ${record.status}); run redrive again`,
+      };
+  }
+}
+
+async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promise<Decision> {
+  if (!r.task || !r.taskId) return { action: "error", reason: `cannot redrive: ${r.problem ?? "no task"}` };
+  const ref = { taskId: r.taskId, jobId: r.task.jobId, index: r.task.index };
+  if (dryRun) {
+    const current = await readTask(ctx.store, r.taskId);
+    if (current?.status === TaskStatus.Failed) return { action: "send", reason: "FAILED" };
+    return decideForState(current, Date.now());
+  }
+  // 1. Make the task claimable again: only a FAILED task moves, so a task that has since succeeded, or is
+  //    running, is never dispatched a second time by a redrive.
+  if (await requeueTask(ctx.store, ref)) return { action: "send", reason: "FAILED → REQUEUED" };
+  return decideForState(await readTask(ctx.store, r.taskId), Date.now());
+}
+
+/**
+ * `fanout failed redrive`: moves failed tasks from the failed-task queue back into the tasks queue.
+ * Per record, in an order that never loses a task: requeue the task record (FAILED → REQUEUED), then
+ * send the original task body to the tasks queue, then delete the record. A crash between any two steps
+ * leaves the record in the failed queue, and the next redrive finishes the job (a REQUEUED task is sent
+ * again; a duplicate message is harmless because the consumer's claim dedups it). Then nudges the consumer.
+ *
+ * @example
+ * const code = await failedRedrive(ctx, io, { max: 1000, dryRun: false, json: false, nudge: true });
+ */
+export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriveFlags): Promise<number> {
+  const failedUrl = await ctx.queueUrl(ctx.names.failedQueue);
+  const tasksUrl = await ctx.queueUrl(ctx.names.tasksQueue);
+  const outcomes: RedriveOutcome[] = [];
+  const keep: string[] = [];
+  const handleBatch = async (records: FailedRecord[]) => {
+    const decided = await Promise.all(
+      records.map(async (r) => {
+        try {
+          return { r, d: await decide(ctx, r, flags.dryRun) };
+        } catch (error) {
+          return { r, d: { action: "error", reason: describeError(error) } satisfies Decision };
+        }
+      }),
+    );
+    const outcome = (r: FailedRecord, action: RedriveAction, reason: string) =>
+      outcomes.push({ messageId: r.messageId, taskId: r.taskId ?? null, action, reason });
+    if (flags.dryRun) {
+      for (const { r, d } of decided) {
+        outcome(r, d.action === "send" ? "redriven" : d.action === "skip" ? "skipped" : "error", d.reason);
+        keep.push(r.receiptHandle);
+      }
+      return;
+    }
+    // 2. Send the original task body; only a record whose task was sent (or needs no send) is deleted.
+    const toSend = decided.filter(({ d }) => d.action === "send");
+    const sent = await sendMessages(
+      ctx.sqs,
+      tasksUrl,
+      toSend.flatMap(({ r }) => (r.task ? [{ id: r.messageId, body: encodeTask(r.task) }] : [])),
+    );
+    const sendErrors = new Map(sent.failed.map((f) => [f.id, `${f.code}: ${f.message}`]));
+    const done: FailedRecord[] = [];
+    for (const { r, d } of decided) {
+      const sendError = sendErrors.get(r.messageId);
+      if (d.action === "error" || sendError) {
+        outcome(
+          r,
+          "error",
+          sendError ? `send to ${ctx.names.tasksQueue} failed (${sendError}); record kept` : d.reason,
+        );
+        keep.push(r.receiptHandle);
+      } else {
+        outcome(r, d.action === "send" ? "redriven" : "skipped", d.reason);
+        done.push(r);
+      }
+    }
+    // 3. Delete: a record not deleted now comes back, and the next redrive skips or resends it safely.
+    const deleted = await deleteMessages(
+      ctx.sqs,
+      failedUrl,
+      done.map((r) => r.receiptHandle),
+    );
+    for (const f of deleted.failed) {
+      io.stderr.write(
+        `fanout: warning: could not delete a redriven record (${f.code}); a later redrive skips it\n`,
+      );
+    }
+  };
+  let extraHandles: string[] = [];
+  try {
+    ({ extraHandles } = await receiveRecords(
+      ctx.sqs,
+      failedUrl,
+      { max: flags.max, visibilitySeconds: redriveVisibilitySeconds },
+      handleBatch,
+    ));
+  } finally {
+    await release(ctx.sqs, failedUrl, [...keep, ...extraHandles]).catch(() => undefined);
+  }
+  const count = (a: RedriveAction) => outcomes.filter((o) => o.action === a).length;
+  const report: RedriveReport = {
+    dryRun: flags.dryRun,
+    redriven: count("redriven"),
+    skipped: count("skipped"),
+    errors: count("error"),
+    nudged: false,
+    records: outcomes,
+  };
+  if (!flags.dryRun && report.redriven > 0 && flags.nudge) {
+    try {
+      await invokeAsync(ctx.lambda, ctx.names.consumerFunction, "{}");
+      report.nudged = true;
+    } catch (error) {
+      io.stderr.write(
+        `fanout: warning: could not nudge ${ctx.names.consumerFunction} (${describeError(error)}); the schedule will run it\n`,
+      );
+    }
+  }
+  if (flags.json) writeJson(io.stdout, report);
+  else {
+    const label = (a: RedriveAction) =>
+      a === "error" ? "error" : flags.dryRun ? (a === "redriven" ? "would redrive" : "would skip") : a;
+    for (const o of outcomes) {
+      writeLine(
+        io.stdout,
+        `${label(o.action)}  ${printable(o.taskId ?? o.messageId)}  ${printable(o.reason)}`,
+      );
+    }
+    writeLine(
+      io.stdout,
+      `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}`,
+    );
+  }
+  if (report.errors > 0) {
+    io.stderr.write(
+      `fanout: ${report.errors} record${report.errors === 1 ? "" : "s"} could not be redriven and stay in ${ctx.names.failedQueue}\n`,
+    );
+    return ExitCode.Failure;
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,93 @@
+import { jobLimits } from "@fanout/core";
+import { z } from "zod";
+import { UsageError } from "./errors.ts";
+
+/**
+ * Every flag and argument is checked with a schema before anything is read or sent, so a bad value is a
+ * usage error (exit 2) naming the flag, not a failure halfway through.
+ */
+const intFlag = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag} must be a number` })
+    .int(`${flag} must be a whole number`)
+    .min(min, `${flag} must be at least ${min}`)
+    .max(max, `${flag} must be at most ${max}`);
+
+const secondsFlag = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag} must be a number of seconds` })
+    .refine(
+      (n) => Number.isFinite(n) && n >= min && n <= max,
+      `${flag} must be from ${min} to ${max} seconds`,
+    );
+
+export const globalFlags = z.object({
+  settings: z.string().min(1, "--settings must be a path").optional(),
+  prefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "--prefix must be 3-32 characters of a-z, 0-9 and -")
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "--region must look like us-east-1")
+    .optional(),
+  profile: z.string().min(1, "--profile must not be empty").optional(),
+});
+export type GlobalFlags = z.output<typeof globalFlags>;
+
+export const jobIdArg = z
+  .string()
+  .regex(jobLimits.jobIdPattern, "jobId must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+
+const watchFlags = {
+  interval: secondsFlag("--interval", 0.1, 3_600).default(2),
+  timeout: secondsFlag("--timeout", 0, 86_400).default(0),
+};
+
+export const submitFlags = z.object({
+  file: z.string().min(1, "give a job file, or - for stdin"),
+  watch: z.boolean().default(false),
+  json: z.boolean().default(false),
+  ...watchFlags,
+});
+export type SubmitFlags = z.output<typeof submitFlags>;
+
+export const statusFlags = z.object({
+  jobId: jobIdArg,
+  watch: z.boolean().default(false),
+  json: z.boolean().default(false),
+  ...watchFlags,
+});
+export type StatusFlags = z.output<typeof statusFlags>;
+
+export const failedListFlags = z.object({
+  json: z.boolean().default(false),
+  max: intFlag("--max", 1, 10_000).default(50),
+});
+export type FailedListFlags = z.output<typeof failedListFlags>;
+
+export const failedRedriveFlags = z.object({
+  json: z.boolean().default(false),
+  max: intFlag("--max", 1, 100_000).default(1_000),
+  dryRun: z.boolean().default(false),
+  nudge: z.boolean().default(true),
+});
+export type FailedRedriveFlags = z.output<typeof failedRedriveFlags>;
+
+export const invokeFlags = z.object({
+  function: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.$-]{1,170}$/, "function must be main, consumer, worker, a name or an ARN"),
+  payload: z.string().default("{}"),
+  event: z.boolean().default(false),
+  log: z.boolean().default(false),
+});
+export type InvokeFlags = z.output<typeof invokeFlags>;
+
+/** Parses raw flag values with a schema; the first problem becomes a {@link UsageError} for `command`. */
+export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new UsageError(issue?.message ?? "invalid arguments", command);
+}

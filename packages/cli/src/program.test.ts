@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { run } from "./program.ts";
+import { noAwsContext, testIo } from "./testing.ts";
+
+/** The CLI in-process, with a context that fails the test if anything reaches AWS. */
+async function cli(args: string[], input = "") {
+  const { io, stdout, stderr } = testIo(input);
+  const code = await run(args, io, { createContext: noAwsContext });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+const oneLine = (text: string) => text.trimEnd().split("\n");
+
+describe("usage errors (exit 2, one line on stderr, nothing sent)", () => {
+  it.each([
+    [["status"], /missing required argument 'jobId'/],
+    [["status", "j-1", "--bogus"], /unknown option '--bogus'.*fanout status --help/],
+    [["status", "bad id!"], /jobId must be 1-64 characters/],
+    [["status", "j-1", "--watch", "--interval", "0"], /--interval must be from 0.1/],
+    [["failed", "list", "--max", "0"], /--max must be at least 1 .*fanout failed list --help/],
+    [["failed", "list", "--max", "ten"], /--max must be a number/],
+    [["failed", "redrive", "--max", "1.5"], /--max must be a whole number/],
+    [["failed", "list", "--prefix", "UPPER"], /--prefix must be 3-32 characters/],
+    [["invoke", "worker", "{not json"], /payload is not valid JSON/],
+    [["invoke", "worker", "{}", "extra"], /too many arguments/],
+    [["nope"], /unknown command 'nope'/],
+  ])("%j", async (args, message) => {
+    const out = await cli(args);
+    expect(out.code).toBe(2);
+    expect(oneLine(out.stderr)).toHaveLength(1);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(out.stdout).toBe("");
+  });
+
+  it("prints the help to stderr and exits 2 when no command is given", async () => {
+    const out = await cli([]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/Usage: fanout/);
+  });
+});
+
+describe("--help", () => {
+  it.each([
+    [[]],
+    [["submit"]],
+    [["status"]],
+    [["failed"]],
+    [["failed", "list"]],
+    [["failed", "redrive"]],
+    [["invoke"]],
+  ])("fanout %j --help prints usage and exit codes to stdout, exit 0", async (command) => {
+    const out = await cli([...command, "--help"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`Usage: fanout${command.length ? ` ${command.join(" ")}` : ""}`));
+    expect(out.stdout).toMatch(/--settings <path>/);
+    expect(out.stderr).toBe("");
+  });
+});
+
+describe("submit validates locally before anything is sent", () => {
+  it("lists every bad entry by index and reason, exits 1, and never calls AWS", async () => {
+    const out = await cli(
+      ["submit", "-"],
+      JSON.stringify({ names: [{ name: "ok" }, { name: "" }, {}, "x"] }),
+    );
+    expect(out.code).toBe(1);
+    const lines = oneLine(out.stderr);
+    expect(lines[0]).toBe("fanout: invalid job: 3 bad entries (3 problems); nothing was sent");
+    expect(lines.slice(1)).toEqual([
+      "  names[1]: name must not be empty",
+      "  names[2]: name is missing",
+      '  names[3]: entry must be an object like {"name": "..."}',
+    ]);
+  });
+
+  it("reports a job that is not JSON, or a missing file, as one line with exit 1", async () => {
+    const notJson = await cli(["submit", "-"], "{names:");
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(
+      /^fanout: invalid job \(1 problem\); nothing was sent\n {2}job: job is not valid JSON/,
+    );
+    const missing = await cli(["submit", "/no/such/job.json"]);
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: "fanout: cannot read job file /no/such/job.json: no such file\n",
+    });
+  });
+
+  it("checks an invoke payload file is JSON before invoking", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fanout-cli-"));
+    writeFileSync(join(dir, "p.json"), "nope");
+    const out = await cli(["invoke", "main", `@${join(dir, "p.json")}`]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/payload file .*p\.json is not valid JSON/);
+    expect((await cli(["invoke", "main", "-"], "[1,")).stderr).toMatch(
+      /payload from stdin is not valid JSON/,
+    );
+  });
+});

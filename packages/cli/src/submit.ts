@@ -1,0 +1,94 @@
+import { readFile } from "node:fs/promises";
+import { type Issue, type Job, parseJob } from "@fanout/core";
+import type { CliContext } from "./context.ts";
+import { CliError, ExitCode, oneLine } from "./errors.ts";
+import type { SubmitFlags } from "./flags.ts";
+import { type Io, readAll } from "./io.ts";
+import { functionErrorText, invokeFunction } from "./lambda.ts";
+import { printable, truncate, writeJson, writeLine } from "./output.ts";
+import { status } from "./status.ts";
+
+/** What `main` answers. */
+interface SubmitResult {
+  jobId: string;
+  tasks: number;
+  created: boolean;
+}
+
+async function readJobText(io: Io, file: string): Promise<string> {
+  if (file === "-") return readAll(io.stdin);
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new CliError(`cannot read job file ${file}: ${e.code === "ENOENT" ? "no such file" : e.message}`, {
+      cause: error,
+    });
+  }
+}
+
+function issueLine(issue: Issue): string {
+  const where = issue.index === undefined ? issue.path || "job" : `names[${issue.index}]`;
+  return `  ${where}: ${printable(truncate(issue.reason, 200))}`;
+}
+
+/** Validates locally, exactly as `main` will: an invalid job is reported whole and nothing is sent. */
+export function validateJob(text: string, maxTasks: number): Job {
+  try {
+    return parseJob(text, { maxTasks });
+  } catch (error) {
+    const issues = (error as { issues?: readonly Issue[] }).issues;
+    if (!issues) throw error;
+    const bad = new Set(issues.flatMap((i) => (i.index === undefined ? [] : [i.index])));
+    const summary =
+      bad.size > 0
+        ? `invalid job: ${bad.size} bad entr${bad.size === 1 ? "y" : "ies"} (${issues.length} problem${issues.length === 1 ? "" : "s"}); nothing was sent`
+        : `invalid job (${issues.length} problem${issues.length === 1 ? "" : "s"}); nothing was sent`;
+    throw new CliError(summary, { cause: error, details: issues.map(issueLine) });
+  }
+}
+
+/**
+ * `fanout submit <file|->`: validates the job locally, then invokes `main` synchronously, which records
+ * the job and enqueues its tasks. Prints the jobId and task count; with `watch`, continues as
+ * `status --watch` (and exits as it does).
+ *
+ * @example
+ * const code = await submit(ctx, io, { file: "job.json", watch: false, json: false, interval: 2, timeout: 0 });
+ */
+export async function submit(ctx: CliContext, io: Io, flags: SubmitFlags): Promise<number> {
+  const text = await readJobText(io, flags.file);
+  const job = validateJob(text, ctx.settings.max_tasks_per_job);
+  // The jobId is sent explicitly, so the id printed here is the one main records even when it was derived.
+  const payload = JSON.stringify({ jobId: job.jobId, names: job.names.map((name) => ({ name })) });
+  const out = await invokeFunction(ctx.lambda, ctx.names.mainFunction, payload);
+  if (out.functionError) {
+    throw new CliError(
+      `${ctx.names.mainFunction} refused the job: ${oneLine(functionErrorText(out.payload))}`,
+    );
+  }
+  let result: SubmitResult;
+  try {
+    result = JSON.parse(out.payload) as SubmitResult;
+  } catch {
+    throw new CliError(
+      `${ctx.names.mainFunction} answered with something that is not JSON: ${truncate(out.payload, 200)}`,
+    );
+  }
+  if (flags.json && !flags.watch) writeJson(io.stdout, result);
+  else {
+    const again = result.created ? "" : " (already submitted: tasks re-sent, each still runs once)";
+    writeLine(
+      flags.json ? io.stderr : io.stdout,
+      `submitted job ${result.jobId}: ${result.tasks} tasks${again}`,
+    );
+  }
+  if (!flags.watch) return ExitCode.Ok;
+  return status(ctx, io, {
+    jobId: result.jobId,
+    watch: true,
+    json: flags.json,
+    interval: flags.interval,
+    timeout: flags.timeout,
+  });
+}

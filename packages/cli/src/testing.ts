@@ -1,0 +1,46 @@
+import { resolve } from "node:path";
+import { Readable } from "node:stream";
+import { parseSettings } from "@fanout/core";
+import type { CliContext } from "./context.ts";
+import { type Io, memoryOutput } from "./io.ts";
+
+/** The binary, run by tests with `node`. */
+export const binPath = resolve(import.meta.dirname, "bin.ts");
+
+/** In-memory streams for running commands in-process; `stdin` holds `input`. */
+export function testIo(input = "", options: { tty?: boolean; signal?: AbortSignal } = {}) {
+  const stdout = memoryOutput(options.tty ?? false);
+  const stderr = memoryOutput(options.tty ?? false);
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin: Readable.from([Buffer.from(input)]),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  return { io, stdout, stderr };
+}
+
+/** A context that fails the test if a command reaches AWS: for checks that must happen before any call. */
+export function noAwsContext(): Promise<CliContext> {
+  const fail = () => {
+    throw new Error("the command reached AWS, but it should have stopped before");
+  };
+  const client = { send: fail, destroy: () => {} };
+  return Promise.resolve({
+    settings: parseSettings({}),
+    names: {
+      mainFunction: "t-main",
+      consumerFunction: "t-consumer",
+      workerFunction: "t-worker",
+      tasksQueue: "t-tasks",
+      deadLetterQueue: "t-tasks-dlq",
+      failedQueue: "t-failed-tasks",
+      table: "t-dedup",
+    },
+    sqs: client as unknown as CliContext["sqs"],
+    lambda: client as unknown as CliContext["lambda"],
+    store: { client: client as never, tableName: "t-dedup", ttlSeconds: 60, now: Date.now },
+    queueUrl: () => Promise.reject(new Error("the command reached AWS, but it should have stopped before")),
+    close: () => {},
+  });
+}
