@@ -1,27 +1,5 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { binPath } from "./testing.ts";
-
-/** The real binary in a child process, in a clean environment pointing at nothing that listens. */
-export function runBin(args: string[], env: Record<string, string> = {}, input = "") {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+import { runBin } from "./testing.ts";
 
 const closedPort = {
   AWS_ENDPOINT_URL: "http://127.0.0.1:9",

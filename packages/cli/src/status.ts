@@ -38,6 +38,12 @@ async function read(ctx: CliContext, jobId: string): Promise<JobStatus> {
     if ((error as Error).name === "JobNotFoundError") {
       throw new CliError(`job ${jobId} not found in table ${ctx.names.table}`, { cause: error });
     }
+    if ((error as Error).name === "ResourceNotFoundException") {
+      throw new CliError(
+        `table ${ctx.names.table} not found (check --prefix, --settings, the region and AWS_ENDPOINT_URL_DYNAMODB)`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { parseSettings } from "@fanout/core";
@@ -42,5 +43,26 @@ export function noAwsContext(): Promise<CliContext> {
     store: { client: client as never, tableName: "t-dedup", ttlSeconds: 60, now: Date.now },
     queueUrl: () => Promise.reject(new Error("the command reached AWS, but it should have stopped before")),
     close: () => {},
+  });
+}
+
+/** The real binary in a child process, in a clean environment pointing at nothing that listens. */
+export function runBin(args: string[], env: Record<string, string> = {}, input = "") {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
   });
 }

@@ -1,0 +1,288 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeTask, type SettingsInput } from "@fanout/core";
+import { readTask, requeueTask } from "@fanout/dedup";
+import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
+import { queueDepth } from "@fanout/queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../src/program.ts";
+import { runBin, testIo } from "../src/testing.ts";
+
+/**
+ * The CLI against a whole local stack (built zips behind the Lambda Invoke API, SQS and DynamoDB
+ * emulators): the binary in a child process whose environment is only the stack's standard AWS settings.
+ */
+const settings: SettingsInput = { name_prefix: "cli-e2e" };
+let stack: TestStack;
+let dir: string;
+let settingsFile: string;
+
+beforeAll(async () => {
+  // local-lambda multiplies its async retry delays (1 and 2 min) by `speed`, while startTestStack's default
+  // (1000) means "1000x faster" (the scheduler divides by it): pass the factor local-lambda expects.
+  stack = await startTestStack(settings, { speed: 0.001 });
+  dir = mkdtempSync(join(tmpdir(), "fanout-cli-e2e-"));
+  settingsFile = join(dir, "settings.json");
+  writeFileSync(settingsFile, JSON.stringify(settings));
+}, 60_000);
+afterAll(() => stack?.stop());
+
+/** `fanout <args> --settings <the stack's settings>` as a child process. */
+function fanout(args: string[], input = "") {
+  return runBin([...args, "--settings", settingsFile], stack.env, input);
+}
+
+/** The same, in-process (faster; process.env already points at the stack). */
+async function fanoutHere(args: string[], options: { tty?: boolean } = {}) {
+  const { io, stdout, stderr } = testIo("", options);
+  const code = await run([...args, "--settings", settingsFile], io);
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+function jobFile(job: unknown): string {
+  const file = join(dir, `job-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  return file;
+}
+
+async function tasksQueueDepth() {
+  const d = await queueDepth(stack.sqs, stack.resources.tasksQueueUrl);
+  return d.visible + d.inFlight + d.delayed;
+}
+
+function runsOf(jobId: string): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const r of stack.workerRuns()) {
+    if (r.taskId.startsWith(`${jobId}#`)) runs.set(r.taskId, (runs.get(r.taskId) ?? 0) + 1);
+  }
+  return runs;
+}
+
+describe("fanout CLI against the local stack", () => {
+  it("submits a job from a file, and status --json shows every task succeeded", async () => {
+    const names = ["Name1", "Name2", 'quote " and\nnewline', "🎉"];
+    const file = jobFile({ jobId: "cli-ok", names: names.map((name) => ({ name })) });
+    const submitted = await fanout(["submit", file]);
+    expect(submitted).toMatchObject({ code: 0, stderr: "" });
+    expect(submitted.stdout).toBe("submitted job cli-ok: 4 tasks\n");
+    await stack.waitForJob("cli-ok");
+    const status = await fanout(["status", "cli-ok", "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      jobId: "cli-ok",
+      total: 4,
+      succeeded: 4,
+      failed: 0,
+      pending: 0,
+      percent: 100,
+      done: true,
+    });
+    await stack.lambda.idle();
+    expect([...runsOf("cli-ok").values()]).toEqual([1, 1, 1, 1]);
+  });
+
+  it("submit - --watch reads stdin, follows the job with plain lines off a terminal, and exits 0", async () => {
+    const job = { jobId: "cli-watch", names: [{ name: "a" }, { name: "b" }] };
+    const out = await fanout(
+      ["submit", "-", "--watch", "--interval", "0.2", "--timeout", "30"],
+      JSON.stringify(job),
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^submitted job cli-watch: 2 tasks\n/);
+    expect(out.stdout).toMatch(/cli-watch: 2\/2 \(100%\) succeeded=2 failed=0 pending=0/);
+    expect(out.stdout).toMatch(/done {7}yes/);
+    expect(out.stdout.includes("\u001b[")).toBe(false);
+  });
+
+  it("draws a progress bar when the output is a terminal", async () => {
+    const out = await fanoutHere(["status", "cli-watch", "--watch", "--interval", "0.1"], { tty: true });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/100% \| 2\/2 \| succeeded 2 \| failed 0/);
+  });
+
+  it("rejects an invalid job with every bad index, exit 1, and enqueues nothing", async () => {
+    const before = { dispatches: stack.dispatches(), depth: await tasksQueueDepth() };
+    const file = jobFile({ jobId: "cli-bad", names: [{ name: "ok" }, { name: 7 }, {}, { name: "" }] });
+    const out = await fanout(["submit", file]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe("");
+    expect(out.stderr.split("\n")).toEqual([
+      "fanout: invalid job: 3 bad entries (3 problems); nothing was sent",
+      "  names[1]: name must be a string",
+      "  names[2]: name is missing",
+      "  names[3]: name must not be empty",
+      "",
+    ]);
+    await stack.lambda.idle();
+    expect({ dispatches: stack.dispatches(), depth: await tasksQueueDepth() }).toEqual(before);
+    const status = await fanout(["status", "cli-bad"]);
+    expect(status).toMatchObject({
+      code: 1,
+      stderr: "fanout: job cli-bad not found in table cli-e2e-dedup\n",
+    });
+  });
+
+  it("reports main's JobConflictError for a reused jobId with other content as one line, exit 1", async () => {
+    const out = await fanout(
+      ["submit", "-"],
+      JSON.stringify({ jobId: "cli-ok", names: [{ name: "other" }] }),
+    );
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe(
+      "fanout: cli-e2e-main refused the job: JobConflictError: job cli-ok already exists with different content; use a new jobId\n",
+    );
+  });
+
+  it("takes worker failures through retries to the failed queue, lists them, and redrives them to success", async () => {
+    const retries = stack.settings.worker_async.maximum_retry_attempts;
+    const jobId = "cli-fail";
+    stack.setWorkerEnvironment({ WORKER_FAIL_RATE: "1" });
+    let fixed = false;
+    try {
+      const names = ["f0", "f1 with a name much longer than the list column shows\nand a newline", "f2"];
+      expect(
+        (await fanout(["submit", jobFile({ jobId, names: names.map((name) => ({ name })) })])).code,
+      ).toBe(0);
+
+      // status --watch ends when every task is final and exits 1 because tasks failed.
+      const watched = await fanout([
+        "status",
+        jobId,
+        "--watch",
+        "--json",
+        "--interval",
+        "0.2",
+        "--timeout",
+        "40",
+      ]);
+      expect(watched.code).toBe(1);
+      expect(JSON.parse(watched.stdout)).toMatchObject({
+        jobId,
+        total: 3,
+        succeeded: 0,
+        failed: 3,
+        done: true,
+      });
+      expect(watched.stderr).toMatch(/finished with 3 failed tasks/);
+
+      // Lambda's async retries run out; each event ends in the on-failure destination.
+      await stack.lambda.idle();
+      const listed = await fanout(["failed", "list", "--json"]);
+      expect(listed.code).toBe(0);
+      const records = (JSON.parse(listed.stdout) as Record<string, unknown>[]).filter(
+        (r) => r.jobId === jobId,
+      );
+      expect(records.map((r) => r.taskId).sort()).toEqual([`${jobId}#0`, `${jobId}#1`, `${jobId}#2`]);
+      for (const r of records) {
+        expect(r).toMatchObject({
+          errorType: "Error",
+          errorMessage: expect.stringMatching(/simulated failure/),
+          condition: "RetriesExhausted",
+          approximateInvokeCount: retries + 1,
+          problem: null,
+        });
+      }
+      // The human table: one line per record, the name truncated and its newline escaped.
+      const table = await fanoutHere(["failed", "list"]);
+      expect(table.stdout).toMatch(/^TASK ID +JOB ID +NAME +ERROR +CONDITION +INVOKES\n/);
+      expect(table.stdout).toMatch(
+        /cli-fail#1 +cli-fail +f1 with a name much lon… +Error: simulated failure/,
+      );
+      expect(table.stdout.split("\n").filter((l) => l.startsWith("cli-fail#"))).toHaveLength(3);
+      // Listing did not consume: the records are still there, and the job still counts 3 failed.
+      expect(JSON.parse((await fanoutHere(["failed", "list", "--json"])).stdout)).toHaveLength(3);
+      expect(JSON.parse((await fanoutHere(["status", jobId, "--json"])).stdout)).toMatchObject({ failed: 3 });
+
+      // A dry run changes nothing.
+      const dry = await fanoutHere(["failed", "redrive", "--dry-run", "--json"]);
+      expect(dry.code).toBe(0);
+      expect(JSON.parse(dry.stdout)).toMatchObject({
+        dryRun: true,
+        redriven: 3,
+        skipped: 0,
+        errors: 0,
+        nudged: false,
+      });
+      expect(await readTask(stack.store, `${jobId}#0`)).toMatchObject({ status: "FAILED" });
+      expect(JSON.parse((await fanoutHere(["failed", "list", "--json"])).stdout)).toHaveLength(3);
+
+      stack.setWorkerEnvironment({});
+      fixed = true;
+      // Task 0 is run by hand and succeeds: redrive must skip it, not run it again.
+      const byHand = await fanout(["invoke", "worker", JSON.stringify(makeTask(jobId, 0, "f0"))]);
+      expect(byHand.code).toBe(0);
+      expect(JSON.parse(byHand.stdout)).toMatchObject({ taskId: `${jobId}#0`, status: "SUCCEEDED" });
+      // Task 1 as a redrive that died right after step 1 (FAILED → REQUEUED) left it: it must still be sent.
+      expect(await requeueTask(stack.store, { taskId: `${jobId}#1`, jobId, index: 1 })).toBe(true);
+
+      const redrive = await fanout(["failed", "redrive", "--json"]);
+      expect(redrive.code).toBe(0);
+      const report = JSON.parse(redrive.stdout) as { records: { taskId: string; action: string }[] };
+      expect(report).toMatchObject({ dryRun: false, redriven: 2, skipped: 1, errors: 0, nudged: true });
+      expect(Object.fromEntries(report.records.map((r) => [r.taskId, r.action]))).toEqual({
+        [`${jobId}#0`]: "skipped",
+        [`${jobId}#1`]: "redriven",
+        [`${jobId}#2`]: "redriven",
+      });
+
+      const done = await fanout([
+        "status",
+        jobId,
+        "--watch",
+        "--json",
+        "--interval",
+        "0.2",
+        "--timeout",
+        "40",
+      ]);
+      expect(done.code).toBe(0);
+      expect(JSON.parse(done.stdout)).toMatchObject({
+        total: 3,
+        succeeded: 3,
+        failed: 0,
+        pending: 0,
+        done: true,
+      });
+      await stack.lambda.idle();
+      // Every task ran 1 + retries times failing, then exactly once more (by hand or redriven).
+      expect(Object.fromEntries(runsOf(jobId))).toEqual({
+        [`${jobId}#0`]: retries + 2,
+        [`${jobId}#1`]: retries + 2,
+        [`${jobId}#2`]: retries + 2,
+      });
+      expect(JSON.parse((await fanoutHere(["failed", "list", "--json"])).stdout)).toEqual([]);
+      const again = await fanoutHere(["failed", "redrive"]);
+      expect(again).toMatchObject({ code: 0, stdout: "redriven 0, skipped 0, errors 0\n" });
+    } finally {
+      if (!fixed) stack.setWorkerEnvironment({});
+    }
+  });
+
+  it("invoke worker with a bad payload prints the function error and exits 1", async () => {
+    const out = await fanout(["invoke", "worker", '{"name":"seed-style"}']);
+    expect(out.code).toBe(1);
+    expect(JSON.parse(out.stdout)).toMatchObject({ errorType: "ValidationError" });
+    expect(out.stderr).toMatch(
+      /^fanout: cli-e2e-worker failed \(Unhandled\): ValidationError: invalid worker event/,
+    );
+    expect(out.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("invoke --event answers 202, and --log prints the function's log to stderr", async () => {
+    const event = await fanout(["invoke", "consumer", "--event"]);
+    expect(event).toMatchObject({ code: 0, stdout: "202\n" });
+    const logged = await fanout(["invoke", "consumer", "-", "--log"], "{}");
+    expect(logged.code).toBe(0);
+    expect(JSON.parse(logged.stdout)).toHaveProperty("received");
+    expect(logged.stderr).toMatch(/START RequestId: .*\nEND RequestId:/s);
+    await stack.lambda.idle();
+  });
+
+  it("--prefix overrides the settings' name prefix", async () => {
+    const out = await fanout(["status", "cli-ok", "--prefix", "no-such"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^fanout: table no-such-dedup not found \(check --prefix/);
+    expect(out.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});
