@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeTask, type SettingsInput } from "@fanout/core";
-import { readTask, requeueTask } from "@fanout/dedup";
+import { readTask, recordJob, requeueTask } from "@fanout/dedup";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { queueDepth } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,7 +34,7 @@ function fanout(args: string[], input = "") {
 }
 
 /** The same, in-process (faster; process.env already points at the stack). */
-async function fanoutHere(args: string[], options: { tty?: boolean } = {}) {
+async function fanoutHere(args: string[], options: { tty?: boolean; signal?: AbortSignal } = {}) {
   const { io, stdout, stderr } = testIo("", options);
   const code = await run([...args, "--settings", settingsFile], io);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
@@ -99,6 +99,31 @@ describe("fanout CLI against the local stack", () => {
     const out = await fanoutHere(["status", "cli-watch", "--watch", "--interval", "0.1"], { tty: true });
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/100% \| 2\/2 \| succeeded 2 \| failed 0/);
+  });
+
+  it("status --watch gives up after --timeout with exit 1, and stops with exit 130 when interrupted", async () => {
+    // A job whose task was never enqueued: it stays pending.
+    await recordJob(stack.store, { jobId: "cli-stuck", contentHash: "h", total: 1 });
+    const timedOut = await fanoutHere([
+      "status",
+      "cli-stuck",
+      "--watch",
+      "--interval",
+      "0.1",
+      "--timeout",
+      "0.5",
+    ]);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toBe("fanout: job cli-stuck not done after 0.5 s (1 pending)\n");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const interrupted = await fanoutHere(["status", "cli-stuck", "--watch", "--interval", "10"], {
+      signal: controller.signal,
+    });
+    expect(interrupted.code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(interrupted.stdout).toMatch(/pending +1/);
   });
 
   it("rejects an invalid job with every bad index, exit 1, and enqueues nothing", async () => {

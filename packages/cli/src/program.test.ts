@@ -37,9 +37,18 @@ describe("usage errors (exit 2, one line on stderr, nothing sent)", () => {
   });
 
   it("prints the help to stderr and exits 2 when no command is given", async () => {
-    const out = await cli([]);
-    expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/Usage: fanout/);
+    for (const args of [[], ["failed"]]) {
+      const out = await cli(args);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/^Usage: fanout/);
+      expect(out.stdout).toBe("");
+    }
+  });
+
+  it("fanout help <command> prints that command's help, exit 0", async () => {
+    const out = await cli(["help", "status"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^Usage: fanout status \[options\] <jobId>/);
   });
 });
 

@@ -218,8 +218,8 @@ export async function run(argv: readonly string[], io: Io, options: RunOptions =
     if (process.env.FANOUT_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.Ok;
-      // No command given: commander has already printed the help to stderr.
-      if (error.code === "commander.help") return ExitCode.Usage;
+      // `fanout help <command>` asked for it (exit 0); no command given: help was printed to stderr (exit 2).
+      if (error.code === "commander.help") return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
       const message = oneLine(error.message.replace(/^error:\s*/, ""));
       const where = commandOf(program, argv);
       io.stderr.write(`fanout: ${message} (see '${where} --help')\n`);
