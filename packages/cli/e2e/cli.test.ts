@@ -21,7 +21,7 @@ let settingsFile: string;
 beforeAll(async () => {
   // local-lambda multiplies its async retry delays (1 and 2 min) by `speed`, while startTestStack's default
   // (1000) means "1000x faster" (the scheduler divides by it): pass the factor local-lambda expects.
-  stack = await startTestStack(settings, { speed: 0.001 });
+  stack = await startTestStack(settings);
   dir = mkdtempSync(join(tmpdir(), "fanout-cli-e2e-"));
   settingsFile = join(dir, "settings.json");
   writeFileSync(settingsFile, JSON.stringify(settings));

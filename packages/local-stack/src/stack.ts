@@ -99,7 +99,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       region: settings.aws_region,
       credentials: localCredentials,
       sqsEndpoint: local.sqsEndpoint,
-      speed: options.speed ?? 1,
+      // The service multiplies its retry delays by this factor; ours means "this many times faster".
+      speed: 1 / (options.speed ?? 1),
       maxConcurrency: options.maxConcurrency ?? 16,
       logDir: options.logDir === undefined ? join(stateDir, "logs") : options.logDir,
       ...(options.output === undefined ? {} : { output: options.output }),

@@ -1,0 +1,177 @@
+import { readFileSync } from "node:fs";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { parseJob, sampleNames } from "@fanout/core";
+import { createStore, readJobStatus } from "@fanout/dedup";
+import { localCredentials } from "@fanout/emulators";
+import { createSqsClient, queueDepth } from "@fanout/queue";
+import { collectLogs } from "./log-collector.ts";
+import { type ProgressFigures, progressView } from "./progress.ts";
+import { byService, perTask, sumRequests } from "./request-report.ts";
+import { type Stack, startStack } from "./stack.ts";
+
+export interface DemoOptions {
+  names: number;
+  payload?: string;
+  failRate: number;
+  resubmit: boolean;
+  /** Local speed factor for Lambda's async retry delays and the schedule. */
+  speed: number;
+  timeoutSeconds: number;
+  out?: NodeJS.WriteStream;
+}
+
+export interface DemoReport {
+  jobId: string;
+  tasks: number;
+  succeeded: number;
+  failed: number;
+  /** Worker invocations Lambda accepted: one per task when dedup holds. */
+  dispatched: number;
+  /** Worker runs that logged `worker received name = ...` (retries of failed runs included). */
+  runs: number;
+  /** Tasks that succeeded more than once, or were dispatched more than once: must be 0. */
+  ranTwice: number;
+  duplicatesDropped: number;
+  seconds: number;
+  requestsPerTask: Record<string, number>;
+  requestsPerTaskByService: Record<string, number>;
+  ok: boolean;
+}
+
+function jobOf(options: DemoOptions): unknown {
+  if (options.payload) return JSON.parse(readFileSync(options.payload, "utf8"));
+  return { jobId: `demo-${Date.now()}`, names: sampleNames(options.names).map((name) => ({ name })) };
+}
+
+/**
+ * The README's main job: the whole pipeline on this machine. Submits a job through the real Lambda
+ * Invoke API, shows progress, and checks the outcome: every task final, none dispatched or run twice.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const out = options.out ?? process.stdout;
+  const job = jobOf(options);
+  const parsed = parseJob(job); // a bad --payload fails here, before anything starts
+  const stack: Stack = await startStack({
+    speed: options.speed,
+    output: null,
+    workerEnvironment: options.failRate > 0 ? { WORKER_FAIL_RATE: String(options.failRate) } : {},
+  });
+  const logs = collectLogs(stack.lambda);
+  try {
+    out.write(
+      `local stack up: lambda ${stack.endpoints.lambda}, sqs ${stack.endpoints.sqs}, dynamodb ${stack.endpoints.dynamo}\n` +
+        `logs: .fanout/logs/<function>.log\n` +
+        `submitting job ${parsed.jobId} (${parsed.names.length} tasks) to ${stack.names.mainFunction}${options.resubmit ? " twice" : ""}\n`,
+    );
+    const lambda = new LambdaClient({
+      endpoint: stack.endpoints.lambda,
+      region: stack.settings.aws_region,
+      credentials: localCredentials,
+    });
+    const started = Date.now();
+    for (let i = 0; i < (options.resubmit ? 2 : 1); i++) {
+      const result = await lambda.send(
+        new InvokeCommand({
+          FunctionName: stack.names.mainFunction,
+          Payload: Buffer.from(JSON.stringify(job)),
+        }),
+      );
+      const text = Buffer.from(result.Payload ?? new Uint8Array()).toString("utf8");
+      if (result.FunctionError) throw new Error(`main refused the job: ${text}`);
+    }
+    Object.assign(process.env, stack.env);
+    const store = createStore({
+      tableName: stack.resources.tableName,
+      ttlSeconds: stack.settings.dedup.ttl_seconds,
+    });
+    const sqs = createSqsClient();
+    const view = progressView(out);
+    const deadline = started + options.timeoutSeconds * 1000;
+    let figures: ProgressFigures;
+    for (;;) {
+      const [status, depth] = await Promise.all([
+        readJobStatus(store, parsed.jobId),
+        queueDepth(sqs, stack.resources.tasksQueueUrl),
+      ]);
+      const worker = stack.lambda.stats()[stack.names.workerFunction];
+      figures = {
+        total: status.total,
+        queued: depth.visible + depth.inFlight,
+        dispatched: worker?.async.enqueued ?? 0,
+        succeeded: status.succeeded,
+        failed: status.failed,
+      };
+      view.update(figures);
+      // Final means: counters complete and no retry still pending in Lambda's async queue.
+      if (status.done && (worker?.async.depth ?? 0) === 0 && figures.queued === 0) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    view.stop();
+    const seconds = (Date.now() - started) / 1000;
+    const workerLines = logs.lines(stack.names.workerFunction);
+    const runs = workerLines.filter((l) => String(l.message ?? "").startsWith("worker received name = "));
+    const successes = new Map<string, number>();
+    for (const line of workerLines) {
+      if (line.message === "task succeeded")
+        successes.set(String(line.taskId), (successes.get(String(line.taskId)) ?? 0) + 1);
+    }
+    const succeededTwice = [...successes.values()].filter((n) => n > 1).length;
+    const dispatchedTwice = Math.max(0, figures.dispatched - figures.total);
+    const consumerLines = logs.lines(stack.names.consumerFunction);
+    const duplicatesDropped = consumerLines
+      .filter((l) => l.message === "consumer run finished")
+      .reduce((n, l) => n + Number(l.duplicates ?? 0), 0);
+    const counts = sumRequests([
+      ...logs.lines(stack.names.mainFunction),
+      ...consumerLines.filter((l) => l.message === "consumer run finished"),
+      ...workerLines,
+    ]);
+    const report: DemoReport = {
+      jobId: parsed.jobId,
+      tasks: figures.total,
+      succeeded: figures.succeeded,
+      failed: figures.failed,
+      dispatched: figures.dispatched,
+      runs: runs.length,
+      ranTwice: succeededTwice + dispatchedTwice,
+      duplicatesDropped,
+      seconds,
+      requestsPerTask: perTask(counts, figures.total),
+      requestsPerTaskByService: perTask(byService(counts), figures.total),
+      ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
+    };
+    out.write(`\n${summaryTable(report)}\n`);
+    return report;
+  } finally {
+    logs.stop();
+    await stack.stop();
+  }
+}
+
+export function summaryTable(r: DemoReport): string {
+  const rows: [string, string][] = [
+    ["job", r.jobId],
+    ["tasks", String(r.tasks)],
+    ["succeeded", String(r.succeeded)],
+    ["failed (final)", String(r.failed)],
+    ["dispatched (worker invokes)", String(r.dispatched)],
+    ["worker runs (incl. retries)", String(r.runs)],
+    ["duplicate messages dropped", String(r.duplicatesDropped)],
+    ["tasks run or dispatched twice", String(r.ranTwice)],
+    ["wall time", `${r.seconds.toFixed(1)} s`],
+    ["throughput", `${(r.tasks / Math.max(0.001, r.seconds)).toFixed(0)} tasks/s`],
+    ...Object.entries(r.requestsPerTaskByService).map(([k, v]): [string, string] => [
+      `${k} requests per task`,
+      String(v),
+    ]),
+    ["result", r.ok ? "OK: every task final, none run twice" : "FAILED"],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+${"-".repeat(Math.max(...rows.map(([, v]) => v.length)) + 2)}+`;
+  return [
+    line,
+    ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padEnd(line.length - width - 7)} |`),
+    line,
+  ].join("\n");
+}
