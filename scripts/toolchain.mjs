@@ -23,7 +23,11 @@ function say(line) {
 
 function versionOf(cmd, env) {
   try {
-    return execFileSync(cmd, ["--version"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync(cmd, ["--version"], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return undefined;
   }
@@ -32,8 +36,13 @@ function versionOf(cmd, env) {
 function npmInstallTool(spec) {
   say(`installing ${spec} into .tools/ from the npm registry`);
   mkdirSync(tools, { recursive: true });
-  if (!existsSync(join(tools, "package.json"))) writeFileSync(join(tools, "package.json"), '{"private":true}\n');
-  execFileSync("npm", ["install", "--prefix", tools, "--no-audit", "--no-fund", "--loglevel=error", spec], quiet);
+  if (!existsSync(join(tools, "package.json")))
+    writeFileSync(join(tools, "package.json"), '{"private":true}\n');
+  execFileSync(
+    "npm",
+    ["install", "--prefix", tools, "--no-audit", "--no-fund", "--loglevel=error", spec],
+    quiet,
+  );
 }
 
 // 1. Node: re-exec under the pinned major when the current one differs.
@@ -44,13 +53,17 @@ if (process.versions.node.split(".")[0] !== wantNode.split(".")[0]) {
     say(`could not install Node ${wantNode}; install it yourself (see .nvmrc) and run again`);
     process.exit(1);
   }
-  const r = spawnSync(localNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const r = spawnSync(localNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   process.exit(r.status ?? 1);
 }
 
 const env = {
   ...process.env,
-  PATH: [toolsBin, dirname(process.execPath), join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter),
+  PATH: [toolsBin, dirname(process.execPath), join(root, "node_modules", ".bin"), process.env.PATH].join(
+    delimiter,
+  ),
   TURBO_TELEMETRY_DISABLED: "1",
   DO_NOT_TRACK: "1",
 };
@@ -65,7 +78,11 @@ if (versionOf("pnpm", env) !== wantPnpm) {
 }
 
 // 3. Dependencies, when the lockfile or a manifest changed since the last install.
-const manifests = [join(root, "pnpm-lock.yaml"), join(root, "pnpm-workspace.yaml"), join(root, "package.json")];
+const manifests = [
+  join(root, "pnpm-lock.yaml"),
+  join(root, "pnpm-workspace.yaml"),
+  join(root, "package.json"),
+];
 const stamp = join(root, "node_modules", ".fanout-install-stamp");
 const hash = createHash("sha256");
 for (const f of manifests) if (existsSync(f)) hash.update(readFileSync(f));
