@@ -12,6 +12,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { parseSettings } from "@fanout/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -190,6 +191,8 @@ describe("dynalite with dataDir", () => {
           BillingMode: "PAY_PER_REQUEST",
         }),
       );
+      // dynalite flips CREATING -> ACTIVE on a timer (even at createTableMs 0), as AWS does after a delay.
+      await waitUntilTableExists({ client: c1, maxWaitTime: 10, minDelay: 1 }, { TableName: "persisted" });
       await c1.send(
         new PutItemCommand({ TableName: "persisted", Item: { pk: { S: "k" }, v: { S: "kept" } } }),
       );

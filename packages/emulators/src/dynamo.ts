@@ -14,7 +14,7 @@ export interface StartDynamoOptions {
   dataDir?: string;
 }
 
-/** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables are ACTIVE at once. */
+/** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables turn ACTIVE on the next timer tick: wait for them (createResources does). */
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? "127.0.0.1";
   returnOldItemOnConditionFailure();
