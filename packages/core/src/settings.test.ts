@@ -22,12 +22,22 @@ describe("settings", () => {
     });
   });
 
+  it.each(["rate(1 minute)", "rate(15 minutes)", "rate(2 hours)", "cron(0/5 * * * ? *)"])(
+    "accepts the schedule expression %s",
+    (expression) => {
+      expect(parseSettings({ schedule_expression: expression }).schedule_expression).toBe(expression);
+    },
+  );
+
   it.each([
     [{ queue: { visibility_timeout_seconds: 30 } }, "queue.visibility_timeout_seconds"],
     [{ dedup: { ttl_seconds: 3600 } }, "dedup.ttl_seconds"],
     [{ dedup: { claim_lease_seconds: 600 } }, "dedup.claim_lease_seconds"],
     [{ worker_async: { maximum_retry_attempts: 3 } }, "worker_async.maximum_retry_attempts"],
     [{ schedule_expression: "every minute" }, "schedule_expression"],
+    [{ schedule_expression: "rate(1 minutes)" }, "schedule_expression"],
+    [{ schedule_expression: "rate(0 minutes)" }, "schedule_expression"],
+    [{ schedule_expression: "cron(0 12 * * ?)" }, "schedule_expression"],
     [{ name_prefix: "Fan_Out" }, "name_prefix"],
     [{ queue: { max_recieve_count: 3 } }, "queue"],
   ])("rejects %j naming %s", (input, path) => {

@@ -31,8 +31,9 @@ export const settingsSchema = z
     schedule_expression: z
       .string()
       .regex(
-        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
-        "schedule_expression must be rate(...) or cron(...)",
+        // The same pattern as the Terraform variable's validation: singular unit for 1, plural above.
+        /^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$/,
+        "schedule_expression must be rate(1 minute|hour|day), rate(<n > 1> minutes|hours|days) or cron(<6 fields>)",
       )
       .default("rate(1 minute)"),
     log_retention_days: z.number().int().min(1).default(14),

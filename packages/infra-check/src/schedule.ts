@@ -43,10 +43,21 @@ const acceptedSamples = [
   "rate(1 minute)",
   "rate(5 minutes)",
   "rate(2 hours)",
+  "rate(10 minutes)",
   "rate(1 day)",
   "cron(0/5 * * * ? *)",
 ];
-const refusedSamples = ["every 5 minutes", "rate(minutes)", "rate(5 weeks)", "cron()", "rate(5 minutes) "];
+const refusedSamples = [
+  "every 5 minutes",
+  "rate(minutes)",
+  "rate(5 weeks)",
+  "cron()",
+  "rate(5 minutes) ",
+  "rate(1 minutes)",
+  "rate(5 minute)",
+  "rate(0 minutes)",
+  "cron(0 12 * * ?)",
+];
 
 /**
  * The root variable validates the schedule expression (accepting valid samples, refusing invalid ones),
