@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { returnOldItemOnConditionFailure } from "./dynalite-internals.ts";
+import { delayRequests } from "./latency.ts";
 import { type RunningEmulator, urlHost } from "./sqs.ts";
 
 export interface StartDynamoOptions {
@@ -12,6 +13,8 @@ export interface StartDynamoOptions {
   port?: number;
   /** LevelDB directory: tables and items survive a stop/start. In memory when omitted. */
   dataDir?: string;
+  /** Fixed delay added to every request before it is handled (a network round trip); default 0. */
+  latencyMs?: number;
 }
 
 /** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables turn ACTIVE on the next timer tick: wait for them (createResources does). */
@@ -25,6 +28,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Run
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  delayRequests(server, options.latencyMs ?? 0);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

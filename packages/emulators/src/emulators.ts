@@ -7,6 +7,8 @@ export interface StartEmulatorsOptions {
   dataDir?: string;
   sqsPort?: number;
   dynamoPort?: number;
+  /** Fixed delay added to every request to either emulator; default 0. */
+  latencyMs?: number;
 }
 
 export interface RunningEmulators {
@@ -21,10 +23,11 @@ export interface RunningEmulators {
 export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<RunningEmulators> {
   const host = options.host ?? "127.0.0.1";
   const [sqs, dynamo] = await Promise.allSettled([
-    startSqs({ host, port: options.sqsPort ?? 0 }),
+    startSqs({ host, port: options.sqsPort ?? 0, latencyMs: options.latencyMs ?? 0 }),
     startDynamo({
       host,
       port: options.dynamoPort ?? 0,
+      latencyMs: options.latencyMs ?? 0,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     }),
   ]);

@@ -1,12 +1,15 @@
 import { buildApp } from "fauxqs";
 import { fauxqsStores } from "./fauxqs-internals.ts";
 import { rejectInvalidReceiptHandles } from "./fauxqs-receipts.ts";
+import { delayRequests } from "./latency.ts";
 
 export interface StartSqsOptions {
   /** Interface to bind; default 127.0.0.1 (never all interfaces: the emulator has no authentication). */
   host?: string;
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
+  /** Fixed delay added to every request before it is handled (a network round trip); default 0. */
+  latencyMs?: number;
 }
 
 export interface RunningEmulator {
@@ -30,6 +33,7 @@ export async function startSqs(options: StartSqsOptions = {}): Promise<RunningEm
   const stores = (await fauxqsStores())();
   const app = buildApp({ logger: false, stores });
   rejectInvalidReceiptHandles(app);
+  delayRequests(app.server, options.latencyMs ?? 0);
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   if (address === null || typeof address === "string") {

@@ -31,23 +31,30 @@ const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
  * answers everything else with `UnknownOperationException`, and renders `LambdaApiError`s the way the
  * restJson1 protocol expects. Signatures are not checked.
  */
-export function createLambdaServer(invoke: InvokeHandler): Server {
+export function createLambdaServer(invoke: InvokeHandler, options: { latencyMs?: number } = {}): Server {
+  const latencyMs = options.latencyMs ?? 0;
   return createServer((req, res) => {
-    const requestId = randomUUID();
-    void handle(req, res, requestId, invoke).catch((error: unknown) => {
-      const apiError =
-        error instanceof LambdaApiError
-          ? error
-          : new LambdaApiError(
-              500,
-              "ServiceException",
-              error instanceof Error ? error.message : String(error),
-              {
-                type: "Service",
-              },
-            );
-      send(res, requestId, errorResponse(apiError));
-    });
+    // A fixed network round trip (the body buffers meanwhile); requests wait independently, in parallel.
+    if (latencyMs > 0) setTimeout(() => serve(req, res, invoke), latencyMs);
+    else serve(req, res, invoke);
+  });
+}
+
+function serve(req: IncomingMessage, res: ServerResponse, invoke: InvokeHandler): void {
+  const requestId = randomUUID();
+  void handle(req, res, requestId, invoke).catch((error: unknown) => {
+    const apiError =
+      error instanceof LambdaApiError
+        ? error
+        : new LambdaApiError(
+            500,
+            "ServiceException",
+            error instanceof Error ? error.message : String(error),
+            {
+              type: "Service",
+            },
+          );
+    send(res, requestId, errorResponse(apiError));
   });
 }
 

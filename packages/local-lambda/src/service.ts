@@ -106,6 +106,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
 
   const server = createLambdaServer(
     createInvokeHandler({ region, accountId: context.accountId, lookup: (name) => functions.get(name) }),
+    { latencyMs: options.latencyMs ?? 0 },
   );
   const host = options.host ?? "127.0.0.1";
   const port = await listen(server, host, options.port ?? 3001);

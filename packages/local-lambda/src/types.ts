@@ -73,6 +73,8 @@ export interface LocalLambdaOptions {
   credentials?: Credentials;
   /** Random source for fault injection; default `Math.random`. */
   random?: () => number;
+  /** Fixed delay added to every API request before it is handled (a network round trip). Default 0. */
+  latencyMs?: number;
   /** Clock for event ages (ms since the epoch); default `Date.now`. A test seam for `maximumEventAgeSeconds`. */
   now?: () => number;
 }

@@ -1,0 +1,42 @@
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { startDynamo } from "./dynamo.ts";
+import { startSqs } from "./sqs.ts";
+import { dynamoClient, sqsClient } from "./test-clients.ts";
+
+/** Wall time of `n` calls made at once, after one warm-up call (connection set up). */
+async function timeParallel(call: () => Promise<unknown>, n: number): Promise<number> {
+  await call();
+  const t = performance.now();
+  await Promise.all(Array.from({ length: n }, call));
+  return performance.now() - t;
+}
+
+describe("latencyMs", () => {
+  it("delays every SQS and DynamoDB request by the fixed amount, each independently", async () => {
+    const [fastSqs, slowSqs, fastDb, slowDb] = await Promise.all([
+      startSqs(),
+      startSqs({ latencyMs: 150 }),
+      startDynamo(),
+      startDynamo({ latencyMs: 150 }),
+    ]);
+    const clients = [fastSqs, slowSqs].map((e) => sqsClient(e.endpoint));
+    const dbs = [fastDb, slowDb].map((e) => dynamoClient(e.endpoint));
+    try {
+      const [fast, slow] = clients.map((c) => () => c.send(new ListQueuesCommand({})));
+      const [dbFast, dbSlow] = dbs.map((c) => () => c.send(new ListTablesCommand({})));
+      if (!fast || !slow || !dbFast || !dbSlow) throw new Error("clients missing");
+      expect(await timeParallel(fast, 1)).toBeLessThan(100);
+      expect(await timeParallel(slow, 1)).toBeGreaterThanOrEqual(145);
+      expect(await timeParallel(dbFast, 1)).toBeLessThan(100);
+      expect(await timeParallel(dbSlow, 1)).toBeGreaterThanOrEqual(145);
+      // Ten at once still take one round trip, not ten: the delay models the network, not a queue.
+      expect(await timeParallel(slow, 10)).toBeLessThan(4 * 150);
+      expect(await timeParallel(dbSlow, 10)).toBeLessThan(4 * 150);
+    } finally {
+      for (const c of [...clients, ...dbs]) c.destroy();
+      await Promise.all([fastSqs, slowSqs, fastDb, slowDb].map((e) => e.stop()));
+    }
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { startLocalLambda } from "./service.ts";
+
+async function timedInvoke(url: string): Promise<{ ms: number; status: number }> {
+  const t = performance.now();
+  const res = await fetch(`${url}/2015-03-31/functions/missing/invocations`, { method: "POST", body: "{}" });
+  await res.arrayBuffer();
+  return { ms: performance.now() - t, status: res.status };
+}
+
+describe("latencyMs", () => {
+  it("delays every Invoke API request by the fixed amount", async () => {
+    const [fast, slow] = await Promise.all([
+      startLocalLambda({ port: 0, functions: [], logDir: null, output: null }),
+      startLocalLambda({ port: 0, functions: [], logDir: null, output: null, latencyMs: 150 }),
+    ]);
+    try {
+      await timedInvoke(fast.url);
+      const quick = await timedInvoke(fast.url);
+      const delayed = await timedInvoke(slow.url);
+      expect(quick).toMatchObject({ status: 404 });
+      expect(delayed).toMatchObject({ status: 404 });
+      expect(quick.ms).toBeLessThan(100);
+      expect(delayed.ms).toBeGreaterThanOrEqual(145);
+      const t = performance.now();
+      await Promise.all(Array.from({ length: 10 }, () => timedInvoke(slow.url)));
+      expect(performance.now() - t).toBeLessThan(4 * 150);
+    } finally {
+      await Promise.all([fast.stop(), slow.stop()]);
+    }
+  });
+});
