@@ -20,3 +20,19 @@ export async function pickPort(preferred: number, host = "127.0.0.1"): Promise<n
   if (free === undefined) throw new Error("no free port on loopback");
   return free;
 }
+
+/**
+ * Fails with one message naming every fixed port that is already taken, and the flag that moves it,
+ * before anything starts. Port 0 means "any free port" and is always fine.
+ */
+export async function assertPortsFree(
+  ports: readonly { port: number; flag: string }[],
+  host = "127.0.0.1",
+): Promise<void> {
+  const taken: string[] = [];
+  for (const { port, flag } of ports) {
+    if (port === 0) continue;
+    if ((await pickPort(port, host)) !== port) taken.push(`${port} (move it with ${flag})`);
+  }
+  if (taken.length > 0) throw new Error(`port already in use on ${host}: ${taken.join(", ")}`);
+}

@@ -33,6 +33,8 @@ export interface StackOptions {
   maxConcurrency?: number;
   /** Extra environment for the worker (e.g. WORKER_FAIL_RATE for demos). */
   workerEnvironment?: Record<string, string>;
+  /** Fixed delay added to every request reaching SQS, DynamoDB and Lambda (a network round trip); default 0. */
+  latencyMs?: number;
 }
 
 export interface Stack {
@@ -61,8 +63,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const settings = options.settings ?? loadSettings(options.settingsPath ?? defaultSettingsPath);
   const names = resourceNames(settings);
   const strict = options.strictPorts ?? false;
+  // Strict ports are used as given, except 0, which is resolved here so every URL names the real port.
   const port = async (wanted: number | undefined, fallback: number) =>
-    strict ? (wanted ?? fallback) : pickPort(wanted ?? fallback);
+    strict && wanted !== 0 ? (wanted ?? fallback) : pickPort(wanted ?? fallback);
   const [sqsPort, dynamoPort, lambdaPort] = await Promise.all([
     port(options.sqsPort, 9324),
     port(options.dynamoPort, 8000),
@@ -78,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sqsPort,
     dynamoPort,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    latencyMs: options.latencyMs ?? 0,
   });
   let lambda: LocalLambda | undefined;
   let scheduler: Scheduler | undefined;
@@ -102,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The service multiplies its retry delays by this factor; ours means "this many times faster".
       speed: 1 / (options.speed ?? 1),
       maxConcurrency: options.maxConcurrency ?? 16,
+      latencyMs: options.latencyMs ?? 0,
       logDir: options.logDir === undefined ? join(stateDir, "logs") : options.logDir,
       ...(options.output === undefined ? {} : { output: options.output }),
       // Endpoints only: region and credentials are Lambda's own variables, set by the service.
