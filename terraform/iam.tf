@@ -39,7 +39,6 @@ data "aws_iam_policy_document" "consumer_queue" {
       "sqs:ReceiveMessage",
       "sqs:DeleteMessage",
       "sqs:ChangeMessageVisibility",
-      "sqs:GetQueueAttributes",
     ]
     resources = [module.queue.tasks_queue_arn]
   }

@@ -1,5 +1,5 @@
 import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, refusedItem } from "./errors.ts";
+import { conditionFailure } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -51,7 +51,7 @@ export async function claimTask(
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    const item = await refusedItem(store, taskKey(claim.taskId), refused);
+    const item = refused.item;
     // Gone by now (its claim was released): report busy, so the message simply comes back.
     const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
     if (status === TaskStatus.Claimed) {
@@ -91,7 +91,7 @@ export async function markDispatched(
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    const item = await refusedItem(store, taskKey(taskId), refused);
+    const item = refused.item;
     return { ok: false, status: item?.status?.S as TaskStatus | undefined, owner: item?.owner?.S };
   }
 }

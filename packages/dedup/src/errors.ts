@@ -1,32 +1,15 @@
-import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import type { DedupStore } from "./store.ts";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 
 export type Item = Record<string, AttributeValue>;
 
 /**
  * When a conditional write was refused, returns the item as it was (asked for with
- * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, so no read is needed); otherwise undefined.
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`), or `item: undefined` when there is no item. No read
+ * follows, so the functions need no `dynamodb:GetItem` (docs/decisions/0004-no-read-after-refusal.md).
  */
 export function conditionFailure(error: unknown): { item: Item | undefined } | undefined {
   if ((error as { name?: string } | null)?.name !== "ConditionalCheckFailedException") return undefined;
   return { item: (error as { Item?: Item }).Item };
-}
-
-/**
- * Why a conditional write was refused: the item as it is now. DynamoDB returns it with the error
- * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`); emulators that do not (dynalite) get one consistent
- * GetItem instead. The write itself already decided atomically; this only classifies the refusal.
- */
-export async function refusedItem(
-  store: DedupStore,
-  key: Item,
-  refusal: { item: Item | undefined },
-): Promise<Item | undefined> {
-  if (refusal.item) return refusal.item;
-  const out = await store.client.send(
-    new GetItemCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
-  );
-  return out.Item;
 }
 
 /** Raised when a job's status is asked for a job that has no record. */

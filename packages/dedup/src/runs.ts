@@ -1,6 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { countOutcome } from "./counters.ts";
-import { conditionFailure, refusedItem } from "./errors.ts";
+import { conditionFailure } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -59,7 +59,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    const item = await refusedItem(store, taskKey(run.taskId), refused);
+    const item = refused.item;
     if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
     return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }

@@ -19,7 +19,6 @@ export const leastPrivilege: Record<string, Record<string, { resource: string; c
     "sqs:ReceiveMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:DeleteMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:ChangeMessageVisibility": { resource: "module.queue.tasks_queue_arn" },
-    "sqs:GetQueueAttributes": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
     "lambda:InvokeFunction": { resource: "module.worker.function_arn" },

@@ -1,6 +1,7 @@
 import { hostileNames, sampleNames } from "@fanout/core";
+import { leastPrivilege } from "@fanout/infra-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byService, perTask, sumRequests } from "../src/index.ts";
+import { byService, iamActionOf, perTask, sumRequests } from "../src/index.ts";
 import { startTestStack, type TestStack } from "../src/testing.ts";
 
 /** The whole pipeline through the Lambda Invoke API: main → SQS → consumer → worker, all built zips. */
@@ -101,5 +102,16 @@ describe("pipeline", () => {
     expect(writes).toBe(2_000 * 5 + 1);
     expect(counts["Lambda.Invoke"]).toBe(2_000 + 1); // one per task, plus main's nudge of the consumer
     expect(counts["SQS.SendMessageBatch"]).toBe(200);
+  });
+
+  // Runs last, over the calls of every test above: a new SDK call without its IAM grant fails here, not in AWS.
+  it("makes, in each function, only AWS calls that its least-privilege IAM policy in Terraform allows", () => {
+    for (const fn of ["main", "consumer", "worker"] as const) {
+      const operations = Object.keys(sumRequests(stack.logs(stack.names[`${fn}Function`])));
+      expect(operations.length, fn).toBeGreaterThan(0);
+      const granted = Object.keys(leastPrivilege[fn] ?? {});
+      const missing = operations.filter((op) => !granted.includes(iamActionOf(op)));
+      expect(missing, `${fn} calls without an IAM grant`).toEqual([]);
+    }
   });
 });

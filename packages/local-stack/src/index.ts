@@ -2,7 +2,7 @@ export { functionEnvironment, functionSpecs } from "./function-specs.ts";
 export type { FunctionName } from "./paths.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir, zipPathOf } from "./paths.ts";
 export { pickPort } from "./ports.ts";
-export { byService, perTask, sumRequests } from "./request-report.ts";
+export { byService, iamActionOf, perTask, sumRequests } from "./request-report.ts";
 export type { Scheduler } from "./schedule.ts";
 export { schedulePeriodMs, startScheduler } from "./schedule.ts";
 export type { Stack, StackOptions } from "./stack.ts";

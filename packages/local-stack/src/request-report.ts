@@ -29,3 +29,19 @@ export function byService(counts: Record<string, number>): Record<string, number
   }
   return out;
 }
+
+/** SDK operations whose IAM action has another name (batch forms are authorised by the single action). */
+const iamActionRenames: Record<string, string> = {
+  "SQS.SendMessageBatch": "sqs:SendMessage",
+  "SQS.DeleteMessageBatch": "sqs:DeleteMessage",
+  "SQS.ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+  "Lambda.Invoke": "lambda:InvokeFunction",
+};
+
+/** The IAM action that authorises an SDK operation counted as `Service.Operation`, e.g. `dynamodb:UpdateItem`. */
+export function iamActionOf(operation: string): string {
+  const renamed = iamActionRenames[operation];
+  if (renamed) return renamed;
+  const [service = "", name = ""] = operation.split(".");
+  return `${service.toLowerCase()}:${name}`;
+}
