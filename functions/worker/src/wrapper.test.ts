@@ -1,8 +1,8 @@
 import { createLogger, makeTask, taskIdOf, testContext } from "@fanout/core";
-import { createStore, readJobStatus, readTask, recordJob } from "@fanout/dedup";
+import { createStore, readJobStatus, readTask, recordJob, startRun } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeWorker, type TaskHandler } from "./wrapper.ts";
+import { makeWorker, TaskBusyError, type TaskHandler } from "./wrapper.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: ReturnType<typeof createStore>;
@@ -37,18 +37,51 @@ describe("worker wrapper", () => {
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, pending: 1 });
   });
 
-  it("runs a task once when duplicate events arrive at the same time", async () => {
+  it("runs a task once when duplicate events arrive at the same time, failing the others as busy", async () => {
     const jobId = await job(1);
     let runs = 0;
     const handler = worker(async () => {
       runs += 1;
       await new Promise((r) => setTimeout(r, 50));
     });
-    const results = await Promise.all(
+    const results = await Promise.allSettled(
       Array.from({ length: 8 }, () => handler(makeTask(jobId, 0, "x"), testContext())),
     );
     expect(runs).toBe(1);
-    expect(results.filter((r) => r.status === "SUCCEEDED")).toHaveLength(1);
+    const ok = results.filter((r) => r.status === "fulfilled").map((r) => r.value.status);
+    const busy = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(ok.filter((s) => s === "SUCCEEDED")).toHaveLength(1);
+    for (const r of busy) expect(r.reason).toBeInstanceOf(TaskBusyError);
+    expect(ok.length + busy.length).toBe(8);
+  });
+
+  it("does not lose a task whose worker died RUNNING: the retry fails as busy while the lease lives, then runs it", async () => {
+    const jobId = await job(1);
+    let clock = Date.now();
+    const clocked = createStore({
+      tableName: local.resources.tableName,
+      ttlSeconds: 86_400,
+      now: () => clock,
+    });
+    // The attempt that died: it took the lease and never recorded an outcome.
+    expect(
+      (await startRun(clocked, { taskId: `${jobId}#0`, jobId, index: 0, owner: "dead" }, 60)).outcome,
+    ).toBe("started");
+    const runs: string[] = [];
+    const handler = makeWorker(async (task) => void runs.push(task.name), {
+      store: clocked,
+      logger: createLogger("worker-test"),
+      leaseSeconds: 60,
+    });
+    // Lambda's first retry, 1 minute later in AWS; here while the lease still lives. Returning normally
+    // would end Lambda's retries with the task stuck RUNNING.
+    await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toBeInstanceOf(TaskBusyError);
+    expect(runs).toEqual([]);
+    clock += 61_000;
+    expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
+    expect(runs).toEqual(["x"]);
+    expect(await readTask(clocked, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
+    expect(await readJobStatus(clocked, jobId)).toMatchObject({ succeeded: 1, done: true });
   });
 
   it("rethrows a failure so Lambda retries, and records it on the task", async () => {

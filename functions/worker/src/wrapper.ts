@@ -29,7 +29,22 @@ export interface WorkerDeps {
   timeoutMarginMs?: number;
 }
 
-export type WorkerResult = { taskId: string; status: "SUCCEEDED" | "duplicate" | "busy" };
+export type WorkerResult = { taskId: string; status: "SUCCEEDED" | "duplicate" };
+
+/**
+ * Another invocation holds the task's RUNNING lease. Thrown, not returned: if that holder died, only
+ * Lambda's retry (or, once retries run out, the on-failure record and a redrive) brings the task back.
+ */
+export class TaskBusyError extends Error {
+  readonly leaseUntil: number;
+  constructor(leaseUntil: number) {
+    super(
+      `task is RUNNING in another invocation until ${new Date(leaseUntil).toISOString()}; retry after that`,
+    );
+    this.name = "TaskBusyError";
+    this.leaseUntil = leaseUntil;
+  }
+}
 
 /** The task did not finish before the function's timeout. */
 export class TaskTimeoutError extends Error {
@@ -66,10 +81,10 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         return { taskId, status: "duplicate" };
       }
       if (start.outcome === "busy") {
-        deps.logger.info("task is running in another invocation; not run again", {
+        deps.logger.warn("task is RUNNING in another invocation; failing this one so Lambda retries it", {
           leaseUntil: start.leaseUntil,
         });
-        return { taskId, status: "busy" };
+        throw new TaskBusyError(start.leaseUntil);
       }
       try {
         await withDeadline(

@@ -16,13 +16,14 @@ describe("decideForState (a record whose task could not be requeued from FAILED)
     for (const status of ["SUCCEEDED", "CLAIMED", "DISPATCHED"]) {
       expect(decideForState({ status }, now).action).toBe("skip");
     }
-    expect(decideForState({ status: "RUNNING", leaseUntil: now + 1 }, now).action).toBe("skip");
   });
 
-  it("keeps the record of a task stuck RUNNING with an expired lease, which a resend could not start", () => {
-    expect(decideForState({ status: "RUNNING", leaseUntil: now - 1 }, now)).toMatchObject({
+  it("keeps the record of a task RUNNING under a live lease, whose worker may have died", () => {
+    expect(decideForState({ status: "RUNNING", leaseUntil: now + 1 }, now)).toMatchObject({
       action: "error",
+      reason: expect.stringMatching(/lease until .*record kept/),
     });
+    expect(decideForState({ status: "RUNNING", leaseUntil: now - 1 }, now).action).toBe("error");
   });
 
   it("keeps the record when the task turned FAILED again between the requeue attempt and the read", () => {

@@ -54,13 +54,15 @@ export function decideForState(
     case TaskStatus.Dispatched:
       return { action: "skip", reason: `already handed on again (${record.status})` };
     case TaskStatus.Running:
-      return (record.leaseUntil ?? 0) > now
-        ? { action: "skip", reason: "RUNNING now; its outcome will be recorded" }
-        : {
-            action: "error",
-            reason:
-              "RUNNING with an expired lease (its worker died); the consumer would not dispatch a resend, record kept",
-          };
+      // A live lease may belong to a worker that died: dropping the record could lose the task (G1).
+      // Keep it; once the lease expires, requeueTask takes the task back.
+      return {
+        action: "error",
+        reason:
+          (record.leaseUntil ?? 0) > now
+            ? `RUNNING under a lease until ${new Date(record.leaseUntil ?? 0).toISOString()}; record kept, redrive again after it`
+            : "RUNNING with an expired lease changed while redriving; record kept, run redrive again",
+      };
     default:
       return {
         action: "error",
@@ -75,11 +77,14 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   if (dryRun) {
     const current = await readTask(ctx.store, r.taskId);
     if (current?.status === TaskStatus.Failed) return { action: "send", reason: "FAILED" };
+    if (current?.status === TaskStatus.Running && (current.leaseUntil ?? 0) < Date.now())
+      return { action: "send", reason: "RUNNING with an expired lease (its worker died)" };
     return decideForState(current, Date.now());
   }
-  // 1. Make the task claimable again: only a FAILED task moves, so a task that has since succeeded, or is
-  //    running, is never dispatched a second time by a redrive.
-  if (await requeueTask(ctx.store, ref)) return { action: "send", reason: "FAILED → REQUEUED" };
+  // 1. Make the task claimable again: only a FAILED task, or one left RUNNING by a dead worker (expired
+  //    lease), moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
+  if (await requeueTask(ctx.store, ref))
+    return { action: "send", reason: "FAILED or dead RUNNING → REQUEUED" };
   return decideForState(await readTask(ctx.store, r.taskId), Date.now());
 }
 

@@ -6,8 +6,9 @@ import type { DedupStore } from "./store.ts";
 
 /**
  * Makes a FAILED task claimable again (REQUEUED) before its message is sent back to the tasks queue,
- * and takes it out of the failed count. Only a FAILED task can be requeued: a redrive can never cause
- * a second dispatch of a task that is running or succeeded.
+ * and takes it out of the failed count. Also a task left RUNNING by a worker that died (its lease has
+ * expired: no live run can still record an outcome for it, G1). Never a task that succeeded or runs
+ * under a live lease, so a redrive cannot cause a second run of it.
  */
 export async function requeueTask(
   store: DedupStore,
@@ -18,12 +19,13 @@ export async function requeueTask(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(task.taskId),
-        UpdateExpression: "SET #s = :requeued, requeuedAt = :now",
-        ConditionExpression: "#s = :failed",
-        ExpressionAttributeNames: { "#s": "status" },
+        UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
+        ConditionExpression: "#s = :failed OR (#s = :running AND #l < :now)",
+        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner" },
         ExpressionAttributeValues: {
           ":requeued": { S: TaskStatus.Requeued },
           ":failed": { S: TaskStatus.Failed },
+          ":running": { S: TaskStatus.Running },
           ":now": { N: String(store.now()) },
         },
       }),

@@ -111,6 +111,17 @@ describe("task runs", () => {
     expect((await claimTask(store, { ...ref(jobId, 1, "c"), leaseSeconds: 30 })).outcome).toBe("duplicate");
   });
 
+  it("requeue a task whose worker died RUNNING once its lease expired, and never under a live lease", async () => {
+    const jobId = await newJob(1);
+    expect((await startRun(store, ref(jobId, 0, "crashed"), 60)).outcome).toBe("started");
+    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(false);
+    store.advance(61_000);
+    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(true);
+    expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
+    // The dead run cannot record a late outcome over the new one.
+    expect(await finishRun(store, ref(jobId, 0, "crashed"), { status: "SUCCEEDED" })).toBe(false);
+  });
+
   it("read the status of a job larger than one BatchGetItem", async () => {
     const jobId = await newJob(20_000);
     await Promise.all(
