@@ -20,5 +20,5 @@ export { hostileNames, sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";
-export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
+export { encodedNameBytes, encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
 export { testContext } from "./testing.ts";

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InvalidJobError } from "./errors.ts";
 import { parseJob } from "./job.ts";
-import { jobLimits } from "./limits.ts";
+import { jobLimits, limits } from "./limits.ts";
 import { hostileNames } from "./samples.ts";
+import { encodedNameBytes, encodeTask, makeTask } from "./task.ts";
 
 function issuesOf(input: unknown, maxTasks?: number) {
   try {
@@ -80,6 +81,19 @@ describe("parseJob", () => {
       expect.stringMatching(/other/),
     ]);
     expect(issues[0]?.path).toBe("names[1].name");
+  });
+
+  it("rejects a name within the byte limit whose JSON escaping would not fit the 1 MiB task message", () => {
+    const controls = "\u0001".repeat(jobLimits.maxNameBytes); // 1 byte each, 6 bytes each escaped
+    const [issue, ...rest] = issuesOf({ names: [{ name: "ok" }, { name: controls }] });
+    expect(rest).toEqual([]);
+    expect(issue?.index).toBe(1);
+    expect(issue?.reason).toMatch(/1572866 bytes once JSON-escaped.*over the 1047552-byte limit/);
+    // The largest hostile sample (exactly maxNameBytes of text) still fits once escaped.
+    const largest = hostileNames().reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
+    expect(Buffer.byteLength(largest)).toBe(jobLimits.maxNameBytes);
+    expect(encodedNameBytes(largest)).toBeLessThanOrEqual(jobLimits.maxEncodedNameBytes);
+    expect(encodeTask(makeTask("j", 0, largest)).length).toBeLessThan(limits.sqsMessageBytes);
   });
 
   it("rejects more names than the task-count limit", () => {

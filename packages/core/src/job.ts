@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InvalidJobError } from "./errors.ts";
 import { toIssues } from "./issues.ts";
 import { jobLimits, utf8Bytes } from "./limits.ts";
+import { encodedNameBytes } from "./task.ts";
 
 /** A validated job: its id and one name per task, in submission order. */
 export interface Job {
@@ -23,6 +24,11 @@ const nameSchema = z
   .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, {
     error: (i) =>
       `name is ${utf8Bytes(String(i.input))} bytes, over the ${jobLimits.maxNameBytes}-byte limit`,
+    abort: true,
+  })
+  .refine((s) => encodedNameBytes(s) <= jobLimits.maxEncodedNameBytes, {
+    error: (i) =>
+      `name is ${encodedNameBytes(String(i.input))} bytes once JSON-escaped for the task message (control characters take 6 bytes each), over the ${jobLimits.maxEncodedNameBytes}-byte limit`,
   });
 
 const entrySchema = z.strictObject(

@@ -23,8 +23,14 @@ export const limits = {
  * async invoke limit, and a job is bounded by what `main` can enqueue well inside its timeout.
  */
 export const jobLimits = {
-  /** UTF-8 bytes of one `name`. The task envelope adds < 300 bytes, far under the 1 MiB message limit. */
+  /** UTF-8 bytes of one `name`. */
   maxNameBytes: 262_144,
+  /**
+   * Bytes of one name as JSON-escaped in the task message. Escaping can grow a name up to 6x (a control
+   * character becomes `\u0001`), so this is checked too: the message, name plus an envelope of < 200 bytes,
+   * must fit SQS's and Lambda's async 1 MiB limits.
+   */
+  maxEncodedNameBytes: 1_048_576 - 1_024,
   /** Tasks in one job (a job is one synchronous invoke of `main`, at most 6 MB). */
   maxTasksPerJob: 10_000,
   /** UTF-8 bytes of the whole job document. */

@@ -37,10 +37,19 @@ export function makeTask(jobId: string, index: number, name: string): Task {
   return { v: 1, jobId, index, name };
 }
 
+/** JSON text that SQS accepts: it rejects U+FFFE and U+FFFF, which JSON.stringify leaves as they are. */
+function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /** Serialises a task with JSON.stringify: any name, quotes and newlines included, survives intact. */
 export function encodeTask(task: Task): string {
-  // SQS rejects U+FFFE and U+FFFF, which JSON.stringify leaves as they are; escaped, they round-trip.
-  return JSON.stringify(task).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return sqsSafeJson(task);
+}
+
+/** UTF-8 bytes a name takes inside an encoded task (quotes included). */
+export function encodedNameBytes(name: string): number {
+  return utf8Bytes(sqsSafeJson(name));
 }
 
 /** Validates an untrusted task (a message body string or a worker event object). */
