@@ -1,8 +1,16 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { toIssues } from "./issues.ts";
+import { ranges } from "./ranges.ts";
 
-const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+/** An integer variable in `range`, with a default for when it is unset. */
+const int = (range: { min: number; max?: number }, fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(range.min)
+    .max(range.max ?? Number.MAX_SAFE_INTEGER)
+    .default(fallback);
 const name = z.string().min(1, "is empty");
 const url = z.url("must be a URL");
 
@@ -10,27 +18,30 @@ export const mainConfigSchema = z.object({
   TASKS_QUEUE_URL: url,
   TABLE_NAME: name,
   CONSUMER_FUNCTION_NAME: name.optional(),
-  DEDUP_TTL_SECONDS: int(60, 1_296_000),
-  MAX_TASKS_PER_JOB: int(1, 10_000),
+  DEDUP_TTL_SECONDS: int(ranges.dedupTtlSeconds, 1_296_000),
+  MAX_TASKS_PER_JOB: int(ranges.maxTasksPerJob, 10_000),
 });
 
 export const consumerConfigSchema = z.object({
   TASKS_QUEUE_URL: url,
   TABLE_NAME: name,
   WORKER_FUNCTION_NAME: name,
-  DEDUP_TTL_SECONDS: int(60, 1_296_000),
-  CLAIM_LEASE_SECONDS: int(5, 60),
-  POLLERS: int(1, 4),
-  DISPATCH_CONCURRENCY: int(1, 32),
-  SAFETY_MARGIN_MS: int(100, 5_000),
-  RECEIVE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(2),
+  DEDUP_TTL_SECONDS: int(ranges.dedupTtlSeconds, 1_296_000),
+  CLAIM_LEASE_SECONDS: int(ranges.claimLeaseSeconds, 60),
+  POLLERS: int(ranges.pollers, 4),
+  DISPATCH_CONCURRENCY: int(ranges.dispatchConcurrency, 32),
+  SAFETY_MARGIN_MS: int(ranges.safetyMarginMs, 5_000),
+  RECEIVE_WAIT_SECONDS: int(ranges.receiveWaitSeconds, 2),
 });
 
 export const workerConfigSchema = z.object({
   TABLE_NAME: name,
-  DEDUP_TTL_SECONDS: int(60, 1_296_000),
-  /** How long a RUNNING lease lasts; the function timeout plus a margin by default. */
-  RUN_LEASE_SECONDS: int(1, 960),
+  DEDUP_TTL_SECONDS: int(ranges.dedupTtlSeconds, 1_296_000),
+  /**
+   * How long a RUNNING lease lasts. Terraform and the local stack set the worker timeout + 30 s; the
+   * default outlasts the longest Lambda timeout, so an unset value is slow to recover a crash, never unsafe.
+   */
+  RUN_LEASE_SECONDS: int(ranges.runLeaseSeconds, 960),
 });
 
 export type MainConfig = z.output<typeof mainConfigSchema>;

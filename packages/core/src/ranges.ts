@@ -1,0 +1,16 @@
+/**
+ * Allowed ranges of the tunables that appear both in the settings file (snake_case, read by Terraform and
+ * the local stack) and in the functions' environment (read at cold start): one definition, so a value the
+ * settings accept is never refused by a function, and the other way round.
+ */
+export const ranges = {
+  dedupTtlSeconds: { min: 60 },
+  claimLeaseSeconds: { min: 5, max: 900 },
+  pollers: { min: 1, max: 32 },
+  dispatchConcurrency: { min: 1, max: 512 },
+  safetyMarginMs: { min: 500 },
+  receiveWaitSeconds: { min: 0, max: 20 },
+  maxTasksPerJob: { min: 1, max: 100_000 },
+  /** Longest Lambda timeout (900 s) plus margin. */
+  runLeaseSeconds: { min: 1, max: 960 },
+} as const;
