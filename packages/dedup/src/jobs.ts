@@ -16,7 +16,7 @@ export interface JobRecord {
  */
 export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ created: boolean }> {
   try {
-    const out = await store.client.send(
+    await store.client.send(
       new PutItemCommand({
         TableName: store.tableName,
         Item: {
@@ -27,16 +27,17 @@ export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ cr
           createdAt: { N: String(store.now()) },
           expiresAt: { N: String(expiresAt(store)) },
         },
-        ConditionExpression: "attribute_not_exists(pk) OR contentHash = :h",
-        ExpressionAttributeValues: { ":h": { S: job.contentHash } },
-        ReturnValues: "ALL_OLD",
+        // Only the first submission writes: a resubmission keeps the original createdAt and expiry.
+        ConditionExpression: "attribute_not_exists(pk)",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return { created: out.Attributes === undefined };
+    return { created: true };
   } catch (error) {
-    if (conditionFailure(error)) throw new JobConflictError(job.jobId, { cause: error });
-    throw error;
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    if (refused.item?.contentHash?.S === job.contentHash) return { created: false };
+    throw new JobConflictError(job.jobId, { cause: error });
   }
 }
 

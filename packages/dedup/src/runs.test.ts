@@ -38,6 +38,15 @@ describe("job records", () => {
       JobConflictError,
     );
   });
+
+  it("keep the first submission's createdAt when the same job is submitted again later", async () => {
+    const jobId = `job-${randomUUID()}`;
+    await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    const first = (await readJobStatus(store, jobId)).createdAt;
+    store.advance(5_000);
+    await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    expect((await readJobStatus(store, jobId)).createdAt).toBe(first);
+  });
 });
 
 describe("task runs", () => {
