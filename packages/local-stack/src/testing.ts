@@ -11,13 +11,13 @@ import { type Stack, type StackOptions, startStack } from "./index.ts";
 export interface TestStack extends Stack {
   store: DedupStore;
   sqs: SQSClient;
-  /** Worker invocations Lambda accepted (sync and async): every dispatch, counted by the service. */
+  /** Asynchronous worker invocations Lambda accepted: every dispatch, counted by the service. */
   dispatches(): number;
   /** Polls the job's counters until every task is final. */
   waitForJob(jobId: string, timeoutMs?: number): Promise<JobStatus>;
   client: LambdaClient;
   logDir: string;
-  /** Sync invoke; returns the parsed payload or throws with the function error. */
+  /** Sync invoke; returns the parsed payload, and `functionError` when the function failed. */
   invoke(functionName: string, payload: unknown): Promise<{ payload: unknown; functionError?: string }>;
   /** Parsed JSON log lines a function wrote so far. */
   logs(functionName: string): Record<string, unknown>[];
