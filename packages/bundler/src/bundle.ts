@@ -7,8 +7,15 @@ import { writeDeterministicZip } from "./zip.ts";
 export interface BundleOptions {
   /** The function's folder (holding package.json and src/handler.ts). */
   functionDir: string;
-  /** Leave `@aws-sdk/*` out of the bundle, for the copy the Lambda runtime ships. */
+  /** Leave `@aws-sdk/*` (and `@smithy/*`) out of the bundle, for the copy the Lambda runtime ships. */
   externalSdk?: boolean;
+  /**
+   * Where `index.mjs`, its map and the zip go instead of the function's `dist/` (the zip keeps the
+   * manifest's file name). For builds that must not touch the real output, e.g. benchmarks of variants.
+   */
+  outDir?: string;
+  /** Put `index.mjs.map` into the zip as well (it is always written next to the zip). */
+  mapInZip?: boolean;
 }
 
 export interface BundleResult {
@@ -27,7 +34,7 @@ export interface BundleResult {
  */
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const manifest = readManifest(options.functionDir);
-  const dist = join(options.functionDir, "dist");
+  const dist = options.outDir ?? join(options.functionDir, "dist");
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const outfile = join(dist, "index.mjs");
@@ -52,10 +59,13 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   });
   const bundle = readFileSync(outfile);
   const map = readFileSync(`${outfile}.map`);
-  const zipPath = join(options.functionDir, manifest.zip);
+  const zipPath =
+    options.outDir === undefined
+      ? join(options.functionDir, manifest.zip)
+      : join(dist, basename(manifest.zip));
   await writeDeterministicZip(zipPath, [
     { name: "index.mjs", data: bundle },
-    { name: "index.mjs.map", data: map },
+    ...((options.mapInZip ?? true) ? [{ name: "index.mjs.map", data: map }] : []),
   ]);
   return {
     zipPath,
