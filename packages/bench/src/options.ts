@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+const steps = ["bundles", "throughput", "e2e", "profile"] as const;
+export type Step = (typeof steps)[number];
+
+const intList = (min: number, max: number) =>
+  z
+    .string()
+    .transform((s) => s.split(",").map((x) => (x.trim() === "" ? Number.NaN : Number(x))))
+    .pipe(z.array(z.number().int().min(min).max(max)).min(1));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The flags as commander hands them over (strings), validated and converted. */
+export const flagsSchema = z.strictObject({
+  quick: z.boolean().default(false),
+  sizes: intList(10, 100_000).optional(),
+  latencies: intList(0, 1_000).optional(),
+  rounds: int(1, 10).optional(),
+  e2eTasks: int(1, 10_000).optional(),
+  e2eLatency: int(0, 1_000).optional(),
+  coldRuns: int(1, 100).optional(),
+  profileTasks: int(10, 100_000).optional(),
+  profileLatency: int(0, 1_000).optional(),
+  steps: z
+    .string()
+    .transform((s) => s.split(",").map((x) => x.trim()))
+    .pipe(z.array(z.enum(steps)).min(1))
+    .optional(),
+  settings: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
+  build: z.boolean().default(true),
+});
+
+export interface BenchOptions {
+  mode: "quick" | "full";
+  sizes: number[];
+  latencies: number[];
+  rounds: number;
+  e2eTasks: number;
+  e2eLatency: number;
+  coldRuns: number;
+  profileTasks: number;
+  profileLatency: number;
+  /** Tasks the seed's main enqueues one at a time, to measure its requests and time per task. */
+  enqueueSample: number;
+  steps: Step[];
+  settingsPath?: string;
+  out?: string;
+  build: boolean;
+}
+
+/** Full run: the figures. Quick: the same steps, small, for a CI smoke well under a minute. */
+export const presets = {
+  full: {
+    sizes: [1_000, 10_000],
+    latencies: [0, 10],
+    rounds: 1,
+    e2eTasks: 10_000,
+    e2eLatency: 10,
+    coldRuns: 10,
+    profileTasks: 5_000,
+    profileLatency: 0,
+    enqueueSample: 200,
+  },
+  quick: {
+    sizes: [100],
+    latencies: [0, 10],
+    rounds: 1,
+    e2eTasks: 300,
+    e2eLatency: 10,
+    coldRuns: 3,
+    profileTasks: 300,
+    profileLatency: 0,
+    enqueueSample: 20,
+  },
+} as const;
+
+/** Validates the flags; a preset fills in what was not given. Throws a ZodError naming each bad flag. */
+export function parseOptions(flags: Record<string, unknown>): BenchOptions {
+  const f = flagsSchema.parse(flags);
+  const mode = f.quick ? "quick" : "full";
+  const p = presets[mode];
+  return {
+    mode,
+    sizes: f.sizes ?? [...p.sizes],
+    latencies: f.latencies ?? [...p.latencies],
+    rounds: f.rounds ?? p.rounds,
+    e2eTasks: f.e2eTasks ?? p.e2eTasks,
+    e2eLatency: f.e2eLatency ?? p.e2eLatency,
+    coldRuns: f.coldRuns ?? p.coldRuns,
+    profileTasks: f.profileTasks ?? p.profileTasks,
+    profileLatency: f.profileLatency ?? p.profileLatency,
+    enqueueSample: p.enqueueSample,
+    steps: f.steps ?? [...steps],
+    ...(f.settings ? { settingsPath: f.settings } : {}),
+    ...(f.out ? { out: f.out } : {}),
+    build: f.build,
+  };
+}
