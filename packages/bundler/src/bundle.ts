@@ -14,7 +14,10 @@ export interface BundleOptions {
    * manifest's file name). For builds that must not touch the real output, e.g. benchmarks of variants.
    */
   outDir?: string;
-  /** Put `index.mjs.map` into the zip as well (it is always written next to the zip). */
+  /**
+   * Put `index.mjs.map` into the zip as well. Default false: the map is written next to the zip for
+   * decoding stack traces offline, but kept out of what is deployed (docs/decisions/0500-bundle-aws-sdk.md).
+   */
   mapInZip?: boolean;
 }
 
@@ -27,7 +30,8 @@ export interface BundleResult {
 
 /**
  * Bundles `src/handler.ts` into `dist/index.mjs` (ESM, minified, target of the function's runtime,
- * with an external source map) and zips both into the manifest's zip path.
+ * with the AWS SDK inside, and an external source map beside it) and zips the bundle into the
+ * manifest's zip path.
  *
  * @example
  * const { zipPath, zipBytes } = await bundleFunction({ functionDir: "functions/worker" });
@@ -65,7 +69,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
       : join(dist, basename(manifest.zip));
   await writeDeterministicZip(zipPath, [
     { name: "index.mjs", data: bundle },
-    ...((options.mapInZip ?? true) ? [{ name: "index.mjs.map", data: map }] : []),
+    ...(options.mapInZip ? [{ name: "index.mjs.map", data: map }] : []),
   ]);
   return {
     zipPath,
@@ -77,5 +81,5 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
 
 export function describeResult(r: BundleResult): string {
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  return `${basename(r.zipPath)}: zip ${kb(r.zipBytes)} (index.mjs ${kb(r.bundleBytes)}, map ${kb(r.mapBytes)})`;
+  return `${basename(r.zipPath)}: zip ${kb(r.zipBytes)} (index.mjs ${kb(r.bundleBytes)}, map ${kb(r.mapBytes)} beside it, not in the zip)`;
 }
