@@ -109,6 +109,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
     view.stop();
     const seconds = (Date.now() - started) / 1000;
+    // Let consumer runs still polling finish and log their request counts before they are summed.
+    stack.stopSchedule();
+    await Promise.race([stack.lambda.idle(), new Promise((r) => setTimeout(r, 30_000))]);
     const workerLines = logs.lines(stack.names.workerFunction);
     const runs = workerLines.filter((l) => String(l.message ?? "").startsWith("worker received name = "));
     const successes = new Map<string, number>();

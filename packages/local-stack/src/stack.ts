@@ -47,6 +47,8 @@ export interface Stack {
   env: Record<string, string>;
   /** Replaces the worker's extra environment (e.g. `{ WORKER_FAIL_RATE: "1" }`); instances restart. */
   setWorkerEnvironment(extra: Record<string, string>): void;
+  /** Stops firing the consumer on the schedule (idempotent); `lambda.idle()` can then settle. */
+  stopSchedule(): void;
   stop(): Promise<void>;
 }
 
@@ -123,10 +125,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         region: settings.aws_region,
         credentials: localCredentials,
       });
-      // As EventBridge Scheduler does: an asynchronous invoke of the consumer at each tick.
+      // As EventBridge Scheduler does: an asynchronous invoke of the consumer at each tick. A tick is
+      // skipped while earlier ones still wait in the consumer's event queue: at a high local speed they
+      // would pile up faster than runs (each ends with a long poll) drain them; on AWS they would wait
+      // the same way, throttled by the consumer's reserved concurrency.
       scheduler = startScheduler(
         schedulePeriodMs(settings.schedule_expression),
-        () => invokeAsync(client, names.consumerFunction, "{}").catch(() => undefined),
+        async () => {
+          if ((running.stats()[names.consumerFunction]?.async.depth ?? 0) > 0) return;
+          await invokeAsync(client, names.consumerFunction, "{}").catch(() => undefined);
+        },
         options.speed ?? 1,
       );
     }
@@ -142,6 +150,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         started.configure(names.workerFunction, {
           environment: { ...functionEnvironment("worker", settings, local.resources), ...extra },
         });
+      },
+      stopSchedule() {
+        scheduler?.stop();
       },
       async stop() {
         scheduler?.stop();

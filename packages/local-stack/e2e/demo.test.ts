@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, "../src/bin/demo.ts");
+const dir = mkdtempSync(join(tmpdir(), "fanout-demo-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the README's main-job command as a process (stdout is a pipe, so progress is plain lines). */
+async function demo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, "--no-build", ...args], {
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The summary table's value for a row. */
+const row = (stdout: string, name: string) =>
+  new RegExp(`^\\| ${name} +\\| (.*?) +\\|$`, "m").exec(stdout)?.[1];
+
+describe("pnpm demo", () => {
+  it("runs a job through the whole pipeline, exits 0, and reports exact figures", async () => {
+    const { code, stdout } = await demo(["--names", "300", "--speed", "1000"]);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/^progress \d+\/300 /m);
+    expect(row(stdout, "succeeded")).toBe("300");
+    expect(row(stdout, "dispatched \\(worker invokes\\)")).toBe("300");
+    expect(row(stdout, "tasks run or dispatched twice")).toBe("0");
+    // Counted by each function's SDK middleware: claim, DISPATCHED, RUNNING, outcome, counter shard.
+    expect(Number(row(stdout, "DynamoDB requests per task"))).toBeCloseTo(5, 1);
+    expect(Number(row(stdout, "Lambda requests per task"))).toBeCloseTo(1, 1);
+    expect(row(stdout, "result")).toBe("OK: every task final, none run twice");
+  });
+
+  it("dispatches each task once when the job is submitted twice, with failing workers retried", async () => {
+    const { code, stdout } = await demo([
+      "--names",
+      "200",
+      "--speed",
+      "1000",
+      "--resubmit",
+      "--fail-rate",
+      "0.3",
+    ]);
+    expect(code, stdout).toBe(0);
+    expect(row(stdout, "dispatched \\(worker invokes\\)")).toBe("200");
+    expect(Number(row(stdout, "succeeded")) + Number(row(stdout, "failed \\(final\\)"))).toBe(200);
+    expect(Number(row(stdout, "worker runs \\(incl. retries\\)"))).toBeGreaterThan(200);
+    expect(row(stdout, "tasks run or dispatched twice")).toBe("0");
+  });
+
+  it("refuses an invalid job file with every bad entry, exit 1, before starting anything", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ names: [{ name: "ok" }, {}, { name: "" }] }));
+    const { code, stdout, stderr } = await demo(["--payload", file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/names\[1\]\.name: name is missing/);
+    expect(stderr).toMatch(/names\[2\]\.name: name must not be empty/);
+    expect(stdout).not.toContain("local stack up");
+  });
+
+  it("rejects a bad flag with a message naming it", async () => {
+    const { code, stderr } = await demo(["--names", "0"]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("--names");
+  });
+});
