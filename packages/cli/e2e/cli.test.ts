@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { makeTask, type SettingsInput } from "@fanout/core";
-import { readTask, recordJob, requeueTask } from "@fanout/dedup";
+import { finishRun, readTask, recordJob, requeueTask, startRun } from "@fanout/dedup";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { queueDepth } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -282,6 +284,55 @@ describe("fanout CLI against the local stack", () => {
     } finally {
       if (!fixed) stack.setWorkerEnvironment({});
     }
+  });
+
+  it("redrive repairs the count of a task that succeeded while its counter write was lost, and drops the record", async () => {
+    const jobId = "cli-uncounted";
+    await recordJob(stack.store, { jobId, contentHash: "h", total: 1 });
+    const run = { taskId: `${jobId}#0`, jobId, index: 0, owner: "w" };
+    await startRun(stack.store, run, 60);
+    await finishRun(stack.store, run, { status: "SUCCEEDED" });
+    // The fault: the counter write of the last attempt never happened (removed here, as if it failed).
+    await stack.store.client.send(
+      new UpdateItemCommand({
+        TableName: stack.store.tableName,
+        Key: { pk: { S: `JOB#${jobId}#S#0` } },
+        UpdateExpression: "DELETE ok :i",
+        ExpressionAttributeValues: { ":i": { NS: ["0"] } },
+      }),
+    );
+    expect(JSON.parse((await fanoutHere(["status", jobId, "--json"])).stdout)).toMatchObject({
+      succeeded: 0,
+      done: false,
+    });
+    // Lambda sent the event to the failed-task queue (the worker threw after the lost counter write).
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.resources.failedQueueUrl,
+        MessageBody: JSON.stringify({
+          version: "1.0",
+          timestamp: new Date().toISOString(),
+          requestContext: {
+            requestId: "req-uncounted",
+            functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${stack.names.workerFunction}:$LATEST`,
+            condition: "RetriesExhausted",
+            approximateInvokeCount: 3,
+          },
+          requestPayload: makeTask(jobId, 0, "counted late"),
+          responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+          responsePayload: { errorType: "TimeoutError", errorMessage: "counter write timed out", trace: [] },
+        }),
+      }),
+    );
+    const redrive = await fanoutHere(["failed", "redrive", "--json", "--no-nudge"]);
+    expect(redrive.code).toBe(0);
+    expect(JSON.parse(redrive.stdout)).toMatchObject({ redriven: 0, skipped: 1, errors: 0 });
+    expect(JSON.parse((await fanoutHere(["status", jobId, "--json"])).stdout)).toMatchObject({
+      succeeded: 1,
+      failed: 0,
+      done: true,
+    });
+    expect(runsOf(jobId).size).toBe(0); // repaired by counting, not by running the task again
   });
 
   it("invoke worker with a bad payload prints the function error and exits 1", async () => {

@@ -1,5 +1,5 @@
 import { encodeTask } from "@fanout/core";
-import { readTask, requeueTask, TaskStatus } from "@fanout/dedup";
+import { readTask, recountSucceeded, requeueTask, TaskStatus } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
 import { deleteMessages, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
@@ -85,7 +85,11 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   //    lease), moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
   if (await requeueTask(ctx.store, ref))
     return { action: "send", reason: "FAILED or dead RUNNING → REQUEUED" };
-  return decideForState(await readTask(ctx.store, r.taskId), Date.now());
+  const current = await readTask(ctx.store, r.taskId);
+  // A worker whose counter write failed on its last attempt left SUCCEEDED uncounted; the counter write
+  // is idempotent, so repeat it before dropping the record, or the job would never read as done.
+  if (current?.status === TaskStatus.Succeeded) await recountSucceeded(ctx.store, ref);
+  return decideForState(current, Date.now());
 }
 
 /**
