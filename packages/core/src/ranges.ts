@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Allowed ranges of the tunables that appear both in the settings file (snake_case, read by Terraform and
  * the local stack) and in the functions' environment (read at cold start): one definition, so a value the
@@ -14,3 +16,9 @@ export const ranges = {
   /** Longest Lambda timeout (900 s) plus margin. */
   runLeaseSeconds: { min: 1, max: 960 },
 } as const;
+
+/** A settings-file integer within `range`, defaulting to `fallback`. */
+export function ranged(range: { min: number; max?: number }, fallback: number) {
+  const n = z.number().int().min(range.min);
+  return (range.max === undefined ? n : n.max(range.max)).default(fallback);
+}

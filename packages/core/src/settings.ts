@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ValidationError } from "./errors.ts";
 import { toIssues } from "./issues.ts";
-import { ranges } from "./ranges.ts";
+import { ranged, ranges } from "./ranges.ts";
 
 /**
  * The deployment settings: one `*.tfvars.json` file that Terraform reads with `-var-file` and the local
@@ -48,13 +48,8 @@ export const settingsSchema = z
       .prefault({}),
     dedup: z
       .strictObject({
-        ttl_seconds: z.number().int().min(ranges.dedupTtlSeconds.min).default(1_296_000),
-        claim_lease_seconds: z
-          .number()
-          .int()
-          .min(ranges.claimLeaseSeconds.min)
-          .max(ranges.claimLeaseSeconds.max)
-          .default(60),
+        ttl_seconds: ranged(ranges.dedupTtlSeconds, 1_296_000),
+        claim_lease_seconds: ranged(ranges.claimLeaseSeconds, 60),
       })
       .prefault({}),
     functions: z
@@ -66,20 +61,10 @@ export const settingsSchema = z
       .prefault({}),
     consumer: z
       .strictObject({
-        pollers: z.number().int().min(ranges.pollers.min).max(ranges.pollers.max).default(4),
-        dispatch_concurrency: z
-          .number()
-          .int()
-          .min(ranges.dispatchConcurrency.min)
-          .max(ranges.dispatchConcurrency.max)
-          .default(32),
-        safety_margin_ms: z.number().int().min(ranges.safetyMarginMs.min).default(5_000),
-        receive_wait_seconds: z
-          .number()
-          .int()
-          .min(ranges.receiveWaitSeconds.min)
-          .max(ranges.receiveWaitSeconds.max)
-          .default(2),
+        pollers: ranged(ranges.pollers, 4),
+        dispatch_concurrency: ranged(ranges.dispatchConcurrency, 32),
+        safety_margin_ms: ranged(ranges.safetyMarginMs, 5_000),
+        receive_wait_seconds: ranged(ranges.receiveWaitSeconds, 2),
       })
       .prefault({}),
     worker_async: z
@@ -89,12 +74,7 @@ export const settingsSchema = z
       })
       .prefault({}),
     main_nudges_consumer: z.boolean().default(true),
-    max_tasks_per_job: z
-      .number()
-      .int()
-      .min(ranges.maxTasksPerJob.min)
-      .max(ranges.maxTasksPerJob.max)
-      .default(10_000),
+    max_tasks_per_job: ranged(ranges.maxTasksPerJob, 10_000),
   })
   .superRefine((s, ctx) => {
     // Each invariant below is also a `validation` block in terraform/variables.tf.

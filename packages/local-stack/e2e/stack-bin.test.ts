@@ -112,6 +112,24 @@ interface JobStatus {
   done: boolean;
 }
 
+/** `aws lambda invoke --function-name fanout-main` with a job; returns the CLI's JSON answer. */
+async function submitWithCli(stack: RunningBin, job: unknown, outFile: string, extra: string[] = []) {
+  return JSON.parse(
+    await awsCli(stack, [
+      "lambda",
+      "invoke",
+      "--function-name",
+      "fanout-main",
+      "--cli-binary-format",
+      "raw-in-base64-out",
+      "--payload",
+      JSON.stringify(job),
+      ...extra,
+      outFile,
+    ]),
+  );
+}
+
 /** Polls `pnpm fanout status <jobId> --json` with the stack's printed environment, as a user would. */
 async function waitForJob(stack: RunningBin, jobId: string, timeoutMs = 60_000): Promise<JobStatus> {
   const deadline = Date.now() + timeoutMs;
@@ -156,18 +174,10 @@ describe("pnpm stack", () => {
     expect(stack.stdout()).toContain("rate(1 minute) at 60x speed -> fanout-consumer");
     const dir = tempDir();
 
-    const sync = JSON.parse(
-      await awsCli(stack, [
-        "lambda",
-        "invoke",
-        "--function-name",
-        "fanout-main",
-        "--cli-binary-format",
-        "raw-in-base64-out",
-        "--payload",
-        JSON.stringify({ jobId: "aws-cli-job", names: names(40) }),
-        join(dir, "out.json"),
-      ]),
+    const sync = await submitWithCli(
+      stack,
+      { jobId: "aws-cli-job", names: names(40) },
+      join(dir, "out.json"),
     );
     expect(sync).toMatchObject({ StatusCode: 200, ExecutedVersion: "$LATEST" });
     expect(sync.FunctionError).toBeUndefined();
@@ -211,20 +221,11 @@ describe("pnpm stack", () => {
     );
     expect(dry.StatusCode).toBe(204);
 
-    const tail = JSON.parse(
-      await awsCli(stack, [
-        "lambda",
-        "invoke",
-        "--function-name",
-        "fanout-main",
-        "--log-type",
-        "Tail",
-        "--cli-binary-format",
-        "raw-in-base64-out",
-        "--payload",
-        JSON.stringify({ jobId: "aws-cli-tail", names: names(2) }),
-        join(dir, "tail.json"),
-      ]),
+    const tail = await submitWithCli(
+      stack,
+      { jobId: "aws-cli-tail", names: names(2) },
+      join(dir, "tail.json"),
+      ["--log-type", "Tail"],
     );
     const log = Buffer.from(tail.LogResult, "base64").toString("utf8");
     expect(log).toContain("aws-cli-tail");
@@ -252,17 +253,7 @@ describe("pnpm stack", () => {
       tempDir(),
     ]);
     // Start function instances, so there are child processes to clean up.
-    await awsCli(stack, [
-      "lambda",
-      "invoke",
-      "--function-name",
-      "fanout-main",
-      "--cli-binary-format",
-      "raw-in-base64-out",
-      "--payload",
-      JSON.stringify({ jobId: "shutdown-job", names: names(5) }),
-      join(tempDir(), "out.json"),
-    ]);
+    await submitWithCli(stack, { jobId: "shutdown-job", names: names(5) }, join(tempDir(), "out.json"));
     await waitForJob(stack, "shutdown-job");
     const pid = stack.child.pid as number;
     const children = descendants(pid);
@@ -296,17 +287,7 @@ describe("pnpm stack", () => {
     ];
     const first = await startBin(args);
     expect(first.stdout()).toContain(`(kept in ${dataDir})`);
-    await awsCli(first, [
-      "lambda",
-      "invoke",
-      "--function-name",
-      "fanout-main",
-      "--cli-binary-format",
-      "raw-in-base64-out",
-      "--payload",
-      JSON.stringify({ jobId: "kept-job", names: names(3) }),
-      join(tempDir(), "out.json"),
-    ]);
+    await submitWithCli(first, { jobId: "kept-job", names: names(3) }, join(tempDir(), "out.json"));
     expect(await waitForJob(first, "kept-job")).toMatchObject({ done: true, succeeded: 3 });
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
