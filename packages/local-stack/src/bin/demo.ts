@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 // `pnpm demo`: builds if needed, runs the whole pipeline locally, prints a summary; exit 0 only if every
 // task reached a final state and none ran twice.
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ensureBuilt } from "../build.ts";
 import { runDemo } from "../demo.ts";
+import { numberIn } from "./flags.ts";
 
-const int = (min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
-  return n;
-};
-const rate = (value: string) => {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("must be a number from 0 to 1");
-  return n;
-};
+const int = (min: number, max: number) => numberIn(min, max);
+const rate = numberIn(0, 1, { integer: false });
 
 const program = new Command("demo")
   .description("Run a job through the whole fanout pipeline on this machine (no AWS account, no Docker).")

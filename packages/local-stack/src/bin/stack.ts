@@ -2,25 +2,16 @@
 // `pnpm stack`: the whole system on this machine until Ctrl-C, on fixed ports so the AWS CLI, the SDKs
 // and `pnpm fanout` can be pointed at it.
 import { join } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ensureBuilt } from "../build.ts";
 import { defaultSettingsPath, stateDir } from "../paths.ts";
 import { assertPortsFree } from "../ports.ts";
 import { startStack } from "../stack.ts";
 import { describeStack } from "../stack-banner.ts";
+import { numberIn } from "./flags.ts";
 
-const port = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535)
-    throw new InvalidArgumentError("must be a port from 0 to 65535 (0 = any free port)");
-  return n;
-};
-const speed = (value: string) => {
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n >= 1 && n <= 10_000))
-    throw new InvalidArgumentError("must be a number from 1 to 10000");
-  return n;
-};
+const port = numberIn(0, 65_535, { what: "0 = any free port" });
+const speed = numberIn(1, 10_000, { integer: false });
 
 const program = new Command("stack")
   .description(
