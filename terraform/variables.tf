@@ -152,7 +152,7 @@ variable "dedup" {
 }
 
 variable "functions" {
-  description = "Per function (main, consumer, worker): memory_mb 128-10240, timeout_seconds 1-900, reserved_concurrency null (unreserved) or 0 and more."
+  description = "Per function (main, consumer, worker): memory_mb 128-10240 (the consumer defaults to 1769, one full vCPU, as its drain loop is CPU-bound: ADR 0006), timeout_seconds 1-900, reserved_concurrency null (unreserved) or 0 and more."
   type = object({
     main = optional(object({
       memory_mb            = optional(number, 256)
@@ -160,7 +160,7 @@ variable "functions" {
       reserved_concurrency = optional(number)
     }), {})
     consumer = optional(object({
-      memory_mb            = optional(number, 512)
+      memory_mb            = optional(number, 1769)
       timeout_seconds      = optional(number, 60)
       reserved_concurrency = optional(number)
     }), {})

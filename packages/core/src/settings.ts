@@ -55,7 +55,7 @@ export const settingsSchema = z
     functions: z
       .strictObject({
         main: functionSettings(256, 60),
-        consumer: functionSettings(512, 60),
+        consumer: functionSettings(1769, 60), // one full vCPU (ADR 0006)
         worker: functionSettings(256, 60),
       })
       .prefault({}),
