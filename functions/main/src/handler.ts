@@ -1,4 +1,4 @@
-import { createLogger, type LambdaContext, mainConfigSchema, readConfig } from "@fanout/core";
+import { createLogger, type LambdaContext, mainConfigSchema, readConfig, requestCounts } from "@fanout/core";
 import { createStore } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient } from "@fanout/queue";
@@ -24,6 +24,10 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
       maxTasks: config.MAX_TASKS_PER_JOB,
       ...(nudge ? { nudge } : {}),
     });
+  } catch (error) {
+    // Every path logs its AWS requests, so the e2e IAM check sees the calls of refusals too.
+    logger.error("job not accepted", { error: String(error), requests: requestCounts() });
+    throw error;
   } finally {
     logger.resetKeys();
   }

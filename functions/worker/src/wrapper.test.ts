@@ -51,6 +51,7 @@ describe("worker wrapper", () => {
     const ok = results.filter((r) => r.status === "fulfilled").map((r) => r.value.status);
     const busy = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(ok.filter((s) => s === "SUCCEEDED")).toHaveLength(1);
+    for (const s of ok) expect(["SUCCEEDED", "duplicate"]).toContain(s);
     for (const r of busy) expect(r.reason).toBeInstanceOf(TaskBusyError);
     expect(ok.length + busy.length).toBe(8);
   });
@@ -82,6 +83,19 @@ describe("worker wrapper", () => {
     expect(runs).toEqual(["x"]);
     expect(await readTask(clocked, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
     expect(await readJobStatus(clocked, jobId)).toMatchObject({ succeeded: 1, done: true });
+  });
+
+  it("runs at once on Lambda's retry of an attempt that died RUNNING, which carries the same request id", async () => {
+    const jobId = await job(1);
+    const requestId = "req-crashed";
+    await startRun(store, { taskId: `${jobId}#0`, jobId, index: 0, owner: requestId }, 60);
+    const runs: string[] = [];
+    const handler = worker(async (task) => void runs.push(task.name));
+    await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toBeInstanceOf(TaskBusyError);
+    expect(await handler(makeTask(jobId, 0, "x"), testContext({ awsRequestId: requestId }))).toMatchObject({
+      status: "SUCCEEDED",
+    });
+    expect(runs).toEqual(["x"]);
   });
 
   it("rethrows a failure so Lambda retries, and records it on the task", async () => {

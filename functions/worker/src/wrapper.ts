@@ -83,6 +83,7 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
       if (start.outcome === "busy") {
         deps.logger.warn("task is RUNNING in another invocation; failing this one so Lambda retries it", {
           leaseUntil: start.leaseUntil,
+          requests: requestCounts(),
         });
         throw new TaskBusyError(start.leaseUntil);
       }
@@ -102,6 +103,7 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         deps.logger.error("task failed", {
           attempt: start.attempt,
           error: { type: e.name, message: e.message },
+          requests: requestCounts(),
         });
         throw e;
       }

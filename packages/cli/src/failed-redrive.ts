@@ -1,5 +1,5 @@
 import { encodeTask } from "@fanout/core";
-import { readTask, recountSucceeded, requeueTask, TaskStatus } from "@fanout/dedup";
+import { leaseClockSkewMs, readTask, recountSucceeded, requeueTask, TaskStatus } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
 import { deleteMessages, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
@@ -77,7 +77,7 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   if (dryRun) {
     const current = await readTask(ctx.store, r.taskId);
     if (current?.status === TaskStatus.Failed) return { action: "send", reason: "FAILED" };
-    if (current?.status === TaskStatus.Running && (current.leaseUntil ?? 0) < Date.now())
+    if (current?.status === TaskStatus.Running && (current.leaseUntil ?? 0) < Date.now() - leaseClockSkewMs)
       return { action: "send", reason: "RUNNING with an expired lease (its worker died)" };
     return decideForState(current, Date.now());
   }

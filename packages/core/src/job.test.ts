@@ -88,7 +88,7 @@ describe("parseJob", () => {
     const [issue, ...rest] = issuesOf({ names: [{ name: "ok" }, { name: controls }] });
     expect(rest).toEqual([]);
     expect(issue?.index).toBe(1);
-    expect(issue?.reason).toMatch(/1572866 bytes once JSON-escaped.*over the 1047552-byte limit/);
+    expect(issue?.reason).toMatch(/1572866 bytes once JSON-escaped.*over the 917504-byte limit/);
     // The largest hostile sample (exactly maxNameBytes of text) still fits once escaped.
     const largest = hostileNames().reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
     expect(Buffer.byteLength(largest)).toBe(jobLimits.maxNameBytes);

@@ -27,10 +27,11 @@ export const jobLimits = {
   maxNameBytes: 262_144,
   /**
    * Bytes of one name as JSON-escaped in the task message. Escaping can grow a name up to 6x (a control
-   * character becomes `\u0001`), so this is checked too: the message, name plus an envelope of < 200 bytes,
-   * must fit SQS's and Lambda's async 1 MiB limits.
+   * character becomes `\u0001`), so this is checked too. The limit leaves 128 KiB of the 1 MiB SQS and
+   * async-invoke limits for the on-failure record Lambda wraps around a failed event (context and error
+   * response), which AWS would otherwise send without the payload, leaving nothing to redrive (G1).
    */
-  maxEncodedNameBytes: 1_048_576 - 1_024,
+  maxEncodedNameBytes: 1_048_576 - 131_072,
   /** Tasks in one job (a job is one synchronous invoke of `main`, at most 6 MB). */
   maxTasksPerJob: 10_000,
   /** UTF-8 bytes of the whole job document. */

@@ -27,8 +27,10 @@ export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ cr
           createdAt: { N: String(store.now()) },
           expiresAt: { N: String(expiresAt(store)) },
         },
-        // Only the first submission writes: a resubmission keeps the original createdAt and expiry.
-        ConditionExpression: "attribute_not_exists(pk)",
+        // Only the first submission writes: a resubmission keeps the original createdAt and expiry, unless
+        // the record has expired (TTL deletes lazily): then its tasks run afresh and so does the job.
+        ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :nowSec",
+        ExpressionAttributeValues: { ":nowSec": { N: String(Math.floor(store.now() / 1000)) } },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );

@@ -4,7 +4,7 @@ import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched } from "./claims.ts";
 import { readJobStatus, recordJob } from "./jobs.ts";
-import { requeueTask } from "./redrive.ts";
+import { leaseClockSkewMs, requeueTask } from "./redrive.ts";
 import { finishRun, recountSucceeded, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
 import { testStore } from "./test-store.ts";
@@ -39,6 +39,14 @@ describe("job records", () => {
     );
   });
 
+  it("write a resubmitted job afresh once its record has expired, before TTL deleted it", async () => {
+    const jobId = `job-${randomUUID()}`;
+    await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    store.advance(86_401_000); // past the test store's 1-day TTL
+    expect(await recordJob(store, { jobId, contentHash: "b", total: 2 })).toEqual({ created: true });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ total: 2 });
+  });
+
   it("keep the first submission's createdAt when the same job is submitted again later", async () => {
     const jobId = `job-${randomUUID()}`;
     await recordJob(store, { jobId, contentHash: "a", total: 1 });
@@ -58,6 +66,15 @@ describe("task runs", () => {
     expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(true);
     expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "done" });
     expect((await readTask(store, `${jobId}#0`))?.status).toBe("SUCCEEDED");
+  });
+
+  it("let Lambda's retry of the same event (same request id) take over a live lease its dead attempt left", async () => {
+    const jobId = await newJob(1);
+    expect((await startRun(store, ref(jobId, 0, "req-1"), 60)).outcome).toBe("started");
+    // The attempt died; Lambda retries the event with the same request id, long before the lease ends.
+    expect(await startRun(store, ref(jobId, 0, "req-1"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    // Another event (another request id) still meets the live lease.
+    expect((await startRun(store, ref(jobId, 0, "req-2"), 60)).outcome).toBe("busy");
   });
 
   it("refuse a concurrent duplicate while the RUNNING lease lives, and take over an expired one", async () => {
@@ -120,11 +137,13 @@ describe("task runs", () => {
     expect((await claimTask(store, { ...ref(jobId, 1, "c"), leaseSeconds: 30 })).outcome).toBe("duplicate");
   });
 
-  it("requeue a task whose worker died RUNNING once its lease expired, and never under a live lease", async () => {
+  it("requeue a task whose worker died RUNNING once its lease expired (clock skew allowed), never under a live lease", async () => {
     const jobId = await newJob(1);
     expect((await startRun(store, ref(jobId, 0, "crashed"), 60)).outcome).toBe("started");
     expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(false);
-    store.advance(61_000);
+    store.advance(61_000); // expired by the operator's clock, which may run ahead of Lambda's
+    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(false);
+    store.advance(leaseClockSkewMs);
     expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(true);
     expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
     // The dead run cannot record a late outcome over the new one.

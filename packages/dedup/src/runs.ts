@@ -24,7 +24,9 @@ export type StartResult =
  * Takes the RUNNING lease with one conditional write. Allowed from any state but SUCCEEDED and a live
  * RUNNING lease: CLAIMED (the worker may start before the consumer records DISPATCHED), DISPATCHED,
  * FAILED (Lambda's retry of a failed attempt), REQUEUED, an expired RUNNING lease (a crashed attempt),
- * or no record at all (a worker invoked by hand).
+ * or no record at all (a worker invoked by hand). A live lease held by the same `owner` is taken over
+ * too: Lambda keeps the request id across the retries of one asynchronous event and retries only after
+ * the earlier attempt ended, so a retry of an attempt that died RUNNING need not wait out its lease.
  */
 export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: number): Promise<StartResult> {
   const now = store.now();
@@ -37,7 +39,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
         UpdateExpression:
           "SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), jobId = :job, idx = :idx ADD attempts :one",
         ConditionExpression:
-          "attribute_not_exists(pk) OR #e < :nowSec OR (#s <> :running AND #s <> :succeeded) OR (#s = :running AND #l < :now)",
+          "attribute_not_exists(pk) OR #e < :nowSec OR (#s <> :running AND #s <> :succeeded) OR (#s = :running AND (#l < :now OR #o = :owner))",
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt" },
         ExpressionAttributeValues: {
           ":running": { S: TaskStatus.Running },
