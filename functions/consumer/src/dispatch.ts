@@ -59,7 +59,19 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
   try {
     await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task));
   } catch (error) {
-    // Not handed on: give the claim back so the message, when it returns, is dispatched then.
+    if (error instanceof InvokeError && error.maybeAccepted) {
+      // No answer (timeout, reset): Lambda may have queued the event. Keep the claim and let the message
+      // return only when the lease ends; by then a queued worker has usually started, so the task reads as
+      // RUNNING or SUCCEEDED and the message is dropped as a duplicate instead of dispatched again.
+      deps.logger.warn("worker invoke got no answer; keeping the claim until its lease ends", {
+        jobId: task.jobId,
+        taskId,
+        error: error.message,
+      });
+      return { kind: "retried", delete: false, retryInSeconds: Math.max(1, deps.leaseSeconds) };
+    }
+    // Lambda answered and did not queue it: give the claim back so the message, when it returns, is
+    // dispatched then.
     await releaseClaim(deps.store, taskId, deps.owner);
     const retryable = error instanceof InvokeError && error.retryable;
     deps.logger.warn("worker invoke failed", {

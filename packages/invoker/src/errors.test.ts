@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRetryable } from "./errors.ts";
+import { isAmbiguous, isRetryable } from "./errors.ts";
 
 describe("isRetryable", () => {
   it("retries throttling and server faults", () => {
@@ -16,5 +16,18 @@ describe("isRetryable", () => {
     expect(isRetryable({ name: "InvalidRequestContentException", $metadata: { httpStatusCode: 400 } })).toBe(
       false,
     );
+  });
+});
+
+describe("isAmbiguous", () => {
+  it("cannot tell whether an event was queued when no HTTP answer came back", () => {
+    expect(isAmbiguous({ name: "TimeoutError", $metadata: { attempts: 3 } })).toBe(true);
+    expect(isAmbiguous({ name: "Error", code: "ECONNRESET" })).toBe(true);
+  });
+
+  it("knows the event was not queued when Lambda answered, or nothing was sent", () => {
+    expect(isAmbiguous({ name: "TooManyRequestsException", $metadata: { httpStatusCode: 429 } })).toBe(false);
+    expect(isAmbiguous({ name: "ServiceException", $metadata: { httpStatusCode: 500 } })).toBe(false);
+    expect(isAmbiguous({ name: "Error", code: "ECONNREFUSED" })).toBe(false);
   });
 });

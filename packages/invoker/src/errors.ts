@@ -1,13 +1,34 @@
-/** An invocation was not accepted. `retryable` says whether trying again later can succeed. */
+/**
+ * An invocation failed. `retryable` says whether trying again later can succeed. `maybeAccepted` is true
+ * when no answer came back at all (a timeout, a reset connection): Lambda may have queued the event anyway,
+ * so the caller must not treat the task as not handed on.
+ */
 export class InvokeError extends Error {
   readonly retryable: boolean;
   readonly code: string;
-  constructor(message: string, details: { retryable: boolean; code: string }, options?: ErrorOptions) {
+  readonly maybeAccepted: boolean;
+  constructor(
+    message: string,
+    details: { retryable: boolean; code: string; maybeAccepted?: boolean },
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "InvokeError";
     this.retryable = details.retryable;
     this.code = details.code;
+    this.maybeAccepted = details.maybeAccepted ?? false;
   }
+}
+
+/**
+ * True when the request got no HTTP answer (timeout, reset, refused after sending): whether Lambda queued
+ * the event is unknown. Any HTTP status, even 5xx, means Lambda answered and did not accept it.
+ */
+export function isAmbiguous(error: unknown): boolean {
+  const e = error as { $metadata?: { httpStatusCode?: number } } | null;
+  if (e?.$metadata?.httpStatusCode !== undefined) return false;
+  // ECONNREFUSED: nothing was sent, so nothing can have been accepted.
+  return String((error as { code?: string } | null)?.code) !== "ECONNREFUSED";
 }
 
 /** Error names that mean "not now" rather than "never": throttling, service faults and warm-up states. */

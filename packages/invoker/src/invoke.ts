@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { limits, PayloadTooLargeError, utf8Bytes } from "@fanout/core";
-import { InvokeError, isRetryable } from "./errors.ts";
+import { InvokeError, isAmbiguous, isRetryable } from "./errors.ts";
 
 /**
  * Invokes a function asynchronously (`InvocationType: Event`): resolves once Lambda has accepted and
@@ -43,6 +43,7 @@ export async function invokeAsync(
       {
         retryable: isRetryable(error),
         code: e.name,
+        maybeAccepted: isAmbiguous(error),
       },
       { cause: error },
     );

@@ -176,6 +176,40 @@ describe("consumer", () => {
     },
   );
 
+  it("keeps the claim when the invoke was accepted but its answer was lost, and does not dispatch again", async () => {
+    const { tasks } = await enqueue(1);
+    const task = tasks[0] ?? makeTask("x", 0, "x");
+    // Lambda queues the event, then the connection drops before the 202 arrives (a fault only an SDK
+    // middleware can make): the consumer cannot know whether the worker got the task.
+    const lossy = createLambdaClient({ maxAttempts: 1 });
+    lossy.middlewareStack.add(
+      (next) => async (args) => {
+        await next(args);
+        throw Object.assign(new Error("socket hang up after the request was sent (injected)"), {
+          name: "TimeoutError",
+          $metadata: {},
+        });
+      },
+      { step: "finalizeRequest", name: "loseAnswer" },
+    );
+    // The queued worker starts 3 s later (a busy async queue): releasing the claim at once would let the
+    // message come back (after 2 s) and be dispatched a second time before the worker even started.
+    stack.lambda.setFaults(stack.names.workerFunction, { latencyMs: 3_000 });
+    try {
+      const first = await drain(deps({ lambda: lossy, leaseSeconds: 6 }), testContext({ budgetMs: 10_000 }));
+      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, deleted: 0 });
+      expect(await readTask(stack.store, taskIdOf(task))).toMatchObject({ status: "CLAIMED" }); // kept
+      // The message returns when the lease ends; the worker has run by then, so it is a duplicate.
+      const later = await drain(deps({ receiveWaitSeconds: 10 }), testContext({ budgetMs: 20_000 }));
+      expect(later).toMatchObject({ received: 1, duplicates: 1, dispatched: 0, deleted: 1 });
+    } finally {
+      stack.lambda.setFaults(stack.names.workerFunction, {});
+    }
+    await stack.lambda.idle();
+    expect(dispatched()).toBe(1);
+    expect(stack.workerRuns().filter((r) => r.taskId === taskIdOf(task))).toHaveLength(1);
+  });
+
   it("never dispatches a malformed message, which ends in the dead-letter queue after maxReceiveCount", async () => {
     await sendMessages(stack.sqs, stack.resources.tasksQueueUrl, [
       { id: "0", body: '{"name": "seed format, no jobId"}' },
