@@ -7,6 +7,9 @@ import { prices } from "./prices.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ThroughputCell, ThroughputResult } from "./throughput.ts";
 
+/** The seed's functions ran with 128 MB (its REPORT line: "Memory Size: 128 MB"). */
+const seedMemoryMb = 128;
+
 /** The targets. Writes: the budget justified in packages/dedup/README.md (claim, DISPATCHED, RUNNING, outcome, shard). */
 export const targets = {
   throughputRatio: 30,
@@ -90,7 +93,6 @@ export function derive(results: Results, settings: Settings): Derived {
   const e = results.e2e;
   const enqueue = t?.seedEnqueue.find((s) => s.latencyMs === latency) ?? t?.seedEnqueue[0];
   if (e && top && enqueue) {
-    const fns = settings.functions;
     const writes = ["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"].reduce(
       (sum, k) => sum + (e.requestsPerTask[k] ?? 0),
       0,
@@ -118,10 +120,11 @@ export function derive(results: Results, settings: Settings): Derived {
       dynamoReadUnits: b.capacity.read / b.tasks,
       // One worker run per task, one consumer run per batch, one main run per job (of the e2e size).
       lambdaInvocations: 1 + 1 / perInvocation + 1 / e.tasks,
+      // Billed at the seed's own memory size, not ours (its functions are I/O-bound waits).
       lambdaGbSeconds:
-        gbSeconds(Math.ceil(seedWorkerMs), fns.worker.memory_mb) +
-        gbSeconds(Math.ceil(b.invocationMs), fns.consumer.memory_mb) / perInvocation +
-        gbSeconds(enqueue.msPerTask, fns.main.memory_mb),
+        gbSeconds(Math.ceil(seedWorkerMs), seedMemoryMb) +
+        gbSeconds(Math.ceil(b.invocationMs), seedMemoryMb) / perInvocation +
+        gbSeconds(enqueue.msPerTask, seedMemoryMb),
     };
     derived.perTask = { ours, baseline };
     derived.cost = { ours: costPerMillion(ours), baseline: costPerMillion(baseline), prices };
