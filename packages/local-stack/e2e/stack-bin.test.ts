@@ -152,24 +152,16 @@ function problems(logDir: string): string {
     .join("\n");
 }
 
+/** Every port 0: the stack picks free ones. */
+const anyPorts = ["--sqs-port", "0", "--dynamo-port", "0", "--lambda-port", "0"];
+
 const names = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `Name${i + 1}` }));
 
 describe("pnpm stack", () => {
   it("runs a job submitted with `aws lambda invoke`, and Event, DryRun and Tail behave as on AWS", async () => {
     const logDir = tempDir();
     // --speed 60: the schedule fires every second, as a backstop to main's nudge.
-    const stack = await startBin([
-      "--sqs-port",
-      "0",
-      "--dynamo-port",
-      "0",
-      "--lambda-port",
-      "0",
-      "--speed",
-      "60",
-      "--log-dir",
-      logDir,
-    ]);
+    const stack = await startBin([...anyPorts, "--speed", "60", "--log-dir", logDir]);
     expect(stack.stdout()).toContain("functions: fanout-main, fanout-consumer, fanout-worker");
     expect(stack.stdout()).toContain("rate(1 minute) at 60x speed -> fanout-consumer");
     const dir = tempDir();
@@ -242,16 +234,7 @@ describe("pnpm stack", () => {
   });
 
   it("stops on Ctrl-C with exit 0, leaving no process behind and every port free", async () => {
-    const stack = await startBin([
-      "--sqs-port",
-      "0",
-      "--dynamo-port",
-      "0",
-      "--lambda-port",
-      "0",
-      "--log-dir",
-      tempDir(),
-    ]);
+    const stack = await startBin([...anyPorts, "--log-dir", tempDir()]);
     // Start function instances, so there are child processes to clean up.
     await submitWithCli(stack, { jobId: "shutdown-job", names: names(5) }, join(tempDir(), "out.json"));
     await waitForJob(stack, "shutdown-job");
@@ -273,18 +256,7 @@ describe("pnpm stack", () => {
 
   it("keeps DynamoDB state across a restart with --data-dir", async () => {
     const dataDir = tempDir();
-    const args = [
-      "--sqs-port",
-      "0",
-      "--dynamo-port",
-      "0",
-      "--lambda-port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--log-dir",
-      tempDir(),
-    ];
+    const args = [...anyPorts, "--data-dir", dataDir, "--log-dir", tempDir()];
     const first = await startBin(args);
     expect(first.stdout()).toContain(`(kept in ${dataDir})`);
     await submitWithCli(first, { jobId: "kept-job", names: names(3) }, join(tempDir(), "out.json"));
