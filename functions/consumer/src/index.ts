@@ -1,3 +1,5 @@
+export type { ConsumerHandlerDeps } from "./consumer-handler.ts";
+export { consumerHandler } from "./consumer-handler.ts";
 export type { DispatchDeps, Verdict } from "./dispatch.ts";
 export { dispatchMessage } from "./dispatch.ts";
 export type { DrainDeps } from "./drain.ts";

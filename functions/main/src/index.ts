@@ -1,2 +1,3 @@
+export { mainHandler } from "./main-handler.ts";
 export type { SubmitDeps, SubmitResult } from "./submit.ts";
 export { EnqueueError, submitJob } from "./submit.ts";

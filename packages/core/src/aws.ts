@@ -1,6 +1,18 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import type { MiddlewareStack } from "@smithy/types";
+import type { HttpHandlerOptions, HttpRequest, HttpResponse, MiddlewareStack, RequestHandler } from "@smithy/types";
+
+export interface ClientOptions {
+  /** Keep-alive sockets per client. @default 128 */
+  maxSockets?: number;
+  /** Attempts per request, the first included, by the SDK's standard retry strategy. @default 3 */
+  maxAttempts?: number;
+  /**
+   * Sends the HTTP requests instead of the SDK's Node handler; the fault explorer passes its simulated AWS
+   * here, so everything above the wire (serialisation, retries, the code under test) runs as it ships.
+   */
+  requestHandler?: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
+}
 
 /**
  * Options shared by every AWS client: keep-alive sockets sized for the dispatch concurrency (the
@@ -8,11 +20,11 @@ import type { MiddlewareStack } from "@smithy/types";
  * region come from the SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_SQS, ...), so the same code
  * runs against AWS, LocalStack or the local stack.
  */
-export function clientOptions(options: { maxSockets?: number; maxAttempts?: number } = {}) {
+export function clientOptions(options: ClientOptions = {}) {
   const maxSockets = options.maxSockets ?? 128;
   return {
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: {
+    requestHandler: options.requestHandler ?? {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
       connectionTimeout: 3_000,

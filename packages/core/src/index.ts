@@ -1,4 +1,4 @@
-export type { RequestCounts } from "./aws.ts";
+export type { ClientOptions, RequestCounts } from "./aws.ts";
 export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
 export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { clientOptions, countRequests } from "@fanout/core";
+import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
 
 /** Where dedup records live, and the clock that leases are measured against. */
 export interface DedupStore {
@@ -12,7 +12,7 @@ export interface DedupStore {
 }
 
 /** A DynamoDB client with fanout's connection pool and request counting; create it once per container. */
-export function createDynamoClient(options: { maxSockets?: number } = {}): DynamoDBClient {
+export function createDynamoClient(options: ClientOptions = {}): DynamoDBClient {
   return countRequests(new DynamoDBClient(clientOptions(options)), "DynamoDB");
 }
 

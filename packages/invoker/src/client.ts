@@ -1,9 +1,7 @@
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { clientOptions, countRequests } from "@fanout/core";
+import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
 
 /** A Lambda client with fanout's connection pool and request counting; create it once per container. */
-export function createLambdaClient(
-  options: { maxSockets?: number; maxAttempts?: number } = {},
-): LambdaClient {
+export function createLambdaClient(options: ClientOptions = {}): LambdaClient {
   return countRequests(new LambdaClient(clientOptions(options)), "Lambda");
 }

@@ -1,7 +1,7 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { clientOptions, countRequests } from "@fanout/core";
+import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
 
 /** An SQS client with fanout's connection pool and request counting; create it once per container. */
-export function createSqsClient(options: { maxSockets?: number } = {}): SQSClient {
+export function createSqsClient(options: ClientOptions = {}): SQSClient {
   return countRequests(new SQSClient(clientOptions(options)), "SQS");
 }

@@ -1,0 +1,106 @@
+import { DynamoEmulator, DynamoService } from "./dynamo.ts";
+import { runSchedule, type ScheduleResult, type Violation } from "./scenario.ts";
+
+export interface ExploreOptions {
+  /** First seed; schedule i runs seed + i. @default 1 */
+  seed?: number;
+  /** @default 500 */
+  schedules?: number;
+  /** Replay only these fault decisions (with one seed). */
+  only?: ReadonlySet<number>;
+  /** Shrink a failing schedule to the fewest faults that still fail. @default true */
+  shrink?: boolean;
+  onSchedule?: (result: ScheduleResult, index: number) => void;
+}
+
+export interface Failure {
+  seed: number;
+  violations: Violation[];
+  /** Fault decisions of the shortest failing schedule found. */
+  faults: { index: number; at: string; kind: string }[];
+  replay: string;
+}
+
+export interface ExploreReport {
+  schedules: number;
+  tasks: number;
+  faultsByKind: Record<string, number>;
+  windows: Record<string, number>;
+  failures: Failure[];
+  wallMs: number;
+  virtualMs: number;
+}
+
+/** Runs schedules one after another on one DynamoDB emulator (each schedule has its own job ids). */
+export async function explore(options: ExploreOptions = {}): Promise<ExploreReport> {
+  const started = performance.now();
+  const emulator = await DynamoEmulator.start();
+  const tableName = "fanout-chaos";
+  await emulator.createTable(tableName);
+  const dynamo = new DynamoService(emulator.endpoint);
+  const checkClient = emulator.client();
+  const report: ExploreReport = {
+    schedules: 0,
+    tasks: 0,
+    faultsByKind: {},
+    windows: {},
+    failures: [],
+    wallMs: 0,
+    virtualMs: 0,
+  };
+  let generation = 0;
+  // Each run of a seed needs fresh job ids, or a shrink replay would meet the first run's records.
+  const run = (seed: number, only?: ReadonlySet<number>) =>
+    runSchedule({
+      seed,
+      dynamo,
+      checkClient,
+      tableName,
+      jobPrefix: `g${generation++}`,
+      ...(only ? { only } : {}),
+    });
+  try {
+    const first = options.seed ?? 1;
+    const count = options.schedules ?? 500;
+    for (let i = 0; i < count; i++) {
+      const seed = first + i;
+      const result = await run(seed, options.only);
+      report.schedules += 1;
+      report.tasks += result.tasks;
+      report.virtualMs += result.virtualMs;
+      for (const [k, n] of Object.entries(result.faultsByKind))
+        report.faultsByKind[k] = (report.faultsByKind[k] ?? 0) + n;
+      for (const [k, n] of Object.entries(result.windows)) report.windows[k] = (report.windows[k] ?? 0) + n;
+      options.onSchedule?.(result, i);
+      if (result.violations.length === 0) continue;
+      let faults = result.faults;
+      let violations = result.violations;
+      if (options.shrink !== false) {
+        // Greedy: drop each fault in turn and keep it dropped while the schedule still fails.
+        let keep = new Set(faults.map((f) => f.index));
+        for (const f of [...faults].reverse()) {
+          if (!keep.has(f.index)) continue;
+          const trial = new Set(keep);
+          trial.delete(f.index);
+          const again = await run(seed, trial);
+          if (again.violations.length > 0) {
+            keep = trial;
+            faults = again.faults;
+            violations = again.violations;
+          }
+        }
+      }
+      report.failures.push({
+        seed,
+        violations,
+        faults,
+        replay: `pnpm chaos --seed ${seed} --schedules 1 --faults ${faults.map((f) => f.index).join(",") || "none"}`,
+      });
+    }
+  } finally {
+    checkClient.destroy();
+    emulator.stop();
+  }
+  report.wallMs = performance.now() - started;
+  return report;
+}

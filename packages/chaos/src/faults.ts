@@ -1,0 +1,120 @@
+import type { EventFaults, InvocationFaults, SimFunction } from "./lambda.ts";
+import type { CallFault, CallInfo } from "./network.ts";
+import type { Prng } from "./prng.ts";
+
+/** One fault the plan injected: where (the call's sequence number, or an event) and what. */
+export interface FaultRecord {
+  /** Position in the schedule's sequence of fault decisions; `--suppress` names these. */
+  index: number;
+  at: string;
+  kind: string;
+}
+
+export interface FaultPlanOptions {
+  /** Chance that a call gets a fault. @default 0.08 */
+  callRate?: number;
+  /** Chance that a Lambda event or invocation gets a fault. @default 0.15 */
+  lambdaRate?: number;
+  /** Inject only the fault decisions with these indices: how a failing schedule is shrunk and replayed. */
+  only?: ReadonlySet<number>;
+}
+
+/**
+ * The seeded fault plan. Each decision draws from its own stream and gets an index; a decision left out by
+ * `only` draws the same numbers but injects nothing, so the rest of the plan stays as it was.
+ */
+export class FaultPlan {
+  readonly injected: FaultRecord[] = [];
+  readonly byKind: Record<string, number> = {};
+  private decisions = 0;
+  active = true;
+  private readonly callRate: number;
+  private readonly lambdaRate: number;
+
+  private readonly prng: Prng;
+  private readonly options: FaultPlanOptions = {};
+
+  constructor(prng: Prng, options: FaultPlanOptions = {}) {
+    this.prng = prng;
+    this.options = options;
+    this.callRate = options.callRate ?? 0.08;
+    this.lambdaRate = options.lambdaRate ?? 0.15;
+  }
+
+  /** For an AWS call leaving the gate. */
+  call(info: CallInfo): CallFault {
+    const roll = this.prng.float();
+    const kindRoll = this.prng.float();
+    const ms = this.prng.int(5_000, 150_000);
+    if (!this.active || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
+    const index = this.decisions++;
+    if (roll >= this.callRate) return { kind: "none" };
+    // Crashes only where a process can die (a Lambda invocation or the operator's CLI); the rest anywhere.
+    const kinds: CallFault["kind"][] = [
+      "refused",
+      "throttle",
+      "server",
+      "lost",
+      "delay",
+      "crash-before",
+      "crash-after",
+    ];
+    const kind = kinds[Math.floor(kindRoll * kinds.length)] as CallFault["kind"];
+    const fault: CallFault = kind === "delay" ? { kind, ms } : ({ kind } as CallFault);
+    return this.record(index, `${info.service}.${info.operation}`, fault.kind, fault);
+  }
+
+  event(fn: SimFunction): EventFaults {
+    const r = [this.prng.float(), this.prng.float(), this.prng.float(), this.prng.float()];
+    const delays = [
+      this.prng.int(0, 3_000),
+      this.prng.int(60_000, 15 * 60_000),
+      this.prng.int(0, 30_000),
+      this.prng.int(0, 120_000),
+    ];
+    const base: EventFaults = { deliveryDelayMs: delays[0] ?? 0 };
+    if (!this.active) return base;
+    const at = `lambda.${fn.kind}.event`;
+    const out: EventFaults = { ...base };
+    let i = this.decisions++;
+    if ((r[0] ?? 1) < this.lambdaRate / 3 && this.record(i, at, "event-late", true))
+      out.deliveryDelayMs = delays[1] ?? 0;
+    i = this.decisions++;
+    if ((r[1] ?? 1) < this.lambdaRate / 2 && this.record(i, at, "event-duplicate", true))
+      out.duplicateAfterMs = delays[2] ?? 0;
+    i = this.decisions++;
+    if ((r[2] ?? 1) < this.lambdaRate / 4 && this.record(i, at, "event-duplicate-new-id", true))
+      out.duplicateNewIdAfterMs = delays[3] ?? 0;
+    return out;
+  }
+
+  invocation(fn: SimFunction): InvocationFaults {
+    const r = [this.prng.float(), this.prng.float()];
+    const crashAt = this.prng.int(0, fn.timeoutSeconds * 1000);
+    const out: InvocationFaults = { initFailure: false };
+    if (!this.active) return out;
+    const at = `lambda.${fn.kind}.invocation`;
+    let i = this.decisions++;
+    if ((r[0] ?? 1) < this.lambdaRate / 4 && this.record(i, at, "init-failure", true)) out.initFailure = true;
+    i = this.decisions++;
+    if ((r[1] ?? 1) < this.lambdaRate / 2 && this.record(i, at, "process-crash", true))
+      out.crashAfterMs = crashAt;
+    return out;
+  }
+
+  /** A chance for the simulation itself (SQS duplicates, operator moments), on the same indexed plan. */
+  chance(at: string, kind: string, p: number): boolean {
+    const roll = this.prng.float();
+    if (!this.active) return false;
+    const index = this.decisions++;
+    return roll < p && this.record(index, at, kind, true);
+  }
+
+  private record<T>(index: number, at: string, kind: string, value: T): T {
+    if (this.options.only && !this.options.only.has(index))
+      return (typeof value === "boolean" ? false : { kind: "none" }) as T;
+    this.injected.push({ index, at, kind });
+    this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
+    return value;
+  }
+}

@@ -1,0 +1,3 @@
+export type { ExploreOptions, ExploreReport, Failure } from "./explore.ts";
+export { explore } from "./explore.ts";
+export type { ScheduleResult, Violation } from "./scenario.ts";

@@ -1,0 +1,537 @@
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type CliContext, failedRedrive, memoryOutput } from "@fanout/cli";
+import { consumerHandler } from "@fanout/consumer";
+import {
+  createLogger,
+  parseSettings,
+  parseTask,
+  resourceNames,
+  type Settings,
+  type Task,
+  taskIdOf,
+} from "@fanout/core";
+import { createDynamoClient, createStore, type DedupStore, readJobStatus } from "@fanout/dedup";
+import { createLambdaClient } from "@fanout/invoker";
+import { mainHandler } from "@fanout/main";
+import { createSqsClient } from "@fanout/queue";
+import { makeWorker, type TaskHandler } from "@fanout/worker";
+import { type DynamoService, jsonError } from "./dynamo.ts";
+import { FaultPlan, type FaultPlanOptions, type FaultRecord } from "./faults.ts";
+import { LambdaModel, type SimFunction } from "./lambda.ts";
+import { type Answer, type CallInfo, SimNetwork } from "./network.ts";
+import { Prng } from "./prng.ts";
+import { SqsModel } from "./sqs.ts";
+import { behaviourOf, planWorkload, type Workload } from "./workload.ts";
+import { type Actor, World } from "./world.ts";
+
+export interface ScheduleOptions extends FaultPlanOptions {
+  seed: number;
+  dynamo: DynamoService;
+  /** The DynamoDB client on the emulator, outside the simulation, for the checks. */
+  checkClient: import("@aws-sdk/client-dynamodb").DynamoDBClient;
+  tableName: string;
+  /** Prefix of the schedule's job ids, so that runs of one seed do not meet each other's records. */
+  jobPrefix?: string;
+  /** Most tasks per job. @default 6 */
+  maxTasks?: number;
+  /** Virtual time during which faults are injected. @default 10 min */
+  faultWindowMs?: number;
+}
+
+export interface Violation {
+  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "counters" | "stuck";
+  message: string;
+}
+
+export interface ScheduleResult {
+  seed: number;
+  faults: FaultRecord[];
+  faultsByKind: Record<string, number>;
+  violations: Violation[];
+  /** Extra dispatches or runs inside a named window (allowed, counted). */
+  windows: Record<string, number>;
+  tasks: number;
+  virtualMs: number;
+  calls: number;
+}
+
+const START = Date.UTC(2026, 0, 1);
+
+/**
+ * The settings the simulation runs with: the shipped defaults, but a 10-minute maximum event age for the
+ * worker (in range), so that events aging out happen within a short stretch of virtual time.
+ */
+export const simSettings: Settings = parseSettings({ worker_async: { maximum_event_age_seconds: 600 } });
+
+/** Runs one schedule: a seeded workload through the real functions over the simulated cloud, then checks. */
+export async function runSchedule(options: ScheduleOptions): Promise<ScheduleResult> {
+  const root = new Prng(options.seed);
+  const workloadPrng = root.fork("workload");
+  const plan = new FaultPlan(root.fork("faults"), options);
+  const world = new World(START, root.fork("order"));
+  try {
+    return await simulate(
+      options,
+      world,
+      plan,
+      planWorkload(workloadPrng, `${options.jobPrefix ?? ""}s${options.seed}`, {
+        maxTasks: options.maxTasks ?? 6,
+      }),
+      root.fork("misc"),
+    );
+  } finally {
+    world.dispose();
+  }
+}
+
+interface Ledger {
+  /** Worker invocations Lambda accepted, per taskId, in order, with the consumer that made them. */
+  dispatches: Map<string, { requestId: string; caller: Actor | undefined; seq: number }[]>;
+  /** Successful handler completions per taskId, with the invocation that completed. */
+  completions: Map<string, Actor[]>;
+  /** Handler attempts per taskId (any outcome). */
+  attempts: Map<string, number>;
+  /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
+  writes: { kind: string; pk: string; actor: Actor | undefined; seq: number }[];
+  seq: number;
+}
+
+async function simulate(
+  options: ScheduleOptions,
+  world: World,
+  plan: FaultPlan,
+  workload: Workload,
+  misc: Prng,
+): Promise<ScheduleResult> {
+  const settings = simSettings;
+  const names = resourceNames(settings);
+  const ledger: Ledger = {
+    dispatches: new Map(),
+    completions: new Map(),
+    attempts: new Map(),
+    writes: [],
+    seq: 0,
+  };
+  const sqs = new SqsModel(world, misc.fork("sqs"), () => plan.chance("sqs.receive", "sqs-duplicate", 0.03));
+  const dlq = sqs.createQueue(names.deadLetterQueue, { visibilityTimeoutSeconds: 30 });
+  const tasksQueue = sqs.createQueue(names.tasksQueue, {
+    visibilityTimeoutSeconds: settings.queue.visibility_timeout_seconds,
+    redrive: { deadLetterUrl: dlq.url, maxReceiveCount: settings.queue.max_receive_count },
+  });
+  const failedQueue = sqs.createQueue(names.failedQueue, { visibilityTimeoutSeconds: 30 });
+  const lambda = new LambdaModel(
+    world,
+    sqs,
+    misc.fork("lambda"),
+    { event: (fn) => plan.event(fn), invocation: (fn) => plan.invocation(fn) },
+    {
+      accepted(fn, requestId, payload, caller) {
+        if (fn !== names.workerFunction) return;
+        try {
+          const task = parseTask(JSON.parse(payload));
+          const list = ledger.dispatches.get(taskIdOf(task)) ?? [];
+          list.push({ requestId, caller, seq: ledger.seq++ });
+          ledger.dispatches.set(taskIdOf(task), list);
+        } catch {
+          ledger.dispatches.set(`invalid:${payload.slice(0, 40)}`, [
+            { requestId, caller, seq: ledger.seq++ },
+          ]);
+        }
+      },
+      started() {},
+      ended() {},
+      discarded() {},
+    },
+  );
+  const network = new SimNetwork(
+    world,
+    { dynamodb: options.dynamo, sqs, lambda },
+    (info: CallInfo) => (info.call.actor ? plan.call(info) : { kind: "none" }),
+    () => {},
+    (info: CallInfo, answer: Answer) => recordWrite(ledger, info, answer),
+  );
+  const clients = {
+    dynamo: createDynamoClient({ requestHandler: network.handler("dynamodb") }),
+    sqs: createSqsClient({ requestHandler: network.handler("sqs") }),
+    lambda: createLambdaClient({ requestHandler: network.handler("lambda") }),
+  };
+  const store = createStore({
+    tableName: options.tableName,
+    ttlSeconds: settings.dedup.ttl_seconds,
+    client: clients.dynamo,
+  });
+  const logger = (name: string) => createLogger(name);
+
+  const taskHandler: TaskHandler = async (task: Task) => {
+    const actor = world.current();
+    const taskId = taskIdOf(task);
+    const attempt = (ledger.attempts.get(taskId) ?? 0) + 1;
+    ledger.attempts.set(taskId, attempt);
+    const b = behaviourOf(task.name);
+    await new Promise((resolve) => setTimeout(resolve, b.ms));
+    if (!actor?.alive) return;
+    if (b.kind === "poison") throw new Error(`poison task ${taskId}`);
+    if (b.kind === "flaky" && attempt <= b.failures)
+      throw new Error(`flaky task ${taskId}, attempt ${attempt}`);
+    const list = ledger.completions.get(taskId) ?? [];
+    list.push(actor);
+    ledger.completions.set(taskId, list);
+  };
+  const fn = (
+    name: string,
+    kind: Actor["kind"],
+    timeoutSeconds: number,
+    async: SimFunction["async"],
+    handler: SimFunction["handler"],
+  ): SimFunction => ({
+    name,
+    kind,
+    timeoutSeconds,
+    async,
+    handler,
+  });
+  // Terraform: main and consumer get 0 async retries and a 60 s event age; the worker the settings' values.
+  const quick = { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 };
+  lambda.register(
+    fn(
+      names.mainFunction,
+      "main",
+      settings.functions.main.timeout_seconds,
+      quick,
+      mainHandler({
+        sqs: clients.sqs,
+        store,
+        tasksQueueUrl: tasksQueue.url,
+        logger: logger("main"),
+        maxTasks: settings.max_tasks_per_job,
+        nudge: { lambda: clients.lambda, consumerFunctionName: names.consumerFunction },
+      }) as SimFunction["handler"],
+    ),
+  );
+  lambda.register(
+    fn(
+      names.consumerFunction,
+      "consumer",
+      settings.functions.consumer.timeout_seconds,
+      quick,
+      consumerHandler({
+        sqs: clients.sqs,
+        lambda: clients.lambda,
+        store,
+        logger: logger("consumer"),
+        tasksQueueUrl: tasksQueue.url,
+        workerFunctionName: names.workerFunction,
+        leaseSeconds: settings.dedup.claim_lease_seconds,
+        pollers: settings.consumer.pollers,
+        dispatchConcurrency: settings.consumer.dispatch_concurrency,
+        safetyMarginMs: settings.consumer.safety_margin_ms,
+        receiveWaitSeconds: settings.consumer.receive_wait_seconds,
+      }) as SimFunction["handler"],
+    ),
+  );
+  lambda.register(
+    fn(
+      names.workerFunction,
+      "worker",
+      settings.functions.worker.timeout_seconds,
+      {
+        maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
+        maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
+        onFailureQueueUrl: failedQueue.url,
+      },
+      makeWorker(taskHandler, {
+        store,
+        logger: logger("worker"),
+        leaseSeconds: settings.functions.worker.timeout_seconds + 30,
+      }) as SimFunction["handler"],
+    ),
+  );
+
+  // The schedule (EventBridge Scheduler invokes the consumer asynchronously every period).
+  const schedule = setInterval(() => lambda.enqueueEvent(names.consumerFunction, "{}"), 60_000);
+
+  // The submitter: a caller that follows the contract (an error other than a refusal: submit again).
+  const accepted = new Set<string>();
+  const refusals: { jobId: string; expected: string; got: string }[] = [];
+  const submit = (
+    payload: unknown,
+    jobId: string,
+    expect: "accept" | "InvalidJobError" | "JobConflictError",
+    tries = 8,
+  ) => {
+    void (async () => {
+      for (let i = 0; i < tries; i++) {
+        const out = await lambda.invokeSync(names.mainFunction, payload);
+        if (out.ok) {
+          if (expect === "accept") accepted.add(jobId);
+          else refusals.push({ jobId, expected: expect, got: "accepted" });
+          return;
+        }
+        if (out.errorType === "InvalidJobError" || out.errorType === "JobConflictError") {
+          if (out.errorType !== expect) refusals.push({ jobId, expected: expect, got: out.errorType });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10_000 * (i + 1)));
+      }
+      if (expect !== "accept") refusals.push({ jobId, expected: expect, got: "no answer after retries" });
+    })();
+  };
+  for (const job of workload.jobs) {
+    const payload = { jobId: job.jobId, names: job.names.map((name) => ({ name })) };
+    setTimeout(() => submit(payload, job.jobId, "accept"), job.atMs);
+    for (const at of job.resubmitAtMs) setTimeout(() => submit(payload, job.jobId, "accept"), at);
+    if (job.conflictAtMs !== undefined) {
+      const other = { jobId: job.jobId, names: [...job.names, "ok-100-99"].map((name) => ({ name })) };
+      // Only meaningful once the first submission was recorded; refused either way, or accepted if first.
+      setTimeout(
+        () => accepted.has(job.jobId) && submit(other, job.jobId, "JobConflictError"),
+        job.conflictAtMs,
+      );
+    }
+  }
+  for (const bad of workload.invalid)
+    setTimeout(() => submit(bad.payload, bad.jobId, "InvalidJobError", 1), bad.atMs);
+  for (const body of workload.malformed) sqs.put(tasksQueue.url, body);
+
+  // The operator: `fanout failed redrive` at random moments during the faults, and once after them.
+  const operatorOut = memoryOutput();
+  const cli: CliContext = {
+    settings,
+    names,
+    sqs: clients.sqs,
+    lambda: clients.lambda,
+    store,
+    queueUrl: async (name) => {
+      const q = [...sqs.queues.values()].find((x) => x.name === name);
+      if (!q) throw new Error(`no queue ${name}`);
+      return q.url;
+    },
+    close() {},
+  };
+  const redrive = () =>
+    world
+      .spawn("operator", "redrive", () =>
+        failedRedrive(
+          cli,
+          { stdout: operatorOut, stderr: operatorOut, stdin: process.stdin },
+          { max: 1000, dryRun: false, json: false, nudge: true },
+        ),
+      )
+      .result.catch(() => undefined);
+  for (const at of workload.redriveAtMs) setTimeout(() => void redrive(), at);
+
+  const quiet = () => world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url);
+  const faultWindow = options.faultWindowMs ?? 10 * 60_000;
+  // 1. Faults on, until the fault window closes.
+  await world.run({ done: () => false, horizonMs: START + faultWindow, decide: (c) => c.process("deliver") });
+  // 2. Faults off: let the system settle (Lambda retries, schedule ticks), then wait out every lease.
+  plan.active = false;
+  await world.run({
+    done: quiet,
+    horizonMs: START + faultWindow + 8 * 3_600_000,
+    decide: (c) => c.process("deliver"),
+  });
+  await world.run({
+    done: () => false,
+    horizonMs: world.now() + 3 * 60_000,
+    decide: (c) => c.process("deliver"),
+  });
+  // 3. The one documented recovery command, then settle again.
+  let redriveDone = false;
+  void redrive().then(() => {
+    redriveDone = true;
+  });
+  await world.run({
+    done: () => redriveDone && quiet(),
+    horizonMs: world.now() + 8 * 3_600_000,
+    decide: (c) => c.process("deliver"),
+  });
+  clearInterval(schedule);
+  const virtualMs = world.now() - START;
+  const calls = ledger.seq;
+  world.dispose();
+
+  const violations = await check({
+    options,
+    workload,
+    ledger,
+    accepted,
+    refusals,
+    sqs,
+    queues: { tasks: tasksQueue.url, dlq: dlq.url, failed: failedQueue.url },
+    quiet: quiet(),
+  });
+  return {
+    seed: options.seed,
+    faults: plan.injected,
+    faultsByKind: plan.byKind,
+    violations: violations.violations,
+    windows: violations.windows,
+    tasks: workload.jobs.reduce((n, j) => n + j.names.length, 0),
+    virtualMs,
+    calls,
+  };
+}
+
+/** Notes each successful DynamoDB write of a task state, by the actor that made it. */
+function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
+  if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
+  const input = JSON.parse(info.request.body) as {
+    Key?: { pk?: { S?: string } };
+    ExpressionAttributeValues?: Record<string, { S?: string }>;
+    UpdateExpression?: string;
+  };
+  const pk = input.Key?.pk?.S ?? "";
+  const v = input.ExpressionAttributeValues ?? {};
+  const update = input.UpdateExpression ?? "";
+  let kind: string | undefined;
+  if (v[":dispatched"]?.S === "DISPATCHED" && update.includes(":dispatched")) kind = "DISPATCHED";
+  else if (v[":requeued"]?.S === "REQUEUED" && update.includes(":requeued")) kind = "REQUEUED";
+  else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
+  if (kind) ledger.writes.push({ kind, pk, actor: info.call.actor, seq: ledger.seq++ });
+}
+
+async function check(input: {
+  options: ScheduleOptions;
+  workload: Workload;
+  ledger: Ledger;
+  accepted: Set<string>;
+  refusals: { jobId: string; expected: string; got: string }[];
+  sqs: SqsModel;
+  queues: { tasks: string; dlq: string; failed: string };
+  quiet: boolean;
+}): Promise<{ violations: Violation[]; windows: Record<string, number> }> {
+  const { options, workload, ledger, sqs } = input;
+  const violations: Violation[] = [];
+  const windows: Record<string, number> = {};
+  const add = (guarantee: Violation["guarantee"], message: string) => violations.push({ guarantee, message });
+  const get = async (pk: string) =>
+    (
+      await options.checkClient.send(
+        new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      )
+    ).Item;
+  const failedRecords = sqs.bodies(input.queues.failed).map((b) => {
+    try {
+      const r = JSON.parse(b) as { requestPayload?: { jobId?: string; index?: number } };
+      return `${r.requestPayload?.jobId}#${r.requestPayload?.index}`;
+    } catch {
+      return "";
+    }
+  });
+  const dlqTasks = sqs.bodies(input.queues.dlq).flatMap((b) => {
+    try {
+      return [taskIdOf(parseTask(b))];
+    } catch {
+      return [];
+    }
+  });
+  if (!input.quiet)
+    add("stuck", "the system did not settle: calls, events or task messages still pending at the horizon");
+
+  const store: DedupStore = createStore({
+    tableName: options.tableName,
+    ttlSeconds: simSettings.dedup.ttl_seconds,
+    client: options.checkClient,
+  });
+  for (const job of workload.jobs) {
+    if (!input.accepted.has(job.jobId)) continue;
+    let succeeded = 0;
+    let failed = 0;
+    for (let i = 0; i < job.names.length; i++) {
+      const taskId = `${job.jobId}#${i}`;
+      const b = behaviourOf(job.names[i] ?? "");
+      const item = await get(`TASK#${taskId}`);
+      const status = item?.status?.S;
+      if (status === "SUCCEEDED") succeeded++;
+      if (status === "FAILED") failed++;
+      const where = `${dlqTasks.includes(taskId) ? " (its message is in the dead-letter queue)" : ""}`;
+      if (b.kind === "poison") {
+        if (status !== "FAILED" || !item?.lastError?.S || !failedRecords.includes(taskId))
+          add(
+            "G1",
+            `poison task ${taskId} ended ${status ?? "with no record"}${failedRecords.includes(taskId) ? "" : ", no record in the failed-task queue"}${where}`,
+          );
+      } else if (status !== "SUCCEEDED") {
+        add("G1", `task ${taskId} (${b.kind}) ended ${status ?? "with no record"}${where}`);
+      }
+      // G2: a second accepted worker invocation needs a named reason.
+      const dispatches = ledger.dispatches.get(taskId) ?? [];
+      for (let k = 1; k < dispatches.length; k++) {
+        const prev = dispatches[k - 1];
+        const cur = dispatches[k];
+        if (!prev || !cur) continue;
+        const between = (kind: string) =>
+          ledger.writes.some(
+            (w) => w.kind === kind && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
+          );
+        const marked = ledger.writes.some(
+          (w) =>
+            w.kind === "DISPATCHED" &&
+            w.pk === `TASK#${taskId}` &&
+            w.actor === prev.caller &&
+            w.seq > prev.seq &&
+            w.seq < cur.seq,
+        );
+        if (between("REQUEUED"))
+          windows["redispatch after a redrive"] = (windows["redispatch after a redrive"] ?? 0) + 1;
+        else if (!marked)
+          windows["invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)"] =
+            (windows[
+              "invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)"
+            ] ?? 0) + 1;
+        else
+          add(
+            "G2",
+            `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though DISPATCHED was recorded`,
+          );
+      }
+      // G3: a second completed run needs a named reason.
+      const completions = ledger.completions.get(taskId) ?? [];
+      for (let k = 1; k < completions.length; k++) {
+        const prev = completions[k - 1];
+        if (!prev) continue;
+        const recorded = ledger.writes.some(
+          (w) => w.kind === "SUCCEEDED" && w.pk === `TASK#${taskId}` && w.actor === prev,
+        );
+        if (!recorded && !prev.alive)
+          windows["handler completed, its process died before SUCCEEDED was recorded"] =
+            (windows["handler completed, its process died before SUCCEEDED was recorded"] ?? 0) + 1;
+        else
+          add(
+            "G3",
+            `task ${taskId} ran to completion ${completions.length} times (${prev.id}: SUCCEEDED ${recorded ? "recorded" : "not recorded, process alive"})`,
+          );
+      }
+    }
+    try {
+      const status = await readJobStatus(store, job.jobId);
+      if (status.succeeded !== succeeded || status.failed !== failed)
+        add(
+          "counters",
+          `job ${job.jobId}: counters say ${status.succeeded} succeeded / ${status.failed} failed, task records ${succeeded} / ${failed}`,
+        );
+    } catch (error) {
+      add("counters", `job ${job.jobId}: status unreadable (${String(error)})`);
+    }
+  }
+  for (const r of input.refusals)
+    add(
+      r.expected === "JobConflictError" ? "G6" : "G5",
+      `job ${r.jobId}: expected ${r.expected}, got ${r.got}`,
+    );
+  for (const bad of workload.invalid) {
+    if (await get(`JOB#${bad.jobId}`)) add("G5", `invalid job ${bad.jobId} left a job record`);
+    if (sqs.queues.get(input.queues.tasks)?.sentLog.some((b) => b.includes(`"${bad.jobId}"`)))
+      add("G5", `invalid job ${bad.jobId} enqueued a task`);
+  }
+  for (const body of workload.malformed) {
+    if (!sqs.bodies(input.queues.dlq).includes(body))
+      add("G5", `malformed message ${JSON.stringify(body)} is not in the dead-letter queue`);
+  }
+  for (const key of ledger.dispatches.keys())
+    if (key.startsWith("invalid:")) add("G5", `a malformed message was dispatched: ${key}`);
+  return { violations, windows };
+}
+
+export { jsonError };

@@ -1,0 +1,80 @@
+import type { Prng } from "./prng.ts";
+
+/** How a simulated task behaves, encoded in its name so the job format stays the seed's. */
+export type Behaviour =
+  | { kind: "ok"; ms: number }
+  | { kind: "flaky"; failures: number; ms: number }
+  | { kind: "poison"; ms: number };
+
+export function nameOf(b: Behaviour, index: number): string {
+  if (b.kind === "flaky") return `flaky-${b.failures}-${b.ms}-${index}`;
+  return `${b.kind}-${b.ms}-${index}`;
+}
+
+export function behaviourOf(name: string): Behaviour {
+  const [kind, a, b] = name.split("-");
+  if (kind === "flaky") return { kind, failures: Number(a), ms: Number(b) };
+  if (kind === "poison") return { kind, ms: Number(a) };
+  return { kind: "ok", ms: Number(a) };
+}
+
+export interface PlannedJob {
+  jobId: string;
+  names: string[];
+  /** Submitted at this virtual time (ms after start). */
+  atMs: number;
+  /** Submitted again (the same content) at these times: a caller retrying. */
+  resubmitAtMs: number[];
+  /** The same jobId with other content, expected to be refused (G6). */
+  conflictAtMs?: number;
+}
+
+export interface Workload {
+  jobs: PlannedJob[];
+  /** Jobs that must be refused whole and leave nothing behind (G5). */
+  invalid: { jobId: string; payload: unknown; atMs: number }[];
+  /** Bodies put straight into the tasks queue that are not tasks (G5). */
+  malformed: string[];
+  /** When the operator runs `fanout failed redrive` during the faults. */
+  redriveAtMs: number[];
+}
+
+export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: number }): Workload {
+  const jobs: PlannedJob[] = [];
+  const jobCount = prng.int(1, 3);
+  for (let j = 0; j < jobCount; j++) {
+    const n = prng.int(1, options.maxTasks);
+    const names = Array.from({ length: n }, (_, i) => {
+      const roll = prng.float();
+      const ms = prng.int(100, 20_000);
+      const b: Behaviour =
+        roll < 0.75
+          ? { kind: "ok", ms }
+          : roll < 0.9
+            ? { kind: "flaky", failures: prng.int(1, 2), ms }
+            : { kind: "poison", ms };
+      return nameOf(b, i);
+    });
+    jobs.push({
+      jobId: `${prefix}-j${j}`,
+      names,
+      atMs: prng.int(0, 120_000),
+      resubmitAtMs: prng.chance(0.4) ? [prng.int(10_000, 500_000)] : [],
+      ...(prng.chance(0.2) ? { conflictAtMs: prng.int(10_000, 300_000) } : {}),
+    });
+  }
+  const invalid = prng.chance(0.5)
+    ? [
+        {
+          jobId: `${prefix}-bad`,
+          payload: { jobId: `${prefix}-bad`, names: [{ name: "ok-1-0" }, { name: "" }, { nom: "x" }] },
+          atMs: prng.int(0, 120_000),
+        },
+      ]
+    : [];
+  const malformed = prng.chance(0.5)
+    ? ["not json", JSON.stringify({ v: 1, jobId: `${prefix}-m`, index: -1, name: "x" })]
+    : [];
+  const redriveAtMs = Array.from({ length: prng.int(0, 2) }, () => prng.int(60_000, 600_000));
+  return { jobs, invalid, malformed, redriveAtMs };
+}
