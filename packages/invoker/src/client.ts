@@ -1,7 +1,11 @@
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
+import { trackAmbiguity } from "./ambiguity.ts";
 
-/** A Lambda client with fanout's connection pool and request counting; create it once per container. */
+/**
+ * A Lambda client with fanout's connection pool, request counting, and a record of whether any attempt of a
+ * request went unanswered ({@link isAmbiguous}); create it once per container.
+ */
 export function createLambdaClient(options: ClientOptions = {}): LambdaClient {
-  return countRequests(new LambdaClient(clientOptions(options)), "Lambda");
+  return trackAmbiguity(countRequests(new LambdaClient(clientOptions(options)), "Lambda"));
 }

@@ -1,3 +1,5 @@
+import { attemptWasAmbiguous, maybeAcceptedMark } from "./ambiguity.ts";
+
 /**
  * An invocation failed. `retryable` says whether trying again later can succeed. `maybeAccepted` is true
  * when no answer came back at all (a timeout, a reset connection): Lambda may have queued the event anyway,
@@ -21,14 +23,13 @@ export class InvokeError extends Error {
 }
 
 /**
- * True when the request got no HTTP answer (timeout, reset, refused after sending): whether Lambda queued
- * the event is unknown. Any HTTP status, even 5xx, means Lambda answered and did not accept it.
+ * True when the request, in any of the SDK's attempts, got no HTTP answer (timeout, reset): whether Lambda
+ * queued the event is unknown. An attempt answered with any HTTP status, even 5xx, was not accepted.
  */
 export function isAmbiguous(error: unknown): boolean {
-  const e = error as { $metadata?: { httpStatusCode?: number } } | null;
-  if (e?.$metadata?.httpStatusCode !== undefined) return false;
-  // ECONNREFUSED: nothing was sent, so nothing can have been accepted.
-  return String((error as { code?: string } | null)?.code) !== "ECONNREFUSED";
+  // Any earlier attempt of the same request that got no answer counts (marked by the client's middleware).
+  if ((error as Record<string, unknown> | null)?.[maybeAcceptedMark] === true) return true;
+  return attemptWasAmbiguous(error);
 }
 
 /** Error names that mean "not now" rather than "never": throttling, service faults and warm-up states. */

@@ -4,7 +4,7 @@ import { InvokeError, isAmbiguous, isRetryable } from "./errors.ts";
 
 /**
  * Invokes a function asynchronously (`InvocationType: Event`): resolves once Lambda has accepted and
- * durably queued the event (HTTP 202). The payload is checked against the async limit before sending.
+ * durably queued the event (HTTP 202), with the event's request id. The payload is checked against the async limit before sending.
  * Throttling and 5xx are first retried by the SDK's own retry strategy; what is left is thrown as an
  * {@link InvokeError} whose `retryable` tells the caller whether to try again later.
  *
@@ -15,7 +15,7 @@ export async function invokeAsync(
   client: LambdaClient,
   functionName: string,
   payload: string,
-): Promise<void> {
+): Promise<{ requestId: string | undefined }> {
   const bytes = utf8Bytes(payload);
   if (bytes > limits.lambdaAsyncPayloadBytes) {
     throw new InvokeError(
@@ -27,6 +27,7 @@ export async function invokeAsync(
     );
   }
   let status: number | undefined;
+  let requestId: string | undefined;
   try {
     const out = await client.send(
       new InvokeCommand({
@@ -36,6 +37,8 @@ export async function invokeAsync(
       }),
     );
     status = out.StatusCode;
+    // The accepted event's request id: its context.awsRequestId, and the one in its on-failure record.
+    requestId = out.$metadata.requestId;
   } catch (error) {
     const e = error as Error;
     throw new InvokeError(
@@ -54,4 +57,5 @@ export async function invokeAsync(
       code: `Status${status}`,
     });
   }
+  return { requestId };
 }
