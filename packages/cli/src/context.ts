@@ -46,16 +46,16 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
   };
   const sqs = new SQSClient({
     ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
   });
   // A synchronous invoke lasts as long as the function runs (up to 15 minutes): no request timeout below that.
   const lambda = new LambdaClient({
     ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 905_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 905_000, throwOnRequestTimeout: true },
   });
   const dynamo = new DynamoDBClient({
     ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
   });
   const store = createStore({
     tableName: names.table,

@@ -7,6 +7,8 @@ export interface ClientOptions {
   maxSockets?: number;
   /** Attempts per request, the first included, by the SDK's standard retry strategy. @default 3 */
   maxAttempts?: number;
+  /** A request with no answer after this long fails (and is retried) instead of hanging. @default 30000 */
+  requestTimeoutMs?: number;
   /**
    * Sends the HTTP requests instead of the SDK's Node handler; the fault explorer passes its simulated AWS
    * here, so everything above the wire (serialisation, retries, the code under test) runs as it ships.
@@ -28,7 +30,10 @@ export function clientOptions(options: ClientOptions = {}) {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
       connectionTimeout: 3_000,
-      requestTimeout: 30_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // Without this, @smithy/node-http-handler 4.x only logs a warning when requestTimeout passes and the
+      // request hangs on until the Lambda's own timeout.
+      throwOnRequestTimeout: true,
     },
   };
 }
