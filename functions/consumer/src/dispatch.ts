@@ -20,7 +20,7 @@ export type Verdict =
   | { kind: "busy"; delete: false; retryInSeconds: number }
   | { kind: "invalid"; delete: false; retryInSeconds: 0 }
   | { kind: "retried"; delete: false; retryInSeconds: number }
-  | { kind: "failed"; delete: false };
+  | { kind: "failed"; delete: false; retryInSeconds?: number };
 
 /**
  * Handles one message: validate → claim (one conditional write) → invoke the worker (Event) → record
@@ -56,8 +56,9 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     const seconds = Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000));
     return { kind: "busy", delete: false, retryInSeconds: seconds };
   }
+  let dispatchId: string | undefined;
   try {
-    await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task));
+    ({ requestId: dispatchId } = await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task)));
   } catch (error) {
     if (error instanceof InvokeError && error.maybeAccepted) {
       // No answer (timeout, reset): Lambda may have queued the event. Keep the claim and let the message
@@ -80,13 +81,14 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
       retryable,
       error: (error as Error).message,
     });
-    if (!retryable) return { kind: "failed", delete: false };
-    // Back off with the receive count, so a throttled worker is not hammered.
-    return { kind: "retried", delete: false, retryInSeconds: Math.min(2 ** message.receiveCount, 60) };
+    // Not retryable (a missing function, a denied call): wait for someone to fix the configuration.
+    if (!retryable) return { kind: "failed", delete: false, retryInSeconds: 300 };
+    // Back off, so a throttled worker is not hammered (the message comes back as a fresh, delayed copy).
+    return { kind: "retried", delete: false, retryInSeconds: 10 };
   }
   // The worker has the task now: whatever happens to this write, the message is deleted (G1), and a
   // deleted message cannot be redelivered, so a failed write here cannot cause a second dispatch.
-  const marked = await markDispatched(deps.store, taskId, deps.owner).catch((error: unknown) => {
+  const marked = await markDispatched(deps.store, taskId, deps.owner, dispatchId).catch((error: unknown) => {
     deps.logger.error("could not record DISPATCHED; deleting the message anyway", {
       jobId: task.jobId,
       taskId,

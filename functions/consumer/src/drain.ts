@@ -1,6 +1,12 @@
 import { type LambdaContext, limits, requestCounts } from "@fanout/core";
 import type { SQSClient } from "@fanout/queue";
-import { changeVisibility, deleteMessages, type ReceivedMessage, receiveMessages } from "@fanout/queue";
+import {
+  changeVisibility,
+  deleteMessages,
+  type ReceivedMessage,
+  receiveMessages,
+  sendMessages,
+} from "@fanout/queue";
 import pLimit from "p-limit";
 import { type DispatchDeps, dispatchMessage, type Verdict } from "./dispatch.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
@@ -35,14 +41,33 @@ export async function drain(
   const settle = async (messages: ReceivedMessage[], verdicts: Verdict[]) => {
     const toDelete: string[] = [];
     const toReturn: { receiptHandle: string; seconds: number }[] = [];
+    const toRecycle: { message: ReceivedMessage; seconds: number }[] = [];
     verdicts.forEach((verdict, i) => {
       const message = messages[i];
       if (!message) return;
       summary[verdict.kind === "duplicate" ? "duplicates" : verdict.kind] += 1;
       if (verdict.delete) toDelete.push(message.receiptHandle);
-      else if ("retryInSeconds" in verdict)
-        toReturn.push({ receiptHandle: message.receiptHandle, seconds: verdict.retryInSeconds });
+      else if (verdict.kind === "invalid") toReturn.push({ receiptHandle: message.receiptHandle, seconds: 0 });
+      // A valid task that cannot be handed on now goes back as a fresh message (receive count 0, delayed)
+      // instead of spending a receive: only malformed messages may reach the dead-letter queue (G1, G5).
+      else toRecycle.push({ message, seconds: verdict.retryInSeconds ?? deps.leaseSeconds });
     });
+    if (toRecycle.length > 0) {
+      const resent = await sendMessages(
+        deps.sqs,
+        deps.tasksQueueUrl,
+        toRecycle.map(({ message, seconds }) => ({ id: message.messageId, body: message.body, delaySeconds: seconds })),
+      ).catch((error: unknown) => ({ sent: 0, failed: toRecycle.map((r) => ({ id: r.message.messageId, code: String(error) })) }));
+      const notResent = new Set(resent.failed.map((f) => f.id));
+      for (const { message, seconds } of toRecycle) {
+        // The copy is queued: the original can go. If the copy could not be sent, keep the original.
+        if (notResent.has(message.messageId)) toReturn.push({ receiptHandle: message.receiptHandle, seconds });
+        else {
+          toDelete.push(message.receiptHandle);
+          summary.recycled += 1;
+        }
+      }
+    }
     const [deleted] = await Promise.all([
       deleteMessages(deps.sqs, deps.tasksQueueUrl, toDelete),
       toReturn.length > 0

@@ -15,6 +15,8 @@ export interface DrainSummary {
   retried: number;
   /** Non-retryable dispatch failures: claim released, message left to reach the dead-letter queue. */
   failed: number;
+  /** Valid tasks not handed on now, sent back as fresh delayed messages so they never reach the DLQ. */
+  recycled: number;
   deleted: number;
   /** Deletes that failed; those messages come back and are then deleted as duplicates. */
   deleteFailures: number;
@@ -33,6 +35,7 @@ export function emptySummary(): DrainSummary {
     invalid: 0,
     retried: 0,
     failed: 0,
+    recycled: 0,
     deleted: 0,
     deleteFailures: 0,
     ms: 0,

@@ -2,7 +2,8 @@ import { createLogger, makeTask, taskIdOf, testContext } from "@fanout/core";
 import { createStore, readJobStatus, readTask, recordJob, startRun } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeWorker, TaskBusyError, type TaskHandler } from "./wrapper.ts";
+import { TaskBusyError } from "./errors.ts";
+import { makeWorker, type TaskHandler } from "./wrapper.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: ReturnType<typeof createStore>;
@@ -20,8 +21,34 @@ async function job(total: number) {
   return jobId;
 }
 
-function worker(handler: TaskHandler) {
-  return makeWorker(handler, { store, logger: createLogger("worker-test"), leaseSeconds: 60 });
+function worker(handler: TaskHandler, extra: Partial<Parameters<typeof makeWorker>[1]> = {}) {
+  return makeWorker(handler, { store, logger: createLogger("worker-test"), leaseSeconds: 60, ...extra });
+}
+
+/** Fails the first `times` sends of the DynamoDB writes that record SUCCEEDED (a fault dynalite cannot make). */
+function failSucceededWrites(times: number) {
+  let left = times;
+  const faulty = createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 });
+  faulty.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = (args as { input?: { ExpressionAttributeValues?: Record<string, { S?: string }> } })
+        .input;
+      if (
+        context.commandName === "UpdateItemCommand" &&
+        input?.ExpressionAttributeValues?.[":status"]?.S === "SUCCEEDED" &&
+        left > 0
+      ) {
+        left -= 1;
+        throw Object.assign(new Error("injected: internal server error"), {
+          name: "InternalServerError",
+          $fault: "server",
+        });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "failSucceeded" },
+  );
+  return faulty;
 }
 
 describe("worker wrapper", () => {
@@ -85,17 +112,66 @@ describe("worker wrapper", () => {
     expect(await readJobStatus(clocked, jobId)).toMatchObject({ succeeded: 1, done: true });
   });
 
-  it("runs at once on Lambda's retry of an attempt that died RUNNING, which carries the same request id", async () => {
+  it("runs a task once when Lambda delivers the same event (same request id) twice at once", async () => {
     const jobId = await job(1);
-    const requestId = "req-crashed";
-    await startRun(store, { taskId: `${jobId}#0`, jobId, index: 0, owner: requestId }, 60);
-    const runs: string[] = [];
-    const handler = worker(async (task) => void runs.push(task.name));
-    await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toBeInstanceOf(TaskBusyError);
-    expect(await handler(makeTask(jobId, 0, "x"), testContext({ awsRequestId: requestId }))).toMatchObject({
-      status: "SUCCEEDED",
+    let runs = 0;
+    const handler = worker(async () => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 50));
     });
-    expect(runs).toEqual(["x"]);
+    const ctx = () => testContext({ awsRequestId: "req-twice" });
+    const results = await Promise.allSettled([
+      handler(makeTask(jobId, 0, "x"), ctx()),
+      handler(makeTask(jobId, 0, "x"), ctx()),
+    ]);
+    expect(runs).toBe(1);
+    expect(
+      results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason),
+    ).toEqual([expect.any(TaskBusyError)]);
+  });
+
+  it("does not run a task again when recording SUCCEEDED failed several times: the write is retried", async () => {
+    const jobId = await job(1);
+    let runs = 0;
+    const handler = worker(
+      async () => {
+        runs += 1;
+      },
+      { store: failSucceededWrites(5) },
+    );
+    expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
+    // Lambda's duplicate or retry of the same event finds the outcome and does not run it again.
+    expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "duplicate" });
+    expect(runs).toBe(1);
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, done: true });
+  });
+
+  it("aborts a timed-out handler's signal, and ends the process when the handler does not stop", async () => {
+    const jobId = await job(2);
+    let aborted = 0;
+    let exits = 0;
+    const stubborn = worker(
+      (_task, { signal }) => {
+        signal.addEventListener("abort", () => void (aborted += 1));
+        return new Promise(() => {}); // ignores its signal
+      },
+      { outcomeReserveMs: 500, abortGraceMs: 100, exit: () => void (exits += 1) },
+    );
+    await expect(stubborn(makeTask(jobId, 0, "x"), testContext({ budgetMs: 1_000 }))).rejects.toThrow(
+      /did not finish/,
+    );
+    expect([aborted, exits]).toEqual([1, 1]);
+    expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "FAILED" });
+    // A handler that stops when its signal aborts ends the invocation normally: no exit.
+    const polite = worker(
+      (_task, { signal }) =>
+        new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      { outcomeReserveMs: 500, abortGraceMs: 1_000, exit: () => void (exits += 1) },
+    );
+    await expect(polite(makeTask(jobId, 1, "y"), testContext({ budgetMs: 1_000 }))).rejects.toThrow(
+      /did not finish/,
+    );
+    expect(exits).toBe(1);
   });
 
   it("rethrows a failure so Lambda retries, and records it on the task", async () => {
@@ -125,7 +201,11 @@ describe("worker wrapper", () => {
 
   it("records FAILED before the function's timeout instead of dying unrecorded", async () => {
     const jobId = await job(1);
-    const handler = worker(() => new Promise(() => {}));
+    const handler = worker(() => new Promise(() => {}), {
+      outcomeReserveMs: 1_000,
+      abortGraceMs: 100,
+      exit: () => {},
+    });
     await expect(handler(makeTask(jobId, 0, "x"), testContext({ budgetMs: 1_300 }))).rejects.toThrow(
       /did not finish/,
     );

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   type LambdaContext,
   type Logger,
@@ -7,7 +8,16 @@ import {
   type Task,
   taskIdOf,
 } from "@fanout/core";
-import { type DedupStore, finishRun, recountSucceeded, startRun } from "@fanout/dedup";
+import {
+  type DedupStore,
+  finishRun,
+  type RunOutcome,
+  type RunRef,
+  recountSucceeded,
+  startRun,
+} from "@fanout/dedup";
+import pRetry from "p-retry";
+import { OutcomeNotRecordedError, TaskBusyError, TaskTimeoutError } from "./errors.ts";
 
 /** What a task handler gets besides the task. */
 export interface TaskContext {
@@ -15,6 +25,11 @@ export interface TaskContext {
   lambda: LambdaContext;
   /** 1 on the first run of this task, more on Lambda's retries and redrives. */
   attempt: number;
+  /**
+   * Aborted when the task's deadline passes. Stop when it aborts: a handler still running
+   * `abortGraceMs` later is stopped by ending the process (see {@link WorkerDeps.exit}).
+   */
+  signal: AbortSignal;
 }
 
 /** The work itself. Throw to fail the task; the wrapper records the error and Lambda retries. */
@@ -25,34 +40,21 @@ export interface WorkerDeps {
   logger: Logger;
   /** RUNNING lease length; must outlast the function timeout. */
   leaseSeconds: number;
-  /** Record FAILED this long before Lambda's timeout would kill the run unrecorded. */
-  timeoutMarginMs?: number;
+  /**
+   * Time kept back from the handler to record its outcome (retrying the write through DynamoDB faults):
+   * the handler's deadline is this long before Lambda's timeout. @default 5000
+   */
+  outcomeReserveMs?: number;
+  /** How long a handler may take to stop once its signal aborted. @default 1000 */
+  abortGraceMs?: number;
+  /**
+   * Ends the process: called when a timed-out handler did not stop, so that it cannot go on beside
+   * Lambda's retry in this warm container. @default process.exit(1)
+   */
+  exit?: () => void;
 }
 
 export type WorkerResult = { taskId: string; status: "SUCCEEDED" | "duplicate" };
-
-/**
- * Another invocation holds the task's RUNNING lease. Thrown, not returned: if that holder died, only
- * Lambda's retry (or, once retries run out, the on-failure record and a redrive) brings the task back.
- */
-export class TaskBusyError extends Error {
-  readonly leaseUntil: number;
-  constructor(leaseUntil: number) {
-    super(
-      `task is RUNNING in another invocation until ${new Date(leaseUntil).toISOString()}; retry after that`,
-    );
-    this.name = "TaskBusyError";
-    this.leaseUntil = leaseUntil;
-  }
-}
-
-/** The task did not finish before the function's timeout. */
-export class TaskTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`task did not finish within ${ms} ms of the function's time budget`);
-    this.name = "TaskTimeoutError";
-  }
-}
 
 /**
  * Wraps a task handler with fanout's execution guarantees (G3): take the RUNNING lease (one
@@ -64,13 +66,22 @@ export class TaskTimeoutError extends Error {
  * export const handler = makeWorker(async (task, { logger }) => logger.info(task.name), deps);
  */
 export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
+  const reserveMs = deps.outcomeReserveMs ?? 5_000;
+  const graceMs = deps.abortGraceMs ?? 1_000;
+  const exit = deps.exit ?? (() => process.exit(1));
   return async function worker(event: unknown, context: LambdaContext): Promise<WorkerResult> {
     resetRequestCounts();
     const task = parseTask(event, "worker event");
     const taskId = taskIdOf(task);
     deps.logger.appendKeys({ jobId: task.jobId, taskId });
     try {
-      const run = { taskId, jobId: task.jobId, index: task.index, owner: context.awsRequestId };
+      // Unique per attempt: two deliveries of one event (same request id) must not share a lease.
+      const run: RunRef = {
+        taskId,
+        jobId: task.jobId,
+        index: task.index,
+        owner: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
+      };
       const start = await startRun(deps.store, run, deps.leaseSeconds);
       if (start.outcome === "done") {
         // Re-apply the idempotent counter write, in case an earlier run stopped right before it.
@@ -87,17 +98,21 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         });
         throw new TaskBusyError(start.leaseUntil);
       }
-      try {
-        await withDeadline(
-          taskHandler(task, { logger: deps.logger, lambda: context, attempt: start.attempt }),
-          context.getRemainingTimeInMillis() - (deps.timeoutMarginMs ?? 1_000),
-        );
-      } catch (error) {
-        const e = error instanceof Error ? error : new Error(String(error));
-        await finishRun(deps.store, run, {
-          status: "FAILED",
-          error: { type: e.name, message: e.message },
-        }).catch((recordError: unknown) =>
+      const deadlineMs = context.getRemainingTimeInMillis() - reserveMs;
+      const outcome = await runWithDeadline(
+        (signal) =>
+          taskHandler(task, { logger: deps.logger, lambda: context, attempt: start.attempt, signal }),
+        deadlineMs,
+        graceMs,
+      );
+      if (outcome.status === "FAILED") {
+        const e = outcome.error;
+        await record(
+          deps,
+          run,
+          { status: "FAILED", error: { type: e.name, message: e.message } },
+          context,
+        ).catch((recordError: unknown) =>
           deps.logger.error("could not record FAILED", { error: String(recordError) }),
         );
         deps.logger.error("task failed", {
@@ -105,10 +120,14 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
           error: { type: e.name, message: e.message },
           requests: requestCounts(),
         });
+        if (outcome.stillRunning) {
+          // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
+          deps.logger.error("handler did not stop after its deadline; ending the process");
+          exit();
+        }
         throw e;
       }
-      const recorded = await finishRun(deps.store, run, { status: "SUCCEEDED" });
-      if (!recorded) deps.logger.warn("RUNNING lease was lost before SUCCEEDED was recorded");
+      await record(deps, run, { status: "SUCCEEDED" }, context);
       deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
       return { taskId, status: "SUCCEEDED" };
     } finally {
@@ -117,13 +136,63 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
   };
 }
 
-async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TaskTimeoutError(ms)), Math.max(0, ms));
-  });
+/**
+ * Writes the outcome (and its counter), retrying through DynamoDB faults until shortly before Lambda's
+ * timeout. A refused write (the lease was lost) is logged, not retried.
+ */
+async function record(
+  deps: WorkerDeps,
+  run: RunRef,
+  outcome: RunOutcome,
+  context: LambdaContext,
+): Promise<void> {
   try {
-    await Promise.race([work, deadline]);
+    const recorded = await pRetry(() => finishRun(deps.store, run, outcome), {
+      retries: 20,
+      minTimeout: 100,
+      maxTimeout: 1_000,
+      factor: 2,
+      shouldRetry: () => context.getRemainingTimeInMillis() > 1_500,
+    });
+    if (!recorded) deps.logger.warn(`RUNNING lease was lost before ${outcome.status} was recorded`);
+  } catch (error) {
+    throw new OutcomeNotRecordedError(outcome.status, { cause: error });
+  }
+}
+
+type HandlerOutcome = { status: "SUCCEEDED" } | { status: "FAILED"; error: Error; stillRunning: boolean };
+
+/**
+ * Runs the handler with a signal that aborts at `ms`; a handler that settles within `graceMs` of the abort
+ * counts as settled, one that does not is reported `stillRunning`.
+ */
+async function runWithDeadline(
+  work: (signal: AbortSignal) => Promise<void>,
+  ms: number,
+  graceMs: number,
+): Promise<HandlerOutcome> {
+  const controller = new AbortController();
+  const settled = work(controller.signal).then(
+    (): HandlerOutcome => ({ status: "SUCCEEDED" }),
+    (error: unknown): HandlerOutcome => ({
+      status: "FAILED",
+      error: error instanceof Error ? error : new Error(String(error)),
+      stillRunning: false,
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const wait = (delay: number) =>
+    new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), Math.max(0, delay));
+    });
+  try {
+    const first = await Promise.race([settled, wait(ms)]);
+    if (first !== "late") return first;
+    const timeout = new TaskTimeoutError(ms);
+    controller.abort(timeout);
+    const second = await Promise.race([settled, wait(graceMs)]);
+    if (second !== "late") return second.status === "SUCCEEDED" ? second : { ...second, error: timeout };
+    return { status: "FAILED", error: timeout, stillRunning: true };
   } finally {
     clearTimeout(timer);
   }

@@ -70,19 +70,23 @@ export async function markDispatched(
   store: DedupStore,
   taskId: string,
   owner: string,
+  /** The accepted event's request id: a redrive of its on-failure record may requeue this dispatch. */
+  dispatchId?: string,
 ): Promise<{ ok: true } | { ok: false; status: TaskStatus | undefined; owner: string | undefined }> {
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(taskId),
-        UpdateExpression: "SET #s = :dispatched REMOVE #l",
+        UpdateExpression:
+          dispatchId === undefined ? "SET #s = :dispatched REMOVE #l" : "SET #s = :dispatched, dispatchId = :rid REMOVE #l",
         ConditionExpression: "#s = :claimed AND #o = :owner",
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
         ExpressionAttributeValues: {
           ":dispatched": { S: TaskStatus.Dispatched },
           ":claimed": { S: TaskStatus.Claimed },
           ":owner": { S: owner },
+          ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),

@@ -6,7 +6,7 @@ export { JobNotFoundError } from "./errors.ts";
 export type { JobRecord, JobStatus } from "./jobs.ts";
 export { readJobStatus, recordJob } from "./jobs.ts";
 export { shardCount, shardOf, TaskStatus, tasksPerShard } from "./keys.ts";
-export { leaseClockSkewMs, requeueTask } from "./redrive.ts";
+export { leaseClockSkewMs, requeueClauses, requeueTask } from "./redrive.ts";
 export type { RunOutcome, RunRef, StartResult } from "./runs.ts";
 export { finishRun, recountSucceeded, startRun } from "./runs.ts";
 export type { DedupStore } from "./store.ts";

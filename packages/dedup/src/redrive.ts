@@ -7,15 +7,32 @@ import type { DedupStore } from "./store.ts";
 /** How far an operator's clock may run ahead of Lambda's before a live lease could look expired. */
 export const leaseClockSkewMs = 60_000;
 
+/** The states a redrive may take a task back from, each as one clause of the condition. */
+export const requeueClauses = {
+  /** The task's last run failed. */
+  failed: "#s = :failed",
+  /** A worker died RUNNING: its lease ended (by more than the allowed clock skew). */
+  deadRun: "(#s = :running AND #l < :expiredBefore)",
+  /** A consumer died CLAIMED before it dispatched: its claim lease ended. */
+  deadClaim: "(#s = :claimed AND #l < :expiredBefore)",
+  /**
+   * The event being redriven is the task's latest dispatch, and it never ran (aged out, or every attempt
+   * failed before the worker's first write): nothing else will run the task.
+   */
+  failedDispatch: "(#s = :dispatched AND dispatchId = :rid)",
+} as const;
+
 /**
- * Makes a FAILED task claimable again (REQUEUED) before its message is sent back to the tasks queue,
- * and takes it out of the failed count. Also a task left RUNNING by a worker that died (its lease has
- * expired, by more than {@link leaseClockSkewMs}: no live run can still record an outcome for it, G1). Never a task that succeeded or runs
- * under a live lease, so a redrive cannot cause a second run of it.
+ * Makes a task claimable again (REQUEUED) before its message is sent back to the tasks queue, and takes
+ * it out of the failed count: one of {@link requeueClauses} must hold (leases count as ended only past
+ * {@link leaseClockSkewMs}). Never a task that succeeded, runs or is claimed under a live lease, or was
+ * dispatched again after the failed event, so a redrive cannot cause a second run of it.
  */
 export async function requeueTask(
   store: DedupStore,
   task: { taskId: string; jobId: string; index: number },
+  /** The request id of the event whose on-failure record is being redriven. */
+  failedDispatchId?: string,
 ): Promise<boolean> {
   try {
     await store.client.send(
@@ -23,12 +40,21 @@ export async function requeueTask(
         TableName: store.tableName,
         Key: taskKey(task.taskId),
         UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
-        ConditionExpression: "#s = :failed OR (#s = :running AND #l < :expiredBefore)",
+        ConditionExpression: [
+          requeueClauses.failed,
+          requeueClauses.deadRun,
+          requeueClauses.deadClaim,
+          ...(failedDispatchId === undefined ? [] : [requeueClauses.failedDispatch]),
+        ].join(" OR "),
         ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner" },
         ExpressionAttributeValues: {
           ":requeued": { S: TaskStatus.Requeued },
           ":failed": { S: TaskStatus.Failed },
           ":running": { S: TaskStatus.Running },
+          ":claimed": { S: TaskStatus.Claimed },
+          ...(failedDispatchId === undefined
+            ? {}
+            : { ":dispatched": { S: TaskStatus.Dispatched }, ":rid": { S: failedDispatchId } }),
           ":now": { N: String(store.now()) },
           // The lease was set by the worker's clock, this runs on an operator's: allow for skew.
           ":expiredBefore": { N: String(store.now() - leaseClockSkewMs) },

@@ -68,13 +68,13 @@ describe("task runs", () => {
     expect((await readTask(store, `${jobId}#0`))?.status).toBe("SUCCEEDED");
   });
 
-  it("let Lambda's retry of the same event (same request id) take over a live lease its dead attempt left", async () => {
+  it("refuse a second delivery of the same event (same request id) while the first attempt's lease lives", async () => {
     const jobId = await newJob(1);
-    expect((await startRun(store, ref(jobId, 0, "req-1"), 60)).outcome).toBe("started");
-    // The attempt died; Lambda retries the event with the same request id, long before the lease ends.
-    expect(await startRun(store, ref(jobId, 0, "req-1"), 60)).toEqual({ outcome: "started", attempt: 2 });
-    // Another event (another request id) still meets the live lease.
-    expect((await startRun(store, ref(jobId, 0, "req-2"), 60)).outcome).toBe("busy");
+    // Owners are unique per attempt; Lambda may deliver one event twice at once under one request id.
+    expect((await startRun(store, ref(jobId, 0, "req-1/a"), 60)).outcome).toBe("started");
+    expect((await startRun(store, ref(jobId, 0, "req-1/b"), 60)).outcome).toBe("busy");
+    store.advance(61_000);
+    expect(await startRun(store, ref(jobId, 0, "req-1/c"), 60)).toEqual({ outcome: "started", attempt: 2 });
   });
 
   it("refuse a concurrent duplicate while the RUNNING lease lives, and take over an expired one", async () => {
@@ -148,6 +148,28 @@ describe("task runs", () => {
     expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
     // The dead run cannot record a late outcome over the new one.
     expect(await finishRun(store, ref(jobId, 0, "crashed"), { status: "SUCCEEDED" })).toBe(false);
+  });
+
+  it("requeue a dispatched task whose event failed without running, only when that event is its latest dispatch", async () => {
+    const jobId = await newJob(1);
+    const task = { taskId: `${jobId}#0`, jobId, index: 0 };
+    await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
+    await markDispatched(store, task.taskId, "c1", "event-1");
+    // Without the failed event's request id, a DISPATCHED task is handed on: not requeued.
+    expect(await requeueTask(store, task)).toBe(false);
+    // A record of another (older) event: the task was dispatched again since, and that dispatch will end it.
+    expect(await requeueTask(store, task, "event-0")).toBe(false);
+    expect(await requeueTask(store, task, "event-1")).toBe(true);
+    expect((await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 })).outcome).toBe("claimed");
+  });
+
+  it("requeue a task claimed by a consumer that died, once its claim lease ended", async () => {
+    const jobId = await newJob(1);
+    const task = { taskId: `${jobId}#0`, jobId, index: 0 };
+    await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
+    expect(await requeueTask(store, task, "event-1")).toBe(false);
+    store.advance(31_000 + leaseClockSkewMs);
+    expect(await requeueTask(store, task, "event-1")).toBe(true);
   });
 
   it("read the status of a job larger than one BatchGetItem", async () => {

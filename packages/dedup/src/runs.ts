@@ -24,9 +24,10 @@ export type StartResult =
  * Takes the RUNNING lease with one conditional write. Allowed from any state but SUCCEEDED and a live
  * RUNNING lease: CLAIMED (the worker may start before the consumer records DISPATCHED), DISPATCHED,
  * FAILED (Lambda's retry of a failed attempt), REQUEUED, an expired RUNNING lease (a crashed attempt),
- * or no record at all (a worker invoked by hand). A live lease held by the same `owner` is taken over
- * too: Lambda keeps the request id across the retries of one asynchronous event and retries only after
- * the earlier attempt ended, so a retry of an attempt that died RUNNING need not wait out its lease.
+ * or no record at all (a worker invoked by hand). A live lease is never taken over, not even by the same
+ * request id: Lambda can deliver one event twice at once under one request id, so only the lease's end
+ * (it outlasts the function timeout, by which Lambda has stopped the holder) proves the holder gone.
+ * `owner` is unique per invocation attempt (ADR 0005).
  */
 export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: number): Promise<StartResult> {
   const now = store.now();
@@ -39,7 +40,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
         UpdateExpression:
           "SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), jobId = :job, idx = :idx ADD attempts :one",
         ConditionExpression:
-          "attribute_not_exists(pk) OR #e < :nowSec OR (#s <> :running AND #s <> :succeeded) OR (#s = :running AND (#l < :now OR #o = :owner))",
+          "attribute_not_exists(pk) OR #e < :nowSec OR (#s <> :running AND #s <> :succeeded) OR (#s = :running AND #l < :now)",
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt" },
         ExpressionAttributeValues: {
           ":running": { S: TaskStatus.Running },
@@ -74,7 +75,8 @@ export type RunOutcome =
 /**
  * Records the outcome (only the lease holder can), then the job counter. The two writes are not
  * atomic, but the counter write is idempotent and is repeated by {@link recountSucceeded} on a
- * duplicate event, so a crash between them leaves the counter short only until the retry.
+ * duplicate event, so a crash between them leaves the counter short only until the retry. Safe to call
+ * again after a lost answer: a refusal that finds this owner's own outcome already written counts as done.
  */
 export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutcome): Promise<boolean> {
   const failed = outcome.status === "FAILED";
@@ -95,11 +97,15 @@ export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutc
           ":now": { N: String(store.now()) },
           ...(failed ? { ":err": { S: JSON.stringify(outcome.error).slice(0, 4_000) } } : {}),
         },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
   } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    // Our own earlier attempt of this write took effect (its answer was lost): go on to the counter.
+    const mine = refused.item?.owner?.S === run.owner && refused.item?.status?.S === outcome.status;
+    if (!mine) return false;
   }
   await countOutcome(store, run.jobId, run.index, outcome.status);
   return true;

@@ -4,6 +4,8 @@ export interface OutgoingMessage {
   /** Unique within one call; reported back for failed entries. */
   id: string;
   body: string;
+  /** Seconds before the message becomes visible, 0-900. @default 0 */
+  delaySeconds?: number;
 }
 
 /**

@@ -67,7 +67,11 @@ async function sendBatch(
           .send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
+              Entries: pending.map((m, i) => ({
+                Id: String(i),
+                MessageBody: m.body,
+                ...(m.delaySeconds ? { DelaySeconds: Math.min(900, m.delaySeconds) } : {}),
+              })),
             }),
           )
           // The SDK already retried the whole request by its own strategy; do not retry it again.
