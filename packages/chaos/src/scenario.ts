@@ -290,7 +290,7 @@ async function simulate(
     }
   }
   for (const bad of workload.invalid)
-    setTimeout(() => submit(bad.payload, bad.jobId, "InvalidJobError", 1), bad.atMs);
+    setTimeout(() => submit(bad.payload, bad.jobId, "InvalidJobError"), bad.atMs);
   for (const body of workload.malformed) sqs.put(tasksQueue.url, body);
 
   // The operator: `fanout failed redrive` at random moments during the faults, and once after them.

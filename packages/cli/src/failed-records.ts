@@ -12,6 +12,8 @@ export interface FailedRecord {
   /** The task to redrive; undefined when the payload is not a valid task (reported, never resent). */
   task: Task | undefined;
   taskId: string | undefined;
+  /** The failed event's request id (its dispatch id on the task record). */
+  requestId: string | undefined;
   errorType: string | undefined;
   errorMessage: string | undefined;
   condition: string | undefined;
@@ -25,6 +27,7 @@ const recordSchema = z.looseObject({
   timestamp: z.string().optional(),
   requestContext: z
     .looseObject({
+      requestId: z.string().optional(),
       condition: z.string().optional(),
       approximateInvokeCount: z.number().optional(),
     })
@@ -44,6 +47,7 @@ export function parseFailedRecord(message: ReceivedMessage): FailedRecord {
     receiptHandle: message.receiptHandle,
     task: undefined,
     taskId: undefined,
+    requestId: undefined,
     errorType: undefined,
     errorMessage: undefined,
     condition: undefined,
@@ -64,6 +68,7 @@ export function parseFailedRecord(message: ReceivedMessage): FailedRecord {
     ...base,
     errorType: typeof response?.errorType === "string" ? response.errorType : undefined,
     errorMessage: typeof response?.errorMessage === "string" ? response.errorMessage : undefined,
+    requestId: record.requestContext?.requestId,
     condition: record.requestContext?.condition,
     approximateInvokeCount: record.requestContext?.approximateInvokeCount,
     timestamp: record.timestamp,

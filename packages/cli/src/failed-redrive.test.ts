@@ -12,10 +12,15 @@ describe("decideForState (a record whose task could not be requeued from FAILED)
     expect(decideForState(undefined, now).action).toBe("send");
   });
 
-  it("skips (and drops the record of) a task that succeeded since or was handed on again", () => {
-    for (const status of ["SUCCEEDED", "CLAIMED", "DISPATCHED"]) {
+  it("skips (and drops the record of) a task that succeeded since, or was dispatched again after this event", () => {
+    // A DISPATCHED task whose latest dispatch is this very event was requeued before this decision.
+    for (const status of ["SUCCEEDED", "DISPATCHED"]) {
       expect(decideForState({ status }, now).action).toBe("skip");
     }
+  });
+
+  it("keeps the record of a task CLAIMED under a live lease: that consumer may die before dispatching", () => {
+    expect(decideForState({ status: "CLAIMED" }, now).action).toBe("error");
   });
 
   it("keeps the record of a task RUNNING under a live lease, whose worker may have died", () => {

@@ -50,9 +50,13 @@ export function decideForState(
       return { action: "send", reason: "already REQUEUED by a redrive that stopped before it finished" };
     case TaskStatus.Succeeded:
       return { action: "skip", reason: "already SUCCEEDED" };
-    case TaskStatus.Claimed:
     case TaskStatus.Dispatched:
-      return { action: "skip", reason: `already handed on again (${record.status})` };
+      return { action: "skip", reason: "dispatched again since this event failed" };
+    case TaskStatus.Claimed:
+      return {
+        action: "error",
+        reason: "CLAIMED under a live claim lease; record kept, redrive again after it ends",
+      };
     case TaskStatus.Running:
       // A live lease may belong to a worker that died: dropping the record could lose the task (G1).
       // Keep it; once the lease expires, requeueTask takes the task back.
@@ -83,8 +87,10 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   }
   // 1. Make the task claimable again: only a FAILED task, or one left RUNNING by a dead worker (expired
   //    lease), moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
-  if (await requeueTask(ctx.store, ref))
-    return { action: "send", reason: "FAILED or dead RUNNING → REQUEUED" };
+  // The record's request id names the failed event: if it is still the task's latest dispatch (DISPATCHED),
+  // nothing else will run the task, so it is requeued too (an event that aged out or never started).
+  if (await requeueTask(ctx.store, ref, r.requestId))
+    return { action: "send", reason: "FAILED, failed dispatch, dead claim or dead RUNNING → REQUEUED" };
   const current = await readTask(ctx.store, r.taskId);
   // A worker whose counter write failed on its last attempt left SUCCEEDED uncounted; the counter write
   // is idempotent, so repeat it before dropping the record, or the job would never read as done.
