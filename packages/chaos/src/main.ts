@@ -1,28 +1,87 @@
+import { Command, InvalidArgumentError } from "commander";
 import { explore } from "./explore.ts";
 
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const faultList = (value: string) => {
+  if (value === "none") return new Set<number>();
+  const list = value.split(",").map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 0))
+    throw new InvalidArgumentError("--faults takes fault indexes like 3,17,40 (or none)");
+  return new Set(list);
+};
+
+/** `pnpm chaos [--seed N] [--schedules N] [--faults i,j,k] [--json]`; exit 1 on any violation. */
 export async function main(argv: string[]): Promise<number> {
-  const arg = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const seed = Number(arg("--seed") ?? 1);
-  const schedules = Number(arg("--schedules") ?? 500);
-  const faults = arg("--faults");
-  const only =
-    faults === undefined ? undefined : new Set(faults === "none" ? [] : faults.split(",").map(Number));
+  const program = new Command("chaos")
+    .description("Explore seeded fault schedules over the real fanout functions and check G1-G6.")
+    .option("--seed <n>", "first seed (schedule i runs seed + i)", positive("--seed"), 1)
+    .option("--schedules <n>", "how many schedules to run", positive("--schedules"), 500)
+    .option("--faults <list>", "inject only these fault indexes (replay of a shrunk schedule)", faultList)
+    .option("--no-shrink", "report a failing schedule as it is, without shrinking it")
+    .option("--json", "print the whole report as JSON")
+    .exitOverride();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+  }
+  const flags = program.opts<{
+    seed: number;
+    schedules: number;
+    faults?: Set<number>;
+    shrink: boolean;
+    json?: boolean;
+  }>();
+  const tty = process.stderr.isTTY === true;
+  let lastDraw = 0;
+  let violations = 0;
   const report = await explore({
-    seed,
-    schedules,
-    ...(only ? { only } : {}),
-    shrink: !process.env.CHAOS_NO_SHRINK,
+    seed: flags.seed,
+    schedules: flags.schedules,
+    shrink: flags.shrink,
+    ...(flags.faults ? { only: flags.faults } : {}),
     onSchedule: (r, i) => {
-      if (r.violations.length > 0 || process.env.CHAOS_VERBOSE)
-        console.log(
-          `schedule ${i} seed ${r.seed}: ${r.tasks} tasks, ${r.faults.length} faults, ${r.violations.length} violations ${JSON.stringify(r.violations)}`,
+      if (r.violations.length > 0) {
+        violations += 1;
+        process.stderr.write(
+          `${tty ? "\r\x1b[K" : ""}seed ${r.seed}: ${r.violations.map((v) => `${v.guarantee} ${v.message}`).join("; ")}\n`,
         );
+      }
+      const now = Date.now();
+      if (i + 1 === flags.schedules || now - lastDraw > (tty ? 200 : 10_000)) {
+        lastDraw = now;
+        const width = 30;
+        const done = Math.round(((i + 1) / flags.schedules) * width);
+        const line = `[${"#".repeat(done)}${".".repeat(width - done)}] ${i + 1}/${flags.schedules} schedules, ${violations} violations`;
+        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      }
     },
   });
-  console.log(JSON.stringify(report, null, 2));
+  if (tty) process.stderr.write("\n");
+  if (flags.json) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(
+      `tasks ${report.tasks}, virtual time ${Math.round(report.virtualMs / 3_600_000)} h, wall time ${Math.round(report.wallMs / 1000)} s`,
+    );
+    console.log("faults injected by kind:");
+    for (const [kind, n] of Object.entries(report.faultsByKind).sort())
+      console.log(`  ${kind.padEnd(24)} ${n}`);
+    console.log("allowed windows (named in docs/decisions/0008-fault-explorer.md):");
+    for (const [kind, n] of Object.entries(report.windows).sort()) console.log(`  ${n}  ${kind}`);
+    for (const f of report.failures) {
+      console.log(
+        `violation, seed ${f.seed}: ${f.violations.map((v) => `${v.guarantee} ${v.message}`).join("; ")}`,
+      );
+      console.log(
+        `  shortest failing schedule: ${f.faults.map((x) => `${x.index}:${x.kind}@${x.at}`).join(" ") || "(no faults)"}`,
+      );
+      console.log(`  replay: ${f.replay}`);
+    }
+  }
   console.log(`schedules ${report.schedules}, violations ${report.failures.length}`);
   return report.failures.length > 0 ? 1 : 0;
 }
