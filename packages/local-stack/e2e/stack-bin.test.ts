@@ -198,10 +198,12 @@ describe("problems()", () => {
 describe("pnpm stack", () => {
   it("runs a job submitted with `aws lambda invoke`, and Event, DryRun and Tail behave as on AWS", async () => {
     const logDir = tempDir();
-    // --speed 60: the schedule fires every second, as a backstop to main's nudge.
-    const stack = await startBin([...anyPorts, "--speed", "60", "--log-dir", logDir]);
+    // Real speed: main's nudge alone must get the job done (the schedule, a minute away, is only a backstop).
+    // This once needed --speed 60, when a slow init under load failed an invocation at 10 s and the task
+    // waited 60 s for Lambda's first retry; a slow init now counts against the function timeout instead.
+    const stack = await startBin([...anyPorts, "--log-dir", logDir]);
     expect(stack.stdout()).toContain("functions: fanout-main, fanout-consumer, fanout-worker");
-    expect(stack.stdout()).toContain("rate(1 minute) at 60x speed -> fanout-consumer");
+    expect(stack.stdout()).toContain("rate(1 minute) -> fanout-consumer");
     const dir = tempDir();
 
     const sync = await submitWithCli(
