@@ -147,6 +147,26 @@ describe("SQS conformance (fauxqs)", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it("one message wakes one of several waiting long polls; the others wait their full WaitTimeSeconds", async () => {
+    const url = await newQueue();
+    const started = performance.now();
+    const polls = Array.from({ length: 4 }, () =>
+      receive(url, { WaitTimeSeconds: 2 }).then((messages) => ({
+        messages,
+        ms: performance.now() - started,
+      })),
+    );
+    // Sent while the polls wait (if one had not started waiting yet, it simply takes the message at once).
+    setTimeout(() => void sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "just one" })), 300);
+    const answers = await Promise.all(polls);
+    const withMessage = answers.filter((a) => a.messages.length > 0);
+    expect(withMessage.map((a) => a.messages.map((m) => m.Body))).toEqual([["just one"]]);
+    const empty = answers.filter((a) => a.messages.length === 0);
+    expect(empty).toHaveLength(3);
+    // Lower bound only: an empty answer comes after the whole 2 s wait, never before (timers never fire early).
+    for (const answer of empty) expect(answer.ms).toBeGreaterThanOrEqual(1_500);
+  }, 30_000);
+
   it("a long poll longer than the visibility timeout returns at once and never repeats a message", async () => {
     const url = await newQueue({ VisibilityTimeout: "1" });
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "only once" }));
