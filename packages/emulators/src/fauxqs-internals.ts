@@ -1,7 +1,8 @@
 import type { buildApp } from "fauxqs";
+import { waitFullLongPolls } from "./fauxqs-long-poll.ts";
 
 /**
- * Two corrections to fauxqs 2.4.1, applied through modules its `exports` map hides (imported by file URL,
+ * Corrections to fauxqs 2.4.1, applied through modules its `exports` map hides (imported by file URL,
  * so we get the very module instances fauxqs' own code uses). Each one is pinned by a conformance test that
  * fails if a fauxqs upgrade moves or changes what is patched. See docs/decisions/0300-local-emulators.md.
  *
@@ -15,6 +16,7 @@ import type { buildApp } from "fauxqs";
  *    #x10000–#x10FFFF. fauxqs tests bodies with `/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/` (no `u` flag),
  *    so every surrogate pair (emoji, rare CJK) is refused with InvalidMessageContents where AWS accepts it.
  *    We replace that one RegExp's `test` so local runs accept exactly what SQS accepts.
+ * 3. Long polls: an empty long poll waits its whole WaitTimeSeconds, as on SQS (see fauxqs-long-poll.ts).
  */
 type Stores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>["stores"]>;
 type Ctor<T> = new () => T;
@@ -29,11 +31,12 @@ export function fauxqsStores(): Promise<() => Stores> {
     const base = import.meta.resolve("fauxqs"); // …/fauxqs/dist/app.js
     const load = async <T>(path: string) => (await import(new URL(path, base).href)) as T;
     const [sqs, sns, s3, types] = await Promise.all([
-      load<{ SqsStore: Ctor<Stores["sqsStore"]> }>("./sqs/sqsStore.js"),
+      load<{ SqsStore: Ctor<Stores["sqsStore"]>; SqsQueue: { prototype: object } }>("./sqs/sqsStore.js"),
       load<{ SnsStore: Ctor<Stores["snsStore"]> }>("./sns/snsStore.js"),
       load<{ S3Store: Ctor<Stores["s3Store"]> }>("./s3/s3Store.js"),
       load<{ INVALID_MESSAGE_BODY_CHAR?: unknown }>("./sqs/sqsTypes.js"),
     ]);
+    waitFullLongPolls(sqs.SqsQueue);
     const re = types.INVALID_MESSAGE_BODY_CHAR;
     if (re instanceof RegExp) {
       Object.defineProperty(re, "test", { value: (s: string) => sqsValidBody.test(s), configurable: true });

@@ -145,45 +145,46 @@ function probeCases(): Array<{ name: string; values: Record<string, unknown> }> 
 describe("the root variables' validation blocks, evaluated by terraform", () => {
   const bin = terraformBinary();
 
-  it("accept and refuse exactly what the settings schema does, at every bound and invariant", () => {
-    if (!bin) {
-      console.warn(
-        "notice: terraform not found on PATH: skipped comparing Terraform's validation with the settings schema",
+  // Without a terraform binary these show as skipped in the report instead of passing silently.
+  it.skipIf(!bin)(
+    "accept and refuse exactly what the settings schema does, at every bound and invariant",
+    () => {
+      if (!bin) throw new Error("unreachable: skipped without terraform");
+      const cases = probeCases();
+      expect(cases.length).toBeGreaterThan(60);
+      const variablesTf = readFileSync(join(terraformDir, "variables.tf"), "utf8");
+      const verdicts = terraformVerdicts(
+        variablesTf,
+        cases.map((c) => c.values),
+        bin,
       );
-      return;
-    }
-    const cases = probeCases();
-    expect(cases.length).toBeGreaterThan(60);
-    const variablesTf = readFileSync(join(terraformDir, "variables.tf"), "utf8");
-    const verdicts = terraformVerdicts(
-      variablesTf,
-      cases.map((c) => c.values),
-      bin,
-    );
-    const disagreements = cases.flatMap((c, n) => {
-      const schema = settingsSchema.safeParse(c.values).success;
-      const terraform = verdicts[n]?.accepted;
-      return schema === terraform
-        ? []
-        : [
-            `${c.name}: schema ${schema ? "accepts" : "refuses"}, terraform ${terraform ? "accepts" : "refuses"}`,
-          ];
-    });
-    expect(disagreements).toEqual([]);
-  }, 120_000);
+      const disagreements = cases.flatMap((c, n) => {
+        const schema = settingsSchema.safeParse(c.values).success;
+        const terraform = verdicts[n]?.accepted;
+        return schema === terraform
+          ? []
+          : [
+              `${c.name}: schema ${schema ? "accepts" : "refuses"}, terraform ${terraform ? "accepts" : "refuses"}`,
+            ];
+      });
+      expect(disagreements).toEqual([]);
+    },
+    120_000,
+  );
 
-  it("catch a dropped invariant (terraform accepts what the schema refuses)", () => {
-    if (!bin) {
-      console.warn("notice: terraform not found on PATH: skipped the broken-validation comparison");
-      return;
-    }
-    const broken = readFileSync(join(terraformDir, "variables.tf"), "utf8").replace(
-      "var.dedup.claim_lease_seconds <= var.queue.visibility_timeout_seconds",
-      "var.dedup.claim_lease_seconds >= 0",
-    );
-    const values = structuredClone(dev) as Parameters<(typeof invariants)[number]["violate"]>[0];
-    invariants.find((i) => i.path.join(".") === "dedup.claim_lease_seconds")?.violate(values);
-    expect(settingsSchema.safeParse(values).success).toBe(false);
-    expect(terraformVerdicts(broken, [values], bin)[0]?.accepted).toBe(true);
-  }, 60_000);
+  it.skipIf(!bin)(
+    "catch a dropped invariant (terraform accepts what the schema refuses)",
+    () => {
+      if (!bin) throw new Error("unreachable: skipped without terraform");
+      const broken = readFileSync(join(terraformDir, "variables.tf"), "utf8").replace(
+        "var.dedup.claim_lease_seconds <= var.queue.visibility_timeout_seconds",
+        "var.dedup.claim_lease_seconds >= 0",
+      );
+      const values = structuredClone(dev) as Parameters<(typeof invariants)[number]["violate"]>[0];
+      invariants.find((i) => i.path.join(".") === "dedup.claim_lease_seconds")?.violate(values);
+      expect(settingsSchema.safeParse(values).success).toBe(false);
+      expect(terraformVerdicts(broken, [values], bin)[0]?.accepted).toBe(true);
+    },
+    60_000,
+  );
 });

@@ -11,6 +11,7 @@ import {
   startTestService,
   stopTestService,
   type TestService,
+  waitUntil,
 } from "./helpers.ts";
 
 let service: TestService;
@@ -120,14 +121,18 @@ describe("function logs", () => {
 
     // The file is written through a stream: wait for the REPORT line to land.
     const file = join(logDir, "logger.log");
-    let lines: Array<{ time: string; function: string; requestId: string; message: string }> = [];
-    for (let i = 0; i < 50 && !lines.some((l) => l.message.startsWith("REPORT")); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      lines = readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
-    }
+    type Line = { time: string; function: string; requestId: string; message: string };
+    const lines = await waitUntil("the REPORT line in the log file", () => {
+      try {
+        const read: Line[] = readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line));
+        return read.some((l) => l.message.startsWith("REPORT")) && read;
+      } catch {
+        return false; // not written yet, or a line still being written
+      }
+    });
     const mine = lines.filter((l) => l.requestId === requestId);
     expect(mine.map((l) => l.message.split("\t")[0])).toEqual([
       `START RequestId: ${requestId} Version: $LATEST`,

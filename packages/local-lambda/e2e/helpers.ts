@@ -85,3 +85,21 @@ export function processExists(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Polls `check` until it returns a value other than `undefined`/`false`. Fails naming `what` and the last
+ * value once `timeoutMs` passes. For conditions a fixed sleep would only bet on (a call in flight, ...).
+ */
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

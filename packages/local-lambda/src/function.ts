@@ -24,6 +24,11 @@ export interface ServiceContext {
   region: string;
   accountId: string;
   maxConcurrency: number;
+  /**
+   * Lambda's on-demand init phase limit (10 s). An init that takes longer does not fail the invocation: it
+   * counts against the function's timeout instead, as when AWS re-runs a timed-out init inside the invoke.
+   */
+  initLimitMs: number;
   environment: Record<string, string>;
   credentials: Credentials;
   logs: LogRouter;
@@ -134,26 +139,32 @@ export class FunctionRuntime {
     logs.beginCapture(requestId);
     if ((this.faults.latencyMs ?? 0) > 0) await sleep(this.faults.latencyMs);
 
-    const { instance, initDurationMs, initError } = await this.takeInstance();
+    const timeoutMs = spec.timeoutSeconds * 1000;
+    const taken = await this.takeInstance(requestId, timeoutMs);
+    const { initDurationMs, initInInvokeMs } = taken;
     this.log(requestId, platformLines.start(requestId));
     let result: InvocationResult;
-    let durationMs = 0;
+    // An init past the init limit ran as part of this invocation: its time is in Duration.
+    let durationMs = initInInvokeMs;
     let maxMemoryUsedMb: number | undefined;
-    if (instance === undefined) {
-      result = { kind: "error", status: "error", error: initError ?? unknownError() };
+    if (taken.instance === undefined) {
+      result = taken.failure;
     } else {
+      const { instance } = taken;
       const fault = decideRunFault(this.faults, this.context.random);
       const outcome = await instance.invoke({
         requestId,
         event,
         invokedFunctionArn: this.arn,
-        timeoutMs: spec.timeoutSeconds * 1000,
+        timeoutMs,
+        remainingMs: timeoutMs - initInInvokeMs,
         clientContext,
         injectError: fault.kind === "error" ? fault.error : undefined,
         hang: fault.kind === "timeout",
       });
-      ({ result, durationMs, maxMemoryUsedMb } = outcome);
-      result = capResponse(result);
+      result = capResponse(outcome.result);
+      durationMs += outcome.durationMs;
+      maxMemoryUsedMb = outcome.maxMemoryUsedMb;
       this.giveBack(instance, outcome.reusable);
     }
     if (result.kind === "error" && result.status === "timeout") {
@@ -208,23 +219,26 @@ export class FunctionRuntime {
     return this.hasReservedConcurrency() ? (this.spec.reservedConcurrency ?? 0) : this.context.maxConcurrency;
   }
 
-  private async takeInstance(): Promise<{
-    instance: Instance | undefined;
-    initDurationMs: number | undefined;
-    initError: FunctionErrorBody | undefined;
-  }> {
+  /**
+   * A warm instance, or a new one once its init is done. Lambda limits the on-demand init phase to
+   * `initLimitMs` (10 s); when an init takes longer, AWS runs it again inside the first invoke, under the
+   * function's timeout. So here an init slower than the limit is not an error: the invocation waits for it
+   * and its time counts against the function timeout (`initInInvokeMs`). Only when init (and then the
+   * handler) runs past the timeout does the invocation fail, with Sandbox.Timedout.
+   */
+  private async takeInstance(requestId: string, timeoutMs: number): Promise<TakenInstance> {
     let warm = this.idle.pop();
     while (warm !== undefined && !warm.alive) {
       this.instances.delete(warm);
       warm = this.idle.pop();
     }
-    if (warm !== undefined) return { instance: warm, initDurationMs: undefined, initError: undefined };
+    if (warm !== undefined) return { instance: warm, initDurationMs: undefined, initInInvokeMs: 0 };
     if (this.stopped) {
       const error = {
         errorType: "Runtime.ServiceStopped",
         errorMessage: "The local Lambda service is stopping",
       };
-      return { instance: undefined, initDurationMs: undefined, initError: error };
+      return { instance: undefined, initInInvokeMs: 0, failure: { kind: "error", status: "error", error } };
     }
     const instance = new Instance(newLogStreamName(), {
       codeDir: this.spec.codeDir,
@@ -234,12 +248,44 @@ export class FunctionRuntime {
     this.counters.coldStarts += 1;
     this.instances.add(instance);
     this.generationOf.set(instance, this.generation);
-    const init = await instance.ready;
+    const limitMs = this.context.initLimitMs;
+    const initStarted = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const init = await Promise.race([
+      instance.ready,
+      new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), Math.max(limitMs, timeoutMs));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (init === "timeout") {
+      this.retire(instance);
+      const seconds = (timeoutMs / 1000).toFixed(2);
+      return {
+        instance: undefined,
+        initInInvokeMs: performance.now() - initStarted,
+        failure: {
+          kind: "error",
+          status: "timeout",
+          error: {
+            errorType: "Sandbox.Timedout",
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`,
+          },
+        },
+      };
+    }
     if (!init.ok) {
       this.retire(instance);
-      return { instance: undefined, initDurationMs: undefined, initError: init.error };
+      return {
+        instance: undefined,
+        initInInvokeMs: 0,
+        failure: { kind: "error", status: "error", error: init.error ?? unknownError() },
+      };
     }
-    return { instance, initDurationMs: init.initDurationMs, initError: undefined };
+    if (init.initDurationMs <= limitMs) {
+      return { instance, initDurationMs: init.initDurationMs, initInInvokeMs: 0 };
+    }
+    return { instance, initDurationMs: undefined, initInInvokeMs: init.initDurationMs };
   }
 
   private giveBack(instance: Instance, reusable: boolean): void {
@@ -288,6 +334,10 @@ export class FunctionRuntime {
     };
   }
 }
+
+type TakenInstance =
+  | { instance: Instance; initDurationMs: number | undefined; initInInvokeMs: number }
+  | { instance: undefined; initDurationMs?: undefined; initInInvokeMs: number; failure: InvocationResult };
 
 /** REPORT carries a Status only when the platform, not the handler, ended the invocation. */
 function reportStatus(result: InvocationResult): "timeout" | "error" | undefined {

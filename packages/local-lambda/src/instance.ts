@@ -5,8 +5,6 @@ import type { FunctionErrorBody, InvocationResult } from "./types.ts";
 
 const bootstrapPath = fileURLToPath(new URL("./runtime/bootstrap.mjs", import.meta.url));
 const SENTINEL = "\u001e";
-/** Lambda's init phase may take at most 10 s. */
-const INIT_TIMEOUT_MS = 10_000;
 /** How long to wait for an invocation's last log lines after its result arrived over IPC. */
 const LOG_DRAIN_MS = 500;
 
@@ -27,6 +25,11 @@ export interface InvokeRequest {
   injectError?: FunctionErrorBody | undefined;
   /** Fault injection: never answer, so the invocation runs into its timeout. */
   hang?: boolean | undefined;
+  /**
+   * What is left of `timeoutMs` for the handler, when a slow init already used part of it (default
+   * `timeoutMs`). A timeout is still reported as `timeoutMs`, the function's configured timeout.
+   */
+  remainingMs?: number | undefined;
 }
 
 export interface InstanceOutcome {
@@ -84,26 +87,18 @@ export class Instance {
     });
     // An error event (e.g. spawn failure) is followed by close; keep it from crashing the service.
     this.child.on("error", () => {});
+    // No time limit here: how long an init may take depends on the invocation waiting for it (see
+    // FunctionRuntime.takeInstance), which kills the instance when that is exceeded.
     this.ready = new Promise<InitResult>((resolve) => {
-      const timer = setTimeout(() => {
-        this.kill();
-        resolve({
-          ok: false,
-          error: { errorType: "Sandbox.Timedout", errorMessage: "Init phase timed out after 10.00 seconds" },
-        });
-      }, INIT_TIMEOUT_MS);
       const onMessage = (message: ChildMessage) => {
         if (message.type === "ready") {
-          clearTimeout(timer);
           resolve({ ok: true, initDurationMs: performance.now() - started });
         } else if (message.type === "init-error" && message.error !== undefined) {
-          clearTimeout(timer);
           resolve({ ok: false, error: message.error });
         }
       };
       this.child.on("message", onMessage);
       void this.closed.then(() => {
-        clearTimeout(timer);
         resolve({
           ok: false,
           error: {
@@ -130,7 +125,8 @@ export class Instance {
   /** Runs one invocation; the instance must be ready and idle. Enforces the timeout by killing the process. */
   invoke(request: InvokeRequest): Promise<InstanceOutcome> {
     const started = performance.now();
-    const deadlineMs = Date.now() + request.timeoutMs;
+    const budgetMs = Math.max(0, request.remainingMs ?? request.timeoutMs);
+    const deadlineMs = Date.now() + budgetMs;
     const { requestId } = request;
     return new Promise<InstanceOutcome>((resolve) => {
       let timedOut = false;
@@ -143,7 +139,7 @@ export class Instance {
       const timer = setTimeout(() => {
         timedOut = true;
         this.kill();
-      }, request.timeoutMs);
+      }, budgetMs);
       this.current = {
         requestId,
         onMessage: (message) => {

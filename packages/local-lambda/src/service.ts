@@ -72,6 +72,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     region,
     accountId: options.accountId ?? "000000000000",
     maxConcurrency,
+    initLimitMs: options.initLimitMs ?? 10_000,
     environment: { ...options.environment },
     credentials,
     logs,

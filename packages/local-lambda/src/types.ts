@@ -67,6 +67,11 @@ export interface LocalLambdaOptions {
   output?: OutputSink | null;
   /** Concurrency cap per function without reserved concurrency. Default 10. */
   maxConcurrency?: number;
+  /**
+   * Lambda's on-demand init limit, in ms. Default 10,000, as on AWS. An init that takes longer is not an
+   * error: it counts against the invocation's timeout (AWS re-runs it inside the first invoke). A test seam.
+   */
+  initLimitMs?: number;
   /** Environment variables given to every function (below each function's own). */
   environment?: Record<string, string>;
   /** Credentials given to functions and used for destinations. Default: dummy `test` keys. */

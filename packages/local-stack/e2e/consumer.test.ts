@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type DrainDeps, dispatchMessage, drain } from "@fanout/consumer";
 import { createLogger, encodeTask, makeTask, taskIdOf, testContext } from "@fanout/core";
 import { claimTask, readTask } from "@fanout/dedup";
+import { createFreshQueue, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { changeVisibility, queueDepth, receiveMessages, sendMessages } from "@fanout/queue";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -18,10 +19,20 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 let baseline = 0;
+/** Each test's own tasks queue (and dead-letter queue), so no test sees another's messages. */
+let queueUrl: string;
+let deadLetterQueueUrl: string;
 beforeEach(async () => {
   await stack.lambda.idle();
   baseline = stack.dispatches();
-});
+  const fresh = await createFreshQueue(stack.endpoints.sqs, {
+    prefix: "consumer-test",
+    attributes: { VisibilityTimeout: String(stack.settings.queue.visibility_timeout_seconds) },
+    maxReceiveCount: stack.settings.queue.max_receive_count,
+  });
+  queueUrl = fresh.queueUrl;
+  deadLetterQueueUrl = fresh.deadLetterQueueUrl ?? "";
+}, 60_000);
 const dispatched = () => stack.dispatches() - baseline;
 
 function deps(overrides: Partial<DrainDeps> = {}): DrainDeps {
@@ -30,7 +41,7 @@ function deps(overrides: Partial<DrainDeps> = {}): DrainDeps {
     lambda: createLambdaClient(),
     store: stack.store,
     logger: createLogger("consumer-test"),
-    tasksQueueUrl: stack.resources.tasksQueueUrl,
+    tasksQueueUrl: queueUrl,
     workerFunctionName: stack.names.workerFunction,
     leaseSeconds: 30,
     owner: randomUUID(),
@@ -46,7 +57,7 @@ async function enqueue(n: number, jobId = `job-${randomUUID().slice(0, 8)}`) {
   const tasks = Array.from({ length: n }, (_, i) => makeTask(jobId, i, `Name${i}`));
   const { failed } = await sendMessages(
     stack.sqs,
-    stack.resources.tasksQueueUrl,
+    queueUrl,
     tasks.map((t, i) => ({ id: String(i), body: encodeTask(t) })),
   );
   expect(failed).toEqual([]);
@@ -55,7 +66,7 @@ async function enqueue(n: number, jobId = `job-${randomUUID().slice(0, 8)}`) {
 
 async function receiveOne() {
   for (let i = 0; i < 20; i++) {
-    const [message] = await receiveMessages(stack.sqs, stack.resources.tasksQueueUrl, {
+    const [message] = await receiveMessages(stack.sqs, queueUrl, {
       maxMessages: 1,
       waitSeconds: 1,
     });
@@ -70,9 +81,7 @@ describe("consumer", () => {
     const message = await receiveOne();
     // Dispatched, then the visibility timeout passes before the delete.
     expect((await dispatchMessage(message, deps())).kind).toBe("dispatched");
-    await changeVisibility(stack.sqs, stack.resources.tasksQueueUrl, [
-      { receiptHandle: message.receiptHandle, seconds: 0 },
-    ]);
+    await changeVisibility(stack.sqs, queueUrl, [{ receiptHandle: message.receiptHandle, seconds: 0 }]);
     const summary = await drain(deps(), testContext({ budgetMs: 20_000 }));
     expect(summary).toMatchObject({ received: 1, dispatched: 0, duplicates: 1, deleted: 1 });
     await stack.lambda.idle();
@@ -96,7 +105,7 @@ describe("consumer", () => {
     const runs = stack.workerRuns().filter((r) => r.taskId.startsWith(`${jobId}#`));
     expect(new Set(runs.map((r) => r.taskId)).size).toBe(1_200);
     expect(runs).toHaveLength(1_200);
-    expect(await queueDepth(stack.sqs, stack.resources.tasksQueueUrl)).toMatchObject({
+    expect(await queueDepth(stack.sqs, queueUrl)).toMatchObject({
       visible: 0,
       inFlight: 0,
     });
@@ -115,8 +124,15 @@ describe("consumer", () => {
     });
     const first = await drain(deps(), testContext({ budgetMs: 10_000 }));
     expect(first).toMatchObject({ busy: 1, dispatched: 0, deleted: 0 });
-    await new Promise((r) => setTimeout(r, 3_200));
-    const second = await drain(deps(), testContext({ budgetMs: 10_000 }));
+    // Drain again until the lease has run out and the message is back (polled, not slept for).
+    const second = await waitUntil(
+      "the task to be dispatched once the dead consumer's lease expired",
+      async () => {
+        const summary = await drain(deps(), testContext({ budgetMs: 10_000 }));
+        return summary.dispatched + summary.deleted > 0 ? summary : false;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(second).toMatchObject({ dispatched: 1, deleted: 1 });
     await stack.lambda.idle();
     expect(dispatched()).toBe(1);
@@ -126,12 +142,11 @@ describe("consumer", () => {
     const { tasks } = await enqueue(1);
     const task = tasks[0] ?? makeTask("x", 0, "x");
     const message = await receiveOne();
+    const leaseEnds = stack.store.now() + 1_000;
     expect((await dispatchMessage(message, deps({ leaseSeconds: 1 }))).kind).toBe("dispatched");
-    // No delete: the consumer is gone. Its lease runs out; the message comes back.
-    await new Promise((r) => setTimeout(r, 1_200));
-    await changeVisibility(stack.sqs, stack.resources.tasksQueueUrl, [
-      { receiptHandle: message.receiptHandle, seconds: 0 },
-    ]);
+    // No delete: the consumer is gone. Its lease runs out (polled for); the message comes back.
+    await waitUntil("the 1 s lease to end", () => stack.store.now() > leaseEnds, { timeoutMs: 30_000 });
+    await changeVisibility(stack.sqs, queueUrl, [{ receiptHandle: message.receiptHandle, seconds: 0 }]);
     expect(await drain(deps(), testContext({ budgetMs: 10_000 }))).toMatchObject({
       duplicates: 1,
       dispatched: 0,
@@ -211,7 +226,7 @@ describe("consumer", () => {
   });
 
   it("never dispatches a malformed message, which ends in the dead-letter queue after maxReceiveCount", async () => {
-    await sendMessages(stack.sqs, stack.resources.tasksQueueUrl, [
+    await sendMessages(stack.sqs, queueUrl, [
       { id: "0", body: '{"name": "seed format, no jobId"}' },
       { id: "1", body: "not json at all" },
     ]);
@@ -219,9 +234,9 @@ describe("consumer", () => {
     expect(summary.invalid).toBe(2 * 3);
     expect(summary.dispatched).toBe(0);
     expect(dispatched()).toBe(0);
-    const dlq = await queueDepth(stack.sqs, stack.resources.deadLetterQueueUrl);
+    const dlq = await queueDepth(stack.sqs, deadLetterQueueUrl);
     expect(dlq.visible).toBe(2);
-    expect(await queueDepth(stack.sqs, stack.resources.tasksQueueUrl)).toMatchObject({
+    expect(await queueDepth(stack.sqs, queueUrl)).toMatchObject({
       visible: 0,
       inFlight: 0,
     });
@@ -233,8 +248,8 @@ describe("consumer", () => {
       deps({ pollers: 8, dispatchConcurrency: 64 }),
       testContext({ budgetMs: 60_000 }),
     );
+    // stopped: "empty" says it emptied the queue within its budget (it stops with "budget" otherwise).
     expect(summary).toMatchObject({ received: 5_000, dispatched: 5_000, deleted: 5_000, stopped: "empty" });
-    expect(summary.ms).toBeLessThan(60_000 - 1_000);
     await stack.lambda.idle();
     expect(dispatched()).toBe(5_000);
   });
@@ -242,9 +257,8 @@ describe("consumer", () => {
   it("stops receiving before its budget ends and leaves the rest queued", async () => {
     await enqueue(3_000);
     const budgetMs = 3_000;
-    const started = Date.now();
     const summary = await drain(deps({ pollers: 1, dispatchConcurrency: 2 }), testContext({ budgetMs }));
-    expect(Date.now() - started).toBeLessThan(budgetMs);
+    // The drain's own budget check says why it stopped; a wall-clock bound here would only measure the machine.
     expect(summary.stopped).toBe("budget");
     expect(summary.dispatched).toBeLessThan(3_000);
     expect(summary.deleted).toBe(summary.dispatched);

@@ -44,6 +44,15 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
   }
 }
 
+/**
+ * Lambda's asynchronous-invoke settings for `main` and `consumer`, exactly as terraform/main.tf sets them
+ * (`async_invoke` of `module "main"` and `module "consumer"`, which the function module turns into an
+ * `aws_lambda_function_event_invoke_config`): no retries and no stale runs. A lost consumer run is covered
+ * by the next tick; a retried one would only overlap it. Without these the local Lambda would use Lambda's
+ * defaults (2 retries, 6 h event age). `function-specs.test.ts` compares them with main.tf.
+ */
+export const unretriedAsync = { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 } as const;
+
 /** The three functions as the local Lambda service runs them, configured from the settings file. */
 export function functionSpecs(
   settings: Settings,
@@ -61,15 +70,14 @@ export function functionSpecs(
       timeoutSeconds: f.timeout_seconds,
       reservedConcurrency: f.reserved_concurrency,
       environment: functionEnvironment(fn, settings, resources),
-      ...(fn === "worker"
-        ? {
-            async: {
+      async:
+        fn === "worker"
+          ? {
               maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
               maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
               onFailureQueueUrl: resources.failedQueueUrl,
-            },
-          }
-        : {}),
+            }
+          : { ...unretriedAsync },
     };
   });
 }

@@ -28,16 +28,16 @@ export interface Scheduler {
   stop(): void;
 }
 
-/** Fires `tick` every period (divided by `speed`), never overlapping a tick that is still running. */
+/**
+ * Fires `tick` every period (divided by `speed`), as EventBridge Scheduler does: every period regardless
+ * of whether earlier ticks are still running. A tick is an asynchronous (Event) invoke, so firing only
+ * enqueues, and overlapping consumer runs are safe by design. A tick's failure is the tick's business;
+ * it never stops the schedule.
+ */
 export function startScheduler(periodMs: number, tick: () => Promise<unknown>, speed = 1): Scheduler {
-  let running = false;
   const timer = setInterval(
     () => {
-      if (running) return;
-      running = true;
-      tick().finally(() => {
-        running = false;
-      });
+      tick().catch(() => undefined);
     },
     Math.max(100, periodMs / speed),
   );

@@ -125,14 +125,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         region: settings.aws_region,
         credentials: localCredentials,
       });
-      // As EventBridge Scheduler does: an asynchronous invoke of the consumer at each tick. A tick is
-      // skipped while earlier ones still wait in the consumer's event queue: at a high local speed they
-      // would pile up faster than runs (each ends with a long poll) drain them; on AWS they would wait
-      // the same way, throttled by the consumer's reserved concurrency.
+      // As EventBridge Scheduler does: an asynchronous invoke of the consumer at every tick, whether or not
+      // earlier runs are still going or still queued. Overlapping runs are safe by design; events that wait
+      // too long behind the consumer's concurrency expire after its 60 s event age, as on AWS.
       scheduler = startScheduler(
         schedulePeriodMs(settings.schedule_expression),
         async () => {
-          if ((running.stats()[names.consumerFunction]?.async.depth ?? 0) > 0) return;
           await invokeAsync(client, names.consumerFunction, "{}").catch(() => undefined);
         },
         options.speed ?? 1,
