@@ -47,7 +47,8 @@ export async function drain(
       if (!message) return;
       summary[verdict.kind === "duplicate" ? "duplicates" : verdict.kind] += 1;
       if (verdict.delete) toDelete.push(message.receiptHandle);
-      else if (verdict.kind === "invalid") toReturn.push({ receiptHandle: message.receiptHandle, seconds: 0 });
+      else if (verdict.kind === "invalid")
+        toReturn.push({ receiptHandle: message.receiptHandle, seconds: 0 });
       // A valid task that cannot be handed on now goes back as a fresh message (receive count 0, delayed)
       // instead of spending a receive: only malformed messages may reach the dead-letter queue (G1, G5).
       else toRecycle.push({ message, seconds: verdict.retryInSeconds ?? deps.leaseSeconds });
@@ -56,12 +57,20 @@ export async function drain(
       const resent = await sendMessages(
         deps.sqs,
         deps.tasksQueueUrl,
-        toRecycle.map(({ message, seconds }) => ({ id: message.messageId, body: message.body, delaySeconds: seconds })),
-      ).catch((error: unknown) => ({ sent: 0, failed: toRecycle.map((r) => ({ id: r.message.messageId, code: String(error) })) }));
+        toRecycle.map(({ message, seconds }) => ({
+          id: message.messageId,
+          body: message.body,
+          delaySeconds: seconds,
+        })),
+      ).catch((error: unknown) => ({
+        sent: 0,
+        failed: toRecycle.map((r) => ({ id: r.message.messageId, code: String(error) })),
+      }));
       const notResent = new Set(resent.failed.map((f) => f.id));
       for (const { message, seconds } of toRecycle) {
         // The copy is queued: the original can go. If the copy could not be sent, keep the original.
-        if (notResent.has(message.messageId)) toReturn.push({ receiptHandle: message.receiptHandle, seconds });
+        if (notResent.has(message.messageId))
+          toReturn.push({ receiptHandle: message.receiptHandle, seconds });
         else {
           toDelete.push(message.receiptHandle);
           summary.recycled += 1;

@@ -152,10 +152,18 @@ describe("worker wrapper", () => {
     let exits = 0;
     const stubborn = worker(
       (_task, { signal }) => {
-        signal.addEventListener("abort", () => void (aborted += 1));
+        signal.addEventListener("abort", () => {
+          aborted += 1;
+        });
         return new Promise(() => {}); // ignores its signal
       },
-      { outcomeReserveMs: 500, abortGraceMs: 100, exit: () => void (exits += 1) },
+      {
+        outcomeReserveMs: 500,
+        abortGraceMs: 100,
+        exit: () => {
+          exits += 1;
+        },
+      },
     );
     await expect(stubborn(makeTask(jobId, 0, "x"), testContext({ budgetMs: 1_000 }))).rejects.toThrow(
       /did not finish/,
@@ -166,7 +174,13 @@ describe("worker wrapper", () => {
     const polite = worker(
       (_task, { signal }) =>
         new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
-      { outcomeReserveMs: 500, abortGraceMs: 1_000, exit: () => void (exits += 1) },
+      {
+        outcomeReserveMs: 500,
+        abortGraceMs: 1_000,
+        exit: () => {
+          exits += 1;
+        },
+      },
     );
     await expect(polite(makeTask(jobId, 1, "y"), testContext({ budgetMs: 1_000 }))).rejects.toThrow(
       /did not finish/,

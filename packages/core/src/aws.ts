@@ -1,6 +1,12 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import type { HttpHandlerOptions, HttpRequest, HttpResponse, MiddlewareStack, RequestHandler } from "@smithy/types";
+import type {
+  HttpHandlerOptions,
+  HttpRequest,
+  HttpResponse,
+  MiddlewareStack,
+  RequestHandler,
+} from "@smithy/types";
 
 export interface ClientOptions {
   /** Keep-alive sockets per client. @default 128 */

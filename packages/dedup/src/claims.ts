@@ -79,7 +79,9 @@ export async function markDispatched(
         TableName: store.tableName,
         Key: taskKey(taskId),
         UpdateExpression:
-          dispatchId === undefined ? "SET #s = :dispatched REMOVE #l" : "SET #s = :dispatched, dispatchId = :rid REMOVE #l",
+          dispatchId === undefined
+            ? "SET #s = :dispatched REMOVE #l"
+            : "SET #s = :dispatched, dispatchId = :rid REMOVE #l",
         ConditionExpression: "#s = :claimed AND #o = :owner",
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
         ExpressionAttributeValues: {

@@ -12,7 +12,11 @@ describe("createDynamoClient", () => {
     // A DynamoDB endpoint that reads the request and never answers.
     server = createServer((req) => req.resume());
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    Object.assign(process.env, { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "l", AWS_SECRET_ACCESS_KEY: "l" });
+    Object.assign(process.env, {
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "l",
+      AWS_SECRET_ACCESS_KEY: "l",
+    });
     process.env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const client = createDynamoClient({ requestTimeoutMs: 200, maxAttempts: 1 });
     const outcome = await Promise.race([

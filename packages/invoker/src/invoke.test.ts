@@ -9,7 +9,9 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 /** A Lambda endpoint that answers each attempt with the next of `answers` ("reset" drops the connection). */
-async function lambdaEndpoint(answers: ("reset" | number)[]): Promise<{ url: string; attempts: () => number }> {
+async function lambdaEndpoint(
+  answers: ("reset" | number)[],
+): Promise<{ url: string; attempts: () => number }> {
   let n = 0;
   server = createServer((req, res) => {
     req.resume();
@@ -52,7 +54,9 @@ describe("invokeAsync", () => {
 
   it("reports an event as not accepted when every attempt was answered with a 5xx", async () => {
     const endpoint = await lambdaEndpoint([503, 503]);
-    const error = (await invokeAsync(client(endpoint.url), "worker", "{}").catch((e: unknown) => e)) as InvokeError;
+    const error = (await invokeAsync(client(endpoint.url), "worker", "{}").catch(
+      (e: unknown) => e,
+    )) as InvokeError;
     expect(endpoint.attempts()).toBe(2);
     expect(error.maybeAccepted).toBe(false);
     expect(error.retryable).toBe(true);
