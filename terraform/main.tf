@@ -136,6 +136,8 @@ module "worker" {
     TABLE_NAME              = module.table.table_name
     DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
     RUN_LEASE_SECONDS       = tostring(var.functions.worker.timeout_seconds + 30)
+    MAX_RETRY_ATTEMPTS      = tostring(var.worker_async.maximum_retry_attempts)
+    MAX_EVENT_AGE_SECONDS   = tostring(var.worker_async.maximum_event_age_seconds)
     LOG_LEVEL               = var.log_level
     POWERTOOLS_SERVICE_NAME = local.names.worker
   }

@@ -45,6 +45,7 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     taskId,
     jobId: task.jobId,
     index: task.index,
+    epoch: task.epoch,
     owner: deps.owner,
     leaseSeconds: deps.leaseSeconds,
   });

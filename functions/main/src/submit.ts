@@ -44,6 +44,13 @@ export class EnqueueError extends Error {
   }
 }
 
+function encodeAll(job: Job, epoch: number) {
+  return job.names.map((name, index) => ({
+    id: String(index),
+    body: encodeTask(makeTask(job.jobId, index, name, epoch)),
+  }));
+}
+
 /**
  * The main job: validate everything first (an invalid job enqueues nothing), record the job (refusing a
  * reused jobId with other content), enqueue one task per name, then nudge the consumer.
@@ -51,17 +58,15 @@ export class EnqueueError extends Error {
 export async function submitJob(event: unknown, deps: SubmitDeps): Promise<SubmitResult> {
   resetRequestCounts();
   const job: Job = parseJob(event, { maxTasks: deps.maxTasks });
-  const messages = job.names.map((name, index) => ({
-    id: String(index),
-    body: encodeTask(makeTask(job.jobId, index, name)),
-  }));
-  packBatches(messages); // size checks for every message, before anything is written
+  // Size checks for every message before anything is written (with the widest epoch a message can carry).
+  packBatches(encodeAll(job, Number.MAX_SAFE_INTEGER));
   deps.logger.appendKeys({ jobId: job.jobId });
-  const { created } = await recordJob(deps.store, {
+  const { created, epoch } = await recordJob(deps.store, {
     jobId: job.jobId,
     contentHash: job.contentHash,
     total: job.names.length,
   });
+  const messages = encodeAll(job, epoch);
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
   if (failed.length > 0) {
     deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });

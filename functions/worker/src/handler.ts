@@ -12,4 +12,8 @@ export const handler = makeWorker(referenceTaskHandler, {
   store,
   logger,
   leaseSeconds: config.RUN_LEASE_SECONDS,
+  asyncRetries: {
+    maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
+    maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
+  },
 });

@@ -1,4 +1,4 @@
-import { createLogger, makeTask, taskIdOf, testContext } from "@fanout/core";
+import { createLogger, makeTask as makeCoreTask, taskIdOf, testContext } from "@fanout/core";
 import { createStore, readJobStatus, readTask, recordJob, startRun } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,11 +15,15 @@ beforeAll(async () => {
 afterAll(() => local.stop());
 
 let jobs = 0;
+const epochs = new Map<string, number>();
 async function job(total: number) {
   const jobId = `w-${++jobs}-${Date.now()}`;
-  await recordJob(store, { jobId, contentHash: "h", total });
+  epochs.set(jobId, (await recordJob(store, { jobId, contentHash: "h", total })).epoch);
   return jobId;
 }
+/** A task as main makes it: with its job's incarnation. */
+const makeTask = (jobId: string, index: number, name: string) =>
+  makeCoreTask(jobId, index, name, epochs.get(jobId));
 
 function worker(handler: TaskHandler, extra: Partial<Parameters<typeof makeWorker>[1]> = {}) {
   return makeWorker(handler, { store, logger: createLogger("worker-test"), leaseSeconds: 60, ...extra });
@@ -93,7 +97,13 @@ describe("worker wrapper", () => {
     });
     // The attempt that died: it took the lease and never recorded an outcome.
     expect(
-      (await startRun(clocked, { taskId: `${jobId}#0`, jobId, index: 0, owner: "dead" }, 60)).outcome,
+      (
+        await startRun(
+          clocked,
+          { taskId: `${jobId}#0`, jobId, index: 0, owner: "dead", epoch: epochs.get(jobId) },
+          60,
+        )
+      ).outcome,
     ).toBe("started");
     const runs: string[] = [];
     const handler = makeWorker(async (task) => void runs.push(task.name), {
@@ -197,7 +207,30 @@ describe("worker wrapper", () => {
     const record = await readTask(store, taskIdOf({ jobId, index: 0 }));
     expect(record).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(JSON.parse(record?.lastError ?? "{}")).toEqual({ type: "TypeError", message: "no such host" });
-    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 1, done: true });
+    // Lambda will retry this event: the failure is pending, not final.
+    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 0, retryPending: 1, done: false });
+  });
+
+  it("counts a failure as final once the event's retries are spent, and as pending before", async () => {
+    const jobId = await job(1);
+    const handler = worker(
+      async () => {
+        throw new Error("always");
+      },
+      { asyncRetries: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 } },
+    );
+    const sameEvent = () => testContext({ awsRequestId: `event-${jobId}` });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await expect(handler(makeTask(jobId, 0, "x"), sameEvent())).rejects.toThrow("always");
+      expect(await readJobStatus(store, jobId)).toMatchObject(
+        attempt <= 2
+          ? { failed: 0, retryPending: 1, done: false }
+          : { failed: 1, retryPending: 0, done: true },
+      );
+    }
+    expect(JSON.parse((await readTask(store, `${jobId}#0`))?.lastError ?? "{}")).toMatchObject({
+      message: "always",
+    });
   });
 
   it("runs a failed task again on Lambda's retry and counts it once it succeeds", async () => {

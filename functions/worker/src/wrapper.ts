@@ -45,6 +45,11 @@ export interface WorkerDeps {
    * the handler's deadline is this long before Lambda's timeout. @default 5000
    */
   outcomeReserveMs?: number;
+  /**
+   * Lambda's async settings for the worker, to tell a failure it will retry from a final one.
+   * @default { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 }
+   */
+  asyncRetries?: { maximumRetryAttempts: number; maximumEventAgeSeconds: number };
   /** How long a handler may take to stop once its signal aborted. @default 1000 */
   abortGraceMs?: number;
   /**
@@ -80,13 +85,21 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         taskId,
         jobId: task.jobId,
         index: task.index,
+        epoch: task.epoch,
         owner: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
+        eventId: context.awsRequestId,
       };
       const start = await startRun(deps.store, run, deps.leaseSeconds);
       if (start.outcome === "done") {
         // Re-apply the idempotent counter write, in case an earlier run stopped right before it.
         await recountSucceeded(deps.store, run);
         deps.logger.info("duplicate event for a task that already succeeded; not run again", {
+          requests: requestCounts(),
+        });
+        return { taskId, status: "duplicate" };
+      }
+      if (start.outcome === "superseded") {
+        deps.logger.info("event of an older incarnation of this jobId; not run", {
           requests: requestCounts(),
         });
         return { taskId, status: "duplicate" };
@@ -107,16 +120,19 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
       );
       if (outcome.status === "FAILED") {
         const e = outcome.error;
+        const final = !lambdaWillRetry(deps, start, context);
         await record(
           deps,
           run,
-          { status: "FAILED", error: { type: e.name, message: e.message } },
+          { status: "FAILED", error: { type: e.name, message: e.message }, final },
           context,
         ).catch((recordError: unknown) =>
           deps.logger.error("could not record FAILED", { error: String(recordError) }),
         );
         deps.logger.error("task failed", {
           attempt: start.attempt,
+          eventAttempt: start.eventAttempt,
+          final,
           error: { type: e.name, message: e.message },
           requests: requestCounts(),
         });
@@ -134,6 +150,27 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
       deps.logger.removeKeys(["jobId", "taskId"]);
     }
   };
+}
+
+/**
+ * Whether Lambda will deliver this event again after this failure: retries left, and the next retry (about
+ * 1 minute after the first failure, 2 after the second) still inside the maximum event age, counted from the
+ * dispatch. When unsure, say no: a retry that comes anyway moves the task to succeeded, while a "pending" that
+ * never comes would hold the job open for ever.
+ */
+function lambdaWillRetry(
+  deps: WorkerDeps,
+  start: { eventAttempt: number; dispatchedAt: number | undefined },
+  context: LambdaContext,
+): boolean {
+  const { maximumRetryAttempts, maximumEventAgeSeconds } = deps.asyncRetries ?? {
+    maximumRetryAttempts: 2,
+    maximumEventAgeSeconds: 21_600,
+  };
+  if (start.eventAttempt > maximumRetryAttempts) return false;
+  if (start.dispatchedAt === undefined) return true;
+  const nextTry = Date.now() + context.getRemainingTimeInMillis() + 60_000 * start.eventAttempt;
+  return nextTry < start.dispatchedAt + maximumEventAgeSeconds * 1000;
 }
 
 /**

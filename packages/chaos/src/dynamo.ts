@@ -17,7 +17,7 @@ export class DynamoEmulator {
   }
 
   static async start(): Promise<DynamoEmulator> {
-    const child = fork(childPath, [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const child = fork(childPath, [], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"] });
     const endpoint = await new Promise<string>((resolve, reject) => {
       child.once("message", (m: { endpoint: string }) => resolve(m.endpoint));
       child.once("exit", (code) => reject(new Error(`DynamoDB emulator exited (${code})`)));

@@ -41,8 +41,12 @@ export class World {
 
   private readonly order: Prng;
 
-  constructor(startMs: number, order: Prng) {
+  private readonly realRandom = Math.random;
+
+  constructor(startMs: number, order: Prng, random: Prng) {
     this.order = order;
+    // The SDK's retry jitter (and anything else) draws from the schedule's seed, so a run replays exactly.
+    Math.random = () => random.float();
     this.clock = FakeTimers.install({
       now: startMs,
       toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
@@ -68,6 +72,7 @@ export class World {
     if (this.disposed) return;
     this.disposed = true;
     this.clock.uninstall();
+    Math.random = this.realRandom;
   }
 
   private disposed = false;

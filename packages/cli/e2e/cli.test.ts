@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { makeTask, type SettingsInput } from "@fanout/core";
-import { finishRun, readTask, recordJob, requeueTask, startRun } from "@fanout/dedup";
+import { finishRun, readJobStatus, readTask, recordJob, requeueTask, startRun } from "@fanout/dedup";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { queueDepth } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -236,12 +236,14 @@ describe("fanout CLI against the local stack", () => {
 
       stack.setWorkerEnvironment({});
       fixed = true;
-      // Task 0 is run by hand and succeeds: redrive must skip it, not run it again.
-      const byHand = await fanout(["invoke", "worker", JSON.stringify(makeTask(jobId, 0, "f0"))]);
+      // Task 0 is run by hand and succeeds: redrive must skip it, not run it again. A task carries its job's
+      // incarnation (epoch), as main wrote it.
+      const { epoch } = await readJobStatus(stack.store, jobId);
+      const byHand = await fanout(["invoke", "worker", JSON.stringify(makeTask(jobId, 0, "f0", epoch))]);
       expect(byHand.code).toBe(0);
       expect(JSON.parse(byHand.stdout)).toMatchObject({ taskId: `${jobId}#0`, status: "SUCCEEDED" });
       // Task 1 as a redrive that died right after step 1 (FAILED → REQUEUED) left it: it must still be sent.
-      expect(await requeueTask(stack.store, { taskId: `${jobId}#1`, jobId, index: 1 })).toBe(true);
+      expect(await requeueTask(stack.store, { taskId: `${jobId}#1`, jobId, index: 1, epoch })).toBe(true);
 
       const redrive = await fanout(["failed", "redrive", "--json"]);
       expect(redrive.code).toBe(0);
@@ -288,15 +290,15 @@ describe("fanout CLI against the local stack", () => {
 
   it("redrive repairs the count of a task that succeeded while its counter write was lost, and drops the record", async () => {
     const jobId = "cli-uncounted";
-    await recordJob(stack.store, { jobId, contentHash: "h", total: 1 });
-    const run = { taskId: `${jobId}#0`, jobId, index: 0, owner: "w" };
+    const { epoch } = await recordJob(stack.store, { jobId, contentHash: "h", total: 1 });
+    const run = { taskId: `${jobId}#0`, jobId, index: 0, owner: "w", epoch };
     await startRun(stack.store, run, 60);
     await finishRun(stack.store, run, { status: "SUCCEEDED" });
     // The fault: the counter write of the last attempt never happened (removed here, as if it failed).
     await stack.store.client.send(
       new UpdateItemCommand({
         TableName: stack.store.tableName,
-        Key: { pk: { S: `JOB#${jobId}#S#0` } },
+        Key: { pk: { S: `JOB#${jobId}#E${epoch}#S#0` } },
         UpdateExpression: "DELETE ok :i",
         ExpressionAttributeValues: { ":i": { NS: ["0"] } },
       }),
@@ -318,7 +320,7 @@ describe("fanout CLI against the local stack", () => {
             condition: "RetriesExhausted",
             approximateInvokeCount: 3,
           },
-          requestPayload: makeTask(jobId, 0, "counted late"),
+          requestPayload: makeTask(jobId, 0, "counted late", epoch),
           responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
           responsePayload: { errorType: "TimeoutError", errorMessage: "counter write timed out", trace: [] },
         }),

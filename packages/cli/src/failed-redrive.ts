@@ -77,7 +77,7 @@ export function decideForState(
 
 async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promise<Decision> {
   if (!r.task || !r.taskId) return { action: "error", reason: `cannot redrive: ${r.problem ?? "no task"}` };
-  const ref = { taskId: r.taskId, jobId: r.task.jobId, index: r.task.index };
+  const ref = { taskId: r.taskId, jobId: r.task.jobId, index: r.task.index, epoch: r.task.epoch };
   if (dryRun) {
     const current = await readTask(ctx.store, r.taskId);
     if (current?.status === TaskStatus.Failed) return { action: "send", reason: "FAILED" };

@@ -18,7 +18,7 @@ export function progressView(out: Output): ProgressView {
       {
         stream: out as NodeJS.WriteStream,
         format:
-          "{bar} {percentage}% | {done}/{total} | succeeded {succeeded} | failed {failed} | pending {pending}",
+          "{bar} {percentage}% | {done}/{total} | succeeded {succeeded} | failed {failed} | retrying {retrying} | pending {pending}",
         hideCursor: true,
         clearOnComplete: false,
         noTTYOutput: false,
@@ -31,6 +31,7 @@ export function progressView(out: Output): ProgressView {
         const payload = {
           succeeded: s.succeeded,
           failed: s.failed,
+          retrying: s.retryPending,
           pending: s.pending,
           done: s.succeeded + s.failed,
         };
@@ -49,7 +50,7 @@ export function progressView(out: Output): ProgressView {
   return {
     update(s) {
       const done = s.succeeded + s.failed;
-      const line = `${s.jobId}: ${done}/${s.total} (${percentOf(done, s.total)}%) succeeded=${s.succeeded} failed=${s.failed} pending=${s.pending}`;
+      const line = `${s.jobId}: ${done}/${s.total} (${percentOf(done, s.total)}%) succeeded=${s.succeeded} failed=${s.failed} retrying=${s.retryPending} pending=${s.pending}`;
       if (line === last) return;
       last = line;
       out.write(`${new Date().toISOString()} ${line}\n`);

@@ -11,7 +11,10 @@ export interface StatusReport {
   jobId: string;
   total: number;
   succeeded: number;
+  /** Failed for good (retries spent; the record is in the failed-task queue). */
   failed: number;
+  /** Failed, with a retry by Lambda still to come (also counted in `pending`). */
+  retryPending: number;
   pending: number;
   percent: number;
   done: boolean;
@@ -24,6 +27,7 @@ export function toReport(s: JobStatus): StatusReport {
     total: s.total,
     succeeded: s.succeeded,
     failed: s.failed,
+    retryPending: s.retryPending,
     pending: s.pending,
     percent: percentOf(s.succeeded + s.failed, s.total),
     done: s.done,
@@ -57,7 +61,8 @@ function print(io: Io, status: JobStatus, json: boolean): void {
   const rows: [string, string][] = [
     ["total", String(r.total)],
     ["succeeded", String(r.succeeded)],
-    ["failed", String(r.failed)],
+    ["failed (final)", String(r.failed)],
+    ["failed, retry pending", String(r.retryPending)],
     ["pending", String(r.pending)],
     ["percent", `${r.percent}%`],
     ["done", r.done ? "yes" : "no"],

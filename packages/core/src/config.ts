@@ -42,6 +42,9 @@ export const workerConfigSchema = z.object({
    * default outlasts the longest Lambda timeout, so an unset value is slow to recover a crash, never unsafe.
    */
   RUN_LEASE_SECONDS: int(ranges.runLeaseSeconds, 960),
+  /** The worker's async retries and event age, as Terraform configures them: a failure is final when Lambda will not retry. */
+  MAX_RETRY_ATTEMPTS: int(ranges.maximumRetryAttempts, 2),
+  MAX_EVENT_AGE_SECONDS: int(ranges.maximumEventAgeSeconds, 21_600),
 });
 
 export type MainConfig = z.output<typeof mainConfigSchema>;

@@ -15,6 +15,9 @@ export const ranges = {
   maxTasksPerJob: { min: 1, max: 100_000 },
   /** Longest Lambda timeout (900 s) plus margin. */
   runLeaseSeconds: { min: 1, max: 960 },
+  /** Lambda's asynchronous retries (PutFunctionEventInvokeConfig). */
+  maximumRetryAttempts: { min: 0, max: 2 },
+  maximumEventAgeSeconds: { min: 60, max: 21_600 },
 } as const;
 
 /** A settings-file integer within `range`, defaulting to `fallback`. */

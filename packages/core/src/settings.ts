@@ -69,8 +69,8 @@ export const settingsSchema = z
       .prefault({}),
     worker_async: z
       .strictObject({
-        maximum_retry_attempts: z.number().int().min(0).max(2).default(2),
-        maximum_event_age_seconds: z.number().int().min(60).max(21_600).default(3_600),
+        maximum_retry_attempts: ranged(ranges.maximumRetryAttempts, 2),
+        maximum_event_age_seconds: ranged(ranges.maximumEventAgeSeconds, 3_600),
       })
       .prefault({}),
     main_nudges_consumer: z.boolean().default(true),

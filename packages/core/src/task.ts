@@ -10,6 +10,12 @@ import { jobLimits, utf8Bytes } from "./limits.ts";
 export interface Task {
   v: 1;
   jobId: string;
+  /**
+   * The job record's incarnation (its creation time, epoch ms): a jobId submitted again after its record
+   * expired is a new job, and its tasks must not meet the old job's task records. 0 for messages from
+   * before epochs existed.
+   */
+  epoch: number;
   index: number;
   name: string;
 }
@@ -17,6 +23,7 @@ export interface Task {
 const taskSchema = z.strictObject({
   v: z.literal(1),
   jobId: z.string().regex(jobLimits.jobIdPattern, "jobId is not a valid job id"),
+  epoch: z.number().int().nonnegative().default(0),
   index: z
     .number()
     .int()
@@ -33,8 +40,8 @@ export function taskIdOf(task: Pick<Task, "jobId" | "index">): string {
   return `${task.jobId}#${task.index}`;
 }
 
-export function makeTask(jobId: string, index: number, name: string): Task {
-  return { v: 1, jobId, index, name };
+export function makeTask(jobId: string, index: number, name: string, epoch = 0): Task {
+  return { v: 1, jobId, epoch, index, name };
 }
 
 /** JSON text that SQS accepts: it rejects U+FFFE and U+FFFF, which JSON.stringify leaves as they are. */

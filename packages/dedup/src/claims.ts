@@ -11,7 +11,22 @@ export type ClaimResult =
   /** Another consumer holds a live claim: leave the message; it comes back if that one dies. */
   | { outcome: "busy"; leaseUntil: number };
 
-const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt" };
+const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" };
+
+/**
+ * The record belongs to no live incarnation of this task's job: absent, expired (TTL deletes lazily), or
+ * written for an older incarnation of a reused jobId (or before epochs existed). It is then as good as absent.
+ */
+export const absentClause =
+  "attribute_not_exists(pk) OR #e < :nowSec OR attribute_not_exists(#ep) OR #ep < :ep";
+
+/** The clauses under which a consumer may claim a task of the same incarnation. */
+export const claimClauses = {
+  /** A redrive made it claimable again. */
+  requeued: "#s = :requeued",
+  /** The consumer that claimed it died before dispatching (its lease ended, G4). */
+  deadClaim: "(#s = :claimed AND #l < :now)",
+} as const;
 
 /**
  * Claims a task with one atomic conditional write (never check-then-write): succeeds only when there
@@ -20,18 +35,26 @@ const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expire
  */
 export async function claimTask(
   store: DedupStore,
-  claim: { taskId: string; jobId: string; index: number; owner: string; leaseSeconds: number },
+  claim: {
+    taskId: string;
+    jobId: string;
+    index: number;
+    owner: string;
+    leaseSeconds: number;
+    epoch?: number;
+  },
 ): Promise<ClaimResult> {
   const now = store.now();
   const leaseUntil = now + claim.leaseSeconds * 1000;
+  const epoch = claim.epoch ?? 0;
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(claim.taskId),
-        UpdateExpression: "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, jobId = :job, idx = :idx",
-        ConditionExpression:
-          "attribute_not_exists(pk) OR #e < :nowSec OR #s = :requeued OR (#s = :claimed AND #l < :now)",
+        UpdateExpression:
+          "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx",
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (${claimClauses.requeued} OR ${claimClauses.deadClaim}))`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
           ":claimed": { S: TaskStatus.Claimed },
@@ -43,6 +66,7 @@ export async function claimTask(
           ":exp": { N: String(expiresAt(store)) },
           ":job": { S: claim.jobId },
           ":idx": { N: String(claim.index) },
+          ":ep": { N: String(epoch) },
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -52,6 +76,8 @@ export async function claimTask(
     const refused = conditionFailure(error);
     if (!refused) throw error;
     const item = refused.item;
+    // A message of an older incarnation of the job: that job is over; drop the message.
+    if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "duplicate", status: TaskStatus.Superseded };
     // Gone by now (its claim was released): report busy, so the message simply comes back.
     const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
     if (status === TaskStatus.Claimed) {
@@ -80,14 +106,15 @@ export async function markDispatched(
         Key: taskKey(taskId),
         UpdateExpression:
           dispatchId === undefined
-            ? "SET #s = :dispatched REMOVE #l"
-            : "SET #s = :dispatched, dispatchId = :rid REMOVE #l",
+            ? "SET #s = :dispatched, dispatchedAt = :now REMOVE #l"
+            : "SET #s = :dispatched, dispatchedAt = :now, dispatchId = :rid REMOVE #l",
         ConditionExpression: "#s = :claimed AND #o = :owner",
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
         ExpressionAttributeValues: {
           ":dispatched": { S: TaskStatus.Dispatched },
           ":claimed": { S: TaskStatus.Claimed },
           ":owner": { S: owner },
+          ":now": { N: String(store.now()) },
           ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",

@@ -1,6 +1,6 @@
 export type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 export type { ClaimResult } from "./claims.ts";
-export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
+export { absentClause, claimClauses, claimTask, markDispatched, releaseClaim } from "./claims.ts";
 export { countOutcome } from "./counters.ts";
 export { JobNotFoundError } from "./errors.ts";
 export type { JobRecord, JobStatus } from "./jobs.ts";
@@ -8,7 +8,7 @@ export { readJobStatus, recordJob } from "./jobs.ts";
 export { shardCount, shardOf, TaskStatus, tasksPerShard } from "./keys.ts";
 export { leaseClockSkewMs, requeueClauses, requeueTask } from "./redrive.ts";
 export type { RunOutcome, RunRef, StartResult } from "./runs.ts";
-export { finishRun, recountSucceeded, startRun } from "./runs.ts";
+export { finishRun, recountSucceeded, startClauses, startRun } from "./runs.ts";
 export type { DedupStore } from "./store.ts";
 export { createDynamoClient, createStore } from "./store.ts";
 export type { TaskRecord } from "./tasks.ts";

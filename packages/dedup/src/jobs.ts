@@ -14,7 +14,12 @@ export interface JobRecord {
  * Records a job once: one conditional PutItem. Resubmitting the same content is allowed (`created:
  * false`); the same jobId with other content raises {@link JobConflictError} (G6).
  */
-export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ created: boolean }> {
+export async function recordJob(
+  store: DedupStore,
+  job: JobRecord,
+): Promise<{ created: boolean; epoch: number }> {
+  // The incarnation: a jobId accepted again after its record expired gets a new one (and new task ids).
+  const epoch = store.now();
   try {
     await store.client.send(
       new PutItemCommand({
@@ -25,6 +30,7 @@ export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ cr
           contentHash: { S: job.contentHash },
           total: { N: String(job.total) },
           createdAt: { N: String(store.now()) },
+          epoch: { N: String(epoch) },
           expiresAt: { N: String(expiresAt(store)) },
         },
         // Only the first submission writes: a resubmission keeps the original createdAt and expiry, unless
@@ -34,11 +40,12 @@ export async function recordJob(store: DedupStore, job: JobRecord): Promise<{ cr
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return { created: true };
+    return { created: true, epoch };
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    if (refused.item?.contentHash?.S === job.contentHash) return { created: false };
+    if (refused.item?.contentHash?.S === job.contentHash)
+      return { created: false, epoch: Number(refused.item.epoch?.N ?? 0) };
     throw new JobConflictError(job.jobId, { cause: error });
   }
 }
@@ -47,12 +54,17 @@ export interface JobStatus {
   jobId: string;
   total: number;
   succeeded: number;
+  /** Failed for good: Lambda's retries are spent (the event is in the failed-task queue). */
   failed: number;
-  /** Tasks not yet SUCCEEDED or FAILED. */
+  /** Failed, with a retry by Lambda still to come; counted in `pending` too. */
+  retryPending: number;
+  /** Tasks not yet SUCCEEDED or failed for good. */
   pending: number;
-  /** Every task reached SUCCEEDED or FAILED. */
+  /** Every task SUCCEEDED or failed for good. */
   done: boolean;
   createdAt: number;
+  /** The job's incarnation (see {@link recordJob}). */
+  epoch: number;
 }
 
 /**
@@ -65,25 +77,33 @@ export async function readJobStatus(store: DedupStore, jobId: string): Promise<J
   const jobItem = await getJob(store, jobId);
   if (!jobItem) throw new JobNotFoundError(jobId);
   const total = Number(jobItem.total?.N ?? 0);
-  const keys = Array.from({ length: shardCount(total) }, (_, i) => shardKey(jobId, i));
+  const epoch = Number(jobItem.epoch?.N ?? 0);
+  const keys = Array.from({ length: shardCount(total) }, (_, i) => shardKey(jobId, epoch, i));
   const chunks: Item[][] = [];
   for (let i = 0; i < keys.length; i += limits.dynamoBatchGetKeys)
     chunks.push(keys.slice(i, i + limits.dynamoBatchGetKeys));
   const shardItems = (await Promise.all(chunks.map((chunk) => batchGet(store, chunk)))).flat();
   let succeeded = 0;
   let failed = 0;
+  let retryPending = 0;
   for (const item of shardItems) {
-    succeeded += item.ok?.NS?.length ?? 0;
-    failed += item.failed?.NS?.length ?? 0;
+    // The sets are disjoint by construction; the differences only guard against a stray late write.
+    const ok = new Set(item.ok?.NS ?? []);
+    const final = new Set((item.failed?.NS ?? []).filter((i) => !ok.has(i)));
+    succeeded += ok.size;
+    failed += final.size;
+    retryPending += (item.retrying?.NS ?? []).filter((i) => !ok.has(i) && !final.has(i)).length;
   }
   return {
     jobId,
     total,
     succeeded,
     failed,
+    retryPending,
     pending: total - succeeded - failed,
     done: succeeded + failed >= total,
     createdAt: Number(jobItem.createdAt?.N ?? 0),
+    epoch,
   };
 }
 

@@ -6,12 +6,17 @@ export const TaskStatus = {
   Succeeded: "SUCCEEDED",
   Failed: "FAILED",
   Requeued: "REQUEUED",
+  /** Not stored: a message or event of an older incarnation of a reused jobId meets a newer record. */
+  Superseded: "SUPERSEDED",
 } as const;
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
 export const taskKey = (taskId: string) => ({ pk: { S: `TASK#${taskId}` } });
 export const jobKey = (jobId: string) => ({ pk: { S: `JOB#${jobId}` } });
-export const shardKey = (jobId: string, shard: number) => ({ pk: { S: `JOB#${jobId}#S#${shard}` } });
+/** A counter shard of one incarnation (epoch) of a job: a reused jobId never reads an old job's counts. */
+export const shardKey = (jobId: string, epoch: number, shard: number) => ({
+  pk: { S: epoch === 0 ? `JOB#${jobId}#S#${shard}` : `JOB#${jobId}#E${epoch}#S#${shard}` },
+});
 
 /**
  * Tasks per counter shard. A shard is known from the task index alone (no read in the worker), holds

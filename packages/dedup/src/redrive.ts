@@ -30,7 +30,7 @@ export const requeueClauses = {
  */
 export async function requeueTask(
   store: DedupStore,
-  task: { taskId: string; jobId: string; index: number },
+  task: { taskId: string; jobId: string; index: number; epoch?: number },
   /** The request id of the event whose on-failure record is being redriven. */
   failedDispatchId?: string,
 ): Promise<boolean> {
@@ -40,18 +40,20 @@ export async function requeueTask(
         TableName: store.tableName,
         Key: taskKey(task.taskId),
         UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
-        ConditionExpression: [
+        // Only the same incarnation: a record of an older one is as good as absent (the consumer claims it).
+        ConditionExpression: `#ep = :ep AND (${[
           requeueClauses.failed,
           requeueClauses.deadRun,
           requeueClauses.deadClaim,
           ...(failedDispatchId === undefined ? [] : [requeueClauses.failedDispatch]),
-        ].join(" OR "),
-        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner" },
+        ].join(" OR ")})`,
+        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner", "#ep": "epoch" },
         ExpressionAttributeValues: {
           ":requeued": { S: TaskStatus.Requeued },
           ":failed": { S: TaskStatus.Failed },
           ":running": { S: TaskStatus.Running },
           ":claimed": { S: TaskStatus.Claimed },
+          ":ep": { N: String(task.epoch ?? 0) },
           ...(failedDispatchId === undefined
             ? {}
             : { ":dispatched": { S: TaskStatus.Dispatched }, ":rid": { S: failedDispatchId } }),
@@ -65,6 +67,6 @@ export async function requeueTask(
     if (conditionFailure(error)) return false;
     throw error;
   }
-  await uncountFailure(store, task.jobId, task.index);
+  await uncountFailure(store, task.jobId, task.index, task.epoch ?? 0);
   return true;
 }

@@ -17,9 +17,11 @@ beforeAll(async () => {
 });
 afterAll(() => local.stop());
 
+/** Each job's incarnation, as main puts it into the job's tasks. */
+const epochs = new Map<string, number>();
 async function newJob(total: number) {
   const jobId = `job-${randomUUID()}`;
-  await recordJob(store, { jobId, contentHash: "h", total });
+  epochs.set(jobId, (await recordJob(store, { jobId, contentHash: "h", total })).epoch);
   return jobId;
 }
 const ref = (jobId: string, index: number, owner: string) => ({
@@ -27,13 +29,19 @@ const ref = (jobId: string, index: number, owner: string) => ({
   jobId,
   index,
   owner,
+  epoch: epochs.get(jobId) ?? 0,
 });
 
 describe("job records", () => {
   it("accept the same content twice and refuse the same jobId with other content", async () => {
     const jobId = `job-${randomUUID()}`;
-    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({ created: true });
-    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({ created: false });
+    const first = await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    expect(first.created).toBe(true);
+    // A resubmission gets the same incarnation, so its tasks dedup against the first submission's.
+    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({
+      created: false,
+      epoch: first.epoch,
+    });
     await expect(recordJob(store, { jobId, contentHash: "b", total: 1 })).rejects.toBeInstanceOf(
       JobConflictError,
     );
@@ -43,7 +51,7 @@ describe("job records", () => {
     const jobId = `job-${randomUUID()}`;
     await recordJob(store, { jobId, contentHash: "a", total: 1 });
     store.advance(86_401_000); // past the test store's 1-day TTL
-    expect(await recordJob(store, { jobId, contentHash: "b", total: 2 })).toEqual({ created: true });
+    expect(await recordJob(store, { jobId, contentHash: "b", total: 2 })).toMatchObject({ created: true });
     expect(await readJobStatus(store, jobId)).toMatchObject({ total: 2 });
   });
 
@@ -62,7 +70,7 @@ describe("task runs", () => {
     const jobId = await newJob(1);
     await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
     await markDispatched(store, `${jobId}#0`, "c");
-    expect(await startRun(store, ref(jobId, 0, "w1"), 60)).toEqual({ outcome: "started", attempt: 1 });
+    expect(await startRun(store, ref(jobId, 0, "w1"), 60)).toMatchObject({ outcome: "started", attempt: 1 });
     expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(true);
     expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "done" });
     expect((await readTask(store, `${jobId}#0`))?.status).toBe("SUCCEEDED");
@@ -74,7 +82,10 @@ describe("task runs", () => {
     expect((await startRun(store, ref(jobId, 0, "req-1/a"), 60)).outcome).toBe("started");
     expect((await startRun(store, ref(jobId, 0, "req-1/b"), 60)).outcome).toBe("busy");
     store.advance(61_000);
-    expect(await startRun(store, ref(jobId, 0, "req-1/c"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    expect(await startRun(store, ref(jobId, 0, "req-1/c"), 60)).toMatchObject({
+      outcome: "started",
+      attempt: 2,
+    });
   });
 
   it("refuse a concurrent duplicate while the RUNNING lease lives, and take over an expired one", async () => {
@@ -82,7 +93,7 @@ describe("task runs", () => {
     expect((await startRun(store, ref(jobId, 0, "w1"), 60)).outcome).toBe("started");
     expect((await startRun(store, ref(jobId, 0, "w2"), 60)).outcome).toBe("busy");
     store.advance(61_000);
-    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toMatchObject({ outcome: "started", attempt: 2 });
     // The first run's late result is refused: it lost its lease.
     expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(false);
   });
@@ -92,13 +103,14 @@ describe("task runs", () => {
     for (const index of [0, 1, 2, 150, 299]) {
       await startRun(store, ref(jobId, index, "w"), 60);
       await finishRun(store, ref(jobId, index, "w"), { status: "SUCCEEDED" });
-      await recountSucceeded(store, { jobId, index });
-      await recountSucceeded(store, { jobId, index });
+      await recountSucceeded(store, { jobId, index, epoch: epochs.get(jobId) });
+      await recountSucceeded(store, { jobId, index, epoch: epochs.get(jobId) });
     }
     await startRun(store, ref(jobId, 7, "w"), 60);
     await finishRun(store, ref(jobId, 7, "w"), {
       status: "FAILED",
       error: { type: "Error", message: "boom" },
+      final: true,
     });
     expect(await readJobStatus(store, jobId)).toMatchObject({
       total: 300,
@@ -115,11 +127,12 @@ describe("task runs", () => {
     await finishRun(store, ref(jobId, 0, "w1"), {
       status: "FAILED",
       error: { type: "Error", message: "boom" },
+      final: true,
     });
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 0, failed: 1, done: true });
     expect((await readTask(store, `${jobId}#0`))?.lastError).toMatch(/boom/);
     // Lambda's retry of the failed attempt.
-    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "started", attempt: 2 });
+    expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toMatchObject({ outcome: "started", attempt: 2 });
     await finishRun(store, ref(jobId, 0, "w2"), { status: "SUCCEEDED" });
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, done: true });
   });
@@ -127,11 +140,19 @@ describe("task runs", () => {
   it("requeue only a FAILED task for redrive, and let it be claimed again", async () => {
     const jobId = await newJob(2);
     await startRun(store, ref(jobId, 0, "w"), 60);
-    await finishRun(store, ref(jobId, 0, "w"), { status: "FAILED", error: { type: "E", message: "m" } });
+    await finishRun(store, ref(jobId, 0, "w"), {
+      status: "FAILED",
+      error: { type: "E", message: "m" },
+      final: true,
+    });
     await startRun(store, ref(jobId, 1, "w"), 60);
     await finishRun(store, ref(jobId, 1, "w"), { status: "SUCCEEDED" });
-    expect(await requeueTask(store, { taskId: `${jobId}#1`, jobId, index: 1 })).toBe(false);
-    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(true);
+    expect(
+      await requeueTask(store, { taskId: `${jobId}#1`, jobId, index: 1, epoch: epochs.get(jobId) }),
+    ).toBe(false);
+    expect(
+      await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) }),
+    ).toBe(true);
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0, pending: 1 });
     expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
     expect((await claimTask(store, { ...ref(jobId, 1, "c"), leaseSeconds: 30 })).outcome).toBe("duplicate");
@@ -140,11 +161,17 @@ describe("task runs", () => {
   it("requeue a task whose worker died RUNNING once its lease expired (clock skew allowed), never under a live lease", async () => {
     const jobId = await newJob(1);
     expect((await startRun(store, ref(jobId, 0, "crashed"), 60)).outcome).toBe("started");
-    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(false);
+    expect(
+      await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) }),
+    ).toBe(false);
     store.advance(61_000); // expired by the operator's clock, which may run ahead of Lambda's
-    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(false);
+    expect(
+      await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) }),
+    ).toBe(false);
     store.advance(leaseClockSkewMs);
-    expect(await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0 })).toBe(true);
+    expect(
+      await requeueTask(store, { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) }),
+    ).toBe(true);
     expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
     // The dead run cannot record a late outcome over the new one.
     expect(await finishRun(store, ref(jobId, 0, "crashed"), { status: "SUCCEEDED" })).toBe(false);
@@ -152,7 +179,7 @@ describe("task runs", () => {
 
   it("requeue a dispatched task whose event failed without running, only when that event is its latest dispatch", async () => {
     const jobId = await newJob(1);
-    const task = { taskId: `${jobId}#0`, jobId, index: 0 };
+    const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
     await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
     await markDispatched(store, task.taskId, "c1", "event-1");
     // Without the failed event's request id, a DISPATCHED task is handed on: not requeued.
@@ -165,11 +192,72 @@ describe("task runs", () => {
 
   it("requeue a task claimed by a consumer that died, once its claim lease ended", async () => {
     const jobId = await newJob(1);
-    const task = { taskId: `${jobId}#0`, jobId, index: 0 };
+    const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
     await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
     expect(await requeueTask(store, task, "event-1")).toBe(false);
     store.advance(31_000 + leaseClockSkewMs);
     expect(await requeueTask(store, task, "event-1")).toBe(true);
+  });
+
+  it("run a reused jobId's tasks afresh once its job record expired, with counters of its own", async () => {
+    const jobId = `job-${randomUUID()}`;
+    const first = await recordJob(store, { jobId, contentHash: "old", total: 1 });
+    const old = { ...ref(jobId, 0, "w1"), epoch: first.epoch };
+    await claimTask(store, { ...old, leaseSeconds: 30 });
+    await startRun(store, old, 60);
+    await finishRun(store, old, { status: "SUCCEEDED" });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, done: true });
+    store.advance(86_401_000); // past the test store's 1-day TTL: the jobId may carry new content
+    const second = await recordJob(store, { jobId, contentHash: "new", total: 1 });
+    expect(second.created).toBe(true);
+    expect(second.epoch).toBeGreaterThan(first.epoch);
+    // The old job's counts are not the new job's.
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 0, pending: 1, done: false });
+    // The new task is claimed and run, though the old task's SUCCEEDED record is still there.
+    const fresh = { ...ref(jobId, 0, "w2"), epoch: second.epoch };
+    expect((await claimTask(store, { ...fresh, leaseSeconds: 30 })).outcome).toBe("claimed");
+    // A late message or event of the old job meets the new incarnation and is dropped.
+    expect(await claimTask(store, { ...old, owner: "late", leaseSeconds: 30 })).toEqual({
+      outcome: "duplicate",
+      status: "SUPERSEDED",
+    });
+    expect(await startRun(store, { ...old, owner: "late" }, 60)).toEqual({ outcome: "superseded" });
+    expect((await startRun(store, fresh, 60)).outcome).toBe("started");
+    await finishRun(store, fresh, { status: "SUCCEEDED" });
+    expect(await readJobStatus(store, jobId)).toMatchObject({
+      succeeded: 1,
+      done: true,
+      epoch: second.epoch,
+    });
+  });
+
+  it("tell a failure Lambda will still retry from one that is final, and count each per event", async () => {
+    const jobId = await newJob(2);
+    const event = (owner: string) => ({ ...ref(jobId, 0, owner), eventId: "event-1" });
+    expect(await startRun(store, event("a1"), 60)).toMatchObject({ outcome: "started", eventAttempt: 1 });
+    await finishRun(store, event("a1"), {
+      status: "FAILED",
+      error: { type: "E", message: "1" },
+      final: false,
+    });
+    expect(await readJobStatus(store, jobId)).toMatchObject({
+      failed: 0,
+      retryPending: 1,
+      pending: 2,
+      done: false,
+    });
+    // Lambda's retry of the same event: its second attempt.
+    expect(await startRun(store, event("a2"), 60)).toMatchObject({ outcome: "started", eventAttempt: 2 });
+    await finishRun(store, event("a2"), {
+      status: "FAILED",
+      error: { type: "E", message: "2" },
+      final: true,
+    });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 1, retryPending: 0, pending: 1 });
+    // Another event (a redrive) starts its own count.
+    expect(await startRun(store, { ...ref(jobId, 0, "b1"), eventId: "event-2" }, 60)).toMatchObject({
+      eventAttempt: 1,
+    });
   });
 
   it("read the status of a job larger than one BatchGetItem", async () => {

@@ -24,6 +24,8 @@ export const valueSources: Record<string, RegExp> = {
   RECEIVE_WAIT_SECONDS: /^tostring\(var\.consumer\.receive_wait_seconds\)$/,
   RUN_LEASE_SECONDS: /^tostring\(var\.functions\.worker\.timeout_seconds \+ 30\)$/,
   MAX_TASKS_PER_JOB: /^tostring\(var\.max_tasks_per_job\)$/,
+  MAX_RETRY_ATTEMPTS: /^tostring\(var\.worker_async\.maximum_retry_attempts\)$/,
+  MAX_EVENT_AGE_SECONDS: /^tostring\(var\.worker_async\.maximum_event_age_seconds\)$/,
   LOG_LEVEL: /^var\.log_level$/,
   POWERTOOLS_SERVICE_NAME: /^local\.names\.\{fn\}$/,
 };

@@ -11,16 +11,19 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
+const epochs = new Map<string, number>();
 async function newJob(total: number) {
   const jobId = `w-${randomUUID().slice(0, 8)}`;
-  await recordJob(stack.store, { jobId, contentHash: "h", total });
+  epochs.set(jobId, (await recordJob(stack.store, { jobId, contentHash: "h", total })).epoch);
   return jobId;
 }
+/** A task as main makes it: with its job's incarnation. */
+const task = (jobId: string, index: number, name: string) => makeTask(jobId, index, name, epochs.get(jobId));
 
 describe("worker", () => {
   it("does not run a task again for a duplicate event after it succeeded, and keeps counters exact", async () => {
     const jobId = await newJob(2);
-    const event = makeTask(jobId, 0, "Name1");
+    const event = task(jobId, 0, "Name1");
     const first = await stack.invoke(stack.names.workerFunction, event);
     expect(first.payload).toMatchObject({ status: "SUCCEEDED" });
     for (let i = 0; i < 3; i++) {
@@ -41,7 +44,7 @@ describe("worker", () => {
     stack.setWorkerEnvironment({ WORKER_FAIL_RATE: "1" });
     try {
       const jobId = await newJob(1);
-      const event = makeTask(jobId, 0, "doomed");
+      const event = task(jobId, 0, "doomed");
       const result = await stack.invoke(stack.names.workerFunction, event);
       expect(result.functionError).toBe("Unhandled");
       expect(result.payload).toMatchObject({

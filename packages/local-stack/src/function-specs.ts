@@ -40,6 +40,8 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         ...common,
         TABLE_NAME: resources.tableName,
         RUN_LEASE_SECONDS: String(settings.functions.worker.timeout_seconds + 30),
+        MAX_RETRY_ATTEMPTS: String(settings.worker_async.maximum_retry_attempts),
+        MAX_EVENT_AGE_SECONDS: String(settings.worker_async.maximum_event_age_seconds),
       };
   }
 }
