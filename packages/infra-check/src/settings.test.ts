@@ -169,7 +169,8 @@ describe("the root variables' validation blocks, evaluated by terraform", () => 
       });
       expect(disagreements).toEqual([]);
     },
-    120_000,
+    // 60-odd terraform plans in a row: minutes on a loaded 2-core machine. A hang guard, not a bound.
+    600_000,
   );
 
   it.skipIf(!bin)(
