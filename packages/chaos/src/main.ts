@@ -23,6 +23,15 @@ export async function main(argv: string[]): Promise<number> {
     .option("--faults <list>", "inject only these fault indexes (replay of a shrunk schedule)", faultList)
     .option("--no-shrink", "report a failing schedule as it is, without shrinking it")
     .option("--json", "print the whole report as JSON")
+    .option("--stack", "instead: a job on the local stack while processes are killed and emulators paused")
+    .option("--tasks <n>", "with --stack: tasks in the job", positive("--tasks"), 2000)
+    .option("--chaos-seconds <n>", "with --stack: how long to inject faults", positive("--chaos-seconds"), 60)
+    .option(
+      "--speed <n>",
+      "with --stack: Lambda retry delays and the schedule this many times faster",
+      positive("--speed"),
+      1,
+    )
     .exitOverride();
   try {
     program.parse(argv, { from: "user" });

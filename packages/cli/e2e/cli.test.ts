@@ -92,7 +92,7 @@ describe("fanout CLI against the local stack", () => {
     );
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^submitted job cli-watch: 2 tasks\n/);
-    expect(out.stdout).toMatch(/cli-watch: 2\/2 \(100%\) succeeded=2 failed=0 pending=0/);
+    expect(out.stdout).toMatch(/cli-watch: 2\/2 \(100%\) succeeded=2 failed=0 retrying=0 pending=0/);
     expect(out.stdout).toMatch(/done {7}yes/);
     expect(out.stdout.includes("\u001b[")).toBe(false);
   });

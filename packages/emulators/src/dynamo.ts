@@ -28,7 +28,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Run
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  delayRequests(server, options.latencyMs ?? 0);
+  const gate = delayRequests(server, options.latencyMs ?? 0);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {
@@ -41,6 +41,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Run
   return {
     endpoint: `http://${urlHost(host)}:${port}`,
     port,
+    pause: (ms) => gate.pause(ms),
     stop() {
       stopped ??= new Promise<void>((resolve, reject) => {
         // dynalite's close() stops listening, then closes LevelDB (flushing it when on disk).

@@ -16,6 +16,8 @@ export interface RunningEmulator {
   /** `http://host:port`, usable as an SDK `endpoint` or `AWS_ENDPOINT_URL_*`. */
   endpoint: string;
   port: number;
+  /** Holds every request arriving in the next `ms` until then, as if the server were frozen (chaos runs). */
+  pause(ms: number): void;
   /** Closes the server and every open connection; the port is free when this resolves. */
   stop(): Promise<void>;
 }
@@ -33,7 +35,7 @@ export async function startSqs(options: StartSqsOptions = {}): Promise<RunningEm
   const stores = (await fauxqsStores())();
   const app = buildApp({ logger: false, stores });
   rejectInvalidReceiptHandles(app);
-  delayRequests(app.server, options.latencyMs ?? 0);
+  const gate = delayRequests(app.server, options.latencyMs ?? 0);
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   if (address === null || typeof address === "string") {
@@ -44,6 +46,7 @@ export async function startSqs(options: StartSqsOptions = {}): Promise<RunningEm
   return {
     endpoint: `http://${urlHost(host)}:${address.port}`,
     port: address.port,
+    pause: (ms) => gate.pause(ms),
     stop() {
       // fauxqs builds Fastify with forceCloseConnections, so keep-alive sockets are closed too.
       stopped ??= app.close().then(() => undefined);

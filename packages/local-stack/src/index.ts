@@ -1,4 +1,7 @@
+export { ensureBuilt } from "./build.ts";
 export { functionEnvironment, functionSpecs } from "./function-specs.ts";
+export type { LogCollector } from "./log-collector.ts";
+export { collectLogs } from "./log-collector.ts";
 export type { FunctionName } from "./paths.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir, zipPathOf } from "./paths.ts";
 export { pickPort } from "./ports.ts";

@@ -49,6 +49,8 @@ export interface Stack {
   setWorkerEnvironment(extra: Record<string, string>): void;
   /** Stops firing the consumer on the schedule (idempotent); `lambda.idle()` can then settle. */
   stopSchedule(): void;
+  /** Freezes both emulators for `ms`: requests arriving meanwhile wait (chaos runs). */
+  pauseEmulators(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -151,6 +153,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       stopSchedule() {
         scheduler?.stop();
+      },
+      pauseEmulators(ms) {
+        local.sqs.pause(ms);
+        local.dynamo.pause(ms);
       },
       async stop() {
         scheduler?.stop();
