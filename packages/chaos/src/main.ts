@@ -44,7 +44,27 @@ export async function main(argv: string[]): Promise<number> {
     faults?: Set<number>;
     shrink: boolean;
     json?: boolean;
+    stack?: boolean;
+    tasks: number;
+    chaosSeconds: number;
+    speed: number;
   }>();
+  if (flags.stack) {
+    const { stackChaos } = await import("./stack-chaos.ts");
+    const report = await stackChaos({
+      tasks: flags.tasks,
+      seed: flags.seed,
+      chaosSeconds: flags.chaosSeconds,
+      settleSeconds: 900,
+      speed: flags.speed,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    console.log(JSON.stringify(report, null, 2));
+    console.log(
+      `stack chaos: ${report.succeeded}/${report.tasks} succeeded, ${report.succeededTwice} run twice, recovery ${report.recovery ?? "none"}: ${report.ok ? "OK" : "FAILED"}`,
+    );
+    return report.ok ? 0 : 1;
+  }
   const tty = process.stderr.isTTY === true;
   let lastDraw = 0;
   let violations = 0;
