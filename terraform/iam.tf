@@ -35,10 +35,12 @@ data "aws_iam_policy_document" "main_nudge" {
 data "aws_iam_policy_document" "consumer_queue" {
   statement {
     sid = "DrainTasks"
+    # SendMessage: a valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
     actions = [
       "sqs:ReceiveMessage",
       "sqs:DeleteMessage",
       "sqs:ChangeMessageVisibility",
+      "sqs:SendMessage",
     ]
     resources = [module.queue.tasks_queue_arn]
   }

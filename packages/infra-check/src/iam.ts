@@ -19,6 +19,8 @@ export const leastPrivilege: Record<string, Record<string, { resource: string; c
     "sqs:ReceiveMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:DeleteMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:ChangeMessageVisibility": { resource: "module.queue.tasks_queue_arn" },
+    // A valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
+    "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
     "lambda:InvokeFunction": { resource: "module.worker.function_arn" },
