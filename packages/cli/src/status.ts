@@ -61,8 +61,8 @@ function print(io: Io, status: JobStatus, json: boolean): void {
   const rows: [string, string][] = [
     ["total", String(r.total)],
     ["succeeded", String(r.succeeded)],
-    ["failed (final)", String(r.failed)],
-    ["failed, retry pending", String(r.retryPending)],
+    ["failed", String(r.failed)],
+    ["retrying", String(r.retryPending)],
     ["pending", String(r.pending)],
     ["percent", `${r.percent}%`],
     ["done", r.done ? "yes" : "no"],
