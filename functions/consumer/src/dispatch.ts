@@ -11,6 +11,8 @@ export interface DispatchDeps {
   leaseSeconds: number;
   /** Identifies this consumer run in claims (its request id). */
   owner: string;
+  /** How long a task whose invoke was throttled waits before it is tried again. @default 10 */
+  throttleBackoffSeconds?: number;
   logger: Logger;
 }
 
@@ -85,7 +87,7 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     // Not retryable (a missing function, a denied call): wait for someone to fix the configuration.
     if (!retryable) return { kind: "failed", delete: false, retryInSeconds: 300 };
     // Back off, so a throttled worker is not hammered (the message comes back as a fresh, delayed copy).
-    return { kind: "retried", delete: false, retryInSeconds: 10 };
+    return { kind: "retried", delete: false, retryInSeconds: deps.throttleBackoffSeconds ?? 10 };
   }
   // The worker has the task now: whatever happens to this write, the message is deleted (G1), and a
   // deleted message cannot be redelivered, so a failed write here cannot cause a second dispatch.
