@@ -23,6 +23,7 @@ describe("fault explorer", () => {
       "init-failure",
       "process-crash",
       "sqs-duplicate",
+      "clock-skew",
     ]) {
       expect(report.faultsByKind[kind] ?? 0, kind).toBeGreaterThan(0);
     }

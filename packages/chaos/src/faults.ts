@@ -89,9 +89,10 @@ export class FaultPlan {
   }
 
   invocation(fn: SimFunction): InvocationFaults {
-    const r = [this.prng.float(), this.prng.float()];
+    const r = [this.prng.float(), this.prng.float(), this.prng.float()];
     const crashAt = this.prng.int(0, fn.timeoutSeconds * 1000);
-    const out: InvocationFaults = { initFailure: false };
+    const skew = this.prng.int(-1_000, 1_000);
+    const out: InvocationFaults = { initFailure: false, skewMs: 0 };
     if (!this.active) return out;
     const at = `lambda.${fn.kind}.invocation`;
     let i = this.decisions++;
@@ -99,7 +100,18 @@ export class FaultPlan {
     i = this.decisions++;
     if ((r[1] ?? 1) < this.lambdaRate / 2 && this.record(i, at, "process-crash", true))
       out.crashAfterMs = crashAt;
+    i = this.decisions++;
+    if ((r[2] ?? 1) < this.lambdaRate && this.record(i, at, "clock-skew", true)) out.skewMs = skew;
     return out;
+  }
+
+  /** The operator's clock: up to the 60 s ahead (or behind) that redrive allows for (`leaseClockSkewMs`). */
+  operatorSkewMs(): number {
+    const roll = this.prng.float();
+    const skew = this.prng.int(-60_000, 60_000);
+    if (!this.active) return 0;
+    const i = this.decisions++;
+    return roll < 0.5 && this.record(i, "operator", "clock-skew", true) ? skew : 0;
   }
 
   /** A chance for the simulation itself (SQS duplicates, operator moments), on the same indexed plan. */

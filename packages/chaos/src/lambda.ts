@@ -27,6 +27,8 @@ export interface EventFaults {
 export interface InvocationFaults {
   /** The function fails at cold start (init error) instead of running the handler. */
   initFailure: boolean;
+  /** The host's clock is this far off (NTP keeps Lambda hosts within milliseconds; we allow a second). */
+  skewMs: number;
   /** The process dies this long into the run, if set. */
   crashAfterMs?: number;
 }
@@ -233,14 +235,19 @@ export class LambdaModel implements Service {
       functionName: fn.name,
       getRemainingTimeInMillis: () => Math.max(0, deadline - this.world.now()),
     };
-    const { actor, result } = this.world.spawn(fn.kind, requestId, async () => {
-      if (f.initFailure) {
-        const e = new Error("Init failed (injected)");
-        e.name = "Runtime.InitError";
-        throw e;
-      }
-      return fn.handler(JSON.parse(payload), context);
-    });
+    const { actor, result } = this.world.spawn(
+      fn.kind,
+      requestId,
+      async () => {
+        if (f.initFailure) {
+          const e = new Error("Init failed (injected)");
+          e.name = "Runtime.InitError";
+          throw e;
+        }
+        return fn.handler(JSON.parse(payload), context);
+      },
+      f.skewMs,
+    );
     this.observer.started(fn.name, requestId, actor, payload);
     const timers = [
       setTimeout(() => this.world.kill(actor, "timed out"), fn.timeoutSeconds * 1000),

@@ -1,3 +1,4 @@
+import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { explore } from "./explore.ts";
 
@@ -65,8 +66,19 @@ export async function main(argv: string[]): Promise<number> {
     );
     return report.ok ? 0 : 1;
   }
+  // A bar on a terminal; off one, a line every 10 s.
   const tty = process.stderr.isTTY === true;
-  let lastDraw = 0;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: "{bar} {value}/{total} schedules | {violations} violations | {eta_formatted} left",
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(flags.schedules, 0, { violations: 0 });
+  let lastLine = Date.now();
   let violations = 0;
   const report = await explore({
     seed: flags.seed,
@@ -76,21 +88,18 @@ export async function main(argv: string[]): Promise<number> {
     onSchedule: (r, i) => {
       if (r.violations.length > 0) {
         violations += 1;
-        process.stderr.write(
-          `${tty ? "\r\x1b[K" : ""}seed ${r.seed}: ${r.violations.map((v) => `${v.guarantee} ${v.message}`).join("; ")}\n`,
-        );
+        const line = `seed ${r.seed}: ${r.violations.map((v) => `${v.guarantee} ${v.message}`).join("; ")}\n`;
+        // Above the bar, which redraws below it.
+        process.stderr.write(bar ? `\r\x1b[K${line}` : line);
       }
-      const now = Date.now();
-      if (i + 1 === flags.schedules || now - lastDraw > (tty ? 200 : 10_000)) {
-        lastDraw = now;
-        const width = 30;
-        const done = Math.round(((i + 1) / flags.schedules) * width);
-        const line = `[${"#".repeat(done)}${".".repeat(width - done)}] ${i + 1}/${flags.schedules} schedules, ${violations} violations`;
-        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      bar?.update(i + 1, { violations });
+      if (!bar && (i + 1 === flags.schedules || Date.now() - lastLine > 10_000)) {
+        lastLine = Date.now();
+        process.stderr.write(`${i + 1}/${flags.schedules} schedules, ${violations} violations\n`);
       }
     },
   });
-  if (tty) process.stderr.write("\n");
+  bar?.stop();
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(

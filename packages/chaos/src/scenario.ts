@@ -315,12 +315,16 @@ async function simulate(
   };
   const redrive = () =>
     world
-      .spawn("operator", "redrive", () =>
-        failedRedrive(
-          cli,
-          { stdout: operatorOut, stderr: operatorOut, stdin: process.stdin },
-          { max: 1000, dryRun: false, json: false, nudge: true },
-        ),
+      .spawn(
+        "operator",
+        "redrive",
+        () =>
+          failedRedrive(
+            cli,
+            { stdout: operatorOut, stderr: operatorOut, stdin: process.stdin },
+            { max: 1000, dryRun: false, json: false, nudge: true },
+          ),
+        plan.operatorSkewMs(),
       )
       .result.catch(() => undefined);
   for (const at of workload.redriveAtMs) setTimeout(() => void redrive(), at);

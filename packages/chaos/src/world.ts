@@ -7,6 +7,8 @@ import type { Prng } from "./prng.ts";
 export interface Actor {
   readonly id: string;
   readonly kind: "main" | "consumer" | "worker" | "submitter" | "operator";
+  /** How far this process's clock is off the true (virtual) time; `Date.now()` inside it includes this. */
+  skewMs: number;
   alive: boolean;
   /** Why it died, when it did. */
   cause?: string;
@@ -51,6 +53,9 @@ export class World {
       now: startMs,
       toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
     });
+    // Each process reads its own clock: the true time plus its skew.
+    const fakeNow = Date.now.bind(Date);
+    Date.now = () => fakeNow() + (this.als.getStore()?.skewMs ?? 0);
     // Timer callbacks run in the actor that set them (fake timers would run them in the loop's context).
     type Timer = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => unknown;
     const fakeSetTimeout = globalThis.setTimeout as unknown as Timer;
@@ -87,12 +92,13 @@ export class World {
     kind: Actor["kind"],
     label: string,
     fn: (actor: Actor) => Promise<T>,
+    skewMs = 0,
   ): { actor: Actor; result: Promise<T> } {
     let kill: () => void = () => {};
     const died = new Promise<void>((resolve) => {
       kill = resolve;
     });
-    const actor: Actor = { id: `${kind}:${label}:${this.nextActor++}`, kind, alive: true, died };
+    const actor: Actor = { id: `${kind}:${label}:${this.nextActor++}`, kind, skewMs, alive: true, died };
     this.kills.set(actor, kill);
     const result = this.als.run(actor, () => fn(actor));
     return { actor, result };
