@@ -1,5 +1,13 @@
 import { createLogger, makeTask as makeCoreTask, taskIdOf, testContext } from "@fanout/core";
-import { createStore, readJobStatus, readTask, recordJob, startRun } from "@fanout/dedup";
+import {
+  claimTask,
+  createStore,
+  markDispatched,
+  readJobStatus,
+  readTask,
+  recordJob,
+  startRun,
+} from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskBusyError } from "./errors.ts";
@@ -207,12 +215,23 @@ describe("worker wrapper", () => {
     const record = await readTask(store, taskIdOf({ jobId, index: 0 }));
     expect(record).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(JSON.parse(record?.lastError ?? "{}")).toEqual({ type: "TypeError", message: "no such host" });
-    // Lambda will retry this event: the failure is pending, not final.
-    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 0, retryPending: 1, done: false });
+    // Not dispatched by a consumer (invoked by hand): nothing says Lambda will retry it, so it is final.
+    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 1, retryPending: 0, done: true });
   });
 
   it("counts a failure as final once the event's retries are spent, and as pending before", async () => {
     const jobId = await job(1);
+    // Dispatched by a consumer: Lambda retries the event.
+    const taskId = `${jobId}#0`;
+    await claimTask(store, {
+      taskId,
+      jobId,
+      index: 0,
+      owner: "c",
+      leaseSeconds: 30,
+      epoch: epochs.get(jobId),
+    });
+    await markDispatched(store, taskId, "c", `event-${jobId}`);
     const handler = worker(
       async () => {
         throw new Error("always");

@@ -168,7 +168,8 @@ function lambdaWillRetry(
     maximumEventAgeSeconds: 21_600,
   };
   if (start.eventAttempt > maximumRetryAttempts) return false;
-  if (start.dispatchedAt === undefined) return true;
+  // Not dispatched by a consumer (yet): invoked by hand, perhaps synchronously, which Lambda never retries.
+  if (start.dispatchedAt === undefined) return false;
   const nextTry = Date.now() + context.getRemainingTimeInMillis() + 60_000 * start.eventAttempt;
   return nextTry < start.dispatchedAt + maximumEventAgeSeconds * 1000;
 }

@@ -123,7 +123,8 @@ describe("consumer", () => {
       leaseSeconds: 3,
     });
     const first = await drain(deps(), testContext({ budgetMs: 10_000 }));
-    expect(first).toMatchObject({ busy: 1, dispatched: 0, deleted: 0 });
+    // Not dispatched: the message goes back as a fresh copy, delayed until the claim's lease ends.
+    expect(first).toMatchObject({ busy: 1, dispatched: 0, recycled: 1, deleted: 1 });
     // Drain again until the lease has run out and the message is back (polled, not slept for).
     const second = await waitUntil(
       "the task to be dispatched once the dead consumer's lease expired",
@@ -178,12 +179,16 @@ describe("consumer", () => {
         },
         { step: "finalizeRequest", name: "injectFault" },
       );
-      const first = await drain(deps({ lambda: faulty }), testContext({ budgetMs: 10_000 }));
-      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, deleted: 0 });
+      const first = await drain(
+        deps({ lambda: faulty, throttleBackoffSeconds: 2 }),
+        testContext({ budgetMs: 10_000 }),
+      );
+      // The received message is replaced by a fresh copy, delayed by the back-off (no receive spent).
+      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, recycled: 1, deleted: 1 });
       expect(faults).toBe(1);
       expect(await readTask(stack.store, taskIdOf(task))).toBeUndefined(); // claim released
       expect(dispatched()).toBe(0);
-      // The message was not deleted: it comes back after its back-off and is dispatched then, once.
+      // The copy comes back after its back-off and is dispatched then, once.
       const later = await drain(deps({ receiveWaitSeconds: 4 }), testContext({ budgetMs: 15_000 }));
       expect(later).toMatchObject({ dispatched: 1, deleted: 1 });
       await stack.lambda.idle();
@@ -212,9 +217,9 @@ describe("consumer", () => {
     stack.lambda.setFaults(stack.names.workerFunction, { latencyMs: 3_000 });
     try {
       const first = await drain(deps({ lambda: lossy, leaseSeconds: 6 }), testContext({ budgetMs: 10_000 }));
-      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, deleted: 0 });
+      expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, recycled: 1, deleted: 1 });
       expect(await readTask(stack.store, taskIdOf(task))).toMatchObject({ status: "CLAIMED" }); // kept
-      // The message returns when the lease ends; the worker has run by then, so it is a duplicate.
+      // The copy returns when the lease ends; the worker has run by then, so it is a duplicate.
       const later = await drain(deps({ receiveWaitSeconds: 10 }), testContext({ budgetMs: 20_000 }));
       expect(later).toMatchObject({ received: 1, duplicates: 1, dispatched: 0, deleted: 1 });
     } finally {
