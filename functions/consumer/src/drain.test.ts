@@ -2,13 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger, encodeTask, makeTask, testContext } from "@fanout/core";
 import { createStore } from "@fanout/dedup";
-import {
-  createFreshQueue,
-  defaultRegion,
-  localCredentials,
-  startLocalResources,
-  waitUntil,
-} from "@fanout/emulators";
+import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, queueDepth, sendMessages } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
