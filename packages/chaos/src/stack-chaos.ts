@@ -63,6 +63,15 @@ export async function stackChaos(options: StackChaosOptions): Promise<StackChaos
   const act = (kind: string) => {
     actions[kind] = (actions[kind] ?? 0) + 1;
   };
+  // The process may have ended between listing and killing it (ESRCH): then nothing was killed.
+  const kill = (pid: number, kind: string) => {
+    try {
+      process.kill(pid, "SIGKILL");
+      act(kind);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ESRCH") throw error;
+    }
+  };
   try {
     Object.assign(process.env, stack.env);
     const jobId = `stack-chaos-${options.seed}`;
@@ -90,13 +99,11 @@ export async function stackChaos(options: StackChaosOptions): Promise<StackChaos
       if (roll < 0.45) {
         const pids = stack.lambda.pids(stack.names.workerFunction);
         if (pids.length === 0) continue;
-        process.kill(prng.pick(pids), "SIGKILL");
-        act("worker process killed");
+        kill(prng.pick(pids), "worker process killed");
       } else if (roll < 0.75) {
         const pids = stack.lambda.pids(stack.names.consumerFunction);
         if (pids.length === 0) continue;
-        process.kill(prng.pick(pids), "SIGKILL");
-        act("consumer process killed");
+        kill(prng.pick(pids), "consumer process killed");
       } else if (roll < 0.9) {
         const ms = prng.int(2_000, 8_000);
         stack.pauseEmulators(ms);
