@@ -3,6 +3,7 @@ import { leaseClockSkewMs, readTask, recountSucceeded, requeueTask, TaskStatus }
 import { invokeAsync } from "@fanout/invoker";
 import { deleteMessages, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
+import { type DeadLetterReport, redriveDeadLetters } from "./dead-letters.ts";
 import { describeError, ExitCode } from "./errors.ts";
 import { type FailedRecord, receiveRecords, release } from "./failed-records.ts";
 import type { FailedRedriveFlags } from "./flags.ts";
@@ -28,6 +29,8 @@ export interface RedriveReport {
   errors: number;
   /** The consumer was invoked so the redriven tasks start now (not at the next schedule tick). */
   nudged: boolean;
+  /** Valid tasks found in the dead-letter queue and sent back; malformed messages left there. */
+  deadLetters: DeadLetterReport;
   records: RedriveOutcome[];
 }
 
@@ -167,6 +170,8 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
       );
     }
   };
+  // Valid tasks that reached the dead-letter queue go back first (the claim drops any handed on already).
+  const deadLetters = await redriveDeadLetters(ctx, { max: flags.max, dryRun: flags.dryRun });
   let extraHandles: string[] = [];
   try {
     ({ extraHandles } = await receiveRecords(
@@ -185,9 +190,10 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     skipped: count("skipped"),
     errors: count("error"),
     nudged: false,
+    deadLetters,
     records: outcomes,
   };
-  if (!flags.dryRun && report.redriven > 0 && flags.nudge) {
+  if (!flags.dryRun && report.redriven + deadLetters.moved > 0 && flags.nudge) {
     try {
       await invokeAsync(ctx.lambda, ctx.names.consumerFunction, "{}");
       report.nudged = true;
@@ -209,7 +215,7 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     }
     writeLine(
       io.stdout,
-      `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}`,
+      `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}${deadLetters.moved + deadLetters.kept > 0 ? `; dead-letter queue: ${deadLetters.moved} valid task${deadLetters.moved === 1 ? "" : "s"} sent back, ${deadLetters.kept} malformed kept` : ""}`,
     );
   }
   if (report.errors > 0) {
