@@ -1,4 +1,5 @@
 import { createLogger } from "@fanout/core";
+import { receivedMessage } from "@fanout/queue/testing";
 import { describe, expect, it } from "vitest";
 import { type DispatchDeps, dispatchMessage } from "./dispatch.ts";
 
@@ -24,10 +25,7 @@ describe("dispatchMessage", () => {
   it.each(["not json", '{"name":"seed format"}', '{"v":1,"jobId":"j","index":-1,"name":"x"}'])(
     "never dispatches the malformed body %s and returns it to the queue at once",
     async (body) => {
-      const verdict = await dispatchMessage(
-        { messageId: "m", receiptHandle: "r", body, receiveCount: 1 },
-        deps,
-      );
+      const verdict = await dispatchMessage(receivedMessage(body), deps);
       expect(verdict).toEqual({ kind: "invalid", delete: false, retryInSeconds: 0 });
     },
   );

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger, encodeTask, makeTask, testContext } from "@fanout/core";
+import { createLogger, encodeTask, makeTask } from "@fanout/core";
+import { testContext } from "@fanout/core/testing";
 import { createStore } from "@fanout/dedup";
 import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";

@@ -1,4 +1,5 @@
-import { createLogger, hostileNames, InvalidJobError, JobConflictError, parseTask } from "@fanout/core";
+import { createLogger, InvalidJobError, JobConflictError, parseTask } from "@fanout/core";
+import { hostileNames } from "@fanout/core/testing";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { createSqsClient, queueDepth, receiveMessages } from "@fanout/queue";

@@ -1,4 +1,2 @@
-export { OutcomeNotRecordedError, TaskBusyError, TaskTimeoutError } from "./errors.ts";
-export { referenceTaskHandler } from "./task-handler.ts";
-export type { TaskContext, TaskHandler, WorkerDeps, WorkerResult } from "./wrapper.ts";
+export type { TaskContext, TaskHandler } from "./wrapper.ts";
 export { makeWorker } from "./wrapper.ts";

@@ -1,4 +1,5 @@
-import { createLogger, makeTask as makeCoreTask, taskIdOf, testContext } from "@fanout/core";
+import { createLogger, makeTask as makeCoreTask, taskIdOf } from "@fanout/core";
+import { testContext } from "@fanout/core/testing";
 import {
   claimTask,
   createStore,
@@ -8,6 +9,7 @@ import {
   recordJob,
   startRun,
 } from "@fanout/dedup";
+import { clockedStore } from "@fanout/dedup/testing";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskBusyError } from "./errors.ts";
@@ -97,12 +99,7 @@ describe("worker wrapper", () => {
 
   it("does not lose a task whose worker died RUNNING: the retry fails as busy while the lease lives, then runs it", async () => {
     const jobId = await job(1);
-    let clock = Date.now();
-    const clocked = createStore({
-      tableName: local.resources.tableName,
-      ttlSeconds: 86_400,
-      now: () => clock,
-    });
+    const clocked = clockedStore({ tableName: local.resources.tableName });
     // The attempt that died: it took the lease and never recorded an outcome.
     expect(
       (
@@ -123,7 +120,7 @@ describe("worker wrapper", () => {
     // would end Lambda's retries with the task stuck RUNNING.
     await expect(handler(makeTask(jobId, 0, "x"), testContext())).rejects.toBeInstanceOf(TaskBusyError);
     expect(runs).toEqual([]);
-    clock += 61_000;
+    clocked.advance(61_000);
     expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
     expect(runs).toEqual(["x"]);
     expect(await readTask(clocked, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });

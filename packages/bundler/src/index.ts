@@ -1,6 +1,2 @@
-export type { BundleOptions, BundleResult } from "./bundle.ts";
-export { bundleFunction, describeResult } from "./bundle.ts";
-export type { FunctionManifest } from "./manifest.ts";
-export { manifestSchema, readManifest, targetOf } from "./manifest.ts";
-export type { ZipEntry } from "./zip.ts";
+export { bundleFunction } from "./bundle.ts";
 export { writeDeterministicZip } from "./zip.ts";

@@ -1,12 +1,6 @@
+import { receivedMessage } from "@fanout/queue/testing";
 import { describe, expect, it } from "vitest";
 import { parseFailedRecord } from "./failed-records.ts";
-
-const message = (body: unknown) => ({
-  messageId: "m-1",
-  receiptHandle: "r-1",
-  body: typeof body === "string" ? body : JSON.stringify(body),
-  receiveCount: 1,
-});
 
 /** The shape Lambda's on-failure destination sends (see packages/local-lambda/src/destinations.ts). */
 const record = (requestPayload: unknown) => ({
@@ -25,7 +19,7 @@ const record = (requestPayload: unknown) => ({
 
 describe("parseFailedRecord", () => {
   it("reads the task, its taskId and the last error from an on-failure record", () => {
-    const parsed = parseFailedRecord(message(record({ v: 1, jobId: "j-1", index: 7, name: "x\ny" })));
+    const parsed = parseFailedRecord(receivedMessage(record({ v: 1, jobId: "j-1", index: 7, name: "x\ny" })));
     expect(parsed).toMatchObject({
       taskId: "j-1#7",
       task: { v: 1, jobId: "j-1", index: 7, name: "x\ny" },
@@ -38,14 +32,14 @@ describe("parseFailedRecord", () => {
   });
 
   it("marks a record whose payload is not a task as not redrivable, with the reason", () => {
-    const parsed = parseFailedRecord(message(record({ name: "seed-style" })));
+    const parsed = parseFailedRecord(receivedMessage(record({ name: "seed-style" })));
     expect(parsed.task).toBeUndefined();
     expect(parsed.problem).toMatch(/invalid requestPayload/);
     expect(parsed.errorType).toBe("TypeError");
   });
 
   it("marks a message that is not an on-failure record", () => {
-    expect(parseFailedRecord(message("not json")).problem).toMatch(/not JSON/);
-    expect(parseFailedRecord(message([1, 2])).problem).toMatch(/not an on-failure record/);
+    expect(parseFailedRecord(receivedMessage("not json")).problem).toMatch(/not JSON/);
+    expect(parseFailedRecord(receivedMessage([1, 2])).problem).toMatch(/not an on-failure record/);
   });
 });

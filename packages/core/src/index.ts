@@ -1,24 +1,16 @@
 export type { ClientOptions, RequestCounts } from "./aws.ts";
 export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
-export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";
 export type { LambdaContext } from "./context.ts";
 export type { Issue } from "./errors.ts";
-export {
-  ConfigError,
-  InvalidJobError,
-  JobConflictError,
-  PayloadTooLargeError,
-  ValidationError,
-} from "./errors.ts";
-export type { Job, JobOptions } from "./job.ts";
-export { contentHashOf, parseJob } from "./job.ts";
+export { InvalidJobError, JobConflictError, PayloadTooLargeError, ValidationError } from "./errors.ts";
+export type { Job } from "./job.ts";
+export { parseJob } from "./job.ts";
 export { jobLimits, limits, utf8Bytes } from "./limits.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
-export { hostileNames, sampleNames } from "./samples.ts";
+export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";
-export { encodedNameBytes, encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
-export { testContext } from "./testing.ts";
+export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";

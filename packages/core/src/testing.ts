@@ -15,3 +15,6 @@ export function testContext(
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }
+
+// The hostile names the demo also mixes in, for tests of every boundary that carries a name.
+export { hostileNames } from "./samples.ts";

@@ -3,13 +3,13 @@ import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched, releaseClaim } from "./claims.ts";
 import { readTask } from "./tasks.ts";
-import { testStore } from "./test-store.ts";
+import { clockedStore } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
-let store: ReturnType<typeof testStore>;
+let store: ReturnType<typeof clockedStore>;
 beforeAll(async () => {
   local = await startLocalResources();
-  store = testStore(local.dynamoEndpoint, local.resources.tableName);
+  store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
 });
 afterAll(() => local.stop());
 

@@ -7,13 +7,13 @@ import { readJobStatus, recordJob } from "./jobs.ts";
 import { leaseClockSkewMs, requeueTask } from "./redrive.ts";
 import { finishRun, recountSucceeded, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
-import { testStore } from "./test-store.ts";
+import { clockedStore } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
-let store: ReturnType<typeof testStore>;
+let store: ReturnType<typeof clockedStore>;
 beforeAll(async () => {
   local = await startLocalResources();
-  store = testStore(local.dynamoEndpoint, local.resources.tableName);
+  store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
 });
 afterAll(() => local.stop());
 

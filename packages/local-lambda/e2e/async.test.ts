@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { InvocationRecord } from "../src/index.ts";
+import type { InvocationRecord } from "../src/destinations.ts";
 import {
   fixtureSpec,
   invoke,

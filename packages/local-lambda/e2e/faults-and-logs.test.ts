@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TooManyRequestsException } from "@aws-sdk/client-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LogRecord } from "../src/index.ts";
+import type { LogRecord } from "../src/logs.ts";
 import {
   fixtureSpec,
   invoke,

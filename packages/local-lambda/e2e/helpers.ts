@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
-import type { FunctionSpec, LocalLambda, LocalLambdaOptions } from "../src/index.ts";
-import { startLocalLambda } from "../src/index.ts";
+import type { LocalLambda } from "../src/service.ts";
+import { startLocalLambda } from "../src/service.ts";
+import type { FunctionSpec, LocalLambdaOptions } from "../src/types.ts";
 
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

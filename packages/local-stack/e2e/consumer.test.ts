@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type DrainDeps, dispatchMessage, drain } from "@fanout/consumer";
-import { createLogger, encodeTask, makeTask, taskIdOf, testContext } from "@fanout/core";
+import { createLogger, encodeTask, makeTask, taskIdOf } from "@fanout/core";
+import { testContext } from "@fanout/core/testing";
 import { claimTask, readTask } from "@fanout/dedup";
 import { createFreshQueue, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";

@@ -1,7 +1,8 @@
-import { hostileNames, sampleNames } from "@fanout/core";
+import { sampleNames } from "@fanout/core";
+import { hostileNames } from "@fanout/core/testing";
 import { leastPrivilege } from "@fanout/infra-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byService, iamActionOf, perTask, sumRequests } from "../src/index.ts";
+import { byService, iamActionOf, perTask, sumRequests } from "../src/request-report.ts";
 import { startTestStack, type TestStack } from "../src/testing.ts";
 
 /** The whole pipeline through the Lambda Invoke API: main → SQS → consumer → worker, all built zips. */

@@ -1,13 +1,6 @@
 export { ensureBuilt } from "./build.ts";
-export { functionEnvironment, functionSpecs } from "./function-specs.ts";
-export type { LogCollector } from "./log-collector.ts";
+export { functionEnvironment } from "./function-specs.ts";
 export { collectLogs } from "./log-collector.ts";
-export type { FunctionName } from "./paths.ts";
-export { defaultSettingsPath, functionNames, repoRoot, stateDir, zipPathOf } from "./paths.ts";
-export { pickPort } from "./ports.ts";
-export { byService, iamActionOf, perTask, sumRequests } from "./request-report.ts";
-export type { Scheduler } from "./schedule.ts";
-export { schedulePeriodMs, startScheduler } from "./schedule.ts";
-export type { Stack, StackOptions } from "./stack.ts";
+export { defaultSettingsPath, functionNames, repoRoot, stateDir } from "./paths.ts";
+export { byService, sumRequests } from "./request-report.ts";
 export { startStack } from "./stack.ts";
-export { unpackZip } from "./unzip.ts";

@@ -6,7 +6,7 @@ import { parseSettings, type SettingsInput } from "@fanout/core";
 import { createStore, type DedupStore, type JobStatus, readJobStatus } from "@fanout/dedup";
 import { localCredentials } from "@fanout/emulators";
 import { createSqsClient, type SQSClient } from "@fanout/queue";
-import { type Stack, type StackOptions, startStack } from "./index.ts";
+import { type Stack, type StackOptions, startStack } from "./stack.ts";
 
 export interface TestStack extends Stack {
   store: DedupStore;

@@ -1,13 +1,9 @@
 export type { SQSClient } from "@aws-sdk/client-sqs";
-export type { OutgoingMessage } from "./batches.ts";
 export { packBatches } from "./batches.ts";
 export { createSqsClient } from "./client.ts";
-export type { DeleteResult } from "./delete.ts";
 export { deleteMessages } from "./delete.ts";
-export type { QueueDepth } from "./depth.ts";
 export { queueDepth } from "./depth.ts";
-export type { ReceivedMessage, ReceiveOptions } from "./receive.ts";
+export type { ReceivedMessage } from "./receive.ts";
 export { receiveMessages } from "./receive.ts";
-export type { SendFailure, SendOptions, SendResult } from "./send.ts";
 export { sendMessages } from "./send.ts";
 export { changeVisibility } from "./visibility.ts";

@@ -1,4 +1,5 @@
-import { encodeTask, hostileNames, makeTask, parseTask } from "@fanout/core";
+import { encodeTask, makeTask, parseTask } from "@fanout/core";
+import { hostileNames } from "@fanout/core/testing";
 import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSqsClient } from "./client.ts";
