@@ -1,0 +1,35 @@
+import { encodeTask, makeTask, taskIdOf } from "@fanout/core";
+import { claimTask, createStore, markDispatched, releaseClaim } from "@fanout/dedup";
+
+// Stands in for @fanout/invoker's invokeAsync: resolves to the event's request id, or throws an error
+// that says whether Lambda may have accepted the event anyway.
+async function invokeWorker(body: string): Promise<string> {
+  if (body.length > 262_144) throw Object.assign(new Error("payload too large"), { maybeAccepted: false });
+  return "event-request-id";
+}
+
+const store = createStore({ tableName: "fanout-dedup", ttlSeconds: 1_296_000 });
+const owner = "consumer-request-id"; // unique per consumer run: its Lambda request id
+const task = makeTask("job-1", 0, "Name1");
+const taskId = taskIdOf(task);
+
+const claim = await claimTask(store, {
+  taskId,
+  jobId: task.jobId,
+  index: task.index,
+  owner,
+  leaseSeconds: 60,
+});
+if (claim.outcome === "claimed") {
+  try {
+    const eventId = await invokeWorker(encodeTask(task));
+    await markDispatched(store, taskId, owner, eventId);
+  } catch (error) {
+    // Lambda answered and refused: the redelivered message may claim it at once. An ambiguous
+    // failure (the event may have been accepted) keeps the claim until its lease ends.
+    if ((error as { maybeAccepted?: boolean }).maybeAccepted === false)
+      await releaseClaim(store, taskId, owner);
+    throw error;
+  }
+}
+// "duplicate": delete the message; "busy": leave it, it comes back after claim.leaseUntil
