@@ -248,17 +248,19 @@ describe("consumer", () => {
     });
   });
 
-  it("drains a 5,000-task queue in one run with a 60 s budget, not just 10 messages", async () => {
+  it("drains a 5,000-task queue in one run while its budget lasts, not just 10 messages", async () => {
     await enqueue(5_000);
+    // A budget no machine runs out of (about 15 s here): the run must end because the queue is empty, so the
+    // test shows the loop, not the machine's speed. How fast it drains is `pnpm bench`'s business.
     const summary = await drain(
       deps({ pollers: 8, dispatchConcurrency: 64 }),
-      testContext({ budgetMs: 60_000 }),
+      testContext({ budgetMs: 900_000 }),
     );
     // stopped: "empty" says it emptied the queue within its budget (it stops with "budget" otherwise).
     expect(summary).toMatchObject({ received: 5_000, dispatched: 5_000, deleted: 5_000, stopped: "empty" });
     await stack.lambda.idle();
     expect(dispatched()).toBe(5_000);
-  });
+  }, 960_000);
 
   it("stops receiving before its budget ends and leaves the rest queued", async () => {
     await enqueue(3_000);
@@ -270,10 +272,10 @@ describe("consumer", () => {
     expect(summary.deleted).toBe(summary.dispatched);
     const rest = await drain(
       deps({ pollers: 8, dispatchConcurrency: 64 }),
-      testContext({ budgetMs: 60_000 }),
+      testContext({ budgetMs: 900_000 }), // ends when the queue is empty, however slow the machine
     );
     expect(summary.dispatched + rest.dispatched).toBe(3_000);
     await stack.lambda.idle();
     expect(dispatched()).toBe(3_000);
-  });
+  }, 960_000);
 });
