@@ -7,6 +7,7 @@ import { type ExtraFile, loadStack, type Stack } from "./hcl.ts";
 import { checkIam } from "./iam.ts";
 import { checkInvariantsMirrored } from "./invariants.ts";
 import { checkModuleCalls } from "./module-calls.ts";
+import { checkModuleValidations } from "./module-validations.ts";
 import { checkPathFilters } from "./path-filters.ts";
 import { checkSchedule } from "./schedule.ts";
 import {
@@ -47,6 +48,7 @@ export function runChecks(input: CheckInput): Finding[] {
   );
   return [
     ...checkModuleCalls(input.stack),
+    ...checkModuleValidations(input.stack),
     ...checkDocumentation(input.stack),
     ...checkTags(input.stack),
     ...checkIam(input.stack),
