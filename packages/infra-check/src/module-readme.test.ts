@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,6 +11,7 @@ import {
   readModuleReadmes,
   replaceTable,
 } from "./module-readme.ts";
+import { terraformBinary, terraformFmtCheck } from "./terraform.ts";
 import { fixturesDir, messages, stackWith } from "./testing.ts";
 
 /** The findings for a README fixture read as the README of modules/schedule. */
@@ -93,5 +95,24 @@ describe("replaceTable", () => {
     expect(replaceTable(before, "Inputs", "| a |\n|---|\n| new |")).toBe(
       "# t\n\n## Inputs\n\nSome words.\n\n| a |\n|---|\n| new |\n\n## Outputs\n",
     );
+  });
+});
+
+describe("the Usage examples", () => {
+  const bin = terraformBinary();
+
+  // Without a terraform binary this shows as skipped in the report instead of passing silently.
+  it.skipIf(!bin)("are formatted as terraform fmt formats them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "infra-check-usage-"));
+    try {
+      for (const readme of await readModuleReadmes(await stackWith())) {
+        if (readme.usageSource === "") continue;
+        mkdirSync(join(dir, readme.dir), { recursive: true });
+        writeFileSync(join(dir, readme.dir, "usage.tf"), `${readme.usageSource}\n`);
+      }
+      expect(terraformFmtCheck(dir, bin)).toMatchObject({ ran: true, output: "", ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -17,6 +17,8 @@ export interface ModuleReadme {
   path: string;
   markdown: string;
   usage: Map<string, Block> | string | undefined;
+  /** The text of the Usage example ("" without one). */
+  usageSource: string;
 }
 
 interface Section {
@@ -47,7 +49,7 @@ export async function parseModuleReadme(
 ): Promise<ModuleReadme> {
   const lines = section(markdown, "Usage")?.lines ?? [];
   const start = lines.findIndex((l) => /^```hcl\s*$/.test(l));
-  if (start < 0) return { dir, path, markdown, usage: undefined };
+  if (start < 0) return { dir, path, markdown, usage: undefined, usageSource: "" };
   const end = lines.findIndex((l, n) => n > start && /^```\s*$/.test(l));
   const source = lines.slice(start + 1, end < 0 ? undefined : end).join("\n");
   try {
@@ -55,9 +57,9 @@ export async function parseModuleReadme(
     const blocks = Object.entries(json.module ?? {}).flatMap(([name, bodies]) =>
       bodies.map((body) => [name, body] as const),
     );
-    return { dir, path, markdown, usage: new Map(blocks) };
+    return { dir, path, markdown, usage: new Map(blocks), usageSource: source };
   } catch (error) {
-    return { dir, path, markdown, usage: String(error).replace(/^Error: /, "") };
+    return { dir, path, markdown, usage: String(error).replace(/^Error: /, ""), usageSource: source };
   }
 }
 
