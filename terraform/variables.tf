@@ -47,7 +47,7 @@ variable "tags" {
 }
 
 variable "schedule_expression" {
-  description = "How often EventBridge Scheduler runs the consumer: rate(<n> minute|minutes|hour|hours|day|days) or cron(...). The finest rate is 1 minute."
+  description = "How often EventBridge Scheduler runs the consumer: rate(1 minute|hour|day), rate(<n > 1> minutes|hours|days) or cron(<6 fields>). The finest rate is 1 minute."
   type        = string
   default     = "rate(1 minute)"
   nullable    = false

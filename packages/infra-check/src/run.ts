@@ -7,6 +7,8 @@ import { type ExtraFile, loadStack, type Stack } from "./hcl.ts";
 import { checkIam } from "./iam.ts";
 import { checkInvariantsMirrored } from "./invariants.ts";
 import { checkModuleCalls } from "./module-calls.ts";
+import { checkModuleReadmes, type ModuleReadme, readModuleReadmes } from "./module-readme.ts";
+import { checkModuleValidations } from "./module-validations.ts";
 import { checkPathFilters } from "./path-filters.ts";
 import { checkSchedule } from "./schedule.ts";
 import {
@@ -25,6 +27,8 @@ export interface CheckInput {
   stack: Stack;
   settings: SettingsFile[];
   workflows: Workflow[];
+  /** terraform/README.md and each module's README.md, with its Usage example parsed. */
+  readmes: ModuleReadme[];
 }
 
 /** Loads terraform/, its settings files and the workflows, with optional extra (fixture) files. */
@@ -32,10 +36,12 @@ export async function loadInput(
   options: { extraTf?: ExtraFile[]; settings?: SettingsFile[]; workflows?: Workflow[] } = {},
 ): Promise<CheckInput> {
   const terraform = join(repoRoot, "terraform");
+  const stack = await loadStack(terraform, options.extraTf ?? []);
   return {
-    stack: await loadStack(terraform, options.extraTf ?? []),
+    stack,
     settings: options.settings ?? readSettingsFiles(join(terraform, "environments")),
     workflows: options.workflows ?? readWorkflows(),
+    readmes: await readModuleReadmes(stack),
   };
 }
 
@@ -47,7 +53,9 @@ export function runChecks(input: CheckInput): Finding[] {
   );
   return [
     ...checkModuleCalls(input.stack),
+    ...checkModuleValidations(input.stack),
     ...checkDocumentation(input.stack),
+    ...checkModuleReadmes(input.stack, input.readmes),
     ...checkTags(input.stack),
     ...checkIam(input.stack),
     ...checkBuildOutputs(input.stack, functions),

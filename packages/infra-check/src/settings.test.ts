@@ -189,3 +189,69 @@ describe("the root variables' validation blocks, evaluated by terraform", () => 
     60_000,
   );
 });
+
+describe("the modules' validation blocks, evaluated by terraform, are the root's", () => {
+  const bin = terraformBinary();
+  const moduleVariables = (name: string) =>
+    readFileSync(join(terraformDir, "modules", name, "variables.tf"), "utf8");
+  /** Terraform's verdict on each value of one variable: at the root (dev settings) and in the module. */
+  const verdicts = (
+    variable: string,
+    values: readonly unknown[],
+    moduleName: string,
+    moduleRequired: Record<string, unknown>,
+  ) => {
+    if (!bin) throw new Error("unreachable: skipped without terraform");
+    const root = terraformVerdicts(
+      readFileSync(join(terraformDir, "variables.tf"), "utf8"),
+      values.map((value) => ({ ...dev, [variable]: value })),
+      bin,
+    );
+    const inModule = terraformVerdicts(
+      moduleVariables(moduleName),
+      values.map((value) => ({ ...moduleRequired, [variable]: value })),
+      bin,
+    );
+    return values.map((value, n) => ({ value, root: root[n]?.accepted, module: inModule[n]?.accepted }));
+  };
+
+  // Without a terraform binary these show as skipped in the report instead of passing silently.
+  it.skipIf(!bin)(
+    "schedule_expression: modules/schedule refuses rate(1 minutes), rate(0 minutes), 5-field cron, as the root does",
+    () => {
+      const refused = ["rate(1 minutes)", "rate(0 minutes)", "cron(0 * * * *)"];
+      const accepted = ["rate(1 minute)", "rate(5 minutes)", "cron(0 * * * ? *)"];
+      const found = verdicts("schedule_expression", [...refused, ...accepted], "schedule", {
+        name: "fanout-consumer",
+        target_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:fanout-consumer",
+      });
+      expect(found).toEqual([
+        ...refused.map((value) => ({ value, root: false, module: false })),
+        ...accepted.map((value) => ({ value, root: true, module: true })),
+      ]);
+    },
+    // A dozen terraform plans in a row on a loaded 2-core machine. A hang guard, not a bound.
+    300_000,
+  );
+
+  it.skipIf(!bin)(
+    "log_retention_days: modules/function refuses 0, 2 (not a CloudWatch value) and 1.5, as the root does",
+    () => {
+      const refused = [0, 2, 1.5];
+      const accepted = [14];
+      const found = verdicts("log_retention_days", [...refused, ...accepted], "function", {
+        function_name: "fanout-main",
+        zip_path: "main.zip",
+        handler: "index.handler",
+        runtime: "nodejs24.x",
+        memory_mb: 256,
+        timeout_seconds: 60,
+      });
+      expect(found).toEqual([
+        ...refused.map((value) => ({ value, root: false, module: false })),
+        ...accepted.map((value) => ({ value, root: true, module: true })),
+      ]);
+    },
+    300_000,
+  );
+});

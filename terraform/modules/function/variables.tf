@@ -60,13 +60,13 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (0 or more); null leaves the function unreserved."
+  description = "Reserved concurrent executions (a whole number, 0 or more); null leaves the function unreserved."
   type        = number
   default     = null
 
   validation {
-    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 0
-    error_message = "reserved_concurrency must be null or at least 0."
+    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 0 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be null or a whole number of at least 0."
   }
 }
 
@@ -77,8 +77,18 @@ variable "environment" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's log group, one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ...)."
+  description = "Retention of the function's log group in days: 1 or more, and one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
   type        = number
+
+  validation {
+    condition     = var.log_retention_days >= 1 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "log_retention_days must be a whole number of at least 1."
+  }
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "policy_documents" {
@@ -103,8 +113,8 @@ variable "async_invoke" {
   }
 
   validation {
-    condition     = var.async_invoke.maximum_event_age_seconds >= 60 && var.async_invoke.maximum_event_age_seconds <= 21600
-    error_message = "async_invoke.maximum_event_age_seconds must be from 60 to 21600."
+    condition     = var.async_invoke.maximum_event_age_seconds >= 60 && var.async_invoke.maximum_event_age_seconds <= 21600 && floor(var.async_invoke.maximum_event_age_seconds) == var.async_invoke.maximum_event_age_seconds
+    error_message = "async_invoke.maximum_event_age_seconds must be a whole number from 60 to 21600."
   }
 }
 

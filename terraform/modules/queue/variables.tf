@@ -28,8 +28,8 @@ variable "consumer_timeout_seconds" {
   type        = number
 
   validation {
-    condition     = var.consumer_timeout_seconds >= 1 && var.consumer_timeout_seconds <= 900
-    error_message = "consumer_timeout_seconds must be from 1 to 900."
+    condition     = var.consumer_timeout_seconds >= 1 && var.consumer_timeout_seconds <= 900 && floor(var.consumer_timeout_seconds) == var.consumer_timeout_seconds
+    error_message = "consumer_timeout_seconds must be a whole number from 1 to 900."
   }
 }
 
@@ -38,8 +38,8 @@ variable "message_retention_seconds" {
   type        = number
 
   validation {
-    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600
-    error_message = "message_retention_seconds must be from 60 to 1209600."
+    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
+    error_message = "message_retention_seconds must be a whole number from 60 to 1209600."
   }
 }
 

@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "schedule_expression" {
-  description = "rate(<n> minute|minutes|hour|hours|day|days) or cron(<6 fields>). The finest rate is 1 minute."
+  description = "How often the schedule fires: rate(1 minute|hour|day), rate(<n > 1> minutes|hours|days) or cron(<6 fields>). The finest rate is 1 minute. The same rule as the root variable."
   type        = string
 
   validation {
-    condition     = can(regex("^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.schedule_expression))
-    error_message = "schedule_expression must be rate(...) or cron(...)."
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+( \\S+){5}\\))$", var.schedule_expression))
+    error_message = "schedule_expression must be rate(1 minute|hour|day), rate(<n > 1> minutes|hours|days) or cron(<6 fields>)."
   }
 }
 
