@@ -1,3 +1,4 @@
+export { EnqueueError } from "./errors.ts";
 export { mainHandler } from "./main-handler.ts";
 export type { SubmitDeps, SubmitResult } from "./submit.ts";
-export { EnqueueError, submitJob } from "./submit.ts";
+export { submitJob } from "./submit.ts";
