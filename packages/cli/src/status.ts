@@ -6,18 +6,9 @@ import type { Io } from "./io.ts";
 import { percentOf, table, writeJson, writeLine } from "./output.ts";
 import { progressView } from "./progress.ts";
 
-/** What `status --json` prints. */
-export interface StatusReport {
-  jobId: string;
-  total: number;
-  succeeded: number;
-  /** Failed for good (retries spent; the record is in the failed-task queue). */
-  failed: number;
-  /** Failed, with a retry by Lambda still to come (also counted in `pending`). */
-  retryPending: number;
-  pending: number;
+/** What `status --json` prints: the job's status (see {@link JobStatus}) with a percentage and an ISO time. */
+export interface StatusReport extends Omit<JobStatus, "createdAt" | "epoch"> {
   percent: number;
-  done: boolean;
   createdAt: string | null;
 }
 
