@@ -5,6 +5,8 @@ export { collectLogs } from "./log-collector.ts";
 export type { FunctionName } from "./paths.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir, zipPathOf } from "./paths.ts";
 export { pickPort } from "./ports.ts";
+export type { ProgressLayout } from "./progress.ts";
+export { progressView } from "./progress.ts";
 export { byService, iamActionOf, perTask, sumRequests } from "./request-report.ts";
 export type { Scheduler } from "./schedule.ts";
 export { schedulePeriodMs, startScheduler } from "./schedule.ts";
