@@ -4,6 +4,7 @@ import { createStore, readJobStatus } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { createSqsClient, queueDepth, receiveMessages } from "@fanout/queue";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { EnqueueError } from "./errors.ts";
 import { type SubmitDeps, submitJob } from "./submit.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
@@ -92,5 +93,16 @@ describe("submitJob", () => {
       JobConflictError,
     );
     expect(await queued()).toBe(before);
+  });
+
+  it("fails with EnqueueError carrying the SQS error as its cause when the queue cannot take the tasks", async () => {
+    const missingQueue = `${deps.tasksQueueUrl}-missing`;
+    const error = await submitJob({ names: [{ name: "a" }] }, { ...deps, tasksQueueUrl: missingQueue }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EnqueueError);
+    expect((error as EnqueueError).failed).toBe(1);
+    expect((error as EnqueueError).cause).toMatchObject({ $metadata: { httpStatusCode: 400 } });
   });
 });

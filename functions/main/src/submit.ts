@@ -12,6 +12,7 @@ import type { LambdaClient } from "@fanout/invoker";
 import { invokeAsync } from "@fanout/invoker";
 import type { SQSClient } from "@fanout/queue";
 import { packBatches, sendMessages } from "@fanout/queue";
+import { EnqueueError } from "./errors.ts";
 
 export interface SubmitDeps {
   sqs: SQSClient;
@@ -28,20 +29,6 @@ export interface SubmitResult {
   tasks: number;
   /** False when this jobId was already recorded with the same content (a safe resubmission). */
   created: boolean;
-}
-
-/** Some tasks could not be enqueued. Resubmitting the same job is safe: dedup dispatches each task once. */
-export class EnqueueError extends Error {
-  readonly jobId: string;
-  readonly failed: number;
-  constructor(jobId: string, failed: number, total: number, detail: string) {
-    super(
-      `${failed} of ${total} tasks of job ${jobId} could not be enqueued (${detail}); resubmit the same job to retry safely`,
-    );
-    this.name = "EnqueueError";
-    this.jobId = jobId;
-    this.failed = failed;
-  }
 }
 
 function encodeAll(job: Job, epoch: number) {
@@ -70,11 +57,13 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
   if (failed.length > 0) {
     deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });
+    const cause = failed.find((f) => f.error !== undefined)?.error;
     throw new EnqueueError(
       job.jobId,
       failed.length,
       messages.length,
       `${failed[0]?.code}: ${failed[0]?.message}`,
+      cause === undefined ? undefined : { cause },
     );
   }
   if (deps.nudge) {

@@ -12,7 +12,7 @@ import {
 import { clockedStore } from "@fanout/dedup/testing";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskBusyError } from "./errors.ts";
+import { OutcomeNotRecordedError, TaskBusyError } from "./errors.ts";
 import { makeWorker, type TaskHandler } from "./wrapper.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
@@ -260,6 +260,18 @@ describe("worker wrapper", () => {
     expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
     expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0 });
+  });
+
+  it("fails with OutcomeNotRecordedError carrying the DynamoDB error as its cause when SUCCEEDED cannot be written", async () => {
+    const jobId = await job(1);
+    const handler = worker(async () => {}, { store: failSucceededWrites(1_000), outcomeReserveMs: 100 });
+    // Under 1.5 s left: the write is not retried, so the first refusal is the outcome.
+    const error = await handler(makeTask(jobId, 0, "x"), testContext({ budgetMs: 1_400 })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OutcomeNotRecordedError);
+    expect((error as Error).cause).toMatchObject({ name: "InternalServerError" });
   });
 
   it("records FAILED before the function's timeout instead of dying unrecorded", async () => {

@@ -214,7 +214,7 @@ async function runWithDeadline(
     (): HandlerOutcome => ({ status: "SUCCEEDED" }),
     (error: unknown): HandlerOutcome => ({
       status: "FAILED",
-      error: error instanceof Error ? error : new Error(String(error)),
+      error: error instanceof Error ? error : new Error(String(error), { cause: error }),
       stillRunning: false,
     }),
   );

@@ -59,14 +59,8 @@ export async function runOurConsumer(target: ConsumerTarget, tasks: number): Pro
     client: dynamo,
   });
   const budgetMs = target.settings.functions.consumer.timeout_seconds * 1000;
-  const before = requestCounts();
-  const started = performance.now();
-  activity.reset();
-  let handed = 0;
-  let invocations = 0;
-  let invocationMs = 0;
   try {
-    while (handed < tasks) {
+    return await measureConsumer(activity, capacity, async (invocation, handedBefore) => {
       const t = performance.now();
       const summary = await drain(
         {
@@ -77,7 +71,7 @@ export async function runOurConsumer(target: ConsumerTarget, tasks: number): Pro
           tasksQueueUrl: target.tasksQueueUrl,
           workerFunctionName: target.workerFunctionName,
           leaseSeconds: target.settings.dedup.claim_lease_seconds,
-          owner: `bench-${invocations}`,
+          owner: `bench-${invocation}`,
           pollers: c.pollers,
           dispatchConcurrency: c.dispatch_concurrency,
           safetyMarginMs: c.safety_margin_ms,
@@ -85,24 +79,60 @@ export async function runOurConsumer(target: ConsumerTarget, tasks: number): Pro
         },
         { getRemainingTimeInMillis: () => budgetMs - (performance.now() - t) },
       );
-      invocations += 1;
-      invocationMs += performance.now() - t;
-      handed += summary.dispatched + summary.duplicates;
-      if (summary.received === 0 && summary.stopped === "empty") break;
-    }
+      const handed = summary.dispatched + summary.duplicates;
+      const empty = summary.received === 0 && summary.stopped === "empty";
+      return { ms: performance.now() - t, handed, last: empty || handedBefore + handed >= tasks };
+    });
   } finally {
     sqs.destroy();
     lambda.destroy();
     dynamo.destroy();
   }
+}
+
+/** One invocation of a consumer variant, as {@link measureConsumer} counts it. */
+export interface ConsumerInvocation {
+  ms: number;
+  /** Tasks it handed on. */
+  handed: number;
+  /** Stop invoking after this one. */
+  last: boolean;
+}
+
+/**
+ * Invokes a consumer variant back to back (`invoke` gets the invocation's number and the tasks handed on
+ * before it) until one says it was the last, and measures the run: from the start to the last useful
+ * response, requests and DynamoDB capacity. With `lastIsIdle`, the last invocation (it found the queue
+ * empty) is not counted as work.
+ */
+export async function measureConsumer(
+  activity: Activity,
+  capacity: Capacity,
+  invoke: (invocation: number, handedBefore: number) => Promise<ConsumerInvocation>,
+  options: { lastIsIdle?: boolean } = {},
+): Promise<ConsumerRun> {
+  const before = requestCounts();
+  const started = performance.now();
+  activity.reset();
+  let handed = 0;
+  let invocations = 0;
+  let invocationMs = 0;
+  for (;;) {
+    const run = await invoke(invocations, handed);
+    invocations += 1;
+    invocationMs += run.ms;
+    handed += run.handed;
+    if (run.last) break;
+  }
   const seconds = (activity.last - started) / 1000;
+  const working = options.lastIsIdle ? Math.max(1, invocations - 1) : invocations;
   return {
     tasks: handed,
-    invocations,
+    invocations: working,
     seconds,
     tasksPerSecond: handed / seconds,
     invocationMs: invocationMs / invocations,
-    tasksPerInvocation: handed / invocations,
+    tasksPerInvocation: handed / working,
     requests: delta(before, requestCounts()),
     capacity: { read: capacity.read, write: capacity.write },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { explore } from "./explore.ts";
+import { callFaultKinds } from "./faults.ts";
 import { Prng } from "./prng.ts";
 
 describe("fault explorer", () => {
@@ -10,13 +11,7 @@ describe("fault explorer", () => {
     );
     // Every kind of fault was injected, so the budget explored them all.
     for (const kind of [
-      "refused",
-      "throttle",
-      "server",
-      "lost",
-      "delay",
-      "crash-before",
-      "crash-after",
+      ...callFaultKinds,
       "event-late",
       "event-duplicate",
       "event-duplicate-new-id",

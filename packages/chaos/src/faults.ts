@@ -2,6 +2,20 @@ import type { EventFaults, InvocationFaults, SimFunction } from "./lambda.ts";
 import type { CallFault, CallInfo } from "./network.ts";
 import type { Prng } from "./prng.ts";
 
+/**
+ * The faults an AWS call can get. Crashes only where a process can die (a Lambda invocation or the
+ * operator's CLI); the rest anywhere.
+ */
+export const callFaultKinds: readonly Exclude<CallFault["kind"], "none">[] = [
+  "refused",
+  "throttle",
+  "server",
+  "lost",
+  "delay",
+  "crash-before",
+  "crash-after",
+];
+
 /** One fault the plan injected: where (the call's sequence number, or an event) and what. */
 export interface FaultRecord {
   /** Position in the schedule's sequence of fault decisions; `--suppress` names these. */
@@ -49,17 +63,7 @@ export class FaultPlan {
     if (!this.active || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
     const index = this.decisions++;
     if (roll >= this.callRate) return { kind: "none" };
-    // Crashes only where a process can die (a Lambda invocation or the operator's CLI); the rest anywhere.
-    const kinds: CallFault["kind"][] = [
-      "refused",
-      "throttle",
-      "server",
-      "lost",
-      "delay",
-      "crash-before",
-      "crash-after",
-    ];
-    const kind = kinds[Math.floor(kindRoll * kinds.length)] as CallFault["kind"];
+    const kind = callFaultKinds[Math.floor(kindRoll * callFaultKinds.length)] as CallFault["kind"];
     const fault: CallFault = kind === "delay" ? { kind, ms } : ({ kind } as CallFault);
     return this.record(index, `${info.service}.${info.operation}`, fault.kind, fault);
   }

@@ -28,7 +28,9 @@ export async function readPayload(io: Io, arg: string): Promise<string> {
   try {
     JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${source} is not valid JSON (${(error as Error).message})`, "fanout invoke");
+    throw new UsageError(`${source} is not valid JSON (${(error as Error).message})`, "fanout invoke", {
+      cause: error,
+    });
   }
   return text;
 }

@@ -4,20 +4,11 @@ import { CliError, ExitCode } from "./errors.ts";
 import type { StatusFlags } from "./flags.ts";
 import type { Io } from "./io.ts";
 import { percentOf, table, writeJson, writeLine } from "./output.ts";
-import { progressView } from "./progress.ts";
+import { jobProgress } from "./progress.ts";
 
-/** What `status --json` prints. */
-export interface StatusReport {
-  jobId: string;
-  total: number;
-  succeeded: number;
-  /** Failed for good (retries spent; the record is in the failed-task queue). */
-  failed: number;
-  /** Failed, with a retry by Lambda still to come (also counted in `pending`). */
-  retryPending: number;
-  pending: number;
+/** What `status --json` prints: the job's status (see {@link JobStatus}) with a percentage and an ISO time. */
+export interface StatusReport extends Omit<JobStatus, "createdAt" | "epoch"> {
   percent: number;
-  done: boolean;
   createdAt: string | null;
 }
 
@@ -96,7 +87,9 @@ export async function status(ctx: CliContext, io: Io, flags: StatusFlags): Promi
     return ExitCode.Ok;
   }
   // Progress is for people: with --json it goes to stderr so stdout stays one JSON document.
-  const view = progressView(flags.json ? io.stderr : io.stdout);
+  // Loaded only to watch: the other commands do not pay for local-stack's module graph.
+  const { progressView } = await import("@fanout/local-stack");
+  const view = progressView(flags.json ? io.stderr : io.stdout, jobProgress);
   const deadline = flags.timeout > 0 ? Date.now() + flags.timeout * 1000 : Number.POSITIVE_INFINITY;
   let current = first;
   try {

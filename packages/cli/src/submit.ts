@@ -70,9 +70,10 @@ export async function submit(ctx: CliContext, io: Io, flags: SubmitFlags): Promi
   let result: SubmitResult;
   try {
     result = JSON.parse(out.payload) as SubmitResult;
-  } catch {
+  } catch (error) {
     throw new CliError(
       `${ctx.names.mainFunction} answered with something that is not JSON: ${truncate(out.payload, 200)}`,
+      { cause: error },
     );
   }
   if (flags.json && !flags.watch) writeJson(io.stdout, result);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { consumerConfigSchema, readConfig } from "./config.ts";
+import { consumerConfigSchema, loggerConfigSchema, readConfig, referenceTaskConfigSchema } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { parseSettings } from "./settings.ts";
 
@@ -22,6 +22,34 @@ describe("readConfig", () => {
     });
     expect(config.POLLERS).toBe(8);
     expect(config.CLAIM_LEASE_SECONDS).toBe(60);
+  });
+});
+
+describe("WORKER_FAIL_RATE", () => {
+  const worker = (rate?: string) => readConfig(referenceTaskConfigSchema, { WORKER_FAIL_RATE: rate });
+
+  it("defaults to 0 and reads a fraction from 0 to 1", () => {
+    expect(worker().WORKER_FAIL_RATE).toBe(0);
+    expect(worker("0.25").WORKER_FAIL_RATE).toBe(0.25);
+    expect(worker("1").WORKER_FAIL_RATE).toBe(1);
+  });
+
+  it.each(["often", "-0.1", "1.5"])("refuses %s, naming the variable and the range", (rate) => {
+    expect(() => worker(rate)).toThrow(ConfigError);
+    expect(() => worker(rate)).toThrow(/WORKER_FAIL_RATE: must be a number from 0 to 1/);
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("reads Powertools' levels in any case and leaves an unset one to the default", () => {
+    expect(readConfig(loggerConfigSchema, { LOG_LEVEL: "silent" }).LOG_LEVEL).toBe("SILENT");
+    expect(readConfig(loggerConfigSchema, {}).LOG_LEVEL).toBeUndefined();
+  });
+
+  it("refuses an unknown level, naming the variable", () => {
+    expect(() => readConfig(loggerConfigSchema, { LOG_LEVEL: "LOUD" })).toThrow(
+      /LOG_LEVEL: must be TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT/,
+    );
   });
 });
 

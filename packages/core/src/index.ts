@@ -1,6 +1,12 @@
 export type { ClientOptions, RequestCounts } from "./aws.ts";
 export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
-export { consumerConfigSchema, mainConfigSchema, readConfig, workerConfigSchema } from "./config.ts";
+export {
+  consumerConfigSchema,
+  mainConfigSchema,
+  readConfig,
+  referenceTaskConfigSchema,
+  workerConfigSchema,
+} from "./config.ts";
 export type { LambdaContext } from "./context.ts";
 export type { Issue } from "./errors.ts";
 export { InvalidJobError, JobConflictError, PayloadTooLargeError, ValidationError } from "./errors.ts";

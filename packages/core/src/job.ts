@@ -83,9 +83,12 @@ export function parseJob(input: unknown, options: JobOptions = {}): Job {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new InvalidJobError([
-        { path: "", reason: `job is not valid JSON (${(error as Error).message})` },
-      ]);
+      throw new InvalidJobError(
+        [{ path: "", reason: `job is not valid JSON (${(error as Error).message})` }],
+        {
+          cause: error,
+        },
+      );
     }
   } else if (input !== null && typeof input === "object") {
     const bytes = utf8Bytes(JSON.stringify(input));

@@ -1,16 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-
-type LogLevel = NonNullable<ConstructorParameters<typeof Logger>[0]>["logLevel"];
+import { loggerConfigSchema, readConfig } from "./config.ts";
 
 export type { Logger };
 
 /**
  * A structured JSON logger (Powertools). Lambda handlers append `jobId` and `taskId` per record so
- * that every line can be traced to its task.
+ * that every line can be traced to its task. The level comes from LOG_LEVEL (or POWERTOOLS_LOG_LEVEL),
+ * read through `loggerConfigSchema`: a bad value fails with a `ConfigError` naming it.
  */
 export function createLogger(serviceName: string): Logger {
-  return new Logger({
-    serviceName,
-    logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? "INFO") as LogLevel,
-  });
+  const env = readConfig(loggerConfigSchema);
+  return new Logger({ serviceName, logLevel: env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? "INFO" });
 }

@@ -126,7 +126,9 @@ export function loadSettings(path: string): Settings {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new ValidationError(`settings file ${path}`, [{ path: "", reason: (error as Error).message }]);
+    throw new ValidationError(`settings file ${path}`, [{ path: "", reason: (error as Error).message }], {
+      cause: error,
+    });
   }
   return parseSettings(raw, `settings file ${path}`);
 }

@@ -65,8 +65,8 @@ export function parseTask(input: unknown, what = "task"): Task {
   if (typeof input === "string") {
     try {
       value = JSON.parse(input);
-    } catch {
-      throw new ValidationError(what, [{ path: "", reason: "body is not valid JSON" }]);
+    } catch (error) {
+      throw new ValidationError(what, [{ path: "", reason: "body is not valid JSON" }], { cause: error });
     }
   }
   const parsed = taskSchema.safeParse(value);

@@ -1,5 +1,5 @@
 import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure } from "./errors.ts";
+import { conditionFailure } from "./condition-failure.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 

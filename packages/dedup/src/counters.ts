@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { shardKey, shardOf, TaskStatus } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -15,18 +15,17 @@ export async function countOutcome(
   status: typeof TaskStatus.Succeeded | typeof TaskStatus.Failed | "RETRYING",
   epoch = 0,
 ): Promise<void> {
-  await store.client.send(
-    new UpdateItemCommand({
-      TableName: store.tableName,
-      Key: shardKey(jobId, epoch, shardOf(index)),
-      UpdateExpression:
-        status === TaskStatus.Succeeded
-          ? "ADD ok :i DELETE failed :i, retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
-          : status === TaskStatus.Failed
-            ? "ADD failed :i DELETE retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
-            : "ADD retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)",
-      ExpressionAttributeValues: { ":i": { NS: [String(index)] }, ":exp": { N: String(expiresAt(store)) } },
-    }),
+  await updateShard(
+    store,
+    jobId,
+    epoch,
+    index,
+    status === TaskStatus.Succeeded
+      ? "ADD ok :i DELETE failed :i, retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
+      : status === TaskStatus.Failed
+        ? "ADD failed :i DELETE retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
+        : "ADD retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)",
+    { ":exp": { N: String(expiresAt(store)) } },
   );
 }
 
@@ -37,12 +36,24 @@ export async function uncountFailure(
   index: number,
   epoch = 0,
 ): Promise<void> {
+  await updateShard(store, jobId, epoch, index, "DELETE failed :i, retrying :i");
+}
+
+/** Applies `update` to the counter shard of task `index`, with `:i` bound to the index as a number set. */
+async function updateShard(
+  store: DedupStore,
+  jobId: string,
+  epoch: number,
+  index: number,
+  update: string,
+  values: Record<string, AttributeValue> = {},
+): Promise<void> {
   await store.client.send(
     new UpdateItemCommand({
       TableName: store.tableName,
       Key: shardKey(jobId, epoch, shardOf(index)),
-      UpdateExpression: "DELETE failed :i, retrying :i",
-      ExpressionAttributeValues: { ":i": { NS: [String(index)] } },
+      UpdateExpression: update,
+      ExpressionAttributeValues: { ":i": { NS: [String(index)] }, ...values },
     }),
   );
 }

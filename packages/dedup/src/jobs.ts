@@ -1,6 +1,7 @@
 import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { JobConflictError, limits } from "@fanout/core";
-import { conditionFailure, type Item, JobNotFoundError } from "./errors.ts";
+import { conditionFailure, type Item } from "./condition-failure.ts";
+import { JobNotFoundError } from "./errors.ts";
 import { jobKey, shardCount, shardKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 

@@ -1,6 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure } from "./condition-failure.ts";
 import { uncountFailure } from "./counters.ts";
-import { conditionFailure } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
 

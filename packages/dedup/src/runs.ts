@@ -1,7 +1,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { absentClause } from "./claims.ts";
+import { conditionFailure } from "./condition-failure.ts";
 import { countOutcome } from "./counters.ts";
-import { conditionFailure } from "./errors.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 

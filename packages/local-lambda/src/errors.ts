@@ -38,8 +38,8 @@ export class LambdaApiError extends Error {
 
 export class ResourceNotFoundError extends LambdaApiError {
   override name = "ResourceNotFoundError";
-  constructor(functionArn: string) {
-    super(404, "ResourceNotFoundException", `Function not found: ${functionArn}`);
+  constructor(functionArn: string, options?: ErrorOptions) {
+    super(404, "ResourceNotFoundException", `Function not found: ${functionArn}`, {}, options);
   }
 }
 
@@ -50,8 +50,8 @@ export class ResourceNotFoundError extends LambdaApiError {
  */
 export class RequestTooLargeError extends LambdaApiError {
   override name = "RequestTooLargeError";
-  constructor(message: string) {
-    super(413, "RequestEntityTooLargeException", message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(413, "RequestEntityTooLargeException", message, {}, options);
   }
 }
 
@@ -64,8 +64,8 @@ export class InvalidRequestContentError extends LambdaApiError {
 
 export class InvalidParameterValueError extends LambdaApiError {
   override name = "InvalidParameterValueError";
-  constructor(message: string) {
-    super(400, "InvalidParameterValueException", message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(400, "InvalidParameterValueException", message, {}, options);
   }
 }
 
@@ -77,31 +77,37 @@ export type ThrottleReason =
 export class TooManyRequestsError extends LambdaApiError {
   override name = "TooManyRequestsError";
   readonly reason: ThrottleReason;
-  constructor(reason: ThrottleReason) {
-    super(429, "TooManyRequestsException", "Rate Exceeded.", {
-      body: { Reason: reason },
-      headers: { "Retry-After": "1" },
-    });
+  constructor(reason: ThrottleReason, options?: ErrorOptions) {
+    super(
+      429,
+      "TooManyRequestsException",
+      "Rate Exceeded.",
+      { body: { Reason: reason }, headers: { "Retry-After": "1" } },
+      options,
+    );
     this.reason = reason;
   }
 }
 
 export class UnknownOperationError extends LambdaApiError {
   override name = "UnknownOperationError";
-  constructor(method: string, path: string) {
-    super(404, "UnknownOperationException", `Unknown operation: ${method} ${path}`);
+  constructor(method: string, path: string, options?: ErrorOptions) {
+    super(404, "UnknownOperationException", `Unknown operation: ${method} ${path}`, {}, options);
   }
 }
 
 /** A `FunctionSpec` or option outside what Lambda accepts; thrown by `startLocalLambda` and `configure`. */
 export class InvalidFunctionSpecError extends Error {
   override name = "InvalidFunctionSpecError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** `configure`/`setFaults` named a function the service does not have. */
 export class UnknownFunctionError extends Error {
   override name = "UnknownFunctionError";
-  constructor(name: string) {
-    super(`No function named "${name}" is configured`);
+  constructor(name: string, options?: ErrorOptions) {
+    super(`No function named "${name}" is configured`, options);
   }
 }

@@ -50,9 +50,8 @@ function serve(req: IncomingMessage, res: ServerResponse, invoke: InvokeHandler)
             500,
             "ServiceException",
             error instanceof Error ? error.message : String(error),
-            {
-              type: "Service",
-            },
+            { type: "Service" },
+            { cause: error },
           );
     send(res, requestId, errorResponse(apiError));
   });

@@ -104,7 +104,9 @@ function clientContext(request: ApiRequest): unknown {
   if (raw === undefined) return undefined;
   try {
     return JSON.parse(Buffer.from(raw, "base64").toString("utf8"));
-  } catch {
-    throw new InvalidRequestContentError("Client context must be a valid Base64-encoded JSON object.");
+  } catch (error) {
+    throw new InvalidRequestContentError("Client context must be a valid Base64-encoded JSON object.", {
+      cause: error,
+    });
   }
 }

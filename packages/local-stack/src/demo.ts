@@ -5,9 +5,36 @@ import { createStore, readJobStatus } from "@fanout/dedup";
 import { localCredentials } from "@fanout/emulators";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { collectLogs } from "./log-collector.ts";
-import { type ProgressFigures, progressView } from "./progress.ts";
+import { type ProgressLayout, progressView } from "./progress.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";
+
+/** What the demo watches: the job's counters, the queue and the worker's accepted invocations. */
+interface ProgressFigures {
+  total: number;
+  queued: number;
+  dispatched: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** The demo's progress: counts, throughput and an ETA, as a bar or a plain line every 2 s. */
+function demoProgress(startedAt: number): ProgressLayout<ProgressFigures> {
+  const done = (f: ProgressFigures) => f.succeeded + f.failed;
+  const rate = (f: ProgressFigures) => done(f) / Math.max(0.001, (Date.now() - startedAt) / 1000);
+  const eta = (f: ProgressFigures) =>
+    done(f) === 0 || rate(f) === 0 ? "-" : `${Math.ceil((f.total - done(f)) / rate(f))}s`;
+  return {
+    total: (f) => f.total,
+    done,
+    barFormat:
+      "{bar} {percentage}% | queued {queued} | dispatched {dispatched} | succeeded {succeeded} | failed {failed} | {rate}/s | ETA {etaText}",
+    tokens: (f) => ({ ...f, rate: rate(f).toFixed(0), etaText: eta(f) }),
+    line: (f) =>
+      `progress ${done(f)}/${f.total} (${Math.floor((done(f) / Math.max(1, f.total)) * 100)}%) queued=${f.queued} dispatched=${f.dispatched} succeeded=${f.succeeded} failed=${f.failed} rate=${rate(f).toFixed(0)}/s eta=${eta(f)}`,
+    everyMs: 2_000,
+  };
+}
 
 export interface DemoOptions {
   names: number;
@@ -85,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       ttlSeconds: stack.settings.dedup.ttl_seconds,
     });
     const sqs = createSqsClient();
-    const view = progressView(out);
+    const view = progressView(out, demoProgress(Date.now()));
     const deadline = started + options.timeoutSeconds * 1000;
     let figures: ProgressFigures;
     for (;;) {

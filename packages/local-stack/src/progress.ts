@@ -1,69 +1,73 @@
 import cliProgress from "cli-progress";
 
-export interface ProgressFigures {
-  total: number;
-  queued: number;
-  dispatched: number;
-  succeeded: number;
-  failed: number;
+/** Where a progress view writes: a terminal gets a bar, anything else plain lines. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
 }
 
-export interface ProgressView {
-  update(figures: ProgressFigures): void;
+/** What a view shows of a snapshot `T` (a job's status, the demo's figures). */
+export interface ProgressLayout<T> {
+  total(snapshot: T): number;
+  /** How much of `total` is finished: the bar's position. */
+  done(snapshot: T): number;
+  /** A cli-progress format string: `{bar}`, `{percentage}` and the tokens `tokens` returns. */
+  barFormat: string;
+  tokens(snapshot: T): Record<string, string | number>;
+  /** The plain line written when the stream is not a terminal (no newline). */
+  line(snapshot: T): string;
+  /** Put an ISO time before each plain line. @default false */
+  timestamps?: boolean;
+  /** At most one plain line per `everyMs`, except the one that shows everything done. @default 0 */
+  everyMs?: number;
+}
+
+export interface ProgressView<T> {
+  update(snapshot: T): void;
   stop(): void;
 }
 
-const rate = (done: number, startedAt: number) => done / Math.max(0.001, (Date.now() - startedAt) / 1000);
-
-function eta(figures: ProgressFigures, startedAt: number): string {
-  const done = figures.succeeded + figures.failed;
-  const perSecond = rate(done, startedAt);
-  if (done === 0 || perSecond === 0) return "-";
-  return `${Math.ceil((figures.total - done) / perSecond)}s`;
-}
-
 /**
- * A live progress bar on a terminal; plain periodic lines when stdout is not a TTY (CI logs, pipes).
+ * Shows progress: a bar redrawn in place on a terminal, otherwise one plain line each time the line
+ * changes, at most once per `layout.everyMs` (readable in CI logs and pipes, no escape codes).
  */
-export function progressView(stream: NodeJS.WriteStream = process.stdout, everyMs = 2_000): ProgressView {
-  const startedAt = Date.now();
+export function progressView<T>(stream: ProgressStream, layout: ProgressLayout<T>): ProgressView<T> {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        stream,
-        format:
-          "{bar} {percentage}% | queued {queued} | dispatched {dispatched} | succeeded {succeeded} | failed {failed} | {rate}/s | ETA {etaText}",
+        stream: stream as NodeJS.WritableStream,
+        format: layout.barFormat,
         hideCursor: true,
         clearOnComplete: false,
+        noTTYOutput: false,
       },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
     return {
-      update(f) {
-        const payload = {
-          ...f,
-          rate: rate(f.succeeded + f.failed, startedAt).toFixed(0),
-          etaText: eta(f, startedAt),
-        };
+      update(snapshot) {
+        const tokens = layout.tokens(snapshot);
         if (!started) {
-          bar.start(f.total, 0, payload);
+          bar.start(Math.max(1, layout.total(snapshot)), 0, tokens);
           started = true;
         }
-        bar.update(f.succeeded + f.failed, payload);
+        bar.update(layout.done(snapshot), tokens);
       },
-      stop: () => bar.stop(),
+      stop() {
+        if (started) bar.stop();
+      },
     };
   }
-  let last = 0;
+  let last = "";
+  let lastAt = Number.NEGATIVE_INFINITY;
   return {
-    update(f) {
-      const done = f.succeeded + f.failed;
-      if (Date.now() - last < everyMs && done < f.total) return;
-      last = Date.now();
-      stream.write(
-        `progress ${done}/${f.total} (${Math.floor((done / Math.max(1, f.total)) * 100)}%) queued=${f.queued} dispatched=${f.dispatched} succeeded=${f.succeeded} failed=${f.failed} rate=${rate(done, startedAt).toFixed(0)}/s eta=${eta(f, startedAt)}\n`,
-      );
+    update(snapshot) {
+      const line = layout.line(snapshot);
+      const finished = layout.done(snapshot) >= layout.total(snapshot);
+      if (line === last || (!finished && Date.now() - lastAt < (layout.everyMs ?? 0))) return;
+      last = line;
+      lastAt = Date.now();
+      stream.write(layout.timestamps ? `${new Date().toISOString()} ${line}\n` : `${line}\n`);
     },
     stop() {},
   };

@@ -9,6 +9,8 @@ export interface SendFailure {
   message: string;
   /** True when SQS blamed the request (e.g. invalid characters): retrying cannot help. */
   senderFault: boolean;
+  /** The SDK's error when the whole request failed (none when SQS refused single entries). */
+  error?: unknown;
 }
 
 export interface SendResult {
@@ -106,7 +108,7 @@ async function sendBatch(
     } else {
       const e = error as Error;
       failed.push(
-        ...pending.map((m) => ({ id: m.id, code: e.name, message: e.message, senderFault: false })),
+        ...pending.map((m) => ({ id: m.id, code: e.name, message: e.message, senderFault: false, error })),
       );
     }
   }
