@@ -1,4 +1,5 @@
-import { createLogger, makeTask, testContext } from "@fanout/core";
+import { createLogger, makeTask } from "@fanout/core";
+import { testContext } from "@fanout/core/testing";
 import { describe, expect, it } from "vitest";
 import { referenceTaskHandler } from "./task-handler.ts";
 

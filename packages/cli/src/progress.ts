@@ -1,9 +1,9 @@
 import type { JobStatus } from "@fanout/dedup";
-import type { ProgressLayout } from "@fanout/local-stack";
+import type { ProgressLayout } from "@fanout/progress";
 import { percentOf } from "./output.ts";
 
 /**
- * How `status --watch` shows a job (through local-stack's `progressView`): a bar with the counts on a
+ * How `status --watch` shows a job (through `@fanout/progress`): a bar with the counts on a
  * terminal, otherwise one time-stamped line each time the counts change.
  */
 export const jobProgress: ProgressLayout<JobStatus> = {

@@ -1,4 +1,5 @@
 import { type JobStatus, readJobStatus } from "@fanout/dedup";
+import { progressView } from "@fanout/progress";
 import type { CliContext } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import type { StatusFlags } from "./flags.ts";
@@ -87,8 +88,6 @@ export async function status(ctx: CliContext, io: Io, flags: StatusFlags): Promi
     return ExitCode.Ok;
   }
   // Progress is for people: with --json it goes to stderr so stdout stays one JSON document.
-  // Loaded only to watch: the other commands do not pay for local-stack's module graph.
-  const { progressView } = await import("@fanout/local-stack");
   const view = progressView(flags.json ? io.stderr : io.stdout, jobProgress);
   const deadline = flags.timeout > 0 ? Date.now() + flags.timeout * 1000 : Number.POSITIVE_INFINITY;
   let current = first;

@@ -3,9 +3,9 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { parseJob, sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { localCredentials } from "@fanout/emulators";
+import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { collectLogs } from "./log-collector.ts";
-import { type ProgressLayout, progressView } from "./progress.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";
 

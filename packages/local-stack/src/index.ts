@@ -2,7 +2,5 @@ export { ensureBuilt } from "./build.ts";
 export { functionEnvironment } from "./function-specs.ts";
 export { collectLogs } from "./log-collector.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir } from "./paths.ts";
-export type { ProgressLayout } from "./progress.ts";
-export { progressView } from "./progress.ts";
 export { byService, sumRequests } from "./request-report.ts";
 export { startStack } from "./stack.ts";
