@@ -2,11 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AttributeValue, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { clientOptions, sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
-import { localCredentials } from "@fanout/emulators";
-import { byService, sumRequests } from "@fanout/local-stack";
+import { byService, submitToMain, sumRequests } from "@fanout/local-stack";
 import { itemBytes } from "./item-size.ts";
 import { billedDurations, jsonLines, median, percentile, readLog } from "./logs.ts";
 import { startRemoteStack } from "./remote-stack.ts";
@@ -51,12 +49,6 @@ export async function measureEndToEnd(options: {
     logDir,
     ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
   });
-  const lambda = new LambdaClient({
-    endpoint: stack.endpoints.lambda,
-    region: stack.settings.aws_region,
-    credentials: localCredentials,
-    maxAttempts: 1,
-  });
   try {
     Object.assign(process.env, stack.env);
     const store = createStore({
@@ -66,14 +58,7 @@ export async function measureEndToEnd(options: {
     const jobId = `bench-e2e-${Date.now()}`;
     const job = { jobId, names: sampleNames(options.tasks).map((name) => ({ name })) };
     const started = Date.now();
-    const out = await lambda.send(
-      new InvokeCommand({
-        FunctionName: stack.names.mainFunction,
-        Payload: Buffer.from(JSON.stringify(job)),
-      }),
-    );
-    if (out.FunctionError)
-      throw new Error(`main refused the job: ${Buffer.from(out.Payload ?? []).toString()}`);
+    await submitToMain(stack, job);
     const deadline = started + options.timeoutSeconds * 1000;
     let status = await readJobStatus(store, jobId);
     let lastLog = Date.now();
@@ -150,7 +135,6 @@ export async function measureEndToEnd(options: {
       maxItemBytes: await largestItem(stack.resources.tableName),
     };
   } finally {
-    lambda.destroy();
     await stack.stop();
   }
 }

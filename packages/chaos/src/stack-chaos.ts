@@ -1,12 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { memoryOutput, run as runCli } from "@fanout/cli";
 import { sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
-import { localCredentials } from "@fanout/emulators";
-import { collectLogs, ensureBuilt, functionEnvironment, startStack } from "@fanout/local-stack";
+import { collectLogs, ensureBuilt, functionEnvironment, startStack, submitToMain } from "@fanout/local-stack";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { Prng } from "./prng.ts";
 
@@ -76,19 +74,7 @@ export async function stackChaos(options: StackChaosOptions): Promise<StackChaos
     Object.assign(process.env, stack.env);
     const jobId = `stack-chaos-${options.seed}`;
     const job = { jobId, names: sampleNames(options.tasks).map((name) => ({ name })) };
-    const lambda = new LambdaClient({
-      endpoint: stack.endpoints.lambda,
-      region: stack.settings.aws_region,
-      credentials: localCredentials,
-    });
-    const submitted = await lambda.send(
-      new InvokeCommand({
-        FunctionName: stack.names.mainFunction,
-        Payload: Buffer.from(JSON.stringify(job)),
-      }),
-    );
-    if (submitted.FunctionError)
-      throw new Error(`main refused the job: ${Buffer.from(submitted.Payload ?? []).toString()}`);
+    await submitToMain(stack, job);
     options.log(`submitted ${jobId} (${options.tasks} tasks); chaos for ${options.chaosSeconds} s`);
 
     const chaosEnd = Date.now() + options.chaosSeconds * 1000;

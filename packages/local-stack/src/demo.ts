@@ -1,13 +1,12 @@
 import { readFileSync } from "node:fs";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { parseJob, sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
-import { localCredentials } from "@fanout/emulators";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { collectLogs } from "./log-collector.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";
+import { submitToMain } from "./submit-job.ts";
 
 /** What the demo watches: the job's counters, the queue and the worker's accepted invocations. */
 interface ProgressFigures {
@@ -90,22 +89,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         `logs: .fanout/logs/<function>.log\n` +
         `submitting job ${parsed.jobId} (${parsed.names.length} tasks) to ${stack.names.mainFunction}${options.resubmit ? " twice" : ""}\n`,
     );
-    const lambda = new LambdaClient({
-      endpoint: stack.endpoints.lambda,
-      region: stack.settings.aws_region,
-      credentials: localCredentials,
-    });
     const started = Date.now();
-    for (let i = 0; i < (options.resubmit ? 2 : 1); i++) {
-      const result = await lambda.send(
-        new InvokeCommand({
-          FunctionName: stack.names.mainFunction,
-          Payload: Buffer.from(JSON.stringify(job)),
-        }),
-      );
-      const text = Buffer.from(result.Payload ?? new Uint8Array()).toString("utf8");
-      if (result.FunctionError) throw new Error(`main refused the job: ${text}`);
-    }
+    for (let i = 0; i < (options.resubmit ? 2 : 1); i++) await submitToMain(stack, job);
     Object.assign(process.env, stack.env);
     const store = createStore({
       tableName: stack.resources.tableName,

@@ -4,3 +4,4 @@ export { collectLogs } from "./log-collector.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir } from "./paths.ts";
 export { byService, sumRequests } from "./request-report.ts";
 export { startStack } from "./stack.ts";
+export { submitToMain } from "./submit-job.ts";
