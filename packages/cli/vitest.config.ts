@@ -1,11 +1,13 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import { sharedConfig } from "../../vitest.shared.ts";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "e2e/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // The end-to-end file starts a whole stack and runs the binary many times; one file at a time.
-    fileParallelism: false,
-  },
-});
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    test: {
+      include: ["src/**/*.test.ts", "e2e/**/*.test.ts"],
+      // The end-to-end file starts a whole stack and runs the binary many times; one file at a time.
+      fileParallelism: false,
+    },
+  }),
+);

@@ -1,10 +1,11 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import { sharedConfig } from "../../vitest.shared.ts";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "e2e/**/*.test.ts"],
-    // End-to-end tests start child processes and wait for real (short) timeouts.
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-  },
-});
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    test: {
+      include: ["src/**/*.test.ts", "e2e/**/*.test.ts"],
+    },
+  }),
+);
