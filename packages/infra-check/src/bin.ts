@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every offline infrastructure check: `pnpm --filter @fanout/infra-check check`.
 import { join } from "node:path";
+import { checkActionlint } from "./actionlint.ts";
 import { formatFindings } from "./findings.ts";
 import { loadProviderSchema } from "./provider-schema/schema.ts";
 import { checkProviderSchemaWithCoverage } from "./provider-schema.ts";
@@ -9,7 +10,7 @@ import { terraformBinary, terraformFmtCheck } from "./terraform.ts";
 import { repoRoot } from "./workspace.ts";
 
 const input = await loadInput();
-const findings = runChecks(input);
+const findings = [...runChecks(input), ...(await checkActionlint(input.workflows))];
 const { coverage } = checkProviderSchemaWithCoverage(input.stack);
 console.log(
   `provider schema: hashicorp/aws ${loadProviderSchema().version}, checked ${coverage.resources} resource and ` +
