@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "= 6.27.0"
+      version = "= 6.66.0"
     }
   }
 }

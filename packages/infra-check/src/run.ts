@@ -10,6 +10,7 @@ import { checkModuleCalls } from "./module-calls.ts";
 import { checkModuleReadmes, type ModuleReadme, readModuleReadmes } from "./module-readme.ts";
 import { checkModuleValidations } from "./module-validations.ts";
 import { checkPathFilters } from "./path-filters.ts";
+import { checkProviderSchema } from "./provider-schema.ts";
 import { checkSchedule } from "./schedule.ts";
 import {
   checkSettingsFiles,
@@ -52,6 +53,7 @@ export function runChecks(input: CheckInput): Finding[] {
     join(repoRoot, "terraform", "environments", "dev.tfvars.json"),
   );
   return [
+    ...checkProviderSchema(input.stack),
     ...checkModuleCalls(input.stack),
     ...checkModuleValidations(input.stack),
     ...checkDocumentation(input.stack),
