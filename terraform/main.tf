@@ -30,8 +30,9 @@ module "queue" {
 module "table" {
   source = "./modules/table"
 
-  name_prefix = var.name_prefix
-  tags        = local.tags
+  name_prefix         = var.name_prefix
+  deletion_protection = var.table.deletion_protection
+  tags                = local.tags
 }
 
 module "main" {
