@@ -182,3 +182,31 @@ module "schedule" {
   target_function_arn = module.consumer.function_arn
   tags                = local.tags
 }
+
+module "alarms" {
+  source = "./modules/alarms"
+  count  = var.alarms.enabled ? 1 : 0
+
+  name_prefix = var.name_prefix
+  alarm_email = var.alarms.email
+
+  function_names = {
+    main     = module.main.function_name
+    consumer = module.consumer.function_name
+    worker   = module.worker.function_name
+  }
+  tasks_queue_name         = module.queue.tasks_queue_name
+  dead_letter_queue_name   = module.queue.dead_letter_queue_name
+  failed_tasks_queue_name  = module.queue.failed_tasks_queue_name
+  consumer_timeout_seconds = var.functions.consumer.timeout_seconds
+  metrics_namespace        = var.metrics.namespace
+
+  period_seconds             = var.alarms.period_seconds
+  evaluation_periods         = var.alarms.evaluation_periods
+  oldest_message_age_seconds = var.alarms.oldest_message_age_seconds
+  errors_threshold           = var.alarms.errors_threshold
+  throttles_threshold        = var.alarms.throttles_threshold
+  consumer_duration_ratio    = var.alarms.consumer_duration_ratio
+
+  tags = local.tags
+}

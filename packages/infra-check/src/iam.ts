@@ -92,7 +92,8 @@ function documentsIn(value: unknown): Array<{ name: string; conditionalOn: strin
 /**
  * IAM least privilege:
  * - no `*` (or `prefix*`) action, no NotAction, no `*` principal, anywhere;
- * - a `*` resource only for actions without resource-level permissions, with a comment saying so;
+ * - a `*` resource only for actions without resource-level permissions, with a comment saying so (a KMS
+ *   key policy's `*`, which means the key itself, excepted);
  * - each function's role gets exactly the actions of {@link leastPrivilege}, each on its one resource;
  * - each function writes only to its own log group; only the function module grants logs actions;
  * - the schedule's role may only invoke its target.
@@ -101,6 +102,12 @@ export function checkIam(stack: Stack): Finding[] {
   const out: Finding[] = [];
   for (const mod of stack.modules.values()) {
     const where = mod.dir || "root";
+    // In a KMS key policy the "*" resource is the key itself, not every resource.
+    const keyPolicies = new Set(
+      mod.resources
+        .filter((r) => r.type === "aws_kms_key")
+        .flatMap((r) => documentsIn(r.body.policy).map((d) => d.name)),
+    );
     for (const s of statementsOf(mod)) {
       const id = `${s.doc}${typeof s.body.sid === "string" ? `/${s.body.sid}` : ""}`;
       for (const action of s.actions) {
@@ -112,7 +119,7 @@ export function checkIam(stack: Stack): Finding[] {
         const ids = Array.isArray(p.identifiers) ? p.identifiers : [];
         if (ids.includes("*")) out.push(finding("iam", where, `${id}: "*" principal`));
       }
-      if (s.resources.includes("*")) {
+      if (s.resources.includes("*") && !keyPolicies.has(s.doc)) {
         const unjustified = s.actions.filter((a) => !actionsWithoutResourceLevelPermission.has(a));
         if (unjustified.length > 0) {
           out.push(
