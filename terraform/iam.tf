@@ -1,8 +1,8 @@
 # Least-privilege permissions of each function, one policy document per concern (docs/contracts.md).
 # Logs are granted by the function module: each function writes only to its own log group.
-# No statement here uses a "*" action or a "*" resource: every action below supports resource-level
-# permissions. (If one without them is ever needed, e.g. xray:PutTraceSegments, give it its own statement
-# with a comment naming the action; packages/infra-check allows "*" only for such actions.)
+# No statement here uses a "*" action, and only the X-Ray statement a "*" resource: every other action
+# below supports resource-level permissions (packages/infra-check allows "*" only for actions without
+# them, each with a comment naming the action).
 
 # --- main: records the job, enqueues its tasks, optionally nudges the consumer ---
 
@@ -77,5 +77,17 @@ data "aws_iam_policy_document" "worker_failure" {
     sid       = "OnFailureDestination"
     actions   = ["sqs:SendMessage"]
     resources = [module.queue.failed_tasks_queue_arn]
+  }
+}
+
+# --- every function, only when tracing.enabled: X-Ray active tracing (ADR 0103) ---
+
+data "aws_iam_policy_document" "tracing" {
+  statement {
+    sid     = "XRayActiveTracing"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    # xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions: "*" is the
+    # only resource they accept (the AWSXRayDaemonWriteAccess managed policy grants them the same way).
+    resources = ["*"]
   }
 }

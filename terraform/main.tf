@@ -1,5 +1,5 @@
 # The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, three functions from the
-# zips `pnpm build` wrote, and the consumer's schedule. Names follow resourceNames() in
+# zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
 # packages/core/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
 
 locals {
@@ -30,8 +30,9 @@ module "queue" {
 module "table" {
   source = "./modules/table"
 
-  name_prefix = var.name_prefix
-  tags        = local.tags
+  name_prefix         = var.name_prefix
+  deletion_protection = var.table.deletion_protection
+  tags                = local.tags
 }
 
 module "main" {
@@ -46,15 +47,18 @@ module "main" {
   timeout_seconds      = var.functions.main.timeout_seconds
   reserved_concurrency = var.functions.main.reserved_concurrency
   log_retention_days   = var.log_retention_days
+  tracing_enabled      = var.tracing.enabled
 
   environment = merge(
     {
-      TASKS_QUEUE_URL         = module.queue.tasks_queue_url
-      TABLE_NAME              = module.table.table_name
-      DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
-      MAX_TASKS_PER_JOB       = tostring(var.max_tasks_per_job)
-      LOG_LEVEL               = var.log_level
-      POWERTOOLS_SERVICE_NAME = local.names.main
+      TASKS_QUEUE_URL              = module.queue.tasks_queue_url
+      TABLE_NAME                   = module.table.table_name
+      DEDUP_TTL_SECONDS            = tostring(var.dedup.ttl_seconds)
+      MAX_TASKS_PER_JOB            = tostring(var.max_tasks_per_job)
+      LOG_LEVEL                    = var.log_level
+      POWERTOOLS_SERVICE_NAME      = local.names.main
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
+      POWERTOOLS_TRACE_ENABLED     = tostring(var.tracing.enabled)
     },
     var.main_nudges_consumer ? { CONSUMER_FUNCTION_NAME = local.names.consumer } : {},
   )
@@ -65,6 +69,7 @@ module "main" {
       table = data.aws_iam_policy_document.main_table.json
     },
     var.main_nudges_consumer ? { nudge = data.aws_iam_policy_document.main_nudge.json } : {},
+    var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
 
   # main is invoked synchronously by callers; an asynchronous caller gets no retry and no stale run.
@@ -88,26 +93,32 @@ module "consumer" {
   timeout_seconds      = var.functions.consumer.timeout_seconds
   reserved_concurrency = var.functions.consumer.reserved_concurrency
   log_retention_days   = var.log_retention_days
+  tracing_enabled      = var.tracing.enabled
 
   environment = {
-    TASKS_QUEUE_URL         = module.queue.tasks_queue_url
-    TABLE_NAME              = module.table.table_name
-    WORKER_FUNCTION_NAME    = module.worker.function_name
-    DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
-    CLAIM_LEASE_SECONDS     = tostring(var.dedup.claim_lease_seconds)
-    POLLERS                 = tostring(var.consumer.pollers)
-    DISPATCH_CONCURRENCY    = tostring(var.consumer.dispatch_concurrency)
-    SAFETY_MARGIN_MS        = tostring(var.consumer.safety_margin_ms)
-    RECEIVE_WAIT_SECONDS    = tostring(var.consumer.receive_wait_seconds)
-    LOG_LEVEL               = var.log_level
-    POWERTOOLS_SERVICE_NAME = local.names.consumer
+    TASKS_QUEUE_URL              = module.queue.tasks_queue_url
+    TABLE_NAME                   = module.table.table_name
+    WORKER_FUNCTION_NAME         = module.worker.function_name
+    DEDUP_TTL_SECONDS            = tostring(var.dedup.ttl_seconds)
+    CLAIM_LEASE_SECONDS          = tostring(var.dedup.claim_lease_seconds)
+    POLLERS                      = tostring(var.consumer.pollers)
+    DISPATCH_CONCURRENCY         = tostring(var.consumer.dispatch_concurrency)
+    SAFETY_MARGIN_MS             = tostring(var.consumer.safety_margin_ms)
+    RECEIVE_WAIT_SECONDS         = tostring(var.consumer.receive_wait_seconds)
+    LOG_LEVEL                    = var.log_level
+    POWERTOOLS_SERVICE_NAME      = local.names.consumer
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
+    POWERTOOLS_TRACE_ENABLED     = tostring(var.tracing.enabled)
   }
 
-  policy_documents = {
-    queue    = data.aws_iam_policy_document.consumer_queue.json
-    table    = data.aws_iam_policy_document.consumer_table.json
-    dispatch = data.aws_iam_policy_document.consumer_dispatch.json
-  }
+  policy_documents = merge(
+    {
+      queue    = data.aws_iam_policy_document.consumer_queue.json
+      table    = data.aws_iam_policy_document.consumer_table.json
+      dispatch = data.aws_iam_policy_document.consumer_dispatch.json
+    },
+    var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
+  )
 
   # Invoked by the schedule and by main's nudge. A lost run is covered by the next tick, and a retried
   # run would only overlap the next one: no retries, no stale runs.
@@ -131,21 +142,27 @@ module "worker" {
   timeout_seconds      = var.functions.worker.timeout_seconds
   reserved_concurrency = var.functions.worker.reserved_concurrency
   log_retention_days   = var.log_retention_days
+  tracing_enabled      = var.tracing.enabled
 
   environment = {
-    TABLE_NAME              = module.table.table_name
-    DEDUP_TTL_SECONDS       = tostring(var.dedup.ttl_seconds)
-    RUN_LEASE_SECONDS       = tostring(var.functions.worker.timeout_seconds + 30)
-    MAX_RETRY_ATTEMPTS      = tostring(var.worker_async.maximum_retry_attempts)
-    MAX_EVENT_AGE_SECONDS   = tostring(var.worker_async.maximum_event_age_seconds)
-    LOG_LEVEL               = var.log_level
-    POWERTOOLS_SERVICE_NAME = local.names.worker
+    TABLE_NAME                   = module.table.table_name
+    DEDUP_TTL_SECONDS            = tostring(var.dedup.ttl_seconds)
+    RUN_LEASE_SECONDS            = tostring(var.functions.worker.timeout_seconds + 30)
+    MAX_RETRY_ATTEMPTS           = tostring(var.worker_async.maximum_retry_attempts)
+    MAX_EVENT_AGE_SECONDS        = tostring(var.worker_async.maximum_event_age_seconds)
+    LOG_LEVEL                    = var.log_level
+    POWERTOOLS_SERVICE_NAME      = local.names.worker
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
+    POWERTOOLS_TRACE_ENABLED     = tostring(var.tracing.enabled)
   }
 
-  policy_documents = {
-    table   = data.aws_iam_policy_document.worker_table.json
-    failure = data.aws_iam_policy_document.worker_failure.json
-  }
+  policy_documents = merge(
+    {
+      table   = data.aws_iam_policy_document.worker_table.json
+      failure = data.aws_iam_policy_document.worker_failure.json
+    },
+    var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
+  )
 
   # Lambda retries a failed task, then sends its event to the failed-task queue (G1: nothing silently lost).
   async_invoke = {
@@ -164,4 +181,32 @@ module "schedule" {
   schedule_expression = var.schedule_expression
   target_function_arn = module.consumer.function_arn
   tags                = local.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+  count  = var.alarms.enabled ? 1 : 0
+
+  name_prefix = var.name_prefix
+  alarm_email = var.alarms.email
+
+  function_names = {
+    main     = module.main.function_name
+    consumer = module.consumer.function_name
+    worker   = module.worker.function_name
+  }
+  tasks_queue_name         = module.queue.tasks_queue_name
+  dead_letter_queue_name   = module.queue.dead_letter_queue_name
+  failed_tasks_queue_name  = module.queue.failed_tasks_queue_name
+  consumer_timeout_seconds = var.functions.consumer.timeout_seconds
+  metrics_namespace        = var.metrics.namespace
+
+  period_seconds             = var.alarms.period_seconds
+  evaluation_periods         = var.alarms.evaluation_periods
+  oldest_message_age_seconds = var.alarms.oldest_message_age_seconds
+  errors_threshold           = var.alarms.errors_threshold
+  throttles_threshold        = var.alarms.throttles_threshold
+  consumer_duration_ratio    = var.alarms.consumer_duration_ratio
+
+  tags = local.tags
 }

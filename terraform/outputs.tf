@@ -52,3 +52,18 @@ output "schedule_name" {
   description = "Name of the EventBridge Scheduler schedule that runs the consumer."
   value       = module.schedule.schedule_name
 }
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the alarms notify (null when alarms.enabled is false)."
+  value       = one(module.alarms[*].topic_arn)
+}
+
+output "alarm_names" {
+  description = "Name of every alarm by what it watches (empty when alarms.enabled is false): aws cloudwatch describe-alarms --alarm-names ..."
+  value       = try(module.alarms[0].alarm_names, {})
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null when alarms.enabled is false)."
+  value       = one(module.alarms[*].dashboard_name)
+}

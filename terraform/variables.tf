@@ -265,3 +265,91 @@ variable "max_tasks_per_job" {
     error_message = "max_tasks_per_job must be a whole number from 1 to 100000."
   }
 }
+
+variable "table" {
+  description = "The table: deletion_protection makes DynamoDB refuse to delete it (and the point-in-time backups that go with it); off only in dev (ADR 0105)."
+  type = object({
+    deletion_protection = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "metrics" {
+  description = "The functions' custom metrics (CloudWatch EMF): namespace of 1-255 characters of letters, digits and . _ # : / -, not starting with AWS/ (POWERTOOLS_METRICS_NAMESPACE)."
+  type = object({
+    namespace = optional(string, "Fanout")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._#:/-]{1,255}$", var.metrics.namespace))
+    error_message = "metrics.namespace must be 1-255 characters of letters, digits and . _ # : / -."
+  }
+
+  validation {
+    condition     = !startswith(var.metrics.namespace, "AWS/")
+    error_message = "metrics.namespace must not start with AWS/ (reserved for AWS services)."
+  }
+}
+
+variable "tracing" {
+  description = "X-Ray: enabled turns on active tracing of every function (tracing_config Active, xray:PutTraceSegments and xray:PutTelemetryRecords, POWERTOOLS_TRACE_ENABLED); see ADR 0103 for its cost."
+  type = object({
+    enabled = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "alarms" {
+  description = "CloudWatch alarms and dashboard (modules/alarms): enabled; email subscribed to the alarm topic (null: none); period_seconds 60-3600 in whole minutes; evaluation_periods 1-24 (at most a day of data points); oldest_message_age_seconds 60-1209600 for the tasks queue; errors_threshold and throttles_threshold 0 or more per function and period; consumer_duration_ratio 0.1-1 of the consumer timeout."
+  type = object({
+    enabled                    = optional(bool, true)
+    email                      = optional(string)
+    period_seconds             = optional(number, 300)
+    evaluation_periods         = optional(number, 1)
+    oldest_message_age_seconds = optional(number, 900)
+    errors_threshold           = optional(number, 0)
+    throttles_threshold        = optional(number, 0)
+    consumer_duration_ratio    = optional(number, 0.9)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.alarms.email == null ? true : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarms.email))
+    error_message = "alarms.email must be null or look like an email address."
+  }
+
+  validation {
+    condition     = var.alarms.period_seconds >= 60 && var.alarms.period_seconds <= 3600 && var.alarms.period_seconds % 60 == 0
+    error_message = "alarms.period_seconds must be a whole number of minutes from 60 to 3600 seconds."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.evaluation_periods <= 24 && floor(var.alarms.evaluation_periods) == var.alarms.evaluation_periods
+    error_message = "alarms.evaluation_periods must be a whole number from 1 to 24."
+  }
+
+  validation {
+    condition     = var.alarms.oldest_message_age_seconds >= 60 && var.alarms.oldest_message_age_seconds <= 1209600 && floor(var.alarms.oldest_message_age_seconds) == var.alarms.oldest_message_age_seconds
+    error_message = "alarms.oldest_message_age_seconds must be a whole number from 60 to 1209600."
+  }
+
+  validation {
+    condition     = var.alarms.errors_threshold >= 0 && floor(var.alarms.errors_threshold) == var.alarms.errors_threshold
+    error_message = "alarms.errors_threshold must be a whole number of at least 0."
+  }
+
+  validation {
+    condition     = var.alarms.throttles_threshold >= 0 && floor(var.alarms.throttles_threshold) == var.alarms.throttles_threshold
+    error_message = "alarms.throttles_threshold must be a whole number of at least 0."
+  }
+
+  validation {
+    condition     = var.alarms.consumer_duration_ratio >= 0.1 && var.alarms.consumer_duration_ratio <= 1
+    error_message = "alarms.consumer_duration_ratio must be from 0.1 to 1."
+  }
+}

@@ -22,6 +22,20 @@ describe("settings", () => {
     });
   });
 
+  it("defaults to alarms on without a subscriber, tracing off, the Fanout namespace and a protected table", () => {
+    const s = parseSettings({});
+    expect(s.alarms).toMatchObject({ enabled: true, email: null, consumer_duration_ratio: 0.9 });
+    expect(s.tracing.enabled).toBe(false);
+    expect(s.metrics.namespace).toBe("Fanout");
+    expect(s.table.deletion_protection).toBe(true);
+  });
+
+  it("protects the table from deletion in staging and prod, not in dev", () => {
+    const protection = (env: string) =>
+      loadSettings(join(environments, `${env}.tfvars.json`)).table.deletion_protection;
+    expect([protection("dev"), protection("staging"), protection("prod")]).toEqual([false, true, true]);
+  });
+
   it.each(["rate(1 minute)", "rate(15 minutes)", "rate(2 hours)", "cron(0/5 * * * ? *)"])(
     "accepts the schedule expression %s",
     (expression) => {
@@ -40,6 +54,13 @@ describe("settings", () => {
     [{ schedule_expression: "cron(0 12 * * ?)" }, "schedule_expression"],
     [{ name_prefix: "Fan_Out" }, "name_prefix"],
     [{ queue: { max_recieve_count: 3 } }, "queue"],
+    [{ metrics: { namespace: "AWS/Lambda" } }, "metrics.namespace"],
+    [{ metrics: { namespace: "has space" } }, "metrics.namespace"],
+    [{ alarms: { email: "on-call" } }, "alarms.email"],
+    [{ alarms: { period_seconds: 90 } }, "alarms.period_seconds"],
+    [{ alarms: { consumer_duration_ratio: 1.5 } }, "alarms.consumer_duration_ratio"],
+    [{ alarms: { oldest_message_age_seconds: 30 } }, "alarms.oldest_message_age_seconds"],
+    [{ tracing: { enabled: "yes" } }, "tracing.enabled"],
   ])("rejects %j naming %s", (input, path) => {
     try {
       parseSettings(input);

@@ -75,6 +75,50 @@ export const settingsSchema = z
       .prefault({}),
     main_nudges_consumer: z.boolean().default(true),
     max_tasks_per_job: ranged(ranges.maxTasksPerJob, 10_000),
+    table: z
+      .strictObject({
+        // DynamoDB refuses to delete the table (and its point-in-time backups with it) while this is on
+        // (ADR 0105). Off only where losing the table costs nothing: the dev settings file.
+        deletion_protection: z.boolean().default(true),
+      })
+      .prefault({}),
+    metrics: z
+      .strictObject({
+        // CloudWatch namespace of the functions' EMF metrics (POWERTOOLS_METRICS_NAMESPACE).
+        namespace: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9._#:/-]{1,255}$/,
+            "metrics.namespace must be 1-255 characters of letters, digits and . _ # : / -",
+          )
+          .refine((ns) => !ns.startsWith("AWS/"), "metrics.namespace must not start with AWS/")
+          .default("Fanout"),
+      })
+      .prefault({}),
+    tracing: z
+      .strictObject({
+        // X-Ray active tracing on every function (ADR 0103 says what it costs).
+        enabled: z.boolean().default(false),
+      })
+      .prefault({}),
+    alarms: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        // Subscribed to the alarm topic by email (the address must confirm); null subscribes nobody.
+        email: z
+          .string()
+          .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "alarms.email must look like an email address")
+          .nullable()
+          .default(null),
+        // At most 24 periods of at most an hour: CloudWatch evaluates at most one day of data points.
+        period_seconds: z.number().int().min(60).max(3600).multipleOf(60).default(300),
+        evaluation_periods: z.number().int().min(1).max(24).default(1),
+        oldest_message_age_seconds: z.number().int().min(60).max(1_209_600).default(900),
+        errors_threshold: z.number().int().min(0).default(0),
+        throttles_threshold: z.number().int().min(0).default(0),
+        consumer_duration_ratio: z.number().min(0.1).max(1).default(0.9),
+      })
+      .prefault({}),
   })
   .superRefine((s, ctx) => {
     // Each invariant below is also a `validation` block in terraform/variables.tf.

@@ -2,8 +2,16 @@ import { consumerConfigSchema, mainConfigSchema, workerConfigSchema } from "@fan
 import { type Finding, finding } from "./findings.ts";
 import { expressionText, type Stack } from "./hcl.ts";
 
-/** Environment variables every function gets besides its own configuration. */
-export const commonVariables = ["LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"];
+/**
+ * Environment variables every function gets besides its own configuration; Powertools reads the last
+ * three itself (metrics namespace, tracer on/off), so no config schema in @fanout/core lists them.
+ */
+export const commonVariables = [
+  "LOG_LEVEL",
+  "POWERTOOLS_SERVICE_NAME",
+  "POWERTOOLS_METRICS_NAMESPACE",
+  "POWERTOOLS_TRACE_ENABLED",
+];
 
 const schemas = { main: mainConfigSchema, consumer: consumerConfigSchema, worker: workerConfigSchema };
 
@@ -28,6 +36,8 @@ export const valueSources: Record<string, RegExp> = {
   MAX_EVENT_AGE_SECONDS: /^tostring\(var\.worker_async\.maximum_event_age_seconds\)$/,
   LOG_LEVEL: /^var\.log_level$/,
   POWERTOOLS_SERVICE_NAME: /^local\.names\.\{fn\}$/,
+  POWERTOOLS_METRICS_NAMESPACE: /^var\.metrics\.namespace$/,
+  POWERTOOLS_TRACE_ENABLED: /^tostring\(var\.tracing\.enabled\)$/,
 };
 
 /** Optional variables and the boolean setting that turns each on. */
@@ -58,7 +68,7 @@ export function environmentEntries(attribute: unknown): Map<string, EnvEntry> {
 
 /**
  * Each function gets exactly the environment variables its config schema in @fanout/core reads, plus
- * LOG_LEVEL and POWERTOOLS_SERVICE_NAME, each from the setting or resource it stands for; an optional one
+ * {@link commonVariables}, each from the setting or resource it stands for; an optional one
  * only under the setting that enables it.
  */
 export function checkEnvironment(stack: Stack): Finding[] {

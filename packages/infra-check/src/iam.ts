@@ -6,6 +6,12 @@ import { type Block, calledModule, mentions, nested, type Stack, type TfModule }
  * the one Terraform expression its statement's resources must be. `conditional` grants exist only when
  * the named boolean variable is on.
  */
+/** X-Ray active tracing: every function's role, only under tracing.enabled; these take no resource but "*". */
+const tracing = {
+  "xray:PutTraceSegments": { resource: "*", conditional: "var.tracing.enabled" },
+  "xray:PutTelemetryRecords": { resource: "*", conditional: "var.tracing.enabled" },
+};
+
 export const leastPrivilege: Record<string, Record<string, { resource: string; conditional?: string }>> = {
   main: {
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
@@ -14,6 +20,7 @@ export const leastPrivilege: Record<string, Record<string, { resource: string; c
       resource: "module.consumer.function_arn",
       conditional: "var.main_nudges_consumer",
     },
+    ...tracing,
   },
   consumer: {
     "sqs:ReceiveMessage": { resource: "module.queue.tasks_queue_arn" },
@@ -24,10 +31,12 @@ export const leastPrivilege: Record<string, Record<string, { resource: string; c
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
     "lambda:InvokeFunction": { resource: "module.worker.function_arn" },
+    ...tracing,
   },
   worker: {
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "sqs:SendMessage": { resource: "module.queue.failed_tasks_queue_arn" },
+    ...tracing,
   },
 };
 
@@ -83,7 +92,8 @@ function documentsIn(value: unknown): Array<{ name: string; conditionalOn: strin
 /**
  * IAM least privilege:
  * - no `*` (or `prefix*`) action, no NotAction, no `*` principal, anywhere;
- * - a `*` resource only for actions without resource-level permissions, with a comment saying so;
+ * - a `*` resource only for actions without resource-level permissions, with a comment saying so (a KMS
+ *   key policy's `*`, which means the key itself, excepted);
  * - each function's role gets exactly the actions of {@link leastPrivilege}, each on its one resource;
  * - each function writes only to its own log group; only the function module grants logs actions;
  * - the schedule's role may only invoke its target.
@@ -92,6 +102,12 @@ export function checkIam(stack: Stack): Finding[] {
   const out: Finding[] = [];
   for (const mod of stack.modules.values()) {
     const where = mod.dir || "root";
+    // In a KMS key policy the "*" resource is the key itself, not every resource.
+    const keyPolicies = new Set(
+      mod.resources
+        .filter((r) => r.type === "aws_kms_key")
+        .flatMap((r) => documentsIn(r.body.policy).map((d) => d.name)),
+    );
     for (const s of statementsOf(mod)) {
       const id = `${s.doc}${typeof s.body.sid === "string" ? `/${s.body.sid}` : ""}`;
       for (const action of s.actions) {
@@ -103,7 +119,7 @@ export function checkIam(stack: Stack): Finding[] {
         const ids = Array.isArray(p.identifiers) ? p.identifiers : [];
         if (ids.includes("*")) out.push(finding("iam", where, `${id}: "*" principal`));
       }
-      if (s.resources.includes("*")) {
+      if (s.resources.includes("*") && !keyPolicies.has(s.doc)) {
         const unjustified = s.actions.filter((a) => !actionsWithoutResourceLevelPermission.has(a));
         if (unjustified.length > 0) {
           out.push(
@@ -135,16 +151,23 @@ export function checkIam(stack: Stack): Finding[] {
   return out;
 }
 
+/** The comment is looked for in the statement's own document: its last declaration (overrides come last). */
 function commentedWildcard(mod: TfModule, s: Statement): boolean {
   const mentioned = s.actions[0] ?? "";
-  return mod.files.some((f) => {
+  const header = new RegExp(`^data\\s+"${POLICY_DOC}"\\s+"${s.doc}"`);
+  const declarations = mod.files.flatMap((f) => {
     const lines = f.source.split("\n");
-    return lines.some(
-      (line, i) =>
-        /resources\s*=\s*\[\s*"\*"\s*\]/.test(line) &&
-        lines.slice(Math.max(0, i - 8), i).some((l) => l.trim().startsWith("#") && l.includes(mentioned)),
-    );
+    const start = lines.findIndex((l) => header.test(l));
+    if (start < 0) return [];
+    const end = lines.findIndex((l, i) => i > start && l.startsWith("}"));
+    return [lines.slice(start, end < 0 ? undefined : end + 1)];
   });
+  const lines = declarations.at(-1) ?? [];
+  return lines.some(
+    (line, i) =>
+      /resources\s*=\s*\[\s*"\*"\s*\]/.test(line) &&
+      lines.slice(Math.max(0, i - 8), i).some((l) => l.trim().startsWith("#") && l.includes(mentioned)),
+  );
 }
 
 function checkFunctionRoles(stack: Stack): Finding[] {

@@ -21,7 +21,7 @@ import {
 import { checkTags } from "./tags.ts";
 import { checkVisibilityTimeout } from "./timeouts.ts";
 import { checkWiring } from "./wiring.ts";
-import { checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
+import { checkDeployPath, checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
 import { functionPackages, readJson, repoRoot } from "./workspace.ts";
 
 export interface CheckInput {
@@ -69,6 +69,7 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkSettingsFiles(input.stack, input.settings),
     ...checkInvariantsMirrored(input.stack, dev),
     ...checkWorkflows(input.workflows),
+    ...checkDeployPath(input.workflows),
     ...checkPathFilters(input.workflows, functions),
   ];
 }

@@ -14,6 +14,7 @@ export const taggableTypes = new Set([
   "aws_kms_key",
   "aws_sns_topic",
   "aws_s3_bucket",
+  "aws_cloudwatch_metric_alarm",
 ]);
 
 /** Resource types that AWS or the provider cannot tag. */
@@ -26,6 +27,10 @@ export const untaggableTypes = new Set([
   "aws_lambda_permission",
   "aws_scheduler_schedule",
   "aws_cloudwatch_event_target",
+  "aws_cloudwatch_dashboard",
+  "aws_kms_alias",
+  "aws_sns_topic_policy",
+  "aws_sns_topic_subscription",
 ]);
 
 /**

@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { checkPathFilters, expectedPaths } from "./path-filters.ts";
 import { messages, workflowFixture } from "./testing.ts";
-import { checkWorkflows, readWorkflows } from "./workflows.ts";
+import { checkDeployPath, checkWorkflows, readWorkflows } from "./workflows.ts";
 import { functionPackages, type WorkspacePackage, workspaceClosure } from "./workspace.ts";
 
 const workflows = readWorkflows();
 const functions = functionPackages();
 
 describe("checkWorkflows", () => {
-  it("finds a reusable pipeline, one caller per function and the Terraform workflow", () => {
+  it("finds a reusable pipeline, one caller per function, the deploy workflows and the Terraform checks", () => {
     expect(workflows.map((w) => w.path)).toEqual([
+      ".github/workflows/deploy-environment.yml",
+      ".github/workflows/deploy.yml",
       ".github/workflows/function-consumer.yml",
       ".github/workflows/function-main.yml",
       ".github/workflows/function-worker.yml",
@@ -62,6 +64,26 @@ describe("checkWorkflows", () => {
     expect(messages(checkWorkflows([workflowFixture("missing-reusable.yml")]))).toEqual([
       ".github/workflows/missing-reusable.yml: job pipeline: uses ./.github/workflows/functions.yml: no such file",
     ]);
+  });
+});
+
+describe("checkDeployPath", () => {
+  it("passes the committed workflows: only deploy-environment.yml applies, and only its saved plan", () => {
+    expect(messages(checkDeployPath(workflows))).toEqual([]);
+  });
+
+  it("catches a code update behind Terraform's back and an apply outside the deploy workflow", () => {
+    expect(messages(checkDeployPath([workflowFixture("deploy-outside.yml")]))).toEqual([
+      ".github/workflows/deploy-outside.yml: job deploy: aws lambda update-function-code: functions change only through Terraform",
+      ".github/workflows/deploy-outside.yml: job deploy: terraform -chdir=terraform apply -auto-approve -var-file=environments/dev.tfvars.json: only .github/workflows/deploy-environment.yml applies Terraform",
+    ]);
+  });
+
+  it("catches a deploy workflow that re-plans at apply time", () => {
+    const wf = workflowFixture("deploy-outside.yml", ".github/workflows/deploy-environment.yml");
+    expect(messages(checkDeployPath([wf]))).toContain(
+      ".github/workflows/deploy-environment.yml: job deploy: terraform -chdir=terraform apply -auto-approve -var-file=environments/dev.tfvars.json: apply only the saved, approved plan file",
+    );
   });
 });
 

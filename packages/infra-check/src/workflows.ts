@@ -219,3 +219,53 @@ export function checkWorkflows(workflows: readonly Workflow[], root = repoRoot):
 }
 
 export { parseYaml };
+
+/** The one workflow that applies Terraform (docs/decisions/0104-one-deploy-order.md). */
+export const deployWorkflow = ".github/workflows/deploy-environment.yml";
+
+const changesLambdaOutsideTerraform =
+  /^aws lambda (update-function-code|update-function-configuration|publish-version)$/;
+
+/**
+ * One deploy path (ADR 0104): no workflow changes a function's code or configuration behind Terraform's
+ * back (`aws lambda update-function-code`, ...); only deploy-environment.yml runs `terraform apply`, and
+ * there only a saved plan (`terraform apply [flags] tfplan`, no -var, -var-file or -auto-approve), in a job
+ * gated by a GitHub environment and a concurrency group that never cancels a run in progress.
+ */
+export function checkDeployPath(workflows: readonly Workflow[]): Finding[] {
+  const out: Finding[] = [];
+  for (const wf of workflows) {
+    for (const [jobName, job] of jobsOf(wf)) {
+      const where = `${wf.path}: job ${jobName}`;
+      for (const step of job.steps ?? []) {
+        if (typeof step.run !== "string") continue;
+        for (const command of commandsOf(step.run)) {
+          const text = command.join(" ");
+          const lambda = command.slice(0, 3).join(" ");
+          if (changesLambdaOutsideTerraform.test(lambda))
+            out.push(finding("deploy-path", where, `${lambda}: functions change only through Terraform`));
+          if (command[0] !== "terraform" || !command.includes("apply")) continue;
+          if (wf.path !== deployWorkflow) {
+            out.push(finding("deploy-path", where, `${text}: only ${deployWorkflow} applies Terraform`));
+            continue;
+          }
+          const args = command.slice(command.indexOf("apply") + 1);
+          const savedPlan = args.filter((a) => !a.startsWith("-")).length === 1;
+          const reopens = args.some((a) => /^-(var|var-file|auto-approve)(=|$)/.test(a));
+          if (!savedPlan || reopens)
+            out.push(finding("deploy-path", where, `${text}: apply only the saved, approved plan file`));
+          const concurrency = job.concurrency as { "cancel-in-progress"?: unknown } | undefined;
+          if (job.environment === undefined || concurrency?.["cancel-in-progress"] !== false)
+            out.push(
+              finding(
+                "deploy-path",
+                where,
+                "applies without a GitHub environment or without a concurrency group with cancel-in-progress: false",
+              ),
+            );
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -31,13 +31,22 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.this.name
   }
 
+  # Active: Lambda samples requests and records a segment per sampled invocation, and the code's own
+  # subsegments (Powertools Tracer) join it. PassThrough only forwards an incoming trace header.
+  tracing_config {
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
+  }
+
   tags = var.tags
 
   # The log group must exist (with its retention) before Lambda would create one without retention, and
-  # the role must be able to write to it before the first invocation.
+  # the role must be able to write to it before the first invocation. Every role policy is in place before
+  # the code or configuration that needs it changes (Lambda refuses Active tracing without the X-Ray
+  # grant), so one apply never runs new code on old permissions.
   depends_on = [
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.logs,
+    aws_iam_role_policy.concern,
   ]
 }
 

@@ -91,6 +91,13 @@ variable "log_retention_days" {
   }
 }
 
+variable "tracing_enabled" {
+  description = "X-Ray active tracing (tracing_config Active); the caller passes a policy document granting xray:PutTraceSegments and xray:PutTelemetryRecords with it. false leaves PassThrough."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "policy_documents" {
   description = "IAM policy documents (JSON, from aws_iam_policy_document) by concern name; each becomes its own role policy. Logs are added by the module."
   type        = map(string)

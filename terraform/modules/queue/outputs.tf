@@ -27,3 +27,18 @@ output "failed_tasks_queue_arn" {
   description = "ARN of the failed-task queue (the worker's on-failure destination)."
   value       = aws_sqs_queue.failed_tasks.arn
 }
+
+output "tasks_queue_name" {
+  description = "Name of the tasks queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.tasks.name
+}
+
+output "dead_letter_queue_name" {
+  description = "Name of the tasks queue's dead-letter queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.dead_letter.name
+}
+
+output "failed_tasks_queue_name" {
+  description = "Name of the failed-task queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.failed_tasks.name
+}

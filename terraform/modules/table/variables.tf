@@ -15,7 +15,7 @@ variable "kms_key_arn" {
 }
 
 variable "deletion_protection" {
-  description = "Whether DynamoDB refuses to delete the table. Turn it off before destroying the stack."
+  description = "Whether DynamoDB refuses to delete the table (DeleteTable fails, whoever calls it). Turn it off, and apply, before destroying or replacing the table (ADR 0105)."
   type        = bool
   default     = false
 }

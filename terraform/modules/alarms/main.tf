@@ -1,0 +1,484 @@
+# What an on-call engineer watches: an SNS topic (optionally mailed), one CloudWatch alarm per failure
+# signal, and a dashboard with the same figures plus the functions' own EMF metrics. Every alarm notifies
+# the topic when it fires and when it clears; missing data (an idle queue, a function not invoked) counts
+# as not breaching.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+
+  functions = {
+    main     = var.function_names.main
+    consumer = var.function_names.consumer
+    worker   = var.function_names.worker
+  }
+
+  # The consumer's Duration is in milliseconds; it alarms at the given fraction of its timeout.
+  consumer_duration_threshold_ms = floor(var.consumer_timeout_seconds * 1000 * var.consumer_duration_ratio)
+
+  # Emitted by the functions through Powertools Metrics (CloudWatch EMF), dimensions function and outcome.
+  custom_metrics = [
+    "JobsSubmitted",
+    "TasksEnqueued",
+    "TasksDispatched",
+    "DuplicatesDropped",
+    "ClaimsBusy",
+    "InvokesThrottled",
+    "InvokesFailed",
+    "TasksSucceeded",
+    "TasksFailedRetryPending",
+    "TasksFailedFinal",
+  ]
+  custom_timings = ["TaskDuration", "EnqueueToStartLag"]
+}
+
+# --- the topic: encrypted with its own key, because CloudWatch alarms cannot publish to a topic under the
+# AWS managed key alias/aws/sns (its key policy does not let cloudwatch.amazonaws.com use it, and it cannot
+# be edited). See ADR 0103.
+
+resource "aws_kms_key" "alarms" {
+  description             = "${var.name_prefix}: encrypts the alarm topic; CloudWatch alarms may use it"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.alarm_key.json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name_prefix}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
+}
+
+# A key policy's "*" resource is the key itself (infra-check treats documents used as a key policy so).
+data "aws_iam_policy_document" "alarm_key" {
+  statement {
+    sid = "AccountAdministersKey"
+    # The account's IAM policies decide who else may manage or use the key (the deploy role, operators).
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:CreateAlias",
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:DisableKeyRotation",
+      "kms:EnableKey",
+      "kms:EnableKeyRotation",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListGrants",
+      "kms:ListKeyPolicies",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:RetireGrant",
+      "kms:RevokeGrant",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name_prefix}-alarms"
+  kms_master_key_id = aws_kms_key.alarms.arn
+
+  tags = var.tags
+}
+
+# Only this account's CloudWatch alarms may publish (confused-deputy protection).
+data "aws_iam_policy_document" "topic" {
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.topic.json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  count = var.alarm_email == null ? 0 : 1
+
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+# --- queues ---
+
+# Anything in the dead-letter queue is a malformed or repeatedly failing message (G5): look at it.
+resource "aws_cloudwatch_metric_alarm" "dead_letter" {
+  alarm_name        = "${var.name_prefix}-dead-letter-queue-not-empty"
+  alarm_description = "Messages in ${var.dead_letter_queue_name}: malformed or repeatedly failing tasks. Read them before they expire (14 days)."
+
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = var.dead_letter_queue_name }
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# A task that failed after Lambda's retries, or whose event aged out, waits here to be redriven (G1).
+resource "aws_cloudwatch_metric_alarm" "failed_tasks" {
+  alarm_name        = "${var.name_prefix}-failed-tasks-queue-not-empty"
+  alarm_description = "Messages in ${var.failed_tasks_queue_name}: tasks that failed after their retries or aged out. Inspect, then redrive with pnpm fanout."
+
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = var.failed_tasks_queue_name }
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# Tasks wait too long: the consumer is not running, throttled, or cannot keep up.
+resource "aws_cloudwatch_metric_alarm" "oldest_task" {
+  alarm_name        = "${var.name_prefix}-tasks-oldest-message-age"
+  alarm_description = "The oldest message in ${var.tasks_queue_name} is older than ${var.oldest_message_age_seconds} s: the consumer is not draining the queue."
+
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = var.tasks_queue_name }
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.oldest_message_age_seconds
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# --- functions ---
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  for_each = local.functions
+
+  alarm_name        = "${var.name_prefix}-${each.key}-errors"
+  alarm_description = "${each.value} returned more than ${var.errors_threshold} errors in ${var.period_seconds} s."
+
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.errors_threshold
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  for_each = local.functions
+
+  alarm_name        = "${var.name_prefix}-${each.key}-throttles"
+  alarm_description = "${each.value} was throttled more than ${var.throttles_threshold} times in ${var.period_seconds} s (reserved or account concurrency)."
+
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.throttles_threshold
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# An asynchronous worker event Lambda dropped without running it (too old, or retries used up) and
+# without a destination taking it: a task silently lost unless this fires.
+resource "aws_cloudwatch_metric_alarm" "worker_events_dropped" {
+  alarm_name        = "${var.name_prefix}-worker-async-events-dropped"
+  alarm_description = "Lambda dropped asynchronous events of ${var.function_names.worker} (aged out or out of retries)."
+
+  namespace           = "AWS/Lambda"
+  metric_name         = "AsyncEventsDropped"
+  dimensions          = { FunctionName = var.function_names.worker }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# A failed worker event that could not be delivered to the failed-task queue (permissions, KMS, deleted
+# queue): the one place where G1's "payload kept" would break.
+resource "aws_cloudwatch_metric_alarm" "worker_destination_failures" {
+  alarm_name        = "${var.name_prefix}-worker-destination-delivery-failures"
+  alarm_description = "Lambda could not deliver failed events of ${var.function_names.worker} to ${var.failed_tasks_queue_name}."
+
+  namespace           = "AWS/Lambda"
+  metric_name         = "DestinationDeliveryFailures"
+  dimensions          = { FunctionName = var.function_names.worker }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# The consumer stops by itself a safety margin before its timeout; a run this long means it did not.
+resource "aws_cloudwatch_metric_alarm" "consumer_duration" {
+  alarm_name        = "${var.name_prefix}-consumer-duration-near-timeout"
+  alarm_description = "A run of ${var.function_names.consumer} took over ${local.consumer_duration_threshold_ms} ms (${var.consumer_duration_ratio} of its ${var.consumer_timeout_seconds} s timeout)."
+
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = var.function_names.consumer }
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = local.consumer_duration_threshold_ms
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# --- dashboard: the alarms' figures, then the functions' own metrics ---
+
+locals {
+  queue_metric = { for k, name in {
+    tasks        = var.tasks_queue_name
+    dead_letter  = var.dead_letter_queue_name
+    failed_tasks = var.failed_tasks_queue_name
+  } : k => ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name] }
+
+  lambda_widget = {
+    for metric, stat in { Invocations = "Sum", Errors = "Sum", Throttles = "Sum", ConcurrentExecutions = "Maximum" } :
+    metric => {
+      type   = "metric"
+      width  = 6
+      height = 6
+      properties = {
+        title   = "Lambda ${metric}"
+        region  = local.region
+        view    = "timeSeries"
+        stat    = stat
+        period  = var.period_seconds
+        metrics = [for fn, name in local.functions : ["AWS/Lambda", metric, "FunctionName", name, { label = fn }]]
+      }
+    }
+  }
+
+  # A search finds each metric under whatever dimensions the functions emit (function, outcome, service).
+  custom_widgets = [
+    for metric in concat(local.custom_metrics, local.custom_timings) : {
+      type   = "metric"
+      width  = 6
+      height = 6
+      properties = {
+        title  = "${var.metrics_namespace} ${metric}"
+        region = local.region
+        view   = "timeSeries"
+        period = var.period_seconds
+        metrics = [[{
+          id         = "search"
+          label      = ""
+          expression = "SEARCH('Namespace=\"${var.metrics_namespace}\" MetricName=\"${metric}\"', '${contains(local.custom_timings, metric) ? "p99" : "Sum"}', ${var.period_seconds})"
+        }]]
+      }
+    }
+  ]
+
+  dashboard_widgets = concat(
+    [
+      {
+        type   = "alarm"
+        width  = 24
+        height = 4
+        properties = {
+          title = "Alarms"
+          alarms = concat(
+            [
+              aws_cloudwatch_metric_alarm.dead_letter.arn,
+              aws_cloudwatch_metric_alarm.failed_tasks.arn,
+              aws_cloudwatch_metric_alarm.oldest_task.arn,
+              aws_cloudwatch_metric_alarm.worker_events_dropped.arn,
+              aws_cloudwatch_metric_alarm.worker_destination_failures.arn,
+              aws_cloudwatch_metric_alarm.consumer_duration.arn,
+            ],
+            [for a in aws_cloudwatch_metric_alarm.errors : a.arn],
+            [for a in aws_cloudwatch_metric_alarm.throttles : a.arn],
+          )
+        }
+      },
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title   = "Messages visible"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Maximum"
+          period  = var.period_seconds
+          metrics = [for k, m in local.queue_metric : concat(m, [{ label = k }])]
+        }
+      },
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title   = "Oldest task (s)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Maximum"
+          period  = var.period_seconds
+          metrics = [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.tasks_queue_name]]
+          annotations = {
+            horizontal = [{ label = "alarm", value = var.oldest_message_age_seconds }]
+          }
+        }
+      },
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title   = "Consumer duration, max (ms)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Maximum"
+          period  = var.period_seconds
+          metrics = [["AWS/Lambda", "Duration", "FunctionName", var.function_names.consumer]]
+          annotations = {
+            horizontal = [
+              { label = "alarm", value = local.consumer_duration_threshold_ms },
+              { label = "timeout", value = var.consumer_timeout_seconds * 1000 },
+            ]
+          }
+        }
+      },
+    ],
+    values(local.lambda_widget),
+    [
+      {
+        type   = "metric"
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Worker asynchronous events"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = var.period_seconds
+          metrics = [
+            ["AWS/Lambda", "AsyncEventsReceived", "FunctionName", var.function_names.worker],
+            ["AWS/Lambda", "AsyncEventsDropped", "FunctionName", var.function_names.worker],
+            ["AWS/Lambda", "DestinationDeliveryFailures", "FunctionName", var.function_names.worker],
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        width  = 12
+        height = 6
+        properties = {
+          title   = "Worker event age, max (ms)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Maximum"
+          period  = var.period_seconds
+          metrics = [["AWS/Lambda", "AsyncEventAge", "FunctionName", var.function_names.worker]]
+        }
+      },
+    ],
+    local.custom_widgets,
+  )
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = "${var.name_prefix}-overview"
+  dashboard_body = jsonencode({ widgets = local.dashboard_widgets })
+}
