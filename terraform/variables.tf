@@ -304,7 +304,7 @@ variable "tracing" {
 }
 
 variable "alarms" {
-  description = "CloudWatch alarms and dashboard (modules/alarms): enabled; email subscribed to the alarm topic (null: none); period_seconds 60-3600 in whole minutes; evaluation_periods 1-24 (at most a day of data points); oldest_message_age_seconds 60-1209600 for the tasks queue; errors_threshold and throttles_threshold 0 or more per function and period; consumer_duration_ratio 0.1-1 of the consumer timeout."
+  description = "CloudWatch alarms and dashboard (modules/alarms): enabled; email subscribed to the alarm topic (null: none); period_seconds 60-3600 in whole minutes; evaluation_periods 1-24 (at most a day of data points); oldest_message_age_seconds 60-1209600 for the tasks queue; errors_threshold and throttles_threshold 0 or more per function and period; consumer_duration_ratio 0.1-1 of the consumer timeout, past timeout - consumer.safety_margin_ms (default 0.95)."
   type = object({
     enabled                    = optional(bool, true)
     email                      = optional(string)
@@ -313,7 +313,7 @@ variable "alarms" {
     oldest_message_age_seconds = optional(number, 900)
     errors_threshold           = optional(number, 0)
     throttles_threshold        = optional(number, 0)
-    consumer_duration_ratio    = optional(number, 0.9)
+    consumer_duration_ratio    = optional(number, 0.95)
   })
   default  = {}
   nullable = false
@@ -351,5 +351,12 @@ variable "alarms" {
   validation {
     condition     = var.alarms.consumer_duration_ratio >= 0.1 && var.alarms.consumer_duration_ratio <= 1
     error_message = "alarms.consumer_duration_ratio must be from 0.1 to 1."
+  }
+
+  # Invariant (settings.ts superRefine): the duration alarm lies past the consumer's own budget, which a
+  # consumer with a backlog runs up to on every run.
+  validation {
+    condition     = var.alarms.consumer_duration_ratio * var.functions.consumer.timeout_seconds * 1000 > var.functions.consumer.timeout_seconds * 1000 - var.consumer.safety_margin_ms
+    error_message = "alarms.consumer_duration_ratio must put the alarm past the consumer's own budget (timeout - consumer.safety_margin_ms), or it fires on every run with a backlog."
   }
 }

@@ -24,7 +24,7 @@ describe("settings", () => {
 
   it("defaults to alarms on without a subscriber, tracing off, the Fanout namespace and a protected table", () => {
     const s = parseSettings({});
-    expect(s.alarms).toMatchObject({ enabled: true, email: null, consumer_duration_ratio: 0.9 });
+    expect(s.alarms).toMatchObject({ enabled: true, email: null, consumer_duration_ratio: 0.95 });
     expect(s.tracing.enabled).toBe(false);
     expect(s.metrics.namespace).toBe("Fanout");
     expect(s.table.deletion_protection).toBe(true);

@@ -116,7 +116,8 @@ export const settingsSchema = z
         oldest_message_age_seconds: z.number().int().min(60).max(1_209_600).default(900),
         errors_threshold: z.number().int().min(0).default(0),
         throttles_threshold: z.number().int().min(0).default(0),
-        consumer_duration_ratio: z.number().min(0.1).max(1).default(0.9),
+        // Of the consumer timeout; must lie past the consumer's own budget (below), default 0.95.
+        consumer_duration_ratio: z.number().min(0.1).max(1).default(0.95),
       })
       .prefault({}),
   })
@@ -150,6 +151,16 @@ export const settingsSchema = z
         code: "custom",
         path: ["consumer", "safety_margin_ms"],
         message: "must be shorter than the consumer timeout",
+      });
+    }
+    // A consumer with a backlog runs until timeout - safety margin by design; an alarm below that fires
+    // on every busy run. Past it, the alarm means a run overran its own budget and is nearing a kill.
+    const timeoutMs = s.functions.consumer.timeout_seconds * 1000;
+    if (s.alarms.consumer_duration_ratio * timeoutMs <= timeoutMs - s.consumer.safety_margin_ms) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["alarms", "consumer_duration_ratio"],
+        message: `must put the alarm past the consumer's own budget (timeout - safety margin = ${timeoutMs - s.consumer.safety_margin_ms} ms), or it fires on every run with a backlog`,
       });
     }
   });

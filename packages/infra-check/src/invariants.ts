@@ -55,6 +55,20 @@ export const invariants: Invariant[] = [
       v.consumer = { ...v.consumer, safety_margin_ms: num(v.functions.consumer?.timeout_seconds) * 1000 };
     },
   },
+  {
+    path: ["alarms", "consumer_duration_ratio"],
+    references: [
+      "var.alarms.consumer_duration_ratio",
+      "var.functions.consumer.timeout_seconds",
+      "var.consumer.safety_margin_ms",
+    ],
+    violate: (v) => {
+      // A 5 s margin of a 60 s timeout: the consumer's own budget ends at 55 s, so 0.9 (54 s) is below it.
+      v.functions = { ...v.functions, consumer: { ...v.functions.consumer, timeout_seconds: 60 } };
+      v.consumer = { ...v.consumer, safety_margin_ms: 5_000 };
+      v.alarms = { ...v.alarms, consumer_duration_ratio: 0.9 };
+    },
+  },
 ];
 
 /** Counts the invariants settings.ts reports (its `ctx.addIssue(` calls). */

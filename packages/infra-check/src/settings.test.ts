@@ -83,7 +83,9 @@ describe("checkInvariantsMirrored", () => {
 
   it("catches an invariant added to the schema but not here", async () => {
     const found = messages(checkInvariantsMirrored(await stackWith(), dev, invariants.length + 1));
-    expect(found[0]).toMatch(/has 5 invariants, infra-check mirrors 4/);
+    expect(found[0]).toMatch(
+      new RegExp(`has ${invariants.length + 1} invariants, infra-check mirrors ${invariants.length}`),
+    );
   });
 });
 

@@ -125,9 +125,9 @@ variable "throttles_threshold" {
 }
 
 variable "consumer_duration_ratio" {
-  description = "The consumer alarms when its longest run in a period exceeds this fraction of its timeout, 0.1-1."
+  description = "The consumer alarms when its longest run in a period exceeds this fraction of its timeout, 0.1-1; the root keeps it past the consumer's own budget (timeout - safety margin)."
   type        = number
-  default     = 0.9
+  default     = 0.95
 
   validation {
     condition     = var.consumer_duration_ratio >= 0.1 && var.consumer_duration_ratio <= 1
