@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
-import { parseJob, sampleNames } from "@fanout/core";
+import { type MetricTotal, metricsTable, parseJob, sampleNames, sumMetrics } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
+import { metricsNamespace } from "./function-specs.ts";
 import { collectLogs } from "./log-collector.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";
@@ -61,6 +62,8 @@ export interface DemoReport {
   seconds: number;
   requestsPerTask: Record<string, number>;
   requestsPerTaskByService: Record<string, number>;
+  /** The functions' EMF metrics, read from their log lines and summed (what CloudWatch would show). */
+  metrics: MetricTotal[];
   ok: boolean;
 }
 
@@ -154,9 +157,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       seconds,
       requestsPerTask: perTask(counts, figures.total),
       requestsPerTaskByService: perTask(byService(counts), figures.total),
+      metrics: sumMetrics(
+        [...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines],
+        { namespace: metricsNamespace(stack.settings) },
+      ),
       ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
     };
     out.write(`\n${summaryTable(report)}\n`);
+    out.write(
+      `\nmetrics (CloudWatch EMF in the function logs, namespace ${metricsNamespace(stack.settings)}):\n${metricsTable(report.metrics)}\n`,
+    );
     return report;
   } finally {
     logs.stop();
