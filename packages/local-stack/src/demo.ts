@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
-import { type MetricTotal, metricsTable, parseJob, sampleNames, sumMetrics } from "@fanout/core";
+import {
+  type MetricTotal,
+  metricsNamespaceOf,
+  metricsTable,
+  parseJob,
+  sampleNames,
+  sumMetrics,
+} from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
-import { metricsNamespace } from "./function-specs.ts";
 import { collectLogs } from "./log-collector.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";
@@ -157,15 +163,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       seconds,
       requestsPerTask: perTask(counts, figures.total),
       requestsPerTaskByService: perTask(byService(counts), figures.total),
-      metrics: sumMetrics(
-        [...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines],
-        { namespace: metricsNamespace(stack.settings) },
-      ),
+      metrics: sumMetrics([...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines], {
+        namespace: metricsNamespaceOf(stack.settings),
+      }),
       ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
     };
     out.write(`\n${summaryTable(report)}\n`);
     out.write(
-      `\nmetrics (CloudWatch EMF in the function logs, namespace ${metricsNamespace(stack.settings)}):\n${metricsTable(report.metrics)}\n`,
+      `\nmetrics (CloudWatch EMF in the function logs, namespace ${metricsNamespaceOf(stack.settings)}):\n${metricsTable(report.metrics)}\n`,
     );
     return report;
   } finally {

@@ -1,4 +1,4 @@
-import { defaultMetricsNamespace, resourceNames, type Settings } from "@fanout/core";
+import { metricsNamespaceOf, resourceNames, type Settings } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import type { FunctionSpec } from "@fanout/local-lambda";
 import type { FunctionName } from "./paths.ts";
@@ -12,7 +12,7 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
   const common = {
     LOG_LEVEL: settings.log_level,
     POWERTOOLS_SERVICE_NAME: names[`${fn}Function`],
-    POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(settings),
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(settings),
     // No X-Ray daemon here: tracing stays off whatever the settings say (the local Lambda service sets
     // AWS_EXECUTION_ENV, so Powertools alone would turn it on).
     POWERTOOLS_TRACE_ENABLED: "false",
@@ -48,15 +48,6 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         MAX_EVENT_AGE_SECONDS: String(settings.worker_async.maximum_event_age_seconds),
       };
   }
-}
-
-/**
- * The settings' `metrics.namespace` (Terraform's POWERTOOLS_METRICS_NAMESPACE), or "Fanout" where the settings
- * file has no `metrics` block.
- */
-export function metricsNamespace(settings: Settings): string {
-  const metrics = (settings as { metrics?: { namespace?: unknown } }).metrics;
-  return typeof metrics?.namespace === "string" ? metrics.namespace : defaultMetricsNamespace;
 }
 
 /**
