@@ -18,8 +18,8 @@ export interface CliContext {
   names: ResourceNames;
   sqs: SQSClient;
   lambda: LambdaClient;
-  /** `fanout metrics` on AWS (GetMetricData). */
-  cloudwatch: CloudWatchClient;
+  /** `fanout metrics` on AWS (GetMetricData); optional, so contexts built elsewhere (the fault explorer) need none. */
+  cloudwatch?: CloudWatchClient;
   store: DedupStore;
   /** A queue's URL by its name (GetQueueUrl, cached). */
   queueUrl(name: string): Promise<string>;

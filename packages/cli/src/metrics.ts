@@ -183,6 +183,7 @@ export async function metrics(ctx: CliContext, io: Io, flags: MetricsFlags): Pro
     totals = sumMetrics(lines, { since: now - flags.since, namespace });
     where = `function logs in ${logDir}`;
   } else {
+    if (!ctx.cloudwatch) throw new CliError("this context has no CloudWatch client");
     totals = await cloudWatchTotals(ctx.cloudwatch, namespace, flags.since, now);
     where = "CloudWatch";
   }
