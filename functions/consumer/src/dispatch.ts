@@ -16,13 +16,22 @@ export interface DispatchDeps {
   logger: Logger;
 }
 
+/**
+ * How a worker invoke failed (metrics InvokesThrottled and InvokesFailed): still throttled after the SDK's
+ * retries, another retryable answer (5xx), no answer at all, or a permanent refusal.
+ */
+export type InvokeFailure = "throttled" | "retryable" | "unanswered" | "permanent";
+
 /** What to do with the message after handling it. */
 export type Verdict =
   | { kind: "dispatched" | "duplicate"; delete: true }
   | { kind: "busy"; delete: false; retryInSeconds: number }
   | { kind: "invalid"; delete: false; retryInSeconds: 0 }
-  | { kind: "retried"; delete: false; retryInSeconds: number }
-  | { kind: "failed"; delete: false; retryInSeconds?: number };
+  | { kind: "retried"; delete: false; retryInSeconds: number; invoke?: InvokeFailure }
+  | { kind: "failed"; delete: false; retryInSeconds?: number; invoke?: InvokeFailure };
+
+/** Lambda's throttling answers (429). */
+const throttleCodes = new Set(["TooManyRequestsException", "ThrottlingException", "EC2ThrottledException"]);
 
 /**
  * Handles one message: validate → claim (one conditional write) → invoke the worker (Event) → record
@@ -72,7 +81,12 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
         taskId,
         error: error.message,
       });
-      return { kind: "retried", delete: false, retryInSeconds: Math.max(1, deps.leaseSeconds) };
+      return {
+        kind: "retried",
+        delete: false,
+        retryInSeconds: Math.max(1, deps.leaseSeconds),
+        invoke: "unanswered",
+      };
     }
     // Lambda answered and did not queue it: give the claim back so the message, when it returns, is
     // dispatched then.
@@ -85,9 +99,14 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
       error: (error as Error).message,
     });
     // Not retryable (a missing function, a denied call): wait for someone to fix the configuration.
-    if (!retryable) return { kind: "failed", delete: false, retryInSeconds: 300 };
+    if (!retryable) return { kind: "failed", delete: false, retryInSeconds: 300, invoke: "permanent" };
     // Back off, so a throttled worker is not hammered (the message comes back as a fresh, delayed copy).
-    return { kind: "retried", delete: false, retryInSeconds: deps.throttleBackoffSeconds ?? 10 };
+    return {
+      kind: "retried",
+      delete: false,
+      retryInSeconds: deps.throttleBackoffSeconds ?? 10,
+      invoke: throttleCodes.has((error as InvokeError).code) ? "throttled" : "retryable",
+    };
   }
   // The worker has the task now: whatever happens to this write, the message is deleted (G1), and a
   // deleted message cannot be redelivered, so a failed write here cannot cause a second dispatch.

@@ -1,4 +1,4 @@
-import { type LambdaContext, limits, requestCounts } from "@fanout/core";
+import { type FunctionMetrics, type LambdaContext, limits, requestCounts } from "@fanout/core";
 import type { SQSClient } from "@fanout/queue";
 import {
   changeVisibility,
@@ -20,6 +20,19 @@ export interface DrainDeps extends DispatchDeps {
   safetyMarginMs: number;
   /** Long-poll wait per receive; an empty receive after a full wait ends that poller. */
   receiveWaitSeconds: number;
+  /** Counts each verdict's metric (TasksDispatched, DuplicatesDropped, ...); the handler flushes them. */
+  metrics?: FunctionMetrics<"consumer">;
+}
+
+/** Adds a verdict to the consumer's metrics. */
+function countVerdict(metrics: FunctionMetrics<"consumer">, verdict: Verdict): void {
+  if (verdict.kind === "dispatched") metrics.count("TasksDispatched");
+  else if (verdict.kind === "duplicate") metrics.count("DuplicatesDropped");
+  else if (verdict.kind === "busy") metrics.count("ClaimsBusy");
+  else if (verdict.kind === "retried" || verdict.kind === "failed") {
+    if (verdict.invoke === "throttled") metrics.count("InvokesThrottled");
+    else if (verdict.invoke) metrics.count("InvokesFailed", 1, verdict.invoke);
+  }
 }
 
 /**
@@ -46,6 +59,7 @@ export async function drain(
       const message = messages[i];
       if (!message) return;
       summary[verdict.kind === "duplicate" ? "duplicates" : verdict.kind] += 1;
+      if (deps.metrics) countVerdict(deps.metrics, verdict);
       if (verdict.delete) toDelete.push(message.receiptHandle);
       else if (verdict.kind === "invalid")
         toReturn.push({ receiptHandle: message.receiptHandle, seconds: 0 });

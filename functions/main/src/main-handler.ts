@@ -1,20 +1,39 @@
-import { type LambdaContext, requestCounts } from "@fanout/core";
+import {
+  InvalidJobError,
+  JobConflictError,
+  type LambdaContext,
+  PayloadTooLargeError,
+  requestCounts,
+  ValidationError,
+} from "@fanout/core";
 import { type SubmitDeps, type SubmitResult, submitJob } from "./submit.ts";
+
+/** A job the caller must change before it can be accepted (as opposed to a fault on our side). */
+const refused = (error: unknown) =>
+  error instanceof InvalidJobError ||
+  error instanceof ValidationError ||
+  error instanceof JobConflictError ||
+  error instanceof PayloadTooLargeError;
 
 /**
  * The main function's Lambda handler, built from its dependencies (handler.ts builds them from the
  * environment once per container; the fault explorer builds them over its simulated AWS).
+ * Counts JobsSubmitted by outcome and writes the invocation's metrics at its end, also on errors.
  */
 export function mainHandler(deps: SubmitDeps) {
   return async function main(event: unknown, context: LambdaContext): Promise<SubmitResult> {
     deps.logger.addContext(context as never);
     try {
-      return await submitJob(event, deps);
+      const result = await submitJob(event, deps);
+      deps.metrics?.count("JobsSubmitted", 1, result.created ? "created" : "resubmitted");
+      return result;
     } catch (error) {
+      deps.metrics?.count("JobsSubmitted", 1, refused(error) ? "refused" : "failed");
       // Every path logs its AWS requests, so the e2e IAM check sees the calls of refusals too.
       deps.logger.error("job not accepted", { error: String(error), requests: requestCounts() });
       throw error;
     } finally {
+      deps.metrics?.flush();
       deps.logger.resetKeys();
     }
   };

@@ -1,5 +1,6 @@
 import {
   encodeTask,
+  type FunctionMetrics,
   type Job,
   type Logger,
   makeTask,
@@ -22,6 +23,8 @@ export interface SubmitDeps {
   maxTasks: number;
   /** When set, the consumer is nudged after enqueueing, so work starts now, not at the next tick. */
   nudge?: { lambda: LambdaClient; consumerFunctionName: string };
+  /** TasksEnqueued is counted here; the handler counts JobsSubmitted and flushes. */
+  metrics?: FunctionMetrics<"main">;
 }
 
 export interface SubmitResult {
@@ -55,6 +58,7 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   });
   const messages = encodeAll(job, epoch);
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
+  deps.metrics?.count("TasksEnqueued", sent);
   if (failed.length > 0) {
     deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });
     const cause = failed.find((f) => f.error !== undefined)?.error;

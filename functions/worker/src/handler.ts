@@ -1,20 +1,43 @@
-import { createLogger, readConfig, referenceTaskConfigSchema, workerConfigSchema } from "@fanout/core";
-import { createStore } from "@fanout/dedup";
+import {
+  createLogger,
+  createMetrics,
+  createTracer,
+  readConfig,
+  referenceTaskConfigSchema,
+  taskIdOf,
+  workerConfigSchema,
+} from "@fanout/core";
+import { createDynamoClient, createStore } from "@fanout/dedup";
 import { referenceTaskHandler } from "./task-handler.ts";
 import { makeWorker } from "./wrapper.ts";
 
 // Read once per container: a bad environment fails the cold start with every bad variable named.
 const config = readConfig(workerConfigSchema);
 const taskConfig = readConfig(referenceTaskConfigSchema);
+// A no-op unless X-Ray tracing is on (POWERTOOLS_TRACE_ENABLED, inside Lambda).
+const tracer = await createTracer("worker");
 const logger = createLogger("worker");
-const store = createStore({ tableName: config.TABLE_NAME, ttlSeconds: config.DEDUP_TTL_SECONDS });
-
-export const handler = makeWorker(referenceTaskHandler({ failRate: taskConfig.WORKER_FAIL_RATE }), {
-  store,
-  logger,
-  leaseSeconds: config.RUN_LEASE_SECONDS,
-  asyncRetries: {
-    maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
-    maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
-  },
+const store = createStore({
+  tableName: config.TABLE_NAME,
+  ttlSeconds: config.DEDUP_TTL_SECONDS,
+  client: tracer.captureClient(createDynamoClient()),
 });
+
+export const handler = tracer.wrap(
+  makeWorker(referenceTaskHandler({ failRate: taskConfig.WORKER_FAIL_RATE }), {
+    store,
+    logger,
+    leaseSeconds: config.RUN_LEASE_SECONDS,
+    asyncRetries: {
+      maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
+      maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
+    },
+    metrics: createMetrics("worker"),
+  }),
+  (event) => {
+    const task = event as { jobId?: unknown; index?: unknown };
+    return typeof task?.jobId === "string" && typeof task.index === "number"
+      ? { jobId: task.jobId, taskId: taskIdOf({ jobId: task.jobId, index: task.index }) }
+      : {};
+  },
+);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  type FunctionMetrics,
   type LambdaContext,
   type Logger,
   parseTask,
@@ -57,6 +58,11 @@ export interface WorkerDeps {
    * Lambda's retry in this warm container. @default process.exit(1)
    */
   exit?: () => void;
+  /**
+   * TasksSucceeded, TasksFailedRetryPending, TasksFailedFinal, TaskDuration and EnqueueToStartLag, written at
+   * the end of every invocation (and before `exit`). Optional: without it nothing is counted.
+   */
+  metrics?: FunctionMetrics<"worker">;
 }
 
 export type WorkerResult = { taskId: string; status: "SUCCEEDED" | "duplicate" };
@@ -111,13 +117,19 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         });
         throw new TaskBusyError(start.leaseUntil);
       }
+      if (start.attempt === 1 && task.epoch > 0) {
+        // The epoch is the job record's creation time, set just before the job's messages are sent.
+        deps.metrics?.sample("EnqueueToStartLag", Math.max(0, deps.store.now() - task.epoch));
+      }
       const deadlineMs = context.getRemainingTimeInMillis() - reserveMs;
+      const handlerStarted = performance.now();
       const outcome = await runWithDeadline(
         (signal) =>
           taskHandler(task, { logger: deps.logger, lambda: context, attempt: start.attempt, signal }),
         deadlineMs,
         graceMs,
       );
+      const handlerMs = Math.round(performance.now() - handlerStarted);
       if (outcome.status === "FAILED") {
         const e = outcome.error;
         const final = !lambdaWillRetry(deps, start, context);
@@ -136,17 +148,23 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
           error: { type: e.name, message: e.message },
           requests: requestCounts(),
         });
+        deps.metrics?.sample("TaskDuration", handlerMs, "failed");
+        deps.metrics?.count(final ? "TasksFailedFinal" : "TasksFailedRetryPending");
         if (outcome.stillRunning) {
           // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
           deps.logger.error("handler did not stop after its deadline; ending the process");
+          deps.metrics?.flush();
           exit();
         }
         throw e;
       }
+      deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
       await record(deps, run, { status: "SUCCEEDED" }, context);
+      deps.metrics?.count("TasksSucceeded");
       deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
       return { taskId, status: "SUCCEEDED" };
     } finally {
+      deps.metrics?.flush();
       deps.logger.removeKeys(["jobId", "taskId"]);
     }
   };

@@ -5,6 +5,7 @@ import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { makeTask, type SettingsInput } from "@fanout/core";
 import { finishRun, readJobStatus, readTask, recordJob, requeueTask, startRun } from "@fanout/dedup";
+import { waitUntil } from "@fanout/emulators";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { queueDepth } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -363,4 +364,45 @@ describe("fanout CLI against the local stack", () => {
     expect(out.stderr).toMatch(/^fanout: table no-such-dedup not found \(check --prefix/);
     expect(out.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
+  it("metrics reads the functions' EMF records from the local stack's logs, as a table or JSON", async () => {
+    const file = jobFile({ jobId: "cli-metrics", names: [{ name: "a" }, { name: "b" }, { name: "c" }] });
+    expect((await fanout(["submit", file])).code).toBe(0);
+    await stack.waitForJob("cli-metrics");
+    await stack.lambda.idle();
+    // What main logged it enqueued, in this file's every submission: TasksEnqueued must say the same.
+    const enqueued = stack
+      .logs(stack.names.mainFunction)
+      .filter((l) => l.message === "job enqueued")
+      .reduce((n, l) => n + Number(l.tasks), 0);
+    type Report = {
+      source: string;
+      namespace: string;
+      metrics: { name: string; outcome: string | null; sum: number }[];
+    };
+    const sumOf = (r: Report, name: string) =>
+      r.metrics.filter((m) => m.name === name).reduce((n, m) => n + m.sum, 0);
+    // The stack's env names a local Lambda endpoint and no CloudWatch one: --source auto reads the logs.
+    const report = await waitUntil(
+      `fanout metrics to show ${enqueued} TasksEnqueued`,
+      async () => {
+        const out = await fanout(["metrics", "--json", "--log-dir", stack.logDir]);
+        expect(out).toMatchObject({ code: 0, stderr: "" });
+        const parsed = JSON.parse(out.stdout) as Report;
+        return sumOf(parsed, "TasksEnqueued") === enqueued && parsed;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(report).toMatchObject({ source: "logs", namespace: "Fanout" });
+    expect(sumOf(report, "TasksDispatched")).toBeGreaterThanOrEqual(3);
+    expect(sumOf(report, "TasksSucceeded")).toBeGreaterThanOrEqual(3);
+    expect(sumOf(report, "JobsSubmitted")).toBeGreaterThanOrEqual(1);
+
+    const table = await fanout(["metrics", "--since", "1d", "--log-dir", stack.logDir]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(`from function logs in ${stack.logDir}`);
+    expect(table.stdout).toMatch(new RegExp(`^TasksEnqueued +main +- +Count +${enqueued}$`, "m"));
+    expect(table.stdout).toMatch(
+      /^EnqueueToStartLag +worker +- +Milliseconds +\d+ samples, avg \d+, max \d+$/m,
+    );
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -17,6 +18,8 @@ export interface CliContext {
   names: ResourceNames;
   sqs: SQSClient;
   lambda: LambdaClient;
+  /** `fanout metrics` on AWS (GetMetricData); optional, so contexts built elsewhere (the fault explorer) need none. */
+  cloudwatch?: CloudWatchClient;
   store: DedupStore;
   /** A queue's URL by its name (GetQueueUrl, cached). */
   queueUrl(name: string): Promise<string>;
@@ -57,6 +60,10 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     ...common,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
   });
+  const cloudwatch = new CloudWatchClient({
+    ...common,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+  });
   const store = createStore({
     tableName: names.table,
     ttlSeconds: settings.dedup.ttl_seconds,
@@ -68,6 +75,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     names,
     sqs,
     lambda,
+    cloudwatch,
     store,
     queueUrl(name) {
       let url = urls.get(name);
@@ -80,6 +88,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     close() {
       sqs.destroy();
       lambda.destroy();
+      cloudwatch.destroy();
       dynamo.destroy();
     },
   };

@@ -84,6 +84,27 @@ export const invokeFlags = z.object({
 });
 export type InvokeFlags = z.output<typeof invokeFlags>;
 
+/** A duration such as 90s, 15m, 1h or 7d, in milliseconds (at most 15 days: CloudWatch's 1-minute data). */
+export const durationFlag = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d+(s|m|h|d)$/, `${flag} must be a duration such as 30m, 1h or 2d`)
+    .transform(
+      (text) =>
+        Number(text.slice(0, -1)) * ({ s: 1, m: 60, h: 3_600, d: 86_400 }[text.slice(-1)] ?? 0) * 1000,
+    )
+    .refine((ms) => ms >= 60_000 && ms <= 15 * 86_400_000, `${flag} must be from 1m to 15d`);
+
+export const metricsFlags = z.object({
+  since: durationFlag("--since").default(3_600_000),
+  json: z.boolean().default(false),
+  source: z
+    .enum(["auto", "logs", "cloudwatch"], { error: "--source must be auto, logs or cloudwatch" })
+    .default("auto"),
+  logDir: z.string().min(1, "--log-dir must be a path").optional(),
+});
+export type MetricsFlags = z.output<typeof metricsFlags>;
+
 /** Parses raw flag values with a schema; the first problem becomes a {@link UsageError} for `command`. */
 export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   const parsed = schema.safeParse(raw);

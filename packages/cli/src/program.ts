@@ -9,12 +9,14 @@ import {
   type GlobalFlags,
   globalFlags,
   invokeFlags,
+  metricsFlags,
   parseFlags,
   statusFlags,
   submitFlags,
 } from "./flags.ts";
 import { invoke } from "./invoke.ts";
 import type { Io } from "./io.ts";
+import { metrics } from "./metrics.ts";
 import { status } from "./status.ts";
 import { submit } from "./submit.ts";
 
@@ -175,6 +177,33 @@ ${exitCodes}`,
         "fanout invoke",
       );
       await withContext(cmd, (ctx) => invoke(ctx, io, flags));
+    });
+  program
+    .command("metrics")
+    .description("show the functions' metrics: from the local stack's logs, or from CloudWatch on AWS")
+    .option("--since <duration>", "window ending now: 90s, 15m, 1h, 2d (1m to 15d)", "1h")
+    .option("--json", "print JSON: source, namespace, since, and one entry per metric and outcome")
+    .option(
+      "--source <source>",
+      "auto (local stack logs when AWS_ENDPOINT_URL_LAMBDA is set and no CloudWatch endpoint is), logs or cloudwatch",
+      "auto",
+    )
+    .option("--log-dir <dir>", "with logs: the local stack's log folder (default .fanout/logs in the repo)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fanout metrics --since 15m
+  fanout metrics --json | jq '.metrics[] | select(.name == "TasksFailedFinal")'
+Metrics (namespace from the settings' metrics.namespace, default Fanout): JobsSubmitted, TasksEnqueued,
+TasksDispatched, DuplicatesDropped, ClaimsBusy, InvokesThrottled, InvokesFailed, TasksSucceeded,
+TasksFailedRetryPending, TasksFailedFinal, TaskDuration, EnqueueToStartLag. On AWS this reads
+CloudWatch GetMetricData (IAM cloudwatch:GetMetricData); metrics appear there a minute or two late.
+${exitCodes}`,
+    )
+    .action(async (raw: object, cmd: Command) => {
+      const flags = parseFlags(metricsFlags, raw, "fanout metrics");
+      await withContext(cmd, (ctx) => metrics(ctx, io, flags));
     });
   return program;
 }

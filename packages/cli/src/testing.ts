@@ -40,6 +40,7 @@ export function noAwsContext(): Promise<CliContext> {
     },
     sqs: client as unknown as CliContext["sqs"],
     lambda: client as unknown as CliContext["lambda"],
+    cloudwatch: client as unknown as CliContext["cloudwatch"],
     store: { client: client as never, tableName: "t-dedup", ttlSeconds: 60, now: Date.now },
     queueUrl: () => Promise.reject(new Error("the command reached AWS, but it should have stopped before")),
     close: () => {},

@@ -8,6 +8,8 @@ export {
   workerConfigSchema,
 } from "./config.ts";
 export type { LambdaContext } from "./context.ts";
+export type { MetricTotal } from "./emf.ts";
+export { emfData, metricSum, metricsTable, sumMetrics } from "./emf.ts";
 export type { Issue } from "./errors.ts";
 export { InvalidJobError, JobConflictError, PayloadTooLargeError, ValidationError } from "./errors.ts";
 export type { Job } from "./job.ts";
@@ -15,8 +17,11 @@ export { parseJob } from "./job.ts";
 export { jobLimits, limits, utf8Bytes } from "./limits.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
+export type { FunctionMetrics, MetricName } from "./metrics.ts";
+export { createMetrics, metricCatalogue, metricsNamespaceOf } from "./metrics.ts";
 export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
 export type { Task } from "./task.ts";
 export { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
+export { createTracer } from "./tracing.ts";

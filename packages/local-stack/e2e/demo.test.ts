@@ -24,6 +24,10 @@ async function demo(args: string[]): Promise<{ code: number; stdout: string; std
   }
 }
 
+/** The metrics table's value for a metric (and outcome). */
+const metric = (stdout: string, name: string, outcome = "-") =>
+  new RegExp(`^${name} +\\S+ +${outcome} +\\S+ +(.*)$`, "m").exec(stdout)?.[1];
+
 /** The summary table's value for a row. */
 const row = (stdout: string, name: string) =>
   new RegExp(`^\\| ${name} +\\| (.*?) +\\|$`, "m").exec(stdout)?.[1];
@@ -40,6 +44,13 @@ describe("pnpm demo", () => {
     expect(Number(row(stdout, "DynamoDB requests per task"))).toBeCloseTo(5, 1);
     expect(Number(row(stdout, "Lambda requests per task"))).toBeCloseTo(1, 1);
     expect(row(stdout, "result")).toBe("OK: every task final, none run twice");
+    // The functions' EMF metrics, read back from their logs, agree with the figures above.
+    expect(metric(stdout, "JobsSubmitted", "created")).toBe("1");
+    expect(metric(stdout, "TasksEnqueued")).toBe("300");
+    expect(metric(stdout, "TasksDispatched")).toBe("300");
+    expect(metric(stdout, "TasksSucceeded")).toBe("300");
+    expect(metric(stdout, "TaskDuration", "succeeded")).toMatch(/^300 samples, /);
+    expect(metric(stdout, "EnqueueToStartLag")).toMatch(/^300 samples, /);
   });
 
   it("dispatches each task once when the job is submitted twice, with failing workers retried", async () => {
@@ -57,6 +68,11 @@ describe("pnpm demo", () => {
     expect(Number(row(stdout, "succeeded")) + Number(row(stdout, "failed \\(final\\)"))).toBe(200);
     expect(Number(row(stdout, "worker runs \\(incl. retries\\)"))).toBeGreaterThan(200);
     expect(row(stdout, "tasks run or dispatched twice")).toBe("0");
+    expect(metric(stdout, "JobsSubmitted", "resubmitted")).toBe("1");
+    expect(metric(stdout, "TasksEnqueued")).toBe("400");
+    expect(metric(stdout, "TasksDispatched")).toBe("200");
+    expect(metric(stdout, "TasksSucceeded")).toBe(row(stdout, "succeeded"));
+    expect(Number(metric(stdout, "TasksFailedRetryPending"))).toBeGreaterThan(0);
     // Duplicates that met a live claim come back after the real-time 60 s claim lease: hence the timeout.
   }, 200_000);
 

@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { parseJob, sampleNames } from "@fanout/core";
+import {
+  type MetricTotal,
+  metricsNamespaceOf,
+  metricsTable,
+  parseJob,
+  sampleNames,
+  sumMetrics,
+} from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
@@ -61,6 +68,8 @@ export interface DemoReport {
   seconds: number;
   requestsPerTask: Record<string, number>;
   requestsPerTaskByService: Record<string, number>;
+  /** The functions' EMF metrics, read from their log lines and summed (what CloudWatch would show). */
+  metrics: MetricTotal[];
   ok: boolean;
 }
 
@@ -154,9 +163,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       seconds,
       requestsPerTask: perTask(counts, figures.total),
       requestsPerTaskByService: perTask(byService(counts), figures.total),
+      metrics: sumMetrics([...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines], {
+        namespace: metricsNamespaceOf(stack.settings),
+      }),
       ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
     };
     out.write(`\n${summaryTable(report)}\n`);
+    out.write(
+      `\nmetrics (CloudWatch EMF in the function logs, namespace ${metricsNamespaceOf(stack.settings)}):\n${metricsTable(report.metrics)}\n`,
+    );
     return report;
   } finally {
     logs.stop();

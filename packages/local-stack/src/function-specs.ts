@@ -1,4 +1,4 @@
-import { resourceNames, type Settings } from "@fanout/core";
+import { metricsNamespaceOf, resourceNames, type Settings } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import type { FunctionSpec } from "@fanout/local-lambda";
 import type { FunctionName } from "./paths.ts";
@@ -12,6 +12,10 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
   const common = {
     LOG_LEVEL: settings.log_level,
     POWERTOOLS_SERVICE_NAME: names[`${fn}Function`],
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(settings),
+    // No X-Ray daemon here: tracing stays off whatever the settings say (the local Lambda service sets
+    // AWS_EXECUTION_ENV, so Powertools alone would turn it on).
+    POWERTOOLS_TRACE_ENABLED: "false",
     DEDUP_TTL_SECONDS: String(settings.dedup.ttl_seconds),
   };
   switch (fn) {
