@@ -9,7 +9,6 @@ import {
   type MetricName,
   type MetricTotal,
   metricCatalogue,
-  metricsNamespaceOf,
   metricsTable,
   type ResourceNames,
   sumMetrics,
@@ -168,7 +167,7 @@ export interface MetricsReport {
 /** `fanout metrics`: the functions' metrics, from the local stack's logs or from CloudWatch. */
 export async function metrics(ctx: CliContext, io: Io, flags: MetricsFlags): Promise<number> {
   const source = metricsSourceOf(flags.source);
-  const namespace = metricsNamespaceOf(ctx.settings);
+  const namespace = ctx.settings.metrics.namespace;
   const now = Date.now();
   let totals: MetricTotal[];
   let where: string;

@@ -18,7 +18,7 @@ export { jobLimits, limits, utf8Bytes } from "./limits.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
 export type { FunctionMetrics, MetricName } from "./metrics.ts";
-export { createMetrics, metricCatalogue, metricsNamespaceOf } from "./metrics.ts";
+export { createMetrics, metricCatalogue } from "./metrics.ts";
 export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";

@@ -1,20 +1,10 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { Settings } from "./settings.ts";
 
 /** The three functions, as metric dimension values. */
 export type FunctionRole = "main" | "consumer" | "worker";
 
 /** CloudWatch namespace when POWERTOOLS_METRICS_NAMESPACE is unset (the settings' `metrics.namespace` default). */
 export const defaultMetricsNamespace = "Fanout";
-
-/**
- * The settings' `metrics.namespace` (what Terraform passes as POWERTOOLS_METRICS_NAMESPACE), or "Fanout" for a
- * settings file without a `metrics` block.
- */
-export function metricsNamespaceOf(settings: Settings): string {
-  const metrics = (settings as { metrics?: { namespace?: unknown } }).metrics;
-  return typeof metrics?.namespace === "string" ? metrics.namespace : defaultMetricsNamespace;
-}
 
 interface MetricSpec {
   unit: "Count" | "Milliseconds";

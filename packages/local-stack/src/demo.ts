@@ -1,12 +1,5 @@
 import { readFileSync } from "node:fs";
-import {
-  type MetricTotal,
-  metricsNamespaceOf,
-  metricsTable,
-  parseJob,
-  sampleNames,
-  sumMetrics,
-} from "@fanout/core";
+import { type MetricTotal, metricsTable, parseJob, sampleNames, sumMetrics } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
@@ -164,13 +157,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       requestsPerTask: perTask(counts, figures.total),
       requestsPerTaskByService: perTask(byService(counts), figures.total),
       metrics: sumMetrics([...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines], {
-        namespace: metricsNamespaceOf(stack.settings),
+        namespace: stack.settings.metrics.namespace,
       }),
       ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
     };
     out.write(`\n${summaryTable(report)}\n`);
     out.write(
-      `\nmetrics (CloudWatch EMF in the function logs, namespace ${metricsNamespaceOf(stack.settings)}):\n${metricsTable(report.metrics)}\n`,
+      `\nmetrics (CloudWatch EMF in the function logs, namespace ${stack.settings.metrics.namespace}):\n${metricsTable(report.metrics)}\n`,
     );
     return report;
   } finally {

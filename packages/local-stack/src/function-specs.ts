@@ -1,4 +1,4 @@
-import { metricsNamespaceOf, resourceNames, type Settings } from "@fanout/core";
+import { resourceNames, type Settings } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import type { FunctionSpec } from "@fanout/local-lambda";
 import type { FunctionName } from "./paths.ts";
@@ -12,7 +12,7 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
   const common = {
     LOG_LEVEL: settings.log_level,
     POWERTOOLS_SERVICE_NAME: names[`${fn}Function`],
-    POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(settings),
+    POWERTOOLS_METRICS_NAMESPACE: settings.metrics.namespace,
     // No X-Ray daemon here: tracing stays off whatever the settings say (the local Lambda service sets
     // AWS_EXECUTION_ENV, so Powertools alone would turn it on).
     POWERTOOLS_TRACE_ENABLED: "false",
