@@ -70,6 +70,7 @@ describe("pipeline", () => {
     const mainLogs = stack.logs(stack.names.mainFunction).length;
     const consumerLogs = stack.logs(stack.names.consumerFunction).length;
     const workerLogs = stack.logs(stack.names.workerFunction).length;
+    const dispatchedBefore = stack.lambda.stats()[stack.names.workerFunction]?.async.enqueued ?? 0;
     const { jobId, tasks } = await submit({ names: names.map((name) => ({ name })) });
     expect(tasks).toBe(2_000);
     expect(await stack.waitForJob(jobId, 120_000)).toMatchObject({
@@ -99,10 +100,19 @@ describe("pipeline", () => {
       (n, k) => n + (counts[k] ?? 0),
       0,
     );
+    // The middleware counts attempts, so an SDK retry on a busy machine adds one (2,002 invokes were seen
+    // once): the budget is a floor here, and exact where it is a guarantee. The exact figures per task are
+    // `pnpm demo`'s and `pnpm bench`'s to report.
     // 5 writes per task (claim, dispatched, running, outcome, counter) plus one job record.
-    expect(writes).toBe(2_000 * 5 + 1);
-    expect(counts["Lambda.Invoke"]).toBe(2_000 + 1); // one per task, plus main's nudge of the consumer
-    expect(counts["SQS.SendMessageBatch"]).toBe(200);
+    // A ceiling of 1% retries still catches a design that spends a sixth write or a second invoke per task.
+    expect(writes).toBeGreaterThanOrEqual(2_000 * 5 + 1);
+    expect(writes).toBeLessThanOrEqual(Math.ceil((2_000 * 5 + 1) * 1.01));
+    // One invoke per task, plus main's nudge of the consumer; Lambda accepted exactly one event per task.
+    expect(counts["Lambda.Invoke"]).toBeGreaterThanOrEqual(2_000 + 1);
+    expect(counts["Lambda.Invoke"]).toBeLessThanOrEqual(Math.ceil((2_000 + 1) * 1.01));
+    expect(stack.lambda.stats()[stack.names.workerFunction]?.async.enqueued).toBe(dispatchedBefore + 2_000);
+    expect(counts["SQS.SendMessageBatch"]).toBeGreaterThanOrEqual(200);
+    expect(counts["SQS.SendMessageBatch"]).toBeLessThanOrEqual(202);
   });
 
   // Runs last, over the calls of every test above: a new SDK call without its IAM grant fails here, not in AWS.
