@@ -148,174 +148,122 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = var.alarm_email
 }
 
-# --- queues ---
+# --- alarms: one per failure signal, all alike but for what they read ---
 
-# Anything in the dead-letter queue is a malformed or repeatedly failing message (G5): look at it.
-resource "aws_cloudwatch_metric_alarm" "dead_letter" {
-  alarm_name        = "${var.name_prefix}-dead-letter-queue-not-empty"
-  alarm_description = "Messages in ${var.dead_letter_queue_name}: malformed or repeatedly failing tasks. Read them before they expire (14 days)."
+locals {
+  queue_alarms = {
+    # Anything in the dead-letter queue is a malformed or repeatedly failing message (G5): look at it.
+    dead_letter = {
+      name        = "dead-letter-queue-not-empty"
+      description = "Messages in ${var.dead_letter_queue_name}: malformed or repeatedly failing tasks. Read them before they expire (14 days)."
+      metric      = "ApproximateNumberOfMessagesVisible"
+      queue       = var.dead_letter_queue_name
+      threshold   = 0
+    }
+    # A task that failed after Lambda's retries, or whose event aged out, waits here to be redriven (G1).
+    failed_tasks = {
+      name        = "failed-tasks-queue-not-empty"
+      description = "Messages in ${var.failed_tasks_queue_name}: tasks that failed after their retries or aged out. Inspect, then redrive with pnpm fanout."
+      metric      = "ApproximateNumberOfMessagesVisible"
+      queue       = var.failed_tasks_queue_name
+      threshold   = 0
+    }
+    # Tasks wait too long: the consumer is not running, throttled, or cannot keep up.
+    oldest_task = {
+      name        = "tasks-oldest-message-age"
+      description = "The oldest message in ${var.tasks_queue_name} is older than ${var.oldest_message_age_seconds} s: the consumer is not draining the queue."
+      metric      = "ApproximateAgeOfOldestMessage"
+      queue       = var.tasks_queue_name
+      threshold   = var.oldest_message_age_seconds
+    }
+  }
 
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = var.dead_letter_queue_name }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
+  function_alarms = merge(
+    { for fn, name in local.functions : "${fn}_errors" => {
+      name        = "${fn}-errors"
+      description = "${name} returned more than ${var.errors_threshold} errors in ${var.period_seconds} s."
+      metric      = "Errors"
+      function    = name
+      statistic   = "Sum"
+      threshold   = var.errors_threshold
+    } },
+    { for fn, name in local.functions : "${fn}_throttles" => {
+      name        = "${fn}-throttles"
+      description = "${name} was throttled more than ${var.throttles_threshold} times in ${var.period_seconds} s (reserved or account concurrency)."
+      metric      = "Throttles"
+      function    = name
+      statistic   = "Sum"
+      threshold   = var.throttles_threshold
+    } },
+    {
+      # An asynchronous worker event Lambda dropped without running it (too old, or retries used up).
+      worker_events_dropped = {
+        name        = "worker-async-events-dropped"
+        description = "Lambda dropped asynchronous events of ${var.function_names.worker} (aged out or out of retries)."
+        metric      = "AsyncEventsDropped"
+        function    = var.function_names.worker
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # A failed worker event that could not be delivered to the failed-task queue (permissions, KMS, deleted
+      # queue): the one place where G1's "payload kept" would break.
+      worker_destination_failures = {
+        name        = "worker-destination-delivery-failures"
+        description = "Lambda could not deliver failed events of ${var.function_names.worker} to ${var.failed_tasks_queue_name}."
+        metric      = "DestinationDeliveryFailures"
+        function    = var.function_names.worker
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # The consumer stops by itself a safety margin before its timeout; a run this long means it did not.
+      consumer_duration = {
+        name        = "consumer-duration-near-timeout"
+        description = "A run of ${var.function_names.consumer} took over ${local.consumer_duration_threshold_ms} ms (${var.consumer_duration_ratio} of its ${var.consumer_timeout_seconds} s timeout)."
+        metric      = "Duration"
+        function    = var.function_names.consumer
+        statistic   = "Maximum"
+        threshold   = local.consumer_duration_threshold_ms
+      }
+    },
+  )
 
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
+  # One shape for every alarm, so that for_each sees a map of one object type.
+  alarms = merge(
+    { for k, a in local.queue_alarms : k => {
+      name        = a.name
+      description = a.description
+      namespace   = "AWS/SQS"
+      metric      = a.metric
+      dimensions  = tomap({ QueueName = a.queue })
+      statistic   = "Maximum"
+      threshold   = a.threshold
+    } },
+    { for k, a in local.function_alarms : k => {
+      name        = a.name
+      description = a.description
+      namespace   = "AWS/Lambda"
+      metric      = a.metric
+      dimensions  = tomap({ FunctionName = a.function })
+      statistic   = a.statistic
+      threshold   = a.threshold
+    } },
+  )
 }
 
-# A task that failed after Lambda's retries, or whose event aged out, waits here to be redriven (G1).
-resource "aws_cloudwatch_metric_alarm" "failed_tasks" {
-  alarm_name        = "${var.name_prefix}-failed-tasks-queue-not-empty"
-  alarm_description = "Messages in ${var.failed_tasks_queue_name}: tasks that failed after their retries or aged out. Inspect, then redrive with pnpm fanout."
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
 
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = var.failed_tasks_queue_name }
-  statistic           = "Maximum"
+  alarm_name        = "${var.name_prefix}-${each.value.name}"
+  alarm_description = each.value.description
+
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = var.period_seconds
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-# Tasks wait too long: the consumer is not running, throttled, or cannot keep up.
-resource "aws_cloudwatch_metric_alarm" "oldest_task" {
-  alarm_name        = "${var.name_prefix}-tasks-oldest-message-age"
-  alarm_description = "The oldest message in ${var.tasks_queue_name} is older than ${var.oldest_message_age_seconds} s: the consumer is not draining the queue."
-
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = var.tasks_queue_name }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.oldest_message_age_seconds
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-# --- functions ---
-
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each = local.functions
-
-  alarm_name        = "${var.name_prefix}-${each.key}-errors"
-  alarm_description = "${each.value} returned more than ${var.errors_threshold} errors in ${var.period_seconds} s."
-
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.errors_threshold
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  for_each = local.functions
-
-  alarm_name        = "${var.name_prefix}-${each.key}-throttles"
-  alarm_description = "${each.value} was throttled more than ${var.throttles_threshold} times in ${var.period_seconds} s (reserved or account concurrency)."
-
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.throttles_threshold
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-# An asynchronous worker event Lambda dropped without running it (too old, or retries used up) and
-# without a destination taking it: a task silently lost unless this fires.
-resource "aws_cloudwatch_metric_alarm" "worker_events_dropped" {
-  alarm_name        = "${var.name_prefix}-worker-async-events-dropped"
-  alarm_description = "Lambda dropped asynchronous events of ${var.function_names.worker} (aged out or out of retries)."
-
-  namespace           = "AWS/Lambda"
-  metric_name         = "AsyncEventsDropped"
-  dimensions          = { FunctionName = var.function_names.worker }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-# A failed worker event that could not be delivered to the failed-task queue (permissions, KMS, deleted
-# queue): the one place where G1's "payload kept" would break.
-resource "aws_cloudwatch_metric_alarm" "worker_destination_failures" {
-  alarm_name        = "${var.name_prefix}-worker-destination-delivery-failures"
-  alarm_description = "Lambda could not deliver failed events of ${var.function_names.worker} to ${var.failed_tasks_queue_name}."
-
-  namespace           = "AWS/Lambda"
-  metric_name         = "DestinationDeliveryFailures"
-  dimensions          = { FunctionName = var.function_names.worker }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-
-  tags = var.tags
-}
-
-# The consumer stops by itself a safety margin before its timeout; a run this long means it did not.
-resource "aws_cloudwatch_metric_alarm" "consumer_duration" {
-  alarm_name        = "${var.name_prefix}-consumer-duration-near-timeout"
-  alarm_description = "A run of ${var.function_names.consumer} took over ${local.consumer_duration_threshold_ms} ms (${var.consumer_duration_ratio} of its ${var.consumer_timeout_seconds} s timeout)."
-
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = var.function_names.consumer }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.consumer_duration_threshold_ms
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
 
   alarm_actions = [aws_sns_topic.alarms.arn]
@@ -377,19 +325,8 @@ locals {
         width  = 24
         height = 4
         properties = {
-          title = "Alarms"
-          alarms = concat(
-            [
-              aws_cloudwatch_metric_alarm.dead_letter.arn,
-              aws_cloudwatch_metric_alarm.failed_tasks.arn,
-              aws_cloudwatch_metric_alarm.oldest_task.arn,
-              aws_cloudwatch_metric_alarm.worker_events_dropped.arn,
-              aws_cloudwatch_metric_alarm.worker_destination_failures.arn,
-              aws_cloudwatch_metric_alarm.consumer_duration.arn,
-            ],
-            [for a in aws_cloudwatch_metric_alarm.errors : a.arn],
-            [for a in aws_cloudwatch_metric_alarm.throttles : a.arn],
-          )
+          title  = "Alarms"
+          alarms = [for a in aws_cloudwatch_metric_alarm.this : a.arn]
         }
       },
       {
