@@ -158,8 +158,9 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         }
         throw e;
       }
-      deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
       await record(deps, run, { status: "SUCCEEDED" }, context);
+      // After the write: a run whose SUCCEEDED was never recorded is a Lambda error, not a success.
+      deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
       deps.metrics?.count("TasksSucceeded");
       deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
       return { taskId, status: "SUCCEEDED" };

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { encodeTask, makeTask } from "@fanout/core";
+import { encodeTask, makeTask, metricSum, sumMetrics } from "@fanout/core";
 import { waitUntil } from "@fanout/emulators";
 import { queueDepth, sendMessages } from "@fanout/queue";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -95,10 +95,33 @@ describe("alarm conditions on the local stack", () => {
     expect(failures).toBe(1);
   });
 
-  it("main-errors: main refuses an invalid job with a function error", async () => {
+  it("main-submit-failures: a valid job main cannot enqueue moves JobsSubmitted{failed}; a refused job does not", async () => {
+    const failedSubmissions = () =>
+      metricSum(
+        sumMetrics(stack.logs(stack.names.mainFunction), { namespace: stack.settings.metrics.namespace }),
+        "JobsSubmitted",
+        "failed",
+      );
+    // The caller's mistake: a function error (Lambda counts it in Errors, so main has no Errors alarm), but
+    // not this alarm's metric.
     const refused = await stack.invoke(stack.names.mainFunction, { names: [{ name: "" }] });
     expect(refused.functionError).toBe("Unhandled");
-    expect(stats(stack.names.mainFunction).invocations.failed).toBeGreaterThan(alarms().errors_threshold);
+    await waitUntil(
+      "main's refusal to be logged",
+      () => metricSum(sumMetrics(stack.logs(stack.names.mainFunction)), "JobsSubmitted", "refused") > 0,
+    );
+    expect(failedSubmissions()).toBe(0);
+    // main's own failure: its tasks queue is gone.
+    stack.lambda.configure(stack.names.mainFunction, {
+      environment: {
+        ...functionEnvironment("main", stack.settings, stack.resources),
+        TASKS_QUEUE_URL: stack.resources.tasksQueueUrl.replace(/[^/]+$/, "no-such-queue"),
+      },
+    });
+    const failed = await stack.invoke(stack.names.mainFunction, job(2));
+    expect(failed.functionError).toBe("Unhandled");
+    const moved = await waitUntil("JobsSubmitted{failed} to move", () => failedSubmissions() || undefined);
+    expect(moved).toBe(1);
   });
 
   it("consumer-errors: a consumer whose configuration is invalid fails its runs", async () => {
@@ -133,9 +156,13 @@ describe("alarm conditions on the local stack", () => {
     expect(durationMs).toBeGreaterThan(thresholdMs);
   });
 
-  it("tasks-oldest-message-age: a task nobody receives grows older than the threshold", async () => {
+  it("tasks-oldest-message-age: with the consumer throttled, a task is not drained and grows older than the threshold", async () => {
     const task = makeTask("a-old", 0, "Name0", Date.now());
     await sendMessages(stack.sqs, stack.resources.tasksQueueUrl, [{ id: "0", body: encodeTask(task) }]);
+    // The consumer cannot run: every invoke (the schedule's, a nudge, this one) is throttled.
+    stack.lambda.configure(stack.names.consumerFunction, { reservedConcurrency: 0 });
+    const run = await stack.invoke(stack.names.consumerFunction, {}).catch((error: unknown) => error);
+    expect(String((run as Error).name ?? run)).toMatch(/TooManyRequests/);
     // SQS has no API for the age (only the CloudWatch metric): peek at the message's SentTimestamp, leaving
     // it visible, then wait until the clock passes the threshold and see that it is still there.
     const peek = async () => {
@@ -156,7 +183,8 @@ describe("alarm conditions on the local stack", () => {
       timeoutMs: thresholdMs + 60_000,
       intervalMs: 1_000,
     });
+    // Still the same message, never dispatched: the age the alarm reads keeps growing.
     expect(await peek()).toBe(sentAt);
-    expect(Date.now() - sentAt).toBeGreaterThan(thresholdMs);
+    expect(stack.dispatches()).toBe(0);
   }, 240_000);
 });

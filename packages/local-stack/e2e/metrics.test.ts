@@ -42,7 +42,7 @@ const samples = (name: MetricName, outcome?: string) =>
     .filter((t) => t.name === name && (outcome === undefined || t.dimensions.outcome === outcome))
     .reduce((n, t) => n + t.samples, 0);
 
-/** Waits until a metric reached `value` (log lines are written asynchronously), then lets everything settle. */
+/** Waits until a metric reached `value` (log lines are written asynchronously), lets everything settle, and requires exactly `value`. */
 async function reaches(name: MetricName, value: number, outcome?: string) {
   await waitUntil(
     `${name}${outcome ? `{${outcome}}` : ""} to reach ${value}`,
@@ -52,6 +52,8 @@ async function reaches(name: MetricName, value: number, outcome?: string) {
     },
   );
   await stack.lambda.idle();
+  // Exact once everything settled: a double count fails here.
+  expect(sum(name, outcome)).toBe(value);
 }
 
 function job(n: number, jobId = `m-${Math.random().toString(36).slice(2, 10)}`) {
@@ -184,12 +186,12 @@ describe("invoke failures on the local stack", () => {
     });
 
   it.each([
-    ["throttle", "InvokesThrottled", undefined],
-    ["fault", "InvokesFailed", "retryable"],
-    ["hang up", "InvokesFailed", "unanswered"],
+    ["throttle", "InvokesThrottled", "InvokesThrottled", undefined],
+    ["fault", "InvokesFailed{retryable}", "InvokesFailed", "retryable"],
+    ["hang up", "InvokesFailed{unanswered}", "InvokesFailed", "unanswered"],
   ] as const)(
-    "a worker invoke answered with a %s moves %s %s",
-    async (answer, metric, outcome) => {
+    "a worker invoke answered with a %s moves %s",
+    async (answer, _label, metric, outcome) => {
       const { url, server } = await lambdaAnswering(answer);
       try {
         consumerWith({ AWS_ENDPOINT_URL_LAMBDA: url });

@@ -1,7 +1,7 @@
 # What an on-call engineer watches: an SNS topic (optionally mailed), one CloudWatch alarm per failure
 # signal, and a dashboard with the same figures plus the functions' own EMF metrics. Every alarm notifies
-# the topic when it fires and when it clears; missing data (an idle queue, a function not invoked) counts
-# as not breaching.
+# the topic when it fires and when it clears; missing data (a function not invoked) counts as not breaching,
+# except for the two queue-depth alarms, which keep their state (SQS stops publishing for an idle queue).
 
 data "aws_caller_identity" "current" {}
 
@@ -159,6 +159,8 @@ locals {
       metric      = "ApproximateNumberOfMessagesVisible"
       queue       = var.dead_letter_queue_name
       threshold   = 0
+      # SQS stops publishing for a queue nobody touches; the alarm keeps its state instead of clearing.
+      missing = "ignore"
     }
     # A task that failed after Lambda's retries, or whose event aged out, waits here to be redriven (G1).
     failed_tasks = {
@@ -167,6 +169,7 @@ locals {
       metric      = "ApproximateNumberOfMessagesVisible"
       queue       = var.failed_tasks_queue_name
       threshold   = 0
+      missing     = "ignore"
     }
     # Tasks wait too long: the consumer is not running, throttled, or cannot keep up.
     oldest_task = {
@@ -175,10 +178,13 @@ locals {
       metric      = "ApproximateAgeOfOldestMessage"
       queue       = var.tasks_queue_name
       threshold   = var.oldest_message_age_seconds
+      missing     = "notBreaching"
     }
   }
 
   function_alarms = merge(
+    # Not main: it refuses invalid jobs with a function error, which is the caller's mistake, not an
+    # incident; main's own failures are the main_submit_failures alarm below.
     { for fn, name in local.functions : "${fn}_errors" => {
       name        = "${fn}-errors"
       description = "${name} returned more than ${var.errors_threshold} errors in ${var.period_seconds} s."
@@ -186,7 +192,7 @@ locals {
       function    = name
       statistic   = "Sum"
       threshold   = var.errors_threshold
-    } },
+    } if fn != "main" },
     { for fn, name in local.functions : "${fn}_throttles" => {
       name        = "${fn}-throttles"
       description = "${name} was throttled more than ${var.throttles_threshold} times in ${var.period_seconds} s (reserved or account concurrency)."
@@ -194,7 +200,9 @@ locals {
       function    = name
       statistic   = "Sum"
       threshold   = var.throttles_threshold
-    } },
+      # Not the consumer: a run with a backlog lasts until its budget, so the next tick or nudge can meet
+      # its reserved concurrency by design; a consumer falling behind is the oldest_task alarm.
+    } if fn != "consumer" },
     {
       # An asynchronous worker event Lambda dropped without running it (too old, or retries used up).
       worker_events_dropped = {
@@ -229,6 +237,19 @@ locals {
 
   # One shape for every alarm, so that for_each sees a map of one object type.
   alarms = merge(
+    {
+      # Jobs main accepted but could not enqueue (its own failure, not the caller's): from its EMF metrics.
+      main_submit_failures = {
+        name        = "main-submit-failures"
+        description = "${var.function_names.main} failed to enqueue a valid job (JobsSubmitted, outcome failed)."
+        namespace   = var.metrics_namespace
+        metric      = "JobsSubmitted"
+        dimensions  = tomap({ function = "main", outcome = "failed" })
+        statistic   = "Sum"
+        threshold   = 0
+        missing     = "notBreaching"
+      }
+    },
     { for k, a in local.queue_alarms : k => {
       name        = a.name
       description = a.description
@@ -237,6 +258,7 @@ locals {
       dimensions  = tomap({ QueueName = a.queue })
       statistic   = "Maximum"
       threshold   = a.threshold
+      missing     = a.missing
     } },
     { for k, a in local.function_alarms : k => {
       name        = a.name
@@ -246,6 +268,7 @@ locals {
       dimensions  = tomap({ FunctionName = a.function })
       statistic   = a.statistic
       threshold   = a.threshold
+      missing     = "notBreaching"
     } },
   )
 }
@@ -264,7 +287,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = each.value.missing
 
   alarm_actions = [aws_sns_topic.alarms.arn]
   ok_actions    = [aws_sns_topic.alarms.arn]

@@ -4,7 +4,7 @@ output "topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Name of every alarm, by what it watches (dead_letter, failed_tasks, oldest_task, <fn>_errors, <fn>_throttles, worker_events_dropped, worker_destination_failures, consumer_duration)."
+  description = "Name of every alarm, by what it watches (dead_letter, failed_tasks, oldest_task, consumer_errors, worker_errors, main_submit_failures, main_throttles, worker_throttles, worker_events_dropped, worker_destination_failures, consumer_duration)."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
 }
 

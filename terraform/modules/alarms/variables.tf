@@ -103,7 +103,7 @@ variable "oldest_message_age_seconds" {
 }
 
 variable "errors_threshold" {
-  description = "Each function alarms when its Errors sum in one period exceeds this (0 or more)."
+  description = "The consumer and the worker each alarm when their Errors sum in one period exceeds this (0 or more)."
   type        = number
   default     = 0
 
@@ -114,7 +114,7 @@ variable "errors_threshold" {
 }
 
 variable "throttles_threshold" {
-  description = "Each function alarms when its Throttles sum in one period exceeds this (0 or more)."
+  description = "main and the worker each alarm when their Throttles sum in one period exceeds this (0 or more)."
   type        = number
   default     = 0
 
