@@ -88,6 +88,7 @@ data "aws_iam_policy_document" "alarm_key" {
       "kms:UpdateAlias",
       "kms:UpdateKeyDescription",
     ]
+    # In a key policy "*" means this key and nothing else (a key policy cannot name other resources).
     resources = ["*"]
 
     principals {
@@ -97,8 +98,9 @@ data "aws_iam_policy_document" "alarm_key" {
   }
 
   statement {
-    sid       = "CloudWatchAlarmsPublish"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    sid     = "CloudWatchAlarmsPublish"
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+    # This key only, as above: CloudWatch encrypts the alarm notices it publishes to the topic with it.
     resources = ["*"]
 
     principals {
