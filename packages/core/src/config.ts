@@ -71,6 +71,12 @@ export const consumerConfigSchema = z.object({
   SAFETY_MARGIN_MS: int(ranges.safetyMarginMs, 5_000),
   /** Long-poll wait of each receive, in seconds (0 to 20). @default 2 */
   RECEIVE_WAIT_SECONDS: int(ranges.receiveWaitSeconds, 2),
+  /**
+   * The SNS FIFO topic (`<prefix>-jobs.fifo`) that gets one `job.finished` notice per job: the consumer
+   * drops cancelled tasks (which can finish a job) and republishes notices a crash left unsent. Unset = the
+   * notice is recorded on the job but not published.
+   */
+  JOBS_TOPIC_ARN: name.optional(),
 });
 
 export const workerConfigSchema = z.object({
@@ -93,6 +99,15 @@ export const workerConfigSchema = z.object({
   MAX_RETRY_ATTEMPTS: int(ranges.maximumRetryAttempts, 2),
   /** The worker's maximum event age in seconds (60 to 21600), as Terraform configures it. @default 21600 */
   MAX_EVENT_AGE_SECONDS: int(ranges.maximumEventAgeSeconds, 21_600),
+  /** Largest result a task may return, in UTF-8 bytes of its JSON (1 to 358400). @default 65536 */
+  RESULT_MAX_BYTES: int(ranges.resultMaxBytes, 65_536),
+  /** The SNS FIFO topic for `job.finished` notices (see the consumer's). Unset = recorded, not published. */
+  JOBS_TOPIC_ARN: name.optional(),
+  /**
+   * The tasks queue: a task of a job with `maxConcurrency` that finds every slot taken is sent back here
+   * (delayed) instead of failing. Unset = such a task fails as busy and Lambda retries it.
+   */
+  TASKS_QUEUE_URL: url.optional(),
 });
 
 /**

@@ -18,6 +18,11 @@ export const ranges = {
   /** Lambda's asynchronous retries (PutFunctionEventInvokeConfig). */
   maximumRetryAttempts: { min: 0, max: 2 },
   maximumEventAgeSeconds: { min: 60, max: 21_600 },
+  /**
+   * A task's result, as UTF-8 JSON: stored in the task record, whose item must stay under DynamoDB's
+   * 400 KB with its other attributes (350 KiB leaves 50 KiB for them).
+   */
+  resultMaxBytes: { min: 1, max: 358_400 },
 } as const;
 
 /** A settings-file integer within `range`, defaulting to `fallback`. */
