@@ -1,6 +1,6 @@
 /** One problem found in untrusted input: where (`path`, and `index` for a job entry) and why. */
 export interface Issue {
-  /** Index in `names` when the problem is in one entry. */
+  /** Index in `names` or `tasks` when the problem is in one entry. */
   index?: number;
   /** Dotted path to the bad value, e.g. `names[3].name`. */
   path: string;

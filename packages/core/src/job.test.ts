@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InvalidJobError } from "./errors.ts";
-import { parseJob } from "./job.ts";
+import { contentHashOf, parseJob, taskCountOf, taskOf } from "./job.ts";
 import { jobLimits, limits } from "./limits.ts";
 import { hostileNames } from "./samples.ts";
-import { encodedNameBytes, encodeTask, makeTask } from "./task.ts";
+import { encodedValueBytes, encodeTask, makeTask, parseTask, payloadOf } from "./task.ts";
 
 function issuesOf(input: unknown, maxTasks?: number) {
   try {
@@ -92,7 +92,7 @@ describe("parseJob", () => {
     // The largest hostile sample (exactly maxNameBytes of text) still fits once escaped.
     const largest = hostileNames().reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
     expect(Buffer.byteLength(largest)).toBe(jobLimits.maxNameBytes);
-    expect(encodedNameBytes(largest)).toBeLessThanOrEqual(jobLimits.maxEncodedNameBytes);
+    expect(encodedValueBytes(largest)).toBeLessThanOrEqual(jobLimits.maxEncodedNameBytes);
     expect(encodeTask(makeTask("j", 0, largest)).length).toBeLessThan(limits.sqsMessageBytes);
   });
 
@@ -104,5 +104,60 @@ describe("parseJob", () => {
   it("rejects a job over the byte limit before parsing it", () => {
     const text = JSON.stringify({ names: [{ name: "x".repeat(jobLimits.maxJobBytes) }] });
     expect(issuesOf(text)[0]?.reason).toMatch(/byte limit/);
+  });
+});
+
+describe("parseJob: the tasks format and job options", () => {
+  it("accepts any JSON value as a task and hands it to the worker unchanged", () => {
+    const tasks = [{ url: "https://example.com", depth: 2 }, "plain", 42, null, [1, [2]], true, { "\u0000": "" }];
+    const job = parseJob({ jobId: "any-json", tasks });
+    expect(job.format).toBe("tasks");
+    expect(taskCountOf(job)).toBe(tasks.length);
+    tasks.forEach((payload, i) => {
+      const task = parseTask(encodeTask(taskOf(job, i, 7)));
+      expect(task).toMatchObject({ v: 2, jobId: "any-json", index: i, epoch: 7 });
+      expect(payloadOf(task)).toEqual(payload);
+    });
+  });
+
+  it("keeps the seed format's messages and default jobId unchanged (v1, hashed as before)", () => {
+    const job = parseJob({ names: [{ name: "Name1" }] });
+    expect(encodeTask(taskOf(job, 0, 5))).toBe(encodeTask(makeTask(job.jobId, 0, "Name1", 5)));
+    expect(job.contentHash).toBe(contentHashOf(["Name1"]));
+    expect(payloadOf(taskOf(job, 0, 5))).toEqual({ name: "Name1" });
+  });
+
+  it("stores the options and counts them in the content, so other options under the same jobId conflict", () => {
+    const plain = parseJob({ jobId: "x", tasks: [1, 2] });
+    const capped = parseJob({ jobId: "x", tasks: [1, 2], maxConcurrency: 5, toleratedFailureCount: 0 });
+    expect(capped.options).toEqual({ maxConcurrency: 5, toleratedFailureCount: 0 });
+    expect(capped.contentHash).not.toBe(plain.contentHash);
+    expect(parseJob({ names: [{ name: "a" }], toleratedFailurePercentage: 12.5 }).options).toEqual({
+      toleratedFailurePercentage: 12.5,
+    });
+  });
+
+  it.each([
+    [{ tasks: [] }, "tasks", /tasks must not be empty/],
+    [{ tasks: "x" }, "tasks", /tasks must be a list/],
+    [{ tasks: [1], maxConcurrency: 0 }, "maxConcurrency", /1 to 1000/],
+    [{ tasks: [1], maxConcurrency: 1.5 }, "maxConcurrency", /1 to 1000/],
+    [{ tasks: [1], maxConcurrency: 1001 }, "maxConcurrency", /1 to 1000/],
+    [{ tasks: [1], toleratedFailureCount: -1 }, "toleratedFailureCount", /0 or more/],
+    [{ tasks: [1], toleratedFailurePercentage: 101 }, "toleratedFailurePercentage", /0 to 100/],
+    [{ names: [{ name: "a" }], maxConcurrency: "5" }, "maxConcurrency", /1 to 1000/],
+    [{ names: [{ name: "a" }], tasks: [1] }, "", /either names or tasks/],
+  ])("rejects %j with an issue at %s", (input, path, reason) => {
+    const issues = issuesOf(input);
+    expect(issues[0]?.path).toBe(path);
+    expect(issues[0]?.reason).toMatch(reason);
+  });
+
+  it("names every oversized task by index, and refuses values that are not JSON", () => {
+    const big = "\u0001".repeat(jobLimits.maxNameBytes);
+    const issues = issuesOf({ tasks: [1, { big }, 3, [big]] });
+    expect(issues.map((i) => i.index)).toEqual([1, 3]);
+    expect(issues[0]?.reason).toMatch(/task is \d+ bytes once JSON-escaped/);
+    expect(issuesOf({ tasks: [1, undefined, () => 1] }).map((i) => i.index)).toEqual([1, 2]);
   });
 });

@@ -34,6 +34,8 @@ export const jobLimits = {
   maxEncodedNameBytes: 1_048_576 - 131_072,
   /** Tasks in one job (a job is one synchronous invoke of `main`, at most 6 MB). */
   maxTasksPerJob: 10_000,
+  /** A job's `maxConcurrency`: its slots are read in at most 10 BatchGetItem calls. */
+  maxConcurrency: 1_000,
   /** UTF-8 bytes of the whole job document. */
   maxJobBytes: 6_000_000,
   /** A caller-given jobId: short, printable, and safe inside a DynamoDB key and a taskId. */

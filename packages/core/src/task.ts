@@ -3,12 +3,8 @@ import { ValidationError } from "./errors.ts";
 import { toIssues } from "./issues.ts";
 import { jobLimits, utf8Bytes } from "./limits.ts";
 
-/**
- * One unit of work: the body of a tasks-queue message and, unchanged, the worker's event.
- * `v` lets a later format coexist with messages still in the queue.
- */
-export interface Task {
-  v: 1;
+/** What every task carries, whatever its format. */
+interface TaskBase {
   jobId: string;
   /**
    * The job record's incarnation (its creation time, epoch ms): a jobId submitted again after its record
@@ -17,31 +13,74 @@ export interface Task {
    */
   epoch: number;
   index: number;
+}
+
+/** A task of the seed's job format (`names: [{"name": ...}]`): its message is the same as before v2. */
+export interface NameTask extends TaskBase {
+  v: 1;
   name: string;
 }
 
-const taskSchema = z.strictObject({
-  v: z.literal(1),
-  jobId: z.string().regex(jobLimits.jobIdPattern, "jobId is not a valid job id"),
-  epoch: z.number().int().nonnegative().default(0),
-  index: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(jobLimits.maxTasksPerJob * 10),
-  name: z
-    .string()
-    .min(1)
-    .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, "name is over the size limit"),
-});
+/** A task of the `tasks: [<any JSON value>]` format. */
+export interface PayloadTask extends TaskBase {
+  v: 2;
+  payload: unknown;
+}
+
+/**
+ * One unit of work: the body of a tasks-queue message and, unchanged, the worker's event.
+ * `v` lets a later format coexist with messages still in the queue: v1 messages are exactly what
+ * consumers and workers before v2 read, so a seed job works across a deploy.
+ */
+export type Task = NameTask | PayloadTask;
+
+const jobId = z.string().regex(jobLimits.jobIdPattern, "jobId is not a valid job id");
+const epoch = z.number().int().nonnegative().default(0);
+const index = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(jobLimits.maxTasksPerJob * 10);
+
+const taskSchema = z.discriminatedUnion("v", [
+  z.strictObject({
+    v: z.literal(1),
+    jobId,
+    epoch,
+    index,
+    name: z
+      .string()
+      .min(1)
+      .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, "name is over the size limit"),
+  }),
+  z.strictObject({
+    v: z.literal(2),
+    jobId,
+    epoch,
+    index,
+    // Any JSON value, null included; its size was checked by main (the message limit bounds it here).
+    payload: z.json(),
+  }),
+]);
 
 /** The dedup key: stable across resubmissions of the same job (a MessageId is not). */
 export function taskIdOf(task: Pick<Task, "jobId" | "index">): string {
   return `${task.jobId}#${task.index}`;
 }
 
-export function makeTask(jobId: string, index: number, name: string, epoch = 0): Task {
+/** A seed-format task: the handler's payload is `{ name }`. */
+export function makeTask(jobId: string, index: number, name: string, epoch = 0): NameTask {
   return { v: 1, jobId, epoch, index, name };
+}
+
+/** A task of the `tasks` format, carrying any JSON value. */
+export function makePayloadTask(jobId: string, index: number, payload: unknown, epoch = 0): PayloadTask {
+  return { v: 2, jobId, epoch, index, payload };
+}
+
+/** What the worker's handler gets: `{ name }` for a seed task, the payload itself otherwise. */
+export function payloadOf(task: Task): unknown {
+  return task.v === 1 ? { name: task.name } : task.payload;
 }
 
 /** JSON text that SQS accepts: it rejects U+FFFE and U+FFFF, which JSON.stringify leaves as they are. */
@@ -49,14 +88,14 @@ function sqsSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
-/** Serialises a task with JSON.stringify: any name, quotes and newlines included, survives intact. */
+/** Serialises a task with JSON.stringify: any name or payload, quotes and newlines included, survives intact. */
 export function encodeTask(task: Task): string {
   return sqsSafeJson(task);
 }
 
-/** UTF-8 bytes a name takes inside an encoded task (quotes included). */
-export function encodedNameBytes(name: string): number {
-  return utf8Bytes(sqsSafeJson(name));
+/** UTF-8 bytes a name or payload takes inside an encoded task (quotes included). */
+export function encodedValueBytes(value: unknown): number {
+  return utf8Bytes(sqsSafeJson(value));
 }
 
 /** Validates an untrusted task (a message body string or a worker event object). */
@@ -71,5 +110,5 @@ export function parseTask(input: unknown, what = "task"): Task {
   }
   const parsed = taskSchema.safeParse(value);
   if (!parsed.success) throw new ValidationError(what, toIssues(parsed.error));
-  return parsed.data;
+  return parsed.data as Task;
 }
