@@ -266,6 +266,18 @@ variable "max_tasks_per_job" {
   }
 }
 
+variable "max_result_bytes" {
+  description = "Largest result a task may return, in UTF-8 bytes of its JSON (RESULT_MAX_BYTES), 1-358400: it is stored in the task record, which must stay under DynamoDB's 400 KB; a larger result fails the task."
+  type        = number
+  default     = 65536
+  nullable    = false
+
+  validation {
+    condition     = var.max_result_bytes >= 1 && var.max_result_bytes <= 358400 && floor(var.max_result_bytes) == var.max_result_bytes
+    error_message = "max_result_bytes must be a whole number from 1 to 358400."
+  }
+}
+
 variable "table" {
   description = "The table: deletion_protection makes DynamoDB refuse to delete it (and the point-in-time backups that go with it); off only in dev (ADR 0105)."
   type = object({

@@ -22,6 +22,7 @@ export { createMetrics, metricCatalogue } from "./metrics.ts";
 export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
+export { jobIndexes, tableDefinition, tableIndexes } from "./table-schema.ts";
 export type { NameTask, PayloadTask, Task } from "./task.ts";
 export { encodeTask, makePayloadTask, makeTask, parseTask, payloadOf, taskIdOf } from "./task.ts";
 export { createTracer } from "./tracing.ts";

@@ -19,7 +19,15 @@ describe("settings", () => {
       consumerFunction: "fanout-consumer",
       workerFunction: "fanout-worker",
       table: "fanout-dedup",
+      jobsTopic: "fanout-jobs.fifo",
     });
+  });
+
+  it("limits a task's result to 64 KiB by default, and to 1..358400 bytes (RESULT_MAX_BYTES' range)", () => {
+    expect(parseSettings({}).max_result_bytes).toBe(65_536);
+    expect(parseSettings({ max_result_bytes: 358_400 }).max_result_bytes).toBe(358_400);
+    expect(() => parseSettings({ max_result_bytes: 358_401 })).toThrow(ValidationError);
+    expect(() => parseSettings({ max_result_bytes: 0 })).toThrow(ValidationError);
   });
 
   it("defaults to alarms on without a subscriber, tracing off, the Fanout namespace and a protected table", () => {
@@ -61,6 +69,7 @@ describe("settings", () => {
     [{ alarms: { consumer_duration_ratio: 1.5 } }, "alarms.consumer_duration_ratio"],
     [{ alarms: { oldest_message_age_seconds: 30 } }, "alarms.oldest_message_age_seconds"],
     [{ tracing: { enabled: "yes" } }, "tracing.enabled"],
+    [{ max_result_bytes: 1.5 }, "max_result_bytes"],
   ])("rejects %j naming %s", (input, path) => {
     try {
       parseSettings(input);

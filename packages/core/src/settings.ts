@@ -75,6 +75,9 @@ export const settingsSchema = z
       .prefault({}),
     main_nudges_consumer: z.boolean().default(true),
     max_tasks_per_job: ranged(ranges.maxTasksPerJob, 10_000),
+    // Largest result a task may return (UTF-8 bytes of its JSON, RESULT_MAX_BYTES): stored in the task
+    // record, so it stays well under DynamoDB's 400 KB item limit; a larger result fails the task.
+    max_result_bytes: ranged(ranges.resultMaxBytes, 65_536),
     table: z
       .strictObject({
         // DynamoDB refuses to delete the table (and its point-in-time backups with it) while this is on
@@ -199,6 +202,8 @@ export function resourceNames(settings: Pick<Settings, "name_prefix">) {
     deadLetterQueue: `${p}-tasks-dlq`,
     failedQueue: `${p}-failed-tasks`,
     table: `${p}-dedup`,
+    /** SNS FIFO topic of the `job.finished` notices (JOBS_TOPIC_ARN). */
+    jobsTopic: `${p}-jobs.fifo`,
   };
 }
 export type ResourceNames = ReturnType<typeof resourceNames>;
