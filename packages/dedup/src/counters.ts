@@ -1,30 +1,46 @@
 import { type AttributeValue, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { shardKey, shardOf, TaskStatus } from "./keys.ts";
+import type { Item } from "./condition-failure.ts";
+import { shardKey, shardOf, type TaskStatus } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
+/** What a counter shard records about a task: its final outcome, a pending retry, or that it runs now. */
+export type CountedStatus =
+  | typeof TaskStatus.Succeeded
+  | typeof TaskStatus.Failed
+  | typeof TaskStatus.Cancelled
+  | "RETRYING"
+  | typeof TaskStatus.Running;
+
 /**
- * Counts a task's outcome in its job's counter shard. The shard holds *sets* of task indexes (`ok`,
- * `failed` for good, `retrying` while Lambda will retry), so writing the same outcome twice changes
- * nothing: counts are exact by construction, never inflated by a retry. A success takes the index out of
- * the other two sets, a final failure out of `retrying`.
+ * Each status's update of the shard's index *sets* (`ok`, `failed` for good, `cancelled`, `retrying` while
+ * Lambda will retry, `running`): writing the same status twice changes nothing, so counts are exact by
+ * construction, never inflated by a retry. A final status takes the index out of `retrying` and `running`.
+ */
+const updates: Record<CountedStatus, string> = {
+  SUCCEEDED: "ADD ok :i DELETE failed :i, retrying :i, running :i",
+  FAILED: "ADD failed :i DELETE retrying :i, running :i",
+  CANCELLED: "ADD cancelled :i DELETE retrying :i, running :i",
+  RETRYING: "ADD retrying :i DELETE running :i",
+  RUNNING: "ADD running :i",
+};
+
+/**
+ * Counts a task's status in its job's counter shard and returns the shard as it is now (its sets tell
+ * whether this write completed the shard).
  */
 export async function countOutcome(
   store: DedupStore,
   jobId: string,
   index: number,
-  status: typeof TaskStatus.Succeeded | typeof TaskStatus.Failed | "RETRYING",
+  status: CountedStatus,
   epoch = 0,
-): Promise<void> {
-  await updateShard(
+): Promise<Item> {
+  return updateShard(
     store,
     jobId,
     epoch,
     index,
-    status === TaskStatus.Succeeded
-      ? "ADD ok :i DELETE failed :i, retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
-      : status === TaskStatus.Failed
-        ? "ADD failed :i DELETE retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)"
-        : "ADD retrying :i SET expiresAt = if_not_exists(expiresAt, :exp)",
+    `${updates[status]} SET expiresAt = if_not_exists(expiresAt, :exp)`,
     { ":exp": { N: String(expiresAt(store)) } },
   );
 }
@@ -47,13 +63,15 @@ async function updateShard(
   index: number,
   update: string,
   values: Record<string, AttributeValue> = {},
-): Promise<void> {
-  await store.client.send(
+): Promise<Item> {
+  const out = await store.client.send(
     new UpdateItemCommand({
       TableName: store.tableName,
       Key: shardKey(jobId, epoch, shardOf(index)),
       UpdateExpression: update,
       ExpressionAttributeValues: { ":i": { NS: [String(index)] }, ...values },
+      ReturnValues: "ALL_NEW",
     }),
   );
+  return out.Attributes ?? {};
 }

@@ -7,3 +7,11 @@ export class JobNotFoundError extends Error {
     this.jobId = jobId;
   }
 }
+
+/** A `--after` cursor that no listing produced. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string, options?: ErrorOptions) {
+    super(`"${cursor.slice(0, 40)}" is not a cursor printed by a jobs listing`, options);
+    this.name = "InvalidCursorError";
+  }
+}

@@ -1,7 +1,13 @@
-import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { JobConflictError, limits } from "@fanout/core";
+import {
+  BatchGetItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { JobConflictError, type JobRunOptions, jobIndexes, limits } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
-import { JobNotFoundError } from "./errors.ts";
+import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 import { jobKey, shardCount, shardKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -9,6 +15,34 @@ export interface JobRecord {
   jobId: string;
   contentHash: string;
   total: number;
+  /** maxConcurrency and the tolerated failures; stored so the consumer and the worker apply them. */
+  options?: JobRunOptions;
+}
+
+/**
+ * Where a job is: `running` until every task is final, `cancelling` / `failing` while a cancel or an
+ * exceeded failure threshold stops it, then one of the final states. A job whose tasks all finished is
+ * `succeeded` when no more tasks failed than it tolerates (any failure, when it set no threshold), else `failed`.
+ */
+export type JobState = "running" | "cancelling" | "failing" | "succeeded" | "failed" | "cancelled";
+
+/** The job record: small (one read unit), read by every worker run. */
+export interface JobInfo {
+  jobId: string;
+  epoch: number;
+  total: number;
+  createdAt: number;
+  options: JobRunOptions;
+  cancelledAt?: number;
+  /** When the failure threshold was exceeded (the job was then cancelled too). */
+  failedAt?: number;
+  /** Why the job stopped early: a cancel, or the threshold with the counts. */
+  stopReason?: string;
+  finishedAt?: number;
+  /** The final state, set once with `finishedAt`. */
+  finalState?: JobState;
+  /** When the `job.finished` notice was published (absent while it is due). */
+  notifiedAt?: number;
 }
 
 /**
@@ -21,6 +55,7 @@ export async function recordJob(
 ): Promise<{ created: boolean; epoch: number }> {
   // The incarnation: a jobId accepted again after its record expired gets a new one (and new task ids).
   const epoch = store.now();
+  const options = job.options ?? {};
   try {
     await store.client.send(
       new PutItemCommand({
@@ -28,11 +63,23 @@ export async function recordJob(
         Item: {
           ...jobKey(job.jobId),
           kind: { S: "job" },
+          jobId: { S: job.jobId },
+          // The jobs-by-created index lists every job, newest first, from this one partition.
+          jobList: { S: "job" },
           contentHash: { S: job.contentHash },
           total: { N: String(job.total) },
           createdAt: { N: String(store.now()) },
           epoch: { N: String(epoch) },
           expiresAt: { N: String(expiresAt(store)) },
+          ...(options.maxConcurrency === undefined
+            ? {}
+            : { maxConcurrency: { N: String(options.maxConcurrency) } }),
+          ...(options.toleratedFailureCount === undefined
+            ? {}
+            : { toleratedFailureCount: { N: String(options.toleratedFailureCount) } }),
+          ...(options.toleratedFailurePercentage === undefined
+            ? {}
+            : { toleratedFailurePercentage: { N: String(options.toleratedFailurePercentage) } }),
         },
         // Only the first submission writes: a resubmission keeps the original createdAt and expiry, unless
         // the record has expired (TTL deletes lazily): then its tasks run afresh and so does the job.
@@ -51,68 +98,213 @@ export async function recordJob(
   }
 }
 
-export interface JobStatus {
-  jobId: string;
-  total: number;
+const num = (item: Item, name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
+
+/** Reads a job record item into a {@link JobInfo}. */
+export function jobInfoOf(item: Item): JobInfo {
+  const jobId = item.jobId?.S ?? item.pk?.S?.slice("JOB#".length) ?? "";
+  const maxConcurrency = num(item, "maxConcurrency");
+  const toleratedFailureCount = num(item, "toleratedFailureCount");
+  const toleratedFailurePercentage = num(item, "toleratedFailurePercentage");
+  const optional = {
+    cancelledAt: num(item, "cancelledAt"),
+    failedAt: num(item, "failedAt"),
+    stopReason: item.stopReason?.S,
+    finishedAt: num(item, "finishedAt"),
+    finalState: item.finalState?.S as JobState | undefined,
+    notifiedAt: num(item, "notifiedAt"),
+  };
+  return {
+    jobId,
+    epoch: num(item, "epoch") ?? 0,
+    total: num(item, "total") ?? 0,
+    createdAt: num(item, "createdAt") ?? 0,
+    options: {
+      ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+      ...(toleratedFailureCount === undefined ? {} : { toleratedFailureCount }),
+      ...(toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage }),
+    },
+    ...(Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Partial<JobInfo>),
+  };
+}
+
+/** The state a job record says it is in (a finished job's is stored; an unfinished one's follows its stop marks). */
+export function jobStateOf(job: JobInfo): JobState {
+  if (job.finalState) return job.finalState;
+  if (job.failedAt !== undefined) return "failing";
+  if (job.cancelledAt !== undefined) return "cancelling";
+  return "running";
+}
+
+/** Reads the job record (strongly consistent: a cancel that was acknowledged is seen), or undefined. */
+export async function readJob(store: DedupStore, jobId: string): Promise<JobInfo | undefined> {
+  const out = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: jobKey(jobId), ConsistentRead: true }),
+  );
+  return out.Item ? jobInfoOf(out.Item) : undefined;
+}
+
+export type CancelResult =
+  | { outcome: "cancelled"; job: JobInfo }
+  | { outcome: "already-cancelled"; job: JobInfo }
+  | { outcome: "finished"; job: JobInfo }
+  | { outcome: "not-found" };
+
+/**
+ * Cancels a job: one conditional write of `cancelledAt` on its record. The consumer then drops its queued
+ * tasks and the worker skips its dispatched ones; running tasks finish. A second cancel, a finished job and
+ * an unknown jobId are told apart without a read (the refused write returns the record).
+ */
+export async function cancelJob(
+  store: DedupStore,
+  jobId: string,
+  reason = "cancelled by request",
+): Promise<CancelResult> {
+  const now = store.now();
+  try {
+    const out = await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET cancelledAt = :now, stopReason = :reason",
+        ConditionExpression:
+          "attribute_exists(pk) AND expiresAt >= :nowSec AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
+        ExpressionAttributeValues: {
+          ":now": { N: String(now) },
+          ":nowSec": { N: String(Math.floor(now / 1000)) },
+          ":reason": { S: reason },
+        },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { outcome: "cancelled", job: jobInfoOf(out.Attributes ?? {}) };
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    const item = refused.item;
+    if (!item || Number(item.expiresAt?.N ?? 0) < Math.floor(now / 1000)) return { outcome: "not-found" };
+    const job = jobInfoOf(item);
+    if (job.finishedAt !== undefined) return { outcome: "finished", job };
+    return { outcome: "already-cancelled", job };
+  }
+}
+
+/**
+ * Stops a job whose failure threshold was exceeded: marks it failed and cancelled in one conditional
+ * write (only once, only while it is neither cancelled nor finished). Returns whether this call stopped it.
+ */
+export async function stopFailedJob(
+  store: DedupStore,
+  job: Pick<JobInfo, "jobId" | "epoch">,
+  reason: string,
+): Promise<boolean> {
+  const now = store.now();
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(job.jobId),
+        UpdateExpression: "SET cancelledAt = :now, failedAt = :now, stopReason = :reason",
+        ConditionExpression:
+          "epoch = :ep AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
+        ExpressionAttributeValues: {
+          ":now": { N: String(now) },
+          ":reason": { S: reason },
+          ":ep": { N: String(job.epoch) },
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Exact task counts of one job incarnation, summed from its counter shards. */
+export interface TaskCounts {
   succeeded: number;
   /** Failed for good: Lambda's retries are spent (the event is in the failed-task queue). */
   failed: number;
   /** Failed, with a retry by Lambda still to come; counted in `pending` too. */
   retryPending: number;
-  /** Tasks not yet SUCCEEDED or failed for good. */
+  cancelled: number;
+  /** Running now (a worker took the RUNNING lease and has not recorded an outcome); counted in `pending` too. */
+  running: number;
+}
+
+export interface JobStatus extends TaskCounts {
+  jobId: string;
+  total: number;
+  /** Tasks not yet final (succeeded, failed for good, or cancelled). */
   pending: number;
-  /** Every task SUCCEEDED or failed for good. */
+  /** Every task is final. */
   done: boolean;
+  state: JobState;
+  /** Why the job stopped early, if it did. */
+  stopReason?: string;
+  options: JobRunOptions;
   createdAt: number;
+  finishedAt?: number;
   /** The job's incarnation (see {@link recordJob}). */
   epoch: number;
 }
 
 /**
- * Reads a job's counters: one GetItem (the job) and one BatchGetItem (its counter shards, up to
- * 12,800 tasks; larger jobs read further shards in parallel). Counts are
- * exact: each shard holds the set of task indexes that succeeded or failed, so a repeated write
- * cannot count a task twice.
+ * Reads a job's counters: one GetItem (the job) and one BatchGetItem per 100 counter shards (12,800
+ * tasks; larger jobs read further shards in parallel). Counts are exact: each shard holds the set of task
+ * indexes in each state, so a repeated write cannot count a task twice.
  */
 export async function readJobStatus(store: DedupStore, jobId: string): Promise<JobStatus> {
-  const jobItem = await getJob(store, jobId);
-  if (!jobItem) throw new JobNotFoundError(jobId);
-  const total = Number(jobItem.total?.N ?? 0);
-  const epoch = Number(jobItem.epoch?.N ?? 0);
-  const keys = Array.from({ length: shardCount(total) }, (_, i) => shardKey(jobId, epoch, i));
-  const chunks: Item[][] = [];
-  for (let i = 0; i < keys.length; i += limits.dynamoBatchGetKeys)
-    chunks.push(keys.slice(i, i + limits.dynamoBatchGetKeys));
-  const shardItems = (await Promise.all(chunks.map((chunk) => batchGet(store, chunk)))).flat();
-  let succeeded = 0;
-  let failed = 0;
-  let retryPending = 0;
+  const job = await readJob(store, jobId);
+  if (!job) throw new JobNotFoundError(jobId);
+  const counts = await readTaskCounts(store, job);
+  const final = counts.succeeded + counts.failed + counts.cancelled;
+  return {
+    jobId,
+    total: job.total,
+    ...counts,
+    pending: job.total - final,
+    done: final >= job.total,
+    state: jobStateOf(job),
+    ...(job.stopReason === undefined ? {} : { stopReason: job.stopReason }),
+    options: job.options,
+    createdAt: job.createdAt,
+    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
+    epoch: job.epoch,
+  };
+}
+
+/** Sums a job incarnation's counter shards. */
+export async function readTaskCounts(
+  store: DedupStore,
+  job: Pick<JobInfo, "jobId" | "epoch" | "total">,
+): Promise<TaskCounts> {
+  const keys = Array.from({ length: shardCount(job.total) }, (_, i) => shardKey(job.jobId, job.epoch, i));
+  const shardItems = await batchGetAll(store, keys);
+  const counts: TaskCounts = { succeeded: 0, failed: 0, retryPending: 0, cancelled: 0, running: 0 };
   for (const item of shardItems) {
     // The sets are disjoint by construction; the differences only guard against a stray late write.
     const ok = new Set(item.ok?.NS ?? []);
     const final = new Set((item.failed?.NS ?? []).filter((i) => !ok.has(i)));
-    succeeded += ok.size;
-    failed += final.size;
-    retryPending += (item.retrying?.NS ?? []).filter((i) => !ok.has(i) && !final.has(i)).length;
+    const cancelled = new Set((item.cancelled?.NS ?? []).filter((i) => !ok.has(i) && !final.has(i)));
+    const isFinal = (i: string) => ok.has(i) || final.has(i) || cancelled.has(i);
+    counts.succeeded += ok.size;
+    counts.failed += final.size;
+    counts.cancelled += cancelled.size;
+    counts.retryPending += (item.retrying?.NS ?? []).filter((i) => !isFinal(i)).length;
+    counts.running += (item.running?.NS ?? []).filter((i) => !isFinal(i)).length;
   }
-  return {
-    jobId,
-    total,
-    succeeded,
-    failed,
-    retryPending,
-    pending: total - succeeded - failed,
-    done: succeeded + failed >= total,
-    createdAt: Number(jobItem.createdAt?.N ?? 0),
-    epoch,
-  };
+  return counts;
 }
 
-async function getJob(store: DedupStore, jobId: string): Promise<Item | undefined> {
-  const out = await store.client.send(
-    new GetItemCommand({ TableName: store.tableName, Key: jobKey(jobId), ConsistentRead: true }),
-  );
-  return out.Item;
+/** Reads items by key, 100 keys per BatchGetItem (in parallel), retrying unprocessed keys. */
+export async function batchGetAll(store: DedupStore, keys: Item[]): Promise<Item[]> {
+  const chunks: Item[][] = [];
+  for (let i = 0; i < keys.length; i += limits.dynamoBatchGetKeys)
+    chunks.push(keys.slice(i, i + limits.dynamoBatchGetKeys));
+  return (await Promise.all(chunks.map((chunk) => batchGet(store, chunk)))).flat();
 }
 
 async function batchGet(store: DedupStore, keys: Item[]): Promise<Item[]> {
@@ -132,4 +324,47 @@ async function batchGet(store: DedupStore, keys: Item[]): Promise<Item[]> {
     }
   }
   return items;
+}
+
+export interface JobPage {
+  jobs: (JobInfo & { state: JobState })[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  next?: string;
+}
+
+/**
+ * Lists jobs newest first, one page per call: one Query of the jobs-by-created index (its items are the
+ * job records, so no further read).
+ */
+export async function listJobs(store: DedupStore, page: { limit: number; after?: string }): Promise<JobPage> {
+  const out = await store.client.send(
+    new QueryCommand({
+      TableName: store.tableName,
+      IndexName: jobIndexes.byCreated,
+      KeyConditionExpression: "jobList = :job",
+      ExpressionAttributeValues: { ":job": { S: "job" } },
+      ScanIndexForward: false,
+      Limit: page.limit,
+      ...(page.after === undefined ? {} : { ExclusiveStartKey: decodeCursor(page.after) }),
+    }),
+  );
+  const jobs = (out.Items ?? []).map((item) => {
+    const job = jobInfoOf(item);
+    return { ...job, state: jobStateOf(job) };
+  });
+  return out.LastEvaluatedKey ? { jobs, next: encodeCursor(out.LastEvaluatedKey) } : { jobs };
+}
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): Item {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString()) as Item;
+    if (typeof key?.pk?.S !== "string" || typeof key.createdAt?.N !== "string") throw new Error("not a key");
+    return key;
+  } catch (error) {
+    throw new InvalidCursorError(cursor, { cause: error });
+  }
 }

@@ -20,6 +20,8 @@ export const requeueClauses = {
    * failed before the worker's first write): nothing else will run the task.
    */
   failedDispatch: "(#s = :dispatched AND dispatchId = :rid)",
+  /** A worker deferred the task (no concurrency slot) and died before its message was sent back. */
+  deferred: "#s = :requeued",
 } as const;
 
 /**
@@ -45,6 +47,7 @@ export async function requeueTask(
           requeueClauses.failed,
           requeueClauses.deadRun,
           requeueClauses.deadClaim,
+          requeueClauses.deferred,
           ...(failedDispatchId === undefined ? [] : [requeueClauses.failedDispatch]),
         ].join(" OR ")})`,
         ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner", "#ep": "epoch" },
@@ -69,4 +72,42 @@ export async function requeueTask(
   }
   await uncountFailure(store, task.jobId, task.index, task.epoch ?? 0);
   return true;
+}
+
+/**
+ * Makes a dispatched task claimable again without running it, before the worker sends its message back to
+ * the tasks queue: used when a job's concurrency cap is reached. Allowed from the states in which nothing
+ * runs the task (CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED) of the same incarnation. If the worker
+ * dies before the message is sent, Lambda retries the event, which may start from REQUEUED; once its retries
+ * are spent, `failed redrive` requeues it (clause `deferred`).
+ */
+export async function deferTask(
+  store: DedupStore,
+  task: { taskId: string; epoch?: number },
+): Promise<boolean> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(task.taskId),
+        UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
+        ConditionExpression:
+          "#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false))",
+        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner", "#ep": "epoch" },
+        ExpressionAttributeValues: {
+          ":requeued": { S: TaskStatus.Requeued },
+          ":claimed": { S: TaskStatus.Claimed },
+          ":dispatched": { S: TaskStatus.Dispatched },
+          ":failed": { S: TaskStatus.Failed },
+          ":false": { BOOL: false },
+          ":ep": { N: String(task.epoch ?? 0) },
+          ":now": { N: String(store.now()) },
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched } from "./claims.ts";
 import { readJobStatus, recordJob } from "./jobs.ts";
 import { leaseClockSkewMs, requeueTask } from "./redrive.ts";
-import { finishRun, recountSucceeded, startRun } from "./runs.ts";
+import { finishRun, resettle, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
@@ -71,7 +71,7 @@ describe("task runs", () => {
     await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
     await markDispatched(store, `${jobId}#0`, "c");
     expect(await startRun(store, ref(jobId, 0, "w1"), 60)).toMatchObject({ outcome: "started", attempt: 1 });
-    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(true);
+    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toEqual({ recorded: true });
     expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toEqual({ outcome: "done" });
     expect((await readTask(store, `${jobId}#0`))?.status).toBe("SUCCEEDED");
   });
@@ -95,7 +95,7 @@ describe("task runs", () => {
     store.advance(61_000);
     expect(await startRun(store, ref(jobId, 0, "w2"), 60)).toMatchObject({ outcome: "started", attempt: 2 });
     // The first run's late result is refused: it lost its lease.
-    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toBe(false);
+    expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toEqual({ recorded: false });
   });
 
   it("keep counters exact when outcomes and counter writes repeat", async () => {
@@ -103,8 +103,8 @@ describe("task runs", () => {
     for (const index of [0, 1, 2, 150, 299]) {
       await startRun(store, ref(jobId, index, "w"), 60);
       await finishRun(store, ref(jobId, index, "w"), { status: "SUCCEEDED" });
-      await recountSucceeded(store, { jobId, index, epoch: epochs.get(jobId) });
-      await recountSucceeded(store, { jobId, index, epoch: epochs.get(jobId) });
+      await resettle(store, { jobId, index, epoch: epochs.get(jobId) }, "SUCCEEDED");
+      await resettle(store, { jobId, index, epoch: epochs.get(jobId) }, "SUCCEEDED");
     }
     await startRun(store, ref(jobId, 7, "w"), 60);
     await finishRun(store, ref(jobId, 7, "w"), {
@@ -174,7 +174,9 @@ describe("task runs", () => {
     ).toBe(true);
     expect((await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 })).outcome).toBe("claimed");
     // The dead run cannot record a late outcome over the new one.
-    expect(await finishRun(store, ref(jobId, 0, "crashed"), { status: "SUCCEEDED" })).toBe(false);
+    expect(await finishRun(store, ref(jobId, 0, "crashed"), { status: "SUCCEEDED" })).toEqual({
+      recorded: false,
+    });
   });
 
   it("requeue a dispatched task whose event failed without running, only when that event is its latest dispatch", async () => {

@@ -1,7 +1,8 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { absentClause } from "./claims.ts";
+import { type JobNotice, settleOutcome } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
-import { countOutcome } from "./counters.ts";
+import type { JobInfo } from "./jobs.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
@@ -26,6 +27,8 @@ export type StartResult =
   | { outcome: "started"; attempt: number; eventAttempt: number; dispatchedAt: number | undefined }
   /** The task already SUCCEEDED: a duplicate event, do not run it again (G3). */
   | { outcome: "done" }
+  /** The task was cancelled (its job was cancelled or failed its threshold): do not run it. */
+  | { outcome: "cancelled" }
   /** Another invocation is running it right now. */
   | { outcome: "busy"; leaseUntil: number }
   /** The event belongs to an older incarnation of a reused jobId: that job is over, do not run it. */
@@ -33,8 +36,8 @@ export type StartResult =
 
 /** The clauses under which an attempt of the same incarnation may take the RUNNING lease. */
 export const startClauses = {
-  /** CLAIMED, DISPATCHED, FAILED (Lambda's retry) or REQUEUED: not running, not done. */
-  idle: "(#s <> :running AND #s <> :succeeded)",
+  /** CLAIMED, DISPATCHED, FAILED (Lambda's retry) or REQUEUED: not running, not done, not cancelled. */
+  idle: "(#s <> :running AND #s <> :succeeded AND #s <> :cancelled)",
   /** A run whose lease ended: its attempt was stopped by Lambda's timeout, or crashed. */
   deadRun: "(#s = :running AND #l < :now)",
 } as const;
@@ -72,6 +75,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
         ExpressionAttributeValues: {
           ":running": { S: TaskStatus.Running },
           ":succeeded": { S: TaskStatus.Succeeded },
+          ":cancelled": { S: TaskStatus.Cancelled },
           ":owner": { S: run.owner },
           ":lease": { N: String(leaseUntil) },
           ":now": { N: String(now) },
@@ -99,33 +103,49 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
     const item = refused.item;
     if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "superseded" };
     if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
+    if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
     return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
 }
 
 export type RunOutcome =
-  | { status: "SUCCEEDED" }
+  /** `result`: the handler's result as JSON text (its size was checked by the caller). */
+  | { status: "SUCCEEDED"; result?: string }
   /** `final`: Lambda will not retry this event (its retries are spent, or its age will be past by then). */
   | { status: "FAILED"; error: { type: string; message: string }; final: boolean };
 
+export interface FinishResult {
+  /** False when the RUNNING lease was lost before the outcome could be written. */
+  recorded: boolean;
+  /** This write finished the job: publish the notice (then `markNotified`). */
+  notice?: JobNotice;
+}
+
 /**
- * Records the outcome (only the lease holder can), then the job counter. The two writes are not
- * atomic, but the counter write is idempotent and is repeated by {@link recountSucceeded} on a
- * duplicate event, so a crash between them leaves the counter short only until the retry. Safe to call
- * again after a lost answer: a refusal that finds this owner's own outcome already written counts as done.
+ * Records the outcome and its result (only the lease holder can), then settles it in the job's counters
+ * ({@link settleOutcome}: counts, completion, failure threshold). The two are not atomic, but settling is
+ * idempotent and is repeated by {@link resettle} on a duplicate event, so a crash between them leaves the
+ * counter short only until the retry. Safe to call again after a lost answer: a refusal that finds this
+ * owner's own outcome already written counts as done.
  */
-export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+export async function finishRun(
+  store: DedupStore,
+  run: RunRef,
+  outcome: RunOutcome,
+  job?: JobInfo,
+): Promise<FinishResult> {
   const failed = outcome.status === "FAILED";
+  const withResult = !failed && outcome.result !== undefined;
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(run.taskId),
         UpdateExpression: failed
-          ? "SET #s = :status, lastError = :err, finalFailure = :final, finishedAt = :now REMOVE #l"
-          : "SET #s = :status, finishedAt = :now REMOVE #l, lastError, finalFailure",
+          ? "SET #s = :status, lastError = :err, finalFailure = :final, finishedAt = :now REMOVE #l, #r"
+          : `SET #s = :status, finishedAt = :now${withResult ? ", #r = :result" : ""} REMOVE #l, lastError, finalFailure${withResult ? "" : ", #r"}`,
         ConditionExpression: "#s = :running AND #o = :owner",
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#r": "result" },
         ExpressionAttributeValues: {
           ":status": { S: outcome.status },
           ":running": { S: TaskStatus.Running },
@@ -137,6 +157,7 @@ export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutc
                 ":final": { BOOL: outcome.final },
               }
             : {}),
+          ...(withResult ? { ":result": { S: outcome.result as string } } : {}),
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -146,17 +167,98 @@ export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutc
     if (!refused) throw error;
     // Our own earlier attempt of this write took effect (its answer was lost): go on to the counter.
     const mine = refused.item?.owner?.S === run.owner && refused.item?.status?.S === outcome.status;
-    if (!mine) return false;
+    if (!mine) return { recorded: false };
   }
   const counted = outcome.status === "FAILED" && !outcome.final ? "RETRYING" : outcome.status;
-  await countOutcome(store, run.jobId, run.index, counted, run.epoch ?? 0);
-  return true;
+  const { notice } = await settleOutcome(store, job, refOf(run), counted);
+  return notice ? { recorded: true, notice } : { recorded: true };
 }
 
-/** Re-applies a succeeded task's counter write; idempotent, used when a duplicate event meets SUCCEEDED. */
-export async function recountSucceeded(
+const refOf = (run: Pick<RunRef, "jobId" | "index" | "epoch">) => ({
+  jobId: run.jobId,
+  index: run.index,
+  epoch: run.epoch ?? 0,
+});
+
+/**
+ * Re-applies a final task's settling write; idempotent, used when a duplicate event meets SUCCEEDED or
+ * CANCELLED (an earlier run may have stopped right before it).
+ */
+export async function resettle(
+  store: DedupStore,
+  run: Pick<RunRef, "jobId" | "index" | "epoch">,
+  status: typeof TaskStatus.Succeeded | typeof TaskStatus.Cancelled,
+  job?: JobInfo,
+): Promise<{ notice?: JobNotice }> {
+  return settleOutcome(store, job, refOf(run), status);
+}
+
+/** Counts a started run in its shard's `running` set, for status; no guarantee depends on it. */
+export async function countRunning(
   store: DedupStore,
   run: Pick<RunRef, "jobId" | "index" | "epoch">,
 ): Promise<void> {
-  await countOutcome(store, run.jobId, run.index, TaskStatus.Succeeded, run.epoch ?? 0);
+  await settleOutcome(store, undefined, refOf(run), "RUNNING");
+}
+
+/** Why a task is closed without a run. */
+export type CloseReason =
+  | { status: typeof TaskStatus.Cancelled }
+  /** The payload failed the handler's schema: final, since no retry can change it. */
+  | { status: typeof TaskStatus.Failed; error: { type: string; message: string } };
+
+/**
+ * Closes a task that must not run: CANCELLED (its job was cancelled) or FAILED (its payload is invalid),
+ * with one conditional write, from any state in which nothing runs it or will count it final: no record,
+ * CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED, or a RUNNING lease that ended. Never a live run, a
+ * success, or a final failure (its count must not move). Then settles it. Returns the status the task was
+ * found in when it could not be closed.
+ */
+export async function closeTask(
+  store: DedupStore,
+  run: Pick<RunRef, "taskId" | "jobId" | "index" | "epoch">,
+  reason: CloseReason,
+  job?: JobInfo,
+): Promise<{ closed: true; notice?: JobNotice } | { closed: false; status: TaskStatus | undefined }> {
+  const now = store.now();
+  const epoch = run.epoch ?? 0;
+  const failed = reason.status === TaskStatus.Failed;
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(run.taskId),
+        UpdateExpression: `SET #s = :status, finishedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
+          failed ? ", lastError = :err, finalFailure = :true" : ""
+        } REMOVE #l`,
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false) OR (#s = :running AND #l < :now)))`,
+        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" },
+        ExpressionAttributeValues: {
+          ":status": { S: reason.status },
+          ":claimed": { S: TaskStatus.Claimed },
+          ":dispatched": { S: TaskStatus.Dispatched },
+          ":requeued": { S: TaskStatus.Requeued },
+          ":failed": { S: TaskStatus.Failed },
+          ":running": { S: TaskStatus.Running },
+          ":false": { BOOL: false },
+          ":now": { N: String(now) },
+          ":nowSec": { N: String(Math.floor(now / 1000)) },
+          ":exp": { N: String(expiresAt(store)) },
+          ":ep": { N: String(epoch) },
+          ":job": { S: run.jobId },
+          ":idx": { N: String(run.index) },
+          ...(failed
+            ? { ":err": { S: JSON.stringify(reason.error).slice(0, 4_000) }, ":true": { BOOL: true } }
+            : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    return { closed: false, status: refused.item?.status?.S as TaskStatus | undefined };
+  }
+  const { notice } = await settleOutcome(store, job, refOf(run), reason.status);
+  return notice ? { closed: true, notice } : { closed: true };
 }

@@ -1,4 +1,6 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { Item } from "./condition-failure.ts";
+import { batchGetAll, type JobInfo } from "./jobs.ts";
 import { type TaskStatus, taskKey } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
 
@@ -8,6 +10,8 @@ export interface TaskRecord {
   attempts: number;
   lastError?: string;
   leaseUntil?: number;
+  /** The handler's result as JSON text, on a SUCCEEDED task that returned one. */
+  result?: string;
 }
 
 /** Reads one task record (for status views and tests; the hot path never reads before it writes). */
@@ -23,5 +27,65 @@ export async function readTask(store: DedupStore, taskId: string): Promise<TaskR
     attempts: Number(item.attempts?.N ?? 0),
     ...(item.lastError?.S ? { lastError: item.lastError.S } : {}),
     ...(item.leaseUntil?.N ? { leaseUntil: Number(item.leaseUntil.N) } : {}),
+    ...(item.result?.S === undefined ? {} : { result: item.result.S }),
   };
+}
+
+/** One task's outcome as `fanout results` prints it. */
+export interface TaskResult {
+  index: number;
+  /** `pending` when the task has no record of this incarnation yet (still queued). */
+  status:
+    | "pending"
+    | "claimed"
+    | "dispatched"
+    | "running"
+    | "succeeded"
+    | "failed"
+    | "requeued"
+    | "cancelled";
+  /** The handler's result (parsed JSON), on a success that returned one. */
+  result?: unknown;
+  /** The recorded error `{type, message}`, on a failure. */
+  error?: { type: string; message: string };
+  /** On a failure: true when no retry will follow. */
+  final?: boolean;
+}
+
+function resultOf(index: number, item: Item | undefined, epoch: number): TaskResult {
+  if (!item?.status?.S || Number(item.epoch?.N ?? 0) !== epoch) return { index, status: "pending" };
+  const status = item.status.S.toLowerCase() as TaskResult["status"];
+  if (status === "succeeded")
+    return item.result?.S === undefined
+      ? { index, status }
+      : { index, status, result: JSON.parse(item.result.S) };
+  if (status === "failed") {
+    let error: TaskResult["error"];
+    try {
+      error = JSON.parse(item.lastError?.S ?? "{}");
+    } catch {
+      error = { type: "Error", message: item.lastError?.S ?? "" };
+    }
+    return { index, status, ...(error ? { error } : {}), final: item.finalFailure?.BOOL === true };
+  }
+  return { index, status };
+}
+
+/**
+ * Reads the outcomes of tasks `from` .. `from + count - 1` of a job incarnation, in index order: one
+ * BatchGetItem per 100 tasks (in parallel), one read unit per task of up to 4 KB.
+ */
+export async function readResults(
+  store: DedupStore,
+  job: Pick<JobInfo, "jobId" | "epoch" | "total">,
+  range: { from: number; count: number },
+): Promise<TaskResult[]> {
+  const end = Math.min(job.total, range.from + range.count);
+  const indexes = Array.from({ length: Math.max(0, end - range.from) }, (_, i) => range.from + i);
+  const items = await batchGetAll(
+    store,
+    indexes.map((i) => taskKey(`${job.jobId}#${i}`)),
+  );
+  const byIndex = new Map(items.map((item) => [Number(item.idx?.N ?? -1), item]));
+  return indexes.map((i) => resultOf(i, byIndex.get(i), job.epoch));
 }

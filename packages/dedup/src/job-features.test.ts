@@ -1,0 +1,276 @@
+import { randomUUID } from "node:crypto";
+import type { JobRunOptions } from "@fanout/core";
+import { startLocalResources } from "@fanout/emulators";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask, markDispatched } from "./claims.ts";
+import { dueNotices, markNotified } from "./completion.ts";
+import { cancelJob, type JobInfo, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
+import { deferTask, requeueTask } from "./redrive.ts";
+import { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
+import { acquireSlot, freeSlots, releaseSlot } from "./slots.ts";
+import { readResults, readTask } from "./tasks.ts";
+import { clockedStore } from "./testing.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let store: ReturnType<typeof clockedStore>;
+beforeAll(async () => {
+  local = await startLocalResources();
+  store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
+});
+afterAll(() => local.stop());
+
+async function newJob(total: number, options: JobRunOptions = {}): Promise<JobInfo> {
+  const jobId = `job-${randomUUID()}`;
+  await recordJob(store, { jobId, contentHash: "h", total, options });
+  const job = await readJob(store, jobId);
+  if (!job) throw new Error("job record missing");
+  return job;
+}
+const ref = (job: JobInfo, index: number, owner = `w-${index}`) => ({
+  taskId: `${job.jobId}#${index}`,
+  jobId: job.jobId,
+  index,
+  owner,
+  epoch: job.epoch,
+});
+const boom = { type: "Error", message: "boom" };
+
+/** Runs task `index` to `outcome` as a worker would; returns the notice if this run finished the job. */
+async function run(job: JobInfo, index: number, outcome: "SUCCEEDED" | "FAILED", result?: string) {
+  const r = ref(job, index);
+  expect((await startRun(store, r, 60)).outcome).toBe("started");
+  const done = await finishRun(
+    store,
+    r,
+    outcome === "SUCCEEDED"
+      ? { status: "SUCCEEDED", ...(result === undefined ? {} : { result }) }
+      : { status: "FAILED", error: boom, final: true },
+    job,
+  );
+  expect(done.recorded).toBe(true);
+  return done.notice;
+}
+
+describe("completion", () => {
+  it("finishes a job exactly once when its last two tasks finish at the same instant", async () => {
+    for (const total of [2, 130]) {
+      const job = await newJob(total);
+      await Promise.all(Array.from({ length: total - 2 }, (_, i) => run(job, i, "SUCCEEDED")));
+      const notices = (
+        await Promise.all([run(job, total - 2, "SUCCEEDED"), run(job, total - 1, "FAILED")])
+      ).filter((n) => n !== undefined);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatchObject({
+        type: "job.finished",
+        jobId: job.jobId,
+        epoch: job.epoch,
+        state: "failed",
+        reason: `1 of ${total} tasks failed`,
+        total,
+        succeeded: total - 1,
+        failed: 1,
+        cancelled: 0,
+      });
+      expect(await readJobStatus(store, job.jobId)).toMatchObject({ done: true, state: "failed" });
+    }
+  });
+
+  it("does not finish again on a duplicate event's settling write, and says succeeded when nothing failed", async () => {
+    const job = await newJob(3);
+    expect(await run(job, 0, "SUCCEEDED")).toBeUndefined();
+    expect(await run(job, 1, "SUCCEEDED")).toBeUndefined();
+    expect(await run(job, 2, "SUCCEEDED")).toMatchObject({ state: "succeeded", succeeded: 3 });
+    expect(await resettle(store, ref(job, 2), "SUCCEEDED", job)).toEqual({});
+  });
+
+  it("lets a duplicate event finish a job whose finishing run died after its outcome write", async () => {
+    const job = await newJob(1);
+    const r = ref(job, 0);
+    await startRun(store, r, 60);
+    // The run recorded SUCCEEDED without the job (as if it died before settling the job).
+    await finishRun(store, r, { status: "SUCCEEDED" });
+    expect((await readJob(store, job.jobId))?.finishedAt).toBeUndefined();
+    expect((await resettle(store, r, "SUCCEEDED", job)).notice).toMatchObject({ state: "succeeded" });
+  });
+
+  it("keeps a finished job's notice in the outbox until it is marked published", async () => {
+    const job = await newJob(1);
+    const notice = await run(job, 0, "SUCCEEDED");
+    store.advance(60_000);
+    const due = (await dueNotices(store, 30_000, 1000)).filter((n) => n.jobId === job.jobId);
+    expect(due).toEqual([notice]);
+    await markNotified(store, job);
+    expect((await dueNotices(store, 30_000, 1000)).filter((n) => n.jobId === job.jobId)).toEqual([]);
+    expect((await readJob(store, job.jobId))?.notifiedAt).toBeGreaterThan(0);
+  });
+});
+
+describe("failure thresholds", () => {
+  it("fail and stop the job once final failures exceed toleratedFailureCount", async () => {
+    const job = await newJob(10, { toleratedFailureCount: 1 });
+    await run(job, 0, "FAILED");
+    expect((await readJob(store, job.jobId))?.failedAt).toBeUndefined();
+    await run(job, 1, "FAILED");
+    const stopped = await readJob(store, job.jobId);
+    expect(stopped?.failedAt).toBeGreaterThan(0);
+    expect(stopped?.cancelledAt).toBeGreaterThan(0);
+    expect(stopped?.stopReason).toBe(
+      "failure threshold exceeded: 2 tasks failed, toleratedFailureCount is 1",
+    );
+    expect((await readJobStatus(store, job.jobId)).state).toBe("failing");
+    // The rest are cancelled as the consumer and the worker meet them; the last one finishes the job.
+    for (let i = 2; i < 9; i++)
+      expect((await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).closed).toBe(true);
+    const last = await closeTask(store, ref(job, 9), { status: "CANCELLED" }, job);
+    expect(last).toMatchObject({ closed: true, notice: { state: "failed", failed: 2, cancelled: 8 } });
+  });
+
+  it("count a repeated final-failure write once towards the threshold", async () => {
+    const job = await newJob(4, { toleratedFailurePercentage: 25 });
+    await run(job, 0, "FAILED");
+    // The same failure settled again (a lost answer, retried) must not make it two.
+    await finishRun(store, ref(job, 0), { status: "FAILED", error: boom, final: true }, job);
+    expect((await readJob(store, job.jobId))?.failedAt).toBeUndefined();
+    await run(job, 1, "FAILED");
+    expect((await readJob(store, job.jobId))?.stopReason).toMatch(
+      /2 of 4 tasks failed \(50%\), toleratedFailurePercentage is 25/,
+    );
+  });
+
+  it("let a job with failures within its tolerance succeed", async () => {
+    const job = await newJob(2, { toleratedFailureCount: 1 });
+    await run(job, 0, "FAILED");
+    expect(await run(job, 1, "SUCCEEDED")).toMatchObject({ state: "succeeded", failed: 1, succeeded: 1 });
+  });
+});
+
+describe("cancel", () => {
+  it("tells a cancel, a second cancel, an unknown job and a finished job apart", async () => {
+    const job = await newJob(1);
+    expect(await cancelJob(store, job.jobId)).toMatchObject({
+      outcome: "cancelled",
+      job: { cancelledAt: expect.any(Number) },
+    });
+    expect(await cancelJob(store, job.jobId)).toMatchObject({ outcome: "already-cancelled" });
+    expect(await cancelJob(store, `job-${randomUUID()}`)).toEqual({ outcome: "not-found" });
+    const done = await newJob(1);
+    await run(done, 0, "SUCCEEDED");
+    expect(await cancelJob(store, done.jobId)).toMatchObject({ outcome: "finished" });
+  });
+
+  it("closes a dispatched task as CANCELLED so that no worker starts it and no consumer claims it again", async () => {
+    const job = await newJob(2);
+    await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
+    await markDispatched(store, `${job.jobId}#0`, "c");
+    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" }, job)).closed).toBe(true);
+    expect(await startRun(store, ref(job, 0, "late"), 60)).toEqual({ outcome: "cancelled" });
+    expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toEqual({
+      outcome: "duplicate",
+      status: "CANCELLED",
+    });
+    expect(await requeueTask(store, ref(job, 0))).toBe(false);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ cancelled: 1, pending: 1 });
+  });
+
+  it("never closes a live run, a success or a final failure", async () => {
+    const job = await newJob(3);
+    await startRun(store, ref(job, 0), 60);
+    await run(job, 1, "SUCCEEDED");
+    await run(job, 2, "FAILED");
+    for (const [i, status] of [
+      [0, "RUNNING"],
+      [1, "SUCCEEDED"],
+      [2, "FAILED"],
+    ] as const)
+      expect(await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).toEqual({
+        closed: false,
+        status,
+      });
+    // Once the live run's lease has ended (its worker was stopped), it may be closed.
+    store.advance(61_000);
+    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" }, job)).closed).toBe(true);
+  });
+});
+
+describe("concurrency slots", () => {
+  it("hand out at most maxConcurrency slots to concurrent takers, and take back a released one", async () => {
+    const job = await newJob(50, { maxConcurrency: 3 });
+    const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: 3 };
+    const taken = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => acquireSlot(store, slotJob, `h${i}`, 60, 3)),
+    );
+    const held = taken.flatMap((k, i) => (k === undefined ? [] : [[k, `h${i}`] as const]));
+    expect(held.map(([k]) => k).sort()).toEqual([0, 1, 2]);
+    expect(await freeSlots(store, slotJob)).toEqual([]);
+    const [slot, holder] = held[0] ?? [0, ""];
+    await releaseSlot(store, slotJob, slot, "someone else");
+    expect(await freeSlots(store, slotJob)).toEqual([]);
+    await releaseSlot(store, slotJob, slot, holder);
+    expect(await freeSlots(store, slotJob)).toEqual([slot]);
+    expect(await acquireSlot(store, slotJob, "next", 60)).toBe(slot);
+  });
+
+  it("free a slot whose holder died once its lease ends", async () => {
+    const job = await newJob(5, { maxConcurrency: 1 });
+    const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: 1 };
+    expect(await acquireSlot(store, slotJob, "dies", 60)).toBe(0);
+    expect(await acquireSlot(store, slotJob, "waits", 60)).toBeUndefined();
+    store.advance(61_000);
+    expect(await acquireSlot(store, slotJob, "waits", 60)).toBe(0);
+  });
+
+  it("defer a dispatched task back to claimable, but never a running or finished one", async () => {
+    const job = await newJob(2, { maxConcurrency: 1 });
+    await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
+    await markDispatched(store, `${job.jobId}#0`, "c");
+    expect(await deferTask(store, ref(job, 0))).toBe(true);
+    expect((await readTask(store, `${job.jobId}#0`))?.status).toBe("REQUEUED");
+    expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toMatchObject({
+      outcome: "claimed",
+    });
+    await startRun(store, ref(job, 1), 60);
+    expect(await deferTask(store, ref(job, 1))).toBe(false);
+  });
+});
+
+describe("results and status", () => {
+  it("store each result with its task's success and read them back in index order", async () => {
+    const job = await newJob(4);
+    await run(job, 2, "SUCCEEDED", JSON.stringify({ received: { n: 2 } }));
+    await run(job, 0, "SUCCEEDED", JSON.stringify("zero"));
+    await run(job, 1, "FAILED");
+    expect(await readResults(store, job, { from: 0, count: 10 })).toEqual([
+      { index: 0, status: "succeeded", result: "zero" },
+      { index: 1, status: "failed", error: boom, final: true },
+      { index: 2, status: "succeeded", result: { received: { n: 2 } } },
+      { index: 3, status: "pending" },
+    ]);
+  });
+
+  it("count running tasks until their outcome", async () => {
+    const job = await newJob(3);
+    await startRun(store, ref(job, 0), 60);
+    await countRunning(store, ref(job, 0));
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 1, pending: 3, state: "running" });
+    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 0, succeeded: 1, pending: 2 });
+  });
+
+  it("list jobs newest first, page by page", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      store.advance(1_000);
+      ids.push((await newJob(1)).jobId);
+    }
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await listJobs(store, { limit: 2, ...(after === undefined ? {} : { after }) });
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((j) => j.jobId));
+      after = page.next;
+    } while (after !== undefined && seen.length < 200);
+    const mine = seen.filter((id) => ids.includes(id));
+    expect(mine).toEqual([...ids].reverse());
+  });
+});
