@@ -35,3 +35,42 @@ export class OutcomeNotRecordedError extends Error {
     this.name = "OutcomeNotRecordedError";
   }
 }
+
+/** The handler's result is larger than RESULT_MAX_BYTES as JSON: the task fails; nothing is cut. */
+export class ResultTooLargeError extends Error {
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(bytes: number, limit: number, options?: ErrorOptions) {
+    super(
+      `the task's result is ${bytes} bytes as JSON, over the ${limit}-byte limit (RESULT_MAX_BYTES); store large results elsewhere (e.g. S3) and return a reference`,
+      options,
+    );
+    this.name = "ResultTooLargeError";
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** The handler's result cannot be written as JSON (a BigInt, a cycle). */
+export class ResultNotJsonError extends Error {
+  constructor(options?: ErrorOptions) {
+    super("the task's result cannot be serialised as JSON", options);
+    this.name = "ResultNotJsonError";
+  }
+}
+
+/** The task's payload failed the handler's schema: the task is FAILED for good without running. */
+export class InvalidTaskPayloadError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(`invalid task payload: ${message}`, options);
+    this.name = "InvalidTaskPayloadError";
+  }
+}
+
+/** Every concurrency slot of the job is held and the task could not be sent back to the queue. */
+export class NoSlotError extends Error {
+  constructor(maxConcurrency: number, options?: ErrorOptions) {
+    super(`the job's ${maxConcurrency} concurrency slots are all held; retry later`, options);
+    this.name = "NoSlotError";
+  }
+}

@@ -8,6 +8,8 @@ import {
   workerConfigSchema,
 } from "@fanout/core";
 import { createDynamoClient, createStore } from "@fanout/dedup";
+import { createSnsClient } from "@fanout/notices";
+import { createSqsClient } from "@fanout/queue";
 import { referenceTaskHandler } from "./task-handler.ts";
 import { makeWorker } from "./wrapper.ts";
 
@@ -32,6 +34,13 @@ export const handler = tracer.wrap(
       maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
       maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
     },
+    resultMaxBytes: config.RESULT_MAX_BYTES,
+    ...(config.TASKS_QUEUE_URL
+      ? { requeue: { sqs: tracer.captureClient(createSqsClient()), tasksQueueUrl: config.TASKS_QUEUE_URL } }
+      : {}),
+    ...(config.JOBS_TOPIC_ARN
+      ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
+      : {}),
     metrics: createMetrics("worker"),
   }),
   (event) => {

@@ -1,2 +1,2 @@
-export type { TaskContext, TaskHandler } from "./wrapper.ts";
+export type { TaskContext, TaskHandler, WorkerTask } from "./wrapper.ts";
 export { makeWorker } from "./wrapper.ts";

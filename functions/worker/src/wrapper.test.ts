@@ -1,6 +1,8 @@
-import { createLogger, makeTask as makeCoreTask, taskIdOf } from "@fanout/core";
+import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createLogger, makeTask as makeCoreTask, makePayloadTask, taskIdOf } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
 import {
+  cancelJob,
   claimTask,
   createStore,
   markDispatched,
@@ -12,6 +14,7 @@ import {
 import { clockedStore } from "@fanout/dedup/testing";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { OutcomeNotRecordedError, TaskBusyError } from "./errors.ts";
 import { makeWorker, type TaskHandler } from "./wrapper.ts";
 
@@ -31,6 +34,9 @@ async function job(total: number) {
   epochs.set(jobId, (await recordJob(store, { jobId, contentHash: "h", total })).epoch);
   return jobId;
 }
+/** The name of a seed-format task. */
+const nameOf = (task: { payload: unknown }) => (task.payload as { name: string }).name;
+
 /** A task as main makes it: with its job's incarnation. */
 const makeTask = (jobId: string, index: number, name: string) =>
   makeCoreTask(jobId, index, name, epochs.get(jobId));
@@ -69,7 +75,7 @@ describe("worker wrapper", () => {
   it("does not run a task again on a duplicate event after it succeeded, and keeps counters exact", async () => {
     const jobId = await job(2);
     const runs: string[] = [];
-    const handler = worker(async (task) => void runs.push(task.name));
+    const handler = worker(async (task) => void runs.push(nameOf(task)));
     const event = makeTask(jobId, 0, "Name1");
     expect(await handler(event, testContext())).toMatchObject({ status: "SUCCEEDED" });
     expect(await handler(structuredClone(event), testContext())).toMatchObject({ status: "duplicate" });
@@ -111,7 +117,7 @@ describe("worker wrapper", () => {
       ).outcome,
     ).toBe("started");
     const runs: string[] = [];
-    const handler = makeWorker(async (task) => void runs.push(task.name), {
+    const handler = makeWorker(async (task) => void runs.push(nameOf(task)), {
       store: clocked,
       logger: createLogger("worker-test"),
       leaseSeconds: 60,
@@ -295,5 +301,132 @@ describe("worker wrapper", () => {
     await expect(handler({ name: "seed-style" }, testContext())).rejects.toThrow(/invalid worker event/);
     await expect(handler("not json", testContext())).rejects.toThrow(/invalid worker event/);
     expect(runs).toBe(0);
+  });
+});
+
+describe("worker wrapper: job features", () => {
+  /** A job of the tasks format with options, as main records it; returns its id and incarnation. */
+  async function jobWith(total: number, options: Parameters<typeof recordJob>[1]["options"] = {}) {
+    const jobId = `wf-${++jobs}-${Date.now()}`;
+    const { epoch } = await recordJob(store, { jobId, contentHash: "h", total, options });
+    epochs.set(jobId, epoch);
+    return {
+      jobId,
+      epoch,
+      task: (index: number, payload: unknown) => makePayloadTask(jobId, index, payload, epoch),
+    };
+  }
+
+  it("hands the handler its payload typed by the schema, and stores what it returns as the result", async () => {
+    const { jobId, task } = await jobWith(1);
+    const schema = z.strictObject({ url: z.string(), width: z.number() });
+    const handler = makeWorker(async (t) => ({ thumb: `${t.payload.url}@${t.payload.width}` }), {
+      store,
+      logger: createLogger("worker-test"),
+      leaseSeconds: 60,
+      schema,
+    });
+    expect(await handler(task(0, { url: "u", width: 3 }), testContext())).toEqual({
+      taskId: `${jobId}#0`,
+      status: "SUCCEEDED",
+      result: { thumb: "u@3" },
+    });
+    expect((await readTask(store, `${jobId}#0`))?.result).toBe('{"thumb":"u@3"}');
+  });
+
+  it("fails a task whose payload the schema refuses for good, before the RUNNING write and without running it", async () => {
+    const { jobId, task } = await jobWith(2);
+    let runs = 0;
+    const handler = makeWorker(async () => void (runs += 1), {
+      store,
+      logger: createLogger("worker-test"),
+      leaseSeconds: 60,
+      schema: z.strictObject({ url: z.string() }),
+    });
+    await expect(handler(task(0, { url: 7 }), testContext())).rejects.toThrow(
+      /invalid task payload: url: Invalid input: expected string, received number/,
+    );
+    expect(runs).toBe(0);
+    expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "FAILED", attempts: 0 });
+    expect(await readJobStatus(store, jobId)).toMatchObject({ failed: 1, pending: 1 });
+  });
+
+  it("fails a task whose result is over the limit with ResultTooLargeError, storing nothing of it", async () => {
+    const { jobId, task } = await jobWith(1);
+    const handler = worker(async () => ({ blob: "x".repeat(100) }), { resultMaxBytes: 64 });
+    await expect(handler(task(0, null), testContext())).rejects.toThrow(
+      /result is 111 bytes as JSON, over the 64-byte limit/,
+    );
+    const record = await readTask(store, `${jobId}#0`);
+    expect(record).toMatchObject({ status: "FAILED" });
+    expect(record?.result).toBeUndefined();
+    expect(record?.lastError).toMatch(/ResultTooLargeError/);
+  });
+
+  it("skips a dispatched task of a cancelled job without running it, and lets a running one finish", async () => {
+    const { jobId, epoch, task } = await jobWith(2);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: number[] = [];
+    const handler = worker(async (t) => {
+      ran.push(t.index);
+      await gate;
+    });
+    const running = handler(task(0, "a"), testContext());
+    await expect.poll(() => ran).toEqual([0]);
+    await claimTask(store, { taskId: `${jobId}#1`, jobId, index: 1, epoch, owner: "c", leaseSeconds: 30 });
+    await markDispatched(store, `${jobId}#1`, "c");
+    expect(await cancelJob(store, jobId)).toMatchObject({ outcome: "cancelled" });
+    expect(await handler(task(1, "b"), testContext())).toEqual({ taskId: `${jobId}#1`, status: "cancelled" });
+    release();
+    expect(await running).toMatchObject({ status: "SUCCEEDED" });
+    expect(ran).toEqual([0]);
+    expect(await readJobStatus(store, jobId)).toMatchObject({
+      succeeded: 1,
+      cancelled: 1,
+      done: true,
+      state: "cancelled",
+    });
+  });
+
+  it("never runs more of a job's tasks at once than its maxConcurrency, sending the others back to the queue", async () => {
+    const { jobId, task } = await jobWith(8, { maxConcurrency: 2 });
+    const sqs = new SQSClient({});
+    let running = 0;
+    let most = 0;
+    const handler = worker(
+      async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 100));
+        running -= 1;
+      },
+      { requeue: { sqs, tasksQueueUrl: local.resources.tasksQueueUrl, deferSeconds: 0 } },
+    );
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => handler(task(i, i), testContext())),
+    );
+    expect(most).toBeLessThanOrEqual(2);
+    const deferred = results.filter((r) => r.status === "deferred").map((r) => r.taskId);
+    expect(results.filter((r) => r.status === "SUCCEEDED").length + deferred.length).toBe(8);
+    expect(deferred.length).toBeGreaterThanOrEqual(6 - 2 * 2);
+    for (const taskId of deferred) expect((await readTask(store, taskId))?.status).toBe("REQUEUED");
+    // Each deferred task is back in the queue, as its own message.
+    const bodies: string[] = [];
+    while (bodies.length < deferred.length) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: local.resources.tasksQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      if (!out.Messages?.length) break;
+      bodies.push(...out.Messages.map((m) => m.Body ?? ""));
+    }
+    expect(bodies.map((b) => taskIdOf(JSON.parse(b))).sort()).toEqual([...deferred].sort());
+    sqs.destroy();
   });
 });

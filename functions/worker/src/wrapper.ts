@@ -1,24 +1,47 @@
 import { randomUUID } from "node:crypto";
 import {
+  encodeTask,
   type FunctionMetrics,
   type LambdaContext,
   type Logger,
   parseTask,
+  payloadOf,
   requestCounts,
   resetRequestCounts,
   type Task,
   taskIdOf,
+  utf8Bytes,
 } from "@fanout/core";
 import {
+  acquireSlot,
+  closeTask,
+  countRunning,
   type DedupStore,
+  deferTask,
   finishRun,
+  type JobInfo,
+  type JobNotice,
   type RunOutcome,
   type RunRef,
-  recountSucceeded,
+  readJob,
+  releaseSlot,
+  resettle,
+  type SlotJob,
   startRun,
 } from "@fanout/dedup";
+import { announce, type NoticeDeps } from "@fanout/notices";
+import { type SQSClient, sendMessages } from "@fanout/queue";
 import pRetry from "p-retry";
-import { OutcomeNotRecordedError, TaskBusyError, TaskTimeoutError } from "./errors.ts";
+import type { z } from "zod";
+import {
+  InvalidTaskPayloadError,
+  NoSlotError,
+  OutcomeNotRecordedError,
+  ResultNotJsonError,
+  ResultTooLargeError,
+  TaskBusyError,
+  TaskTimeoutError,
+} from "./errors.ts";
 
 /** What a task handler gets besides the task. */
 export interface TaskContext {
@@ -33,14 +56,37 @@ export interface TaskContext {
   signal: AbortSignal;
 }
 
-/** The work itself. Throw to fail the task; the wrapper records the error and Lambda retries. */
-export type TaskHandler = (task: Task, context: TaskContext) => Promise<void>;
+/** The task as a handler sees it: its place in the job and its payload, typed by the worker's schema. */
+export interface WorkerTask<T> {
+  jobId: string;
+  index: number;
+  taskId: string;
+  /** The job's incarnation. */
+  epoch: number;
+  /** The task's value: `{ name }` for a seed-format task, the `tasks` entry otherwise. */
+  payload: T;
+  /** True for a task of the seed format (`names: [{"name": ...}]`). */
+  seed: boolean;
+}
 
-export interface WorkerDeps {
+/**
+ * The work itself. Return a JSON value to store it as the task's result (at most `resultMaxBytes` as
+ * JSON), or nothing. Throw to fail the task; the wrapper records the error and Lambda retries.
+ */
+export type TaskHandler<T = unknown> = (task: WorkerTask<T>, context: TaskContext) => Promise<unknown>;
+
+export interface WorkerDeps<T = unknown> {
   store: DedupStore;
   logger: Logger;
-  /** RUNNING lease length; must outlast the function timeout. */
+  /** RUNNING lease length; must outlast the function timeout. Concurrency slots are held as long. */
   leaseSeconds: number;
+  /**
+   * Checks each task's payload before the RUNNING write: a payload it refuses fails the task for good
+   * (InvalidTaskPayloadError), without running the handler. Without it the payload is `unknown` JSON.
+   */
+  schema?: z.ZodType<T>;
+  /** Largest result, in UTF-8 bytes of its JSON; a larger one fails the task (ResultTooLargeError). @default 65536 */
+  resultMaxBytes?: number;
   /**
    * Time kept back from the handler to record its outcome (retrying the write through DynamoDB faults):
    * the handler's deadline is this long before Lambda's timeout. @default 5000
@@ -59,27 +105,43 @@ export interface WorkerDeps {
    */
   exit?: () => void;
   /**
+   * Where a task of a job at its `maxConcurrency` goes back to, delayed by `deferSeconds` (default 5),
+   * instead of running: the tasks queue. Without it such a task fails as busy and Lambda retries it.
+   */
+  requeue?: { sqs: SQSClient; tasksQueueUrl: string; deferSeconds?: number };
+  /** The SNS topic for the job's `job.finished` notice; without it the notice is only recorded. */
+  notices?: Pick<NoticeDeps, "sns" | "topicArn">;
+  /**
    * TasksSucceeded, TasksFailedRetryPending, TasksFailedFinal, TaskDuration and EnqueueToStartLag, written at
    * the end of every invocation (and before `exit`). Optional: without it nothing is counted.
    */
   metrics?: FunctionMetrics<"worker">;
 }
 
-export type WorkerResult = { taskId: string; status: "SUCCEEDED" | "duplicate" };
+export type WorkerResult =
+  | { taskId: string; status: "SUCCEEDED"; result?: unknown }
+  | { taskId: string; status: "duplicate" | "cancelled" | "deferred" };
 
 /**
- * Wraps a task handler with fanout's execution guarantees (G3): take the RUNNING lease (one
- * conditional write), run the handler, record SUCCEEDED or FAILED with the error, and rethrow on
- * failure so Lambda's async retries and on-failure destination apply. A duplicate event for a task
- * that already succeeded does not run it again.
+ * Wraps a task handler with fanout's execution guarantees (G3, G8): read the job record (is it cancelled,
+ * capped?), check the payload, take a concurrency slot if the job has a cap, take the RUNNING lease (one
+ * conditional write), run the handler, record SUCCEEDED with its result or FAILED with the error, settle the
+ * job's counters (which may finish the job and publish its notice), and rethrow on failure so Lambda's async
+ * retries and on-failure destination apply. A duplicate event for a task that already succeeded does not run
+ * it again; a task of a cancelled job that has not started never does.
  *
  * @example
- * export const handler = makeWorker(async (task, { logger }) => logger.info(task.name), deps);
+ * export const handler = makeWorker(async (task, { logger }) => logger.info(task.taskId), deps);
  */
-export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
+export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: WorkerDeps<T>) {
   const reserveMs = deps.outcomeReserveMs ?? 5_000;
   const graceMs = deps.abortGraceMs ?? 1_000;
+  const resultMaxBytes = deps.resultMaxBytes ?? 65_536;
   const exit = deps.exit ?? (() => process.exit(1));
+  const noticeDeps: NoticeDeps = { store: deps.store, logger: deps.logger, ...deps.notices };
+  const publish = async (notice: JobNotice | undefined) => {
+    if (notice) await announce(noticeDeps, notice);
+  };
   return async function worker(event: unknown, context: LambdaContext): Promise<WorkerResult> {
     resetRequestCounts();
     const task = parseTask(event, "worker event");
@@ -95,14 +157,66 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         owner: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
         eventId: context.awsRequestId,
       };
-      const start = await startRun(deps.store, run, deps.leaseSeconds);
+      // One consistent read: a cancel acknowledged before this event was dispatched is seen here (G8).
+      const jobRecord = await readJob(deps.store, task.jobId);
+      // A record of another incarnation is no guide to this task (startRun refuses a superseded event).
+      const job = jobRecord?.epoch === task.epoch ? jobRecord : undefined;
+      if (job?.cancelledAt !== undefined) return await skipCancelled(run, job, taskId);
+      const parsed = deps.schema?.safeParse(payloadOf(task));
+      if (parsed && !parsed.success) {
+        const error = new InvalidTaskPayloadError(
+          parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; "),
+        );
+        const closed = await closeTask(
+          deps.store,
+          run,
+          { status: "FAILED", error: { type: error.name, message: error.message } },
+          job,
+        );
+        if (closed.closed) {
+          deps.metrics?.count("TasksFailedFinal");
+          await publish(closed.notice);
+        }
+        deps.logger.error("task payload refused by the handler's schema; not run", { error: error.message });
+        // Thrown so that the event, with its payload, reaches the failed-task queue for a redrive after a fix.
+        throw error;
+      }
+      const payload = (parsed ? parsed.data : payloadOf(task)) as T;
+      const slotJob: SlotJob | undefined =
+        job?.options.maxConcurrency === undefined
+          ? undefined
+          : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
+      const slot = slotJob ? await acquireSlot(deps.store, slotJob, run.owner, deps.leaseSeconds) : undefined;
+      if (slotJob && slot === undefined) return await deferForSlot(run, task, slotJob, taskId);
+      let keepSlot = false;
+      const releaseHeldSlot = async () => {
+        if (slotJob && slot !== undefined && !keepSlot)
+          await releaseSlot(deps.store, slotJob, slot, run.owner).catch((error: unknown) =>
+            deps.logger.warn("could not release the concurrency slot; it frees when its lease ends", {
+              error: String(error),
+            }),
+          );
+      };
+      let start: Awaited<ReturnType<typeof startRun>>;
+      try {
+        start = await startRun(deps.store, run, deps.leaseSeconds);
+      } catch (error) {
+        await releaseHeldSlot();
+        throw error;
+      }
+      if (start.outcome !== "started") await releaseHeldSlot();
       if (start.outcome === "done") {
-        // Re-apply the idempotent counter write, in case an earlier run stopped right before it.
-        await recountSucceeded(deps.store, run);
+        // Re-apply the idempotent settling write, in case an earlier run stopped right before it.
+        await publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
         deps.logger.info("duplicate event for a task that already succeeded; not run again", {
           requests: requestCounts(),
         });
         return { taskId, status: "duplicate" };
+      }
+      if (start.outcome === "cancelled") {
+        await publish((await resettle(deps.store, run, "CANCELLED", job)).notice);
+        deps.logger.info("event for a task that was cancelled; not run", { requests: requestCounts() });
+        return { taskId, status: "cancelled" };
       }
       if (start.outcome === "superseded") {
         deps.logger.info("event of an older incarnation of this jobId; not run", {
@@ -117,58 +231,132 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
         });
         throw new TaskBusyError(start.leaseUntil);
       }
-      if (start.attempt === 1 && task.epoch > 0) {
-        // The epoch is the job record's creation time, set just before the job's messages are sent.
-        deps.metrics?.sample("EnqueueToStartLag", Math.max(0, deps.store.now() - task.epoch));
-      }
-      const deadlineMs = context.getRemainingTimeInMillis() - reserveMs;
-      const handlerStarted = performance.now();
-      const outcome = await runWithDeadline(
-        (signal) =>
-          taskHandler(task, { logger: deps.logger, lambda: context, attempt: start.attempt, signal }),
-        deadlineMs,
-        graceMs,
-      );
-      const handlerMs = Math.round(performance.now() - handlerStarted);
-      if (outcome.status === "FAILED") {
-        const e = outcome.error;
-        const final = !lambdaWillRetry(deps, start, context);
-        await record(
+      try {
+        // For status only (the shard's running set); a failure here changes no outcome.
+        await countRunning(deps.store, run).catch((error: unknown) =>
+          deps.logger.warn("could not count the task as running", { error: String(error) }),
+        );
+        if (start.attempt === 1 && task.epoch > 0) {
+          // The epoch is the job record's creation time, set just before the job's messages are sent.
+          deps.metrics?.sample("EnqueueToStartLag", Math.max(0, deps.store.now() - task.epoch));
+        }
+        const deadlineMs = context.getRemainingTimeInMillis() - reserveMs;
+        const handlerStarted = performance.now();
+        const workerTask: WorkerTask<T> = {
+          jobId: task.jobId,
+          index: task.index,
+          taskId,
+          epoch: task.epoch,
+          payload,
+          seed: task.v === 1,
+        };
+        const outcome = await runWithDeadline(
+          (signal) =>
+            taskHandler(workerTask, { logger: deps.logger, lambda: context, attempt: start.attempt, signal }),
+          deadlineMs,
+          graceMs,
+          resultMaxBytes,
+        );
+        const handlerMs = Math.round(performance.now() - handlerStarted);
+        if (outcome.status === "FAILED") {
+          const e = outcome.error;
+          const final = !lambdaWillRetry(deps, start, context);
+          const finished = await record(
+            deps,
+            run,
+            { status: "FAILED", error: { type: e.name, message: e.message }, final },
+            context,
+            job,
+          ).catch((recordError: unknown) => {
+            deps.logger.error("could not record FAILED", { error: String(recordError) });
+            return undefined;
+          });
+          await publish(finished?.notice);
+          deps.logger.error("task failed", {
+            attempt: start.attempt,
+            eventAttempt: start.eventAttempt,
+            final,
+            error: { type: e.name, message: e.message },
+            requests: requestCounts(),
+          });
+          deps.metrics?.sample("TaskDuration", handlerMs, "failed");
+          deps.metrics?.count(final ? "TasksFailedFinal" : "TasksFailedRetryPending");
+          if (outcome.stillRunning) {
+            // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
+            // Its slot stays held until its lease ends, by which time the process is gone.
+            deps.logger.error("handler did not stop after its deadline; ending the process");
+            keepSlot = true;
+            deps.metrics?.flush();
+            exit();
+          }
+          throw e;
+        }
+        const finished = await record(
           deps,
           run,
-          { status: "FAILED", error: { type: e.name, message: e.message }, final },
+          { status: "SUCCEEDED", ...(outcome.json === undefined ? {} : { result: outcome.json }) },
           context,
-        ).catch((recordError: unknown) =>
-          deps.logger.error("could not record FAILED", { error: String(recordError) }),
+          job,
         );
-        deps.logger.error("task failed", {
-          attempt: start.attempt,
-          eventAttempt: start.eventAttempt,
-          final,
-          error: { type: e.name, message: e.message },
-          requests: requestCounts(),
-        });
-        deps.metrics?.sample("TaskDuration", handlerMs, "failed");
-        deps.metrics?.count(final ? "TasksFailedFinal" : "TasksFailedRetryPending");
-        if (outcome.stillRunning) {
-          // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
-          deps.logger.error("handler did not stop after its deadline; ending the process");
-          deps.metrics?.flush();
-          exit();
-        }
-        throw e;
+        await publish(finished.notice);
+        // After the write: a run whose SUCCEEDED was never recorded is a Lambda error, not a success.
+        deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
+        deps.metrics?.count("TasksSucceeded");
+        deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
+        return outcome.json === undefined
+          ? { taskId, status: "SUCCEEDED" }
+          : { taskId, status: "SUCCEEDED", result: outcome.result };
+      } finally {
+        await releaseHeldSlot();
       }
-      await record(deps, run, { status: "SUCCEEDED" }, context);
-      // After the write: a run whose SUCCEEDED was never recorded is a Lambda error, not a success.
-      deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
-      deps.metrics?.count("TasksSucceeded");
-      deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
-      return { taskId, status: "SUCCEEDED" };
     } finally {
       deps.metrics?.flush();
       deps.logger.removeKeys(["jobId", "taskId"]);
     }
   };
+
+  /** The job is cancelled (or failed its threshold): close the task unless it already ran or runs. */
+  async function skipCancelled(run: RunRef, job: JobInfo, taskId: string): Promise<WorkerResult> {
+    const closed = await closeTask(deps.store, run, { status: "CANCELLED" }, job);
+    if (closed.closed) {
+      deps.metrics?.count("TasksCancelledUnstarted");
+      await publish(closed.notice);
+      deps.logger.info("task of a cancelled job; closed without running", { requests: requestCounts() });
+      return { taskId, status: "cancelled" };
+    }
+    // Already final (or closed by an earlier attempt that died before settling: settle again), or
+    // running in another invocation, which finishes it.
+    if (closed.status === "CANCELLED")
+      await publish((await resettle(deps.store, run, "CANCELLED", job)).notice);
+    if (closed.status === "SUCCEEDED")
+      await publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
+    deps.logger.info("task of a cancelled job is not startable; not run", { status: closed.status });
+    return { taskId, status: closed.status === "CANCELLED" ? "cancelled" : "duplicate" };
+  }
+
+  /**
+   * Every slot is held: make the task claimable again and send it back to the queue, delayed, so it waits
+   * there (spending no receive towards the dead-letter queue) instead of in Lambda's retries.
+   */
+  async function deferForSlot(run: RunRef, task: Task, job: SlotJob, taskId: string): Promise<WorkerResult> {
+    if (!deps.requeue) throw new NoSlotError(job.maxConcurrency);
+    if (!(await deferTask(deps.store, run))) {
+      // Running in another invocation, already final, or of another incarnation: nothing to run here.
+      deps.logger.info("job at its concurrency cap and the task is not deferrable; not run");
+      return { taskId, status: "duplicate" };
+    }
+    const { failed } = await sendMessages(deps.requeue.sqs, deps.requeue.tasksQueueUrl, [
+      { id: "0", body: encodeTask(task), delaySeconds: deps.requeue.deferSeconds ?? 5 },
+    ]);
+    // Not sent: fail, so that Lambda retries the event (which may run the task from REQUEUED).
+    if (failed.length > 0) throw new NoSlotError(job.maxConcurrency, { cause: failed[0]?.error });
+    deps.metrics?.count("TasksDeferred");
+    deps.logger.info("job at its concurrency cap; task sent back to the queue", {
+      maxConcurrency: job.maxConcurrency,
+      requests: requestCounts(),
+    });
+    return { taskId, status: "deferred" };
+  }
 }
 
 /**
@@ -177,8 +365,8 @@ export function makeWorker(taskHandler: TaskHandler, deps: WorkerDeps) {
  * dispatch. When unsure, say no: a retry that comes anyway moves the task to succeeded, while a "pending" that
  * never comes would hold the job open for ever.
  */
-function lambdaWillRetry(
-  deps: WorkerDeps,
+function lambdaWillRetry<T>(
+  deps: WorkerDeps<T>,
   start: { eventAttempt: number; dispatchedAt: number | undefined },
   context: LambdaContext,
 ): boolean {
@@ -197,40 +385,63 @@ function lambdaWillRetry(
  * Writes the outcome (and its counter), retrying through DynamoDB faults until shortly before Lambda's
  * timeout. A refused write (the lease was lost) is logged, not retried.
  */
-async function record(
-  deps: WorkerDeps,
+async function record<T>(
+  deps: WorkerDeps<T>,
   run: RunRef,
   outcome: RunOutcome,
   context: LambdaContext,
-): Promise<void> {
+  job: JobInfo | undefined,
+): Promise<{ notice?: JobNotice }> {
   try {
-    const recorded = await pRetry(() => finishRun(deps.store, run, outcome), {
+    const finished = await pRetry(() => finishRun(deps.store, run, outcome, job), {
       retries: 20,
       minTimeout: 100,
       maxTimeout: 1_000,
       factor: 2,
       shouldRetry: () => context.getRemainingTimeInMillis() > 1_500,
     });
-    if (!recorded) deps.logger.warn(`RUNNING lease was lost before ${outcome.status} was recorded`);
+    if (!finished.recorded) deps.logger.warn(`RUNNING lease was lost before ${outcome.status} was recorded`);
+    return finished;
   } catch (error) {
     throw new OutcomeNotRecordedError(outcome.status, { cause: error });
   }
 }
 
-type HandlerOutcome = { status: "SUCCEEDED" } | { status: "FAILED"; error: Error; stillRunning: boolean };
+type HandlerOutcome =
+  /** `json`: the result as stored (undefined when the handler returned nothing). */
+  | { status: "SUCCEEDED"; result: unknown; json: string | undefined }
+  | { status: "FAILED"; error: Error; stillRunning: boolean };
+
+/** The result as JSON text within the limit, or the error that fails the task instead (never a silent cut). */
+function serialise(result: unknown, maxBytes: number): HandlerOutcome {
+  if (result === undefined) return { status: "SUCCEEDED", result, json: undefined };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch (error) {
+    return { status: "FAILED", error: new ResultNotJsonError({ cause: error }), stillRunning: false };
+  }
+  // Functions and symbols serialise to nothing: store no result, as for undefined.
+  if (json === undefined) return { status: "SUCCEEDED", result: undefined, json: undefined };
+  const bytes = utf8Bytes(json);
+  if (bytes > maxBytes)
+    return { status: "FAILED", error: new ResultTooLargeError(bytes, maxBytes), stillRunning: false };
+  return { status: "SUCCEEDED", result, json };
+}
 
 /**
  * Runs the handler with a signal that aborts at `ms`; a handler that settles within `graceMs` of the abort
  * counts as settled, one that does not is reported `stillRunning`.
  */
 async function runWithDeadline(
-  work: (signal: AbortSignal) => Promise<void>,
+  work: (signal: AbortSignal) => Promise<unknown>,
   ms: number,
   graceMs: number,
+  resultMaxBytes: number,
 ): Promise<HandlerOutcome> {
   const controller = new AbortController();
   const settled = work(controller.signal).then(
-    (): HandlerOutcome => ({ status: "SUCCEEDED" }),
+    (result): HandlerOutcome => serialise(result, resultMaxBytes),
     (error: unknown): HandlerOutcome => ({
       status: "FAILED",
       error: error instanceof Error ? error : new Error(String(error), { cause: error }),

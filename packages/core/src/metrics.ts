@@ -66,6 +66,19 @@ export const metricCatalogue = {
     moves:
       "per worker invoke that failed otherwise: retryable (5xx, network), unanswered (no answer: Lambda may have queued it), permanent (missing function, access denied)",
   },
+  TasksCancelledUndispatched: {
+    unit: "Count",
+    function: "consumer",
+    outcomes: [],
+    moves: "per message of a cancelled (or failed) job's task: closed CANCELLED and deleted, the worker not invoked",
+  },
+  TasksHeldBack: {
+    unit: "Count",
+    function: "consumer",
+    outcomes: [],
+    moves:
+      "per message of a job at its maxConcurrency: sent back to the queue delayed (no receive is spent), not dispatched",
+  },
   TasksSucceeded: {
     unit: "Count",
     function: "worker",
@@ -83,6 +96,19 @@ export const metricCatalogue = {
     function: "worker",
     outcomes: [],
     moves: "per failed run with no retry left: the event goes to the failed-task queue",
+  },
+  TasksCancelledUnstarted: {
+    unit: "Count",
+    function: "worker",
+    outcomes: [],
+    moves: "per event of a cancelled (or failed) job's task that had not started: closed CANCELLED, not run",
+  },
+  TasksDeferred: {
+    unit: "Count",
+    function: "worker",
+    outcomes: [],
+    moves:
+      "per event of a job at its maxConcurrency (every slot held): the task is sent back to the queue, not run",
   },
   TaskDuration: {
     unit: "Milliseconds",

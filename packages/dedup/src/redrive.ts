@@ -1,8 +1,9 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { absentClause } from "./claims.ts";
 import { conditionFailure } from "./condition-failure.ts";
 import { uncountFailure } from "./counters.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
-import type { DedupStore } from "./store.ts";
+import { type DedupStore, expiresAt } from "./store.ts";
 
 /** How far an operator's clock may run ahead of Lambda's before a live lease could look expired. */
 export const leaseClockSkewMs = 60_000;
@@ -83,17 +84,24 @@ export async function requeueTask(
  */
 export async function deferTask(
   store: DedupStore,
-  task: { taskId: string; epoch?: number },
+  task: { taskId: string; jobId: string; index: number; epoch?: number },
 ): Promise<boolean> {
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(task.taskId),
-        UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
-        ConditionExpression:
-          "#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false))",
-        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner", "#ep": "epoch" },
+        UpdateExpression:
+          "SET #s = :requeued, requeuedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx REMOVE #l, #o",
+        // No record (a worker invoked by hand) too: the message sent back then goes through a claim.
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false)))`,
+        ExpressionAttributeNames: {
+          "#s": "status",
+          "#l": "leaseUntil",
+          "#o": "owner",
+          "#ep": "epoch",
+          "#e": "expiresAt",
+        },
         ExpressionAttributeValues: {
           ":requeued": { S: TaskStatus.Requeued },
           ":claimed": { S: TaskStatus.Claimed },
@@ -102,6 +110,10 @@ export async function deferTask(
           ":false": { BOOL: false },
           ":ep": { N: String(task.epoch ?? 0) },
           ":now": { N: String(store.now()) },
+          ":nowSec": { N: String(Math.floor(store.now() / 1000)) },
+          ":exp": { N: String(expiresAt(store)) },
+          ":job": { S: task.jobId },
+          ":idx": { N: String(task.index) },
         },
       }),
     );
