@@ -11,10 +11,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import { parseSettings } from "@fanout/core";
+import { jobIndexes, parseSettings } from "@fanout/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDynamo } from "./dynamo.ts";
 import { type RunningEmulators, startEmulators } from "./emulators.ts";
@@ -62,8 +63,151 @@ describe("DynamoDB conformance (dynalite)", () => {
     const { Table } = await db.send(new DescribeTableCommand({ TableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
     expect(Table?.KeySchema).toEqual([{ AttributeName: "pk", KeyType: "HASH" }]);
-    expect(Table?.AttributeDefinitions).toEqual([{ AttributeName: "pk", AttributeType: "S" }]);
+    expect(Table?.AttributeDefinitions).toEqual([
+      { AttributeName: "pk", AttributeType: "S" },
+      { AttributeName: "jobList", AttributeType: "S" },
+      { AttributeName: "createdAt", AttributeType: "N" },
+      { AttributeName: "notifyDue", AttributeType: "S" },
+      { AttributeName: "finishedAt", AttributeType: "N" },
+    ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
+    expect(
+      Table?.GlobalSecondaryIndexes?.map((i) => ({
+        name: i.IndexName,
+        keys: i.KeySchema?.map((k) => `${k.AttributeName} ${k.KeyType}`),
+        projection: i.Projection?.ProjectionType,
+        status: i.IndexStatus,
+      })),
+    ).toEqual([
+      {
+        name: "jobs-by-created",
+        keys: ["jobList HASH", "createdAt RANGE"],
+        projection: "ALL",
+        status: "ACTIVE",
+      },
+      {
+        name: "jobs-to-notify",
+        keys: ["notifyDue HASH", "finishedAt RANGE"],
+        projection: "ALL",
+        status: "ACTIVE",
+      },
+    ]);
+  });
+
+  it("jobs-by-created: one Query lists job records newest first, in pages, with every attribute", async () => {
+    const list = `list-${Date.now()}`; // a list of its own, so other tests' items stay out
+    for (let i = 0; i < 5; i++) {
+      await db.send(
+        new PutItemCommand({
+          TableName,
+          Item: {
+            pk: { S: `JOB#by-created-${i}` },
+            jobList: { S: list },
+            createdAt: { N: String(1_000 + i) },
+            total: { N: "3" },
+          },
+        }),
+      );
+    }
+    await db.send(new PutItemCommand({ TableName, Item: { pk: { S: "TASK#not-listed" } } }));
+    const pages: string[][] = [];
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName,
+          IndexName: jobIndexes.byCreated,
+          KeyConditionExpression: "jobList = :list",
+          ExpressionAttributeValues: { ":list": { S: list } },
+          ScanIndexForward: false,
+          Limit: 2,
+          ExclusiveStartKey,
+        }),
+      );
+      pages.push((page.Items ?? []).map((item) => String(item.pk?.S)));
+      expect(page.Items?.every((item) => item.total?.N === "3")).toBe(true); // projection ALL
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    expect(pages).toEqual([
+      ["JOB#by-created-4", "JOB#by-created-3"],
+      ["JOB#by-created-2", "JOB#by-created-1"],
+      ["JOB#by-created-0"],
+    ]);
+  });
+
+  it("jobs-to-notify is sparse: only items carrying notifyDue, and REMOVE notifyDue takes one out", async () => {
+    const due = `due-${Date.now()}`;
+    const put = (n: number, notify: boolean) =>
+      db.send(
+        new PutItemCommand({
+          TableName,
+          Item: {
+            pk: { S: `JOB#to-notify-${n}` },
+            finishedAt: { N: String(2_000 + n) },
+            ...(notify ? { notifyDue: { S: due } } : {}),
+          },
+        }),
+      );
+    await Promise.all([put(1, true), put(2, false), put(3, true)]);
+    const query = async () =>
+      (
+        await db.send(
+          new QueryCommand({
+            TableName,
+            IndexName: jobIndexes.toNotify,
+            KeyConditionExpression: "notifyDue = :due AND finishedAt < :before",
+            ExpressionAttributeValues: { ":due": { S: due }, ":before": { N: "9999" } },
+          }),
+        )
+      ).Items?.map((item) => item.pk?.S);
+    expect(await query()).toEqual(["JOB#to-notify-1", "JOB#to-notify-3"]);
+    await db.send(
+      new UpdateItemCommand({
+        TableName,
+        Key: { pk: { S: "JOB#to-notify-1" } },
+        UpdateExpression: "REMOVE notifyDue SET notifiedAt = :now",
+        ExpressionAttributeValues: { ":now": { N: "3000" } },
+      }),
+    );
+    expect(await query()).toEqual(["JOB#to-notify-3"]);
+    // As on DynamoDB: a global secondary index has no strongly consistent read, and a key of the wrong type
+    // is refused at the write.
+    const consistent = await rejection(
+      db.send(
+        new QueryCommand({
+          TableName,
+          IndexName: jobIndexes.toNotify,
+          ConsistentRead: true,
+          KeyConditionExpression: "notifyDue = :due",
+          ExpressionAttributeValues: { ":due": { S: due } },
+        }),
+      ),
+    );
+    expect(consistent.name).toBe("ValidationException");
+    const wrongType = await rejection(
+      db.send(new PutItemCommand({ TableName, Item: { pk: { S: "JOB#bad" }, createdAt: { S: "x" } } })),
+    );
+    expect(wrongType.name).toBe("ValidationException");
+  });
+
+  it("createResources refuses a table kept from before the indexes, naming them", async () => {
+    const old = "old-dedup";
+    await db.send(
+      new CreateTableCommand({
+        TableName: old,
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    const error = await rejection(
+      createResources({
+        settings: parseSettings({ name_prefix: "old" }),
+        sqsEndpoint: emulators.sqsEndpoint,
+        dynamoEndpoint: emulators.dynamoEndpoint,
+      }),
+    );
+    expect(error.message).toMatch(/old-dedup exists without the index\(es\) jobs-by-created, jobs-to-notify/);
   });
 
   it("conditional PutItem claims a free key, refuses a live lease with ALL_OLD, takes over an expired one", async () => {

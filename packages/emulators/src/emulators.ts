@@ -15,6 +15,8 @@ export interface RunningEmulators {
   sqs: RunningEmulator;
   dynamo: RunningEmulator;
   sqsEndpoint: string;
+  /** SNS: the SQS emulator's own endpoint (fauxqs serves both). */
+  snsEndpoint: string;
   dynamoEndpoint: string;
   stop(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
     sqs: sqs.value,
     dynamo: dynamo.value,
     sqsEndpoint: sqs.value.endpoint,
+    snsEndpoint: sqs.value.endpoint,
     dynamoEndpoint: dynamo.value.endpoint,
     async stop() {
       await Promise.all([sqs.value.stop(), dynamo.value.stop()]);

@@ -2,6 +2,8 @@ import { defaultRegion, localCredentials } from "./credentials.ts";
 
 export interface AwsEnvOptions {
   sqsEndpoint: string;
+  /** Default `sqsEndpoint`: fauxqs serves SNS on the SQS port. */
+  snsEndpoint?: string;
   dynamoEndpoint: string;
   /** The local Lambda service, if any. */
   lambdaEndpoint?: string;
@@ -16,6 +18,7 @@ export function awsEnv(options: AwsEnvOptions): Record<string, string> {
   const region = options.region ?? defaultRegion;
   return {
     AWS_ENDPOINT_URL_SQS: options.sqsEndpoint,
+    AWS_ENDPOINT_URL_SNS: options.snsEndpoint ?? options.sqsEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     ...(options.lambdaEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: options.lambdaEndpoint }),
     AWS_REGION: region,

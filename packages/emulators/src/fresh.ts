@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { defaultRegion, localCredentials } from "./credentials.ts";
 
@@ -49,6 +50,62 @@ export async function createFreshQueue(
     return { queueUrl, deadLetterQueueUrl };
   } finally {
     sqs.destroy();
+  }
+}
+
+export interface SubscribedQueueOptions {
+  /** Queue name prefix, as {@link createFreshQueue}'s. Default `sub`. */
+  prefix?: string;
+  /** An SQS FIFO queue (`.fifo`; it deduplicates again by itself) instead of a standard one. Default false. */
+  fifo?: boolean;
+  /** RawMessageDelivery: the queue gets the published message as it was, not SNS's JSON envelope. Default true. */
+  raw?: boolean;
+}
+
+export interface SubscribedQueue {
+  queueUrl: string;
+  subscriptionArn: string;
+}
+
+/**
+ * Creates a fresh queue on the emulator and subscribes it to an SNS topic served by the same fauxqs
+ * (`endpoint`): what a user of the jobs topic does on AWS, minus the queue policy fauxqs does not check.
+ * A standard queue by default, so a test sees the topic's own deduplication, not the queue's.
+ */
+export async function createSubscribedQueue(
+  endpoint: string,
+  topicArn: string,
+  options: SubscribedQueueOptions = {},
+): Promise<SubscribedQueue> {
+  const sqs = new SQSClient({ endpoint, region: defaultRegion, credentials: localCredentials });
+  const sns = new SNSClient({ endpoint, region: defaultRegion, credentials: localCredentials });
+  const fifo = options.fifo ?? false;
+  // A FIFO queue's name ends in .fifo (80 characters in all).
+  const name = `${options.prefix ?? "sub"}-${randomUUID()}${fifo ? ".fifo" : ""}`;
+  try {
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: "true" } : {} }),
+    );
+    if (!queueUrl) throw new Error(`SQS returned no QueueUrl for ${name}`);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+    );
+    const queueArn = Attributes?.QueueArn;
+    if (!queueArn) throw new Error(`SQS returned no QueueArn for ${queueUrl}`);
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: "sqs",
+        Endpoint: queueArn,
+        Attributes: { RawMessageDelivery: String(options.raw ?? true) },
+        ReturnSubscriptionArn: true,
+      }),
+    );
+    if (!SubscriptionArn) throw new Error(`SNS returned no SubscriptionArn for ${queueArn}`);
+    return { queueUrl, subscriptionArn: SubscriptionArn };
+  } finally {
+    sqs.destroy();
+    sns.destroy();
   }
 }
 

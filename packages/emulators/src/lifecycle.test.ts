@@ -80,6 +80,7 @@ describe("lifecycle", () => {
       expect(second).toEqual(first);
       expect(second.tasksQueueUrl).toBe(`${emulators.sqsEndpoint}/000000000000/idem-tasks`);
       expect(second.names.table).toBe("idem-dedup");
+      expect(second.jobsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:idem-jobs.fifo");
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: second.tasksQueueUrl, AttributeNames: ["All"] }),
       );
@@ -117,6 +118,7 @@ describe("lifecycle", () => {
           "AWS_ACCESS_KEY_ID",
           "AWS_DEFAULT_REGION",
           "AWS_ENDPOINT_URL_DYNAMODB",
+          "AWS_ENDPOINT_URL_SNS",
           "AWS_ENDPOINT_URL_SQS",
           "AWS_REGION",
           "AWS_SECRET_ACCESS_KEY",
@@ -126,10 +128,12 @@ describe("lifecycle", () => {
       const child = `
         import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
         import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-        const sqs = new SQSClient({}); const db = new DynamoDBClient({});
+        import { SNSClient, ListTopicsCommand } from "@aws-sdk/client-sns";
+        const sqs = new SQSClient({}); const db = new DynamoDBClient({}); const sns = new SNSClient({});
         const sent = await sqs.send(new SendMessageCommand({ QueueUrl: process.argv[1], MessageBody: "from child" }));
         const tables = await db.send(new ListTablesCommand({}));
-        console.log(JSON.stringify({ id: sent.MessageId, tables: tables.TableNames }));`;
+        const topics = await sns.send(new ListTopicsCommand({}));
+        console.log(JSON.stringify({ id: sent.MessageId, tables: tables.TableNames, topics: topics.Topics?.map((t) => t.TopicArn) }));`;
       const { stdout } = await run(
         process.execPath,
         ["--input-type=module", "-e", child, res.tasksQueueUrl],
@@ -139,9 +143,10 @@ describe("lifecycle", () => {
           timeout: 15_000,
         },
       );
-      const out = JSON.parse(stdout) as { id: string; tables: string[] };
+      const out = JSON.parse(stdout) as { id: string; tables: string[]; topics: string[] };
       expect(out.id).toBeTruthy();
       expect(out.tables).toContain(res.tableName);
+      expect(out.topics).toContain(res.jobsTopicArn);
     } finally {
       await emulators.stop();
     }

@@ -1,11 +1,13 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -15,13 +17,15 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type ResourceNames, resourceNames, type Settings } from "@fanout/core";
+import { type ResourceNames, resourceNames, type Settings, tableDefinition } from "@fanout/core";
 import { localCredentials } from "./credentials.ts";
 
 export interface CreateResourcesOptions {
   /** From `parseSettings({...})` / `loadSettings(path)`; override values in tests as needed. */
   settings: Settings;
   sqsEndpoint: string;
+  /** Default `sqsEndpoint` (fauxqs serves SNS on the same port). */
+  snsEndpoint?: string;
   dynamoEndpoint: string;
   /** Default `settings.aws_region`. */
   region?: string;
@@ -32,6 +36,8 @@ export interface FanoutResources {
   deadLetterQueueUrl: string;
   failedQueueUrl: string;
   tableName: string;
+  /** The SNS FIFO topic `<prefix>-jobs.fifo` of the `job.finished` notices (JOBS_TOPIC_ARN). */
+  jobsTopicArn: string;
   names: ResourceNames;
 }
 
@@ -41,27 +47,34 @@ const maxRetentionSeconds = 1_209_600;
 export const ttlAttribute = "expiresAt";
 
 /**
- * Creates fanout's queues and table, configured from settings. Idempotent: existing resources are kept
- * (queue attributes are brought back to the settings' values), so it is safe on every stack start.
+ * Creates fanout's queues, jobs topic and table, configured from settings. Idempotent: existing resources are
+ * kept (queue attributes are brought back to the settings' values), so it is safe on every stack start.
  */
 export async function createResources(options: CreateResourcesOptions): Promise<FanoutResources> {
   const { settings } = options;
   const region = options.region ?? settings.aws_region;
   const names = resourceNames(settings);
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region, credentials: localCredentials });
+  const sns = new SNSClient({
+    endpoint: options.snsEndpoint ?? options.sqsEndpoint,
+    region,
+    credentials: localCredentials,
+  });
   const dynamo = new DynamoDBClient({
     endpoint: options.dynamoEndpoint,
     region,
     credentials: localCredentials,
   });
   try {
-    const [queues, tableName] = await Promise.all([
+    const [queues, jobsTopicArn, tableName] = await Promise.all([
       createQueues(sqs, settings, names),
+      createJobsTopic(sns, names),
       createTable(dynamo, names),
     ]);
-    return { ...queues, tableName, names };
+    return { ...queues, jobsTopicArn, tableName, names };
   } finally {
     sqs.destroy();
+    sns.destroy();
     dynamo.destroy();
   }
 }
@@ -111,22 +124,42 @@ function isQueueNameExists(error: unknown): boolean {
   return /(QueueNameExists|QueueAlreadyExists)$/.test(name);
 }
 
+/**
+ * As Terraform's modules/notifications: FIFO, deduplication by the publisher's MessageDeduplicationId only.
+ * CreateTopic is idempotent for the same attributes.
+ */
+async function createJobsTopic(sns: SNSClient, names: ResourceNames): Promise<string> {
+  const { TopicArn } = await sns.send(
+    new CreateTopicCommand({
+      Name: names.jobsTopic,
+      Attributes: { FifoTopic: "true", ContentBasedDeduplication: "false" },
+    }),
+  );
+  if (!TopicArn) throw new Error(`SNS returned no TopicArn for ${names.jobsTopic}`);
+  return TopicArn;
+}
+
 async function createTable(dynamo: DynamoDBClient, names: ResourceNames): Promise<string> {
   const TableName = names.table;
+  const definition = tableDefinition(TableName);
   try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    await dynamo.send(new CreateTableCommand(definition));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   // dynalite (createTableMs: 0) is ACTIVE at once; DynamoDB Local and LocalStack may take a moment.
   await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName });
+  // A table kept from before the job indexes (a --data-dir of an older version): dynalite cannot add an
+  // index to an existing table (UpdateTable ignores GlobalSecondaryIndexUpdates.Create), so say so.
+  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const missing = definition.GlobalSecondaryIndexes.map((i) => i.IndexName).filter((n) => !present.has(n));
+  if (missing.length > 0) {
+    throw new Error(
+      `table ${TableName} exists without the index(es) ${missing.join(", ")}: it was created by an older version ` +
+        "(kept in a --data-dir?). Delete that data directory, or the table, and start again.",
+    );
+  }
   const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   const ttlName = ttl.TimeToLiveDescription?.AttributeName;

@@ -1,6 +1,7 @@
 import { buildApp } from "fauxqs";
 import { fauxqsStores } from "./fauxqs-internals.ts";
 import { rejectInvalidReceiptHandles } from "./fauxqs-receipts.ts";
+import { dedupFifoTopics } from "./fauxqs-sns-dedup.ts";
 import { delayRequests } from "./latency.ts";
 
 export interface StartSqsOptions {
@@ -23,7 +24,9 @@ export interface RunningEmulator {
 }
 
 /**
- * Starts an in-memory SQS emulator (fauxqs, AWS JSON protocol) that logs nothing.
+ * Starts an in-memory SQS emulator (fauxqs, AWS JSON protocol) that logs nothing. The same server answers
+ * SNS (Query protocol) on the same endpoint: topics, SQS subscriptions, Publish (FIFO topics deduplicate as
+ * on SNS, see fauxqs-sns-dedup.ts).
  *
  * We use fauxqs' `buildApp` instead of `startFauxqs`: `startFauxqs` always listens on 0.0.0.0 and reads
  * `FAUXQS_*` environment variables (init file, logger); `buildApp` lets us bind exactly `host`, keeps the
@@ -35,6 +38,7 @@ export async function startSqs(options: StartSqsOptions = {}): Promise<RunningEm
   const stores = (await fauxqsStores())();
   const app = buildApp({ logger: false, stores });
   rejectInvalidReceiptHandles(app);
+  dedupFifoTopics(app, stores.snsStore);
   const gate = delayRequests(app.server, options.latencyMs ?? 0);
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();

@@ -23,6 +23,7 @@ export async function startLocalResources(
       settings,
       region,
       sqsEndpoint: emulators.sqsEndpoint,
+      snsEndpoint: emulators.snsEndpoint,
       dynamoEndpoint: emulators.dynamoEndpoint,
     });
     return {
@@ -33,6 +34,7 @@ export async function startLocalResources(
       env: (lambdaEndpoint) =>
         awsEnv({
           sqsEndpoint: emulators.sqsEndpoint,
+          snsEndpoint: emulators.snsEndpoint,
           dynamoEndpoint: emulators.dynamoEndpoint,
           region,
           ...(lambdaEndpoint === undefined ? {} : { lambdaEndpoint }),

@@ -12,6 +12,7 @@ const resources: FanoutResources = {
   deadLetterQueueUrl: "http://127.0.0.1:1/000000000000/fanout-tasks-dlq",
   failedQueueUrl: "http://127.0.0.1:1/000000000000/fanout-failed-tasks",
   tableName: "fanout-dedup",
+  jobsTopicArn: "arn:aws:sns:us-east-1:000000000000:fanout-jobs.fifo",
   names: resourceNames(settings),
 };
 

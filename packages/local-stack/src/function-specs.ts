@@ -38,6 +38,7 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         DISPATCH_CONCURRENCY: String(settings.consumer.dispatch_concurrency),
         SAFETY_MARGIN_MS: String(settings.consumer.safety_margin_ms),
         RECEIVE_WAIT_SECONDS: String(settings.consumer.receive_wait_seconds),
+        JOBS_TOPIC_ARN: resources.jobsTopicArn,
       };
     case "worker":
       return {
@@ -46,6 +47,9 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         RUN_LEASE_SECONDS: String(settings.functions.worker.timeout_seconds + 30),
         MAX_RETRY_ATTEMPTS: String(settings.worker_async.maximum_retry_attempts),
         MAX_EVENT_AGE_SECONDS: String(settings.worker_async.maximum_event_age_seconds),
+        RESULT_MAX_BYTES: String(settings.max_result_bytes),
+        JOBS_TOPIC_ARN: resources.jobsTopicArn,
+        TASKS_QUEUE_URL: resources.tasksQueueUrl,
       };
   }
 }

@@ -27,6 +27,7 @@ export function describeStack(
     `  SQS       ${endpoints.sqs}  tasks: ${resources.tasksQueueUrl}`,
     `                                    dead letters: ${resources.deadLetterQueueUrl}`,
     `                                    failed tasks: ${resources.failedQueueUrl}`,
+    `  SNS       ${endpoints.sns}  job.finished notices: ${resources.jobsTopicArn}`,
     `  DynamoDB  ${endpoints.dynamo}  table: ${resources.tableName}${options.dataDir ? ` (kept in ${options.dataDir})` : " (in memory)"}`,
     `  schedule  ${options.schedule ? `${settings.schedule_expression}${options.speed === 1 ? "" : ` at ${options.speed}x speed`} -> ${names.consumerFunction}` : "off (--no-schedule)"}`,
     `  logs      ${relative(process.cwd(), options.logDir) || "."}/<function>.log`,

@@ -41,7 +41,8 @@ export interface Stack {
   settings: Settings;
   names: ResourceNames;
   resources: FanoutResources;
-  endpoints: { sqs: string; dynamo: string; lambda: string };
+  /** `sns` is the SQS emulator's endpoint: fauxqs serves both. */
+  endpoints: { sqs: string; sns: string; dynamo: string; lambda: string };
   lambda: LocalLambda;
   /** Environment that points the AWS SDK and CLI at this stack. */
   env: Record<string, string>;
@@ -55,8 +56,8 @@ export interface Stack {
 }
 
 /**
- * Starts the whole system on this machine: SQS and DynamoDB emulators with the resources created from
- * the settings file, the local Lambda service running the three built zips, and the consumer's schedule.
+ * Starts the whole system on this machine: SQS (and SNS) and DynamoDB emulators with the resources created
+ * from the settings file, the local Lambda service running the three built zips, and the consumer's schedule.
  *
  * @example
  * const stack = await startStack({ lambdaPort: 0, sqsPort: 0, dynamoPort: 0 });
@@ -93,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
     const env = awsEnv({
       sqsEndpoint: local.sqsEndpoint,
+      snsEndpoint: local.snsEndpoint,
       dynamoEndpoint: local.dynamoEndpoint,
       lambdaEndpoint: lambdaUrl,
       region: settings.aws_region,
@@ -116,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Endpoints only: region and credentials are Lambda's own variables, set by the service.
       environment: {
         AWS_ENDPOINT_URL_SQS: local.sqsEndpoint,
+        AWS_ENDPOINT_URL_SNS: local.snsEndpoint,
         AWS_ENDPOINT_URL_DYNAMODB: local.dynamoEndpoint,
         AWS_ENDPOINT_URL_LAMBDA: lambdaUrl,
       },
@@ -143,7 +146,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       settings,
       names,
       resources: local.resources,
-      endpoints: { sqs: local.sqsEndpoint, dynamo: local.dynamoEndpoint, lambda: started.url },
+      endpoints: {
+        sqs: local.sqsEndpoint,
+        sns: local.snsEndpoint,
+        dynamo: local.dynamoEndpoint,
+        lambda: started.url,
+      },
       lambda: started,
       env,
       setWorkerEnvironment(extra) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { parseSettings, type SettingsInput } from "@fanout/core";
 import { createStore, type DedupStore, type JobStatus, readJobStatus } from "@fanout/dedup";
-import { localCredentials } from "@fanout/emulators";
+import { createSubscribedQueue, localCredentials } from "@fanout/emulators";
 import { createSqsClient, type SQSClient } from "@fanout/queue";
 import { type Stack, type StackOptions, startStack } from "./stack.ts";
 
@@ -23,6 +23,23 @@ export interface TestStack extends Stack {
   logs(functionName: string): Record<string, unknown>[];
   /** `worker received name = ...` lines: the names the worker ran, one entry per run. */
   workerRuns(): { taskId: string; name: string }[];
+}
+
+/**
+ * A fresh SQS queue subscribed to the stack's jobs topic (`<prefix>-jobs.fifo`), as a user of the
+ * `job.finished` notices subscribes one on AWS; returns its URL. Raw delivery (each message body is the
+ * notice as published) and a standard queue by default, so what it receives is deduplicated by the topic
+ * alone; `{ fifo: true }` for an SQS FIFO queue, `{ raw: false }` for SNS's JSON envelope.
+ */
+export async function subscribeQueue(
+  stack: Pick<Stack, "endpoints" | "resources">,
+  options: { fifo?: boolean; raw?: boolean } = {},
+): Promise<string> {
+  const { queueUrl } = await createSubscribedQueue(stack.endpoints.sns, stack.resources.jobsTopicArn, {
+    prefix: "notices",
+    ...options,
+  });
+  return queueUrl;
 }
 
 /** A stack on free ports with its own log folder, fast async retries and no schedule by default. */
