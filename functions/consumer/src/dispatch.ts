@@ -1,8 +1,17 @@
 import { encodeTask, type Logger, parseTask, type Task, taskIdOf, ValidationError } from "@fanout/core";
-import { claimTask, type DedupStore, markDispatched, releaseClaim } from "@fanout/dedup";
+import {
+  claimTask,
+  closeTask,
+  type DedupStore,
+  type JobNotice,
+  markDispatched,
+  releaseClaim,
+  resettle,
+} from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
 import { InvokeError, invokeAsync } from "@fanout/invoker";
 import type { ReceivedMessage } from "@fanout/queue";
+import type { JobView } from "./job-view.ts";
 
 export interface DispatchDeps {
   lambda: LambdaClient;
@@ -13,7 +22,13 @@ export interface DispatchDeps {
   owner: string;
   /** How long a task whose invoke was throttled waits before it is tried again. @default 10 */
   throttleBackoffSeconds?: number;
+  /** How long a task of a job at its maxConcurrency waits in the queue before it is tried again. @default 5 */
+  holdSeconds?: number;
   logger: Logger;
+  /** This run's view of the jobs (cancelled? slots free?); a new one per run. */
+  jobs: JobView;
+  /** Publishes a notice when dropping a cancelled task finished its job (never throws). */
+  announce: (notice: JobNotice) => Promise<unknown>;
 }
 
 /**
@@ -24,7 +39,9 @@ export type InvokeFailure = "throttled" | "retryable" | "unanswered" | "permanen
 
 /** What to do with the message after handling it. */
 export type Verdict =
-  | { kind: "dispatched" | "duplicate"; delete: true }
+  | { kind: "dispatched" | "duplicate" | "cancelled"; delete: true }
+  /** The job is at its maxConcurrency: the task goes back to the queue, delayed, not dispatched. */
+  | { kind: "held"; delete: false; retryInSeconds: number }
   | { kind: "busy"; delete: false; retryInSeconds: number }
   | { kind: "invalid"; delete: false; retryInSeconds: 0 }
   | { kind: "retried"; delete: false; retryInSeconds: number; invoke?: InvokeFailure }
@@ -52,6 +69,27 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     return { kind: "invalid", delete: false, retryInSeconds: 0 };
   }
   const taskId = taskIdOf(task);
+  const found = await deps.jobs.job(task.jobId);
+  // A record of another incarnation says nothing about this task (the claim sorts an old message out).
+  const job = found?.epoch === task.epoch ? found : undefined;
+  if (job?.cancelledAt !== undefined) {
+    // Cancelled (or failed its threshold) before dispatch: close the task, never invoke the worker (G8).
+    const ref = { taskId, jobId: task.jobId, index: task.index, epoch: task.epoch };
+    const closed = await closeTask(deps.store, ref, { status: "CANCELLED" }, job);
+    if (closed.closed) {
+      if (closed.notice) await deps.announce(closed.notice);
+      return { kind: "cancelled", delete: true };
+    }
+    // Already final or running: a duplicate now. A CANCELLED one is settled again, in case its closer died.
+    if (closed.status === "CANCELLED") {
+      const { notice } = await resettle(deps.store, ref, "CANCELLED", job);
+      if (notice) await deps.announce(notice);
+    }
+    return { kind: "duplicate", delete: true };
+  }
+  if (job && !(await deps.jobs.reserveSlot(job))) {
+    return { kind: "held", delete: false, retryInSeconds: deps.jobs.holdSeconds(job, deps.holdSeconds ?? 5) };
+  }
   const claim = await claimTask(deps.store, {
     taskId,
     jobId: task.jobId,

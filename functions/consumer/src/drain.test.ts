@@ -1,8 +1,17 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger, encodeTask, makeTask } from "@fanout/core";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { createLogger, encodeTask, makePayloadTask, makeTask } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
-import { createStore } from "@fanout/dedup";
+import {
+  acquireSlot,
+  cancelJob,
+  createStore,
+  readJob,
+  readJobStatus,
+  recordJob,
+  releaseSlot,
+} from "@fanout/dedup";
 import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, queueDepth, sendMessages } from "@fanout/queue";
@@ -11,7 +20,20 @@ import { drain } from "./drain.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let throttling: Server;
+/** A Lambda that accepts every invoke (202) and remembers each event. */
+let accepting: Server;
+const invoked: string[] = [];
 beforeAll(async () => {
+  accepting = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      invoked.push(Buffer.concat(chunks).toString());
+      res.writeHead(202, { "x-amzn-RequestId": `r-${invoked.length}` });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => accepting.listen(0, "127.0.0.1", resolve));
   local = await startLocalResources();
   // A Lambda that throttles every invoke.
   throttling = createServer((req, res) => {
@@ -26,6 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   throttling.close();
+  accepting.close();
   await local.stop();
 });
 
@@ -63,6 +86,104 @@ describe("drain", () => {
     expect(summary).toMatchObject({ retried: summary.received, recycled: summary.received, dispatched: 0 });
     expect(await depth(deadLetterQueueUrl ?? "")).toBe(0);
     expect(await depth(queueUrl)).toBe(1);
+    sqs.destroy();
+  }, 120_000);
+});
+
+describe("drain: job features", () => {
+  const store = () => createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 });
+  /** A run against a fresh queue whose worker Lambda accepts every invoke. */
+  async function setup(prefix: string, options: Parameters<typeof recordJob>[1]["options"], total: number) {
+    const { queueUrl, deadLetterQueueUrl } = await createFreshQueue(local.sqsEndpoint, {
+      prefix,
+      maxReceiveCount: 1,
+    });
+    const sqs = createSqsClient();
+    const jobId = `${prefix}-${Date.now()}`;
+    const { epoch } = await recordJob(store(), { jobId, contentHash: "h", total, options });
+    await sendMessages(
+      sqs,
+      queueUrl,
+      Array.from({ length: total }, (_, i) => ({
+        id: String(i),
+        body: encodeTask(makePayloadTask(jobId, i, { i }, epoch)),
+      })),
+    );
+    const lambdaEndpoint = `http://127.0.0.1:${(accepting.address() as AddressInfo).port}`;
+    const deps = {
+      sqs,
+      lambda: new LambdaClient({
+        endpoint: lambdaEndpoint,
+        region: "us-east-1",
+        credentials: { accessKeyId: "l", secretAccessKey: "l" },
+        maxAttempts: 1,
+      }),
+      store: store(),
+      logger: createLogger("consumer-test"),
+      tasksQueueUrl: queueUrl,
+      workerFunctionName: "worker",
+      leaseSeconds: 5,
+      owner: "",
+      pollers: 1,
+      dispatchConcurrency: 4,
+      safetyMarginMs: 500,
+      receiveWaitSeconds: 1,
+      holdSeconds: 1,
+    };
+    const depth = async (url: string) => {
+      const d = await queueDepth(sqs, url);
+      return d.visible + d.inFlight + d.delayed;
+    };
+    const invokesOf = () => invoked.filter((body) => body.includes(`"jobId":"${jobId}"`)).length;
+    return {
+      jobId,
+      epoch,
+      queueUrl,
+      deadLetterQueueUrl: deadLetterQueueUrl ?? "",
+      sqs,
+      deps,
+      depth,
+      invokesOf,
+    };
+  }
+
+  it("drops the queued tasks of a cancelled job without invoking the worker, and finishes the job once", async () => {
+    const { jobId, queueUrl, sqs, deps, depth, invokesOf } = await setup("cancelled", {}, 3);
+    expect(await cancelJob(store(), jobId)).toMatchObject({ outcome: "cancelled" });
+    const summary = await drain({ ...deps, owner: "run-1" }, testContext({ budgetMs: 4_000 }));
+    expect(summary).toMatchObject({ cancelled: 3, dispatched: 0 });
+    expect(invokesOf()).toBe(0);
+    expect(await depth(queueUrl)).toBe(0);
+    expect(await readJobStatus(store(), jobId)).toMatchObject({
+      cancelled: 3,
+      done: true,
+      state: "cancelled",
+    });
+    expect((await readJob(store(), jobId))?.finishedAt).toBeGreaterThan(0);
+    sqs.destroy();
+  }, 120_000);
+
+  it("holds back a job at its maxConcurrency in the queue, spending no receive towards the dead-letter queue", async () => {
+    const { jobId, epoch, queueUrl, deadLetterQueueUrl, sqs, deps, depth, invokesOf } = await setup(
+      "capped",
+      { maxConcurrency: 1 },
+      2,
+    );
+    const slotJob = { jobId, epoch, maxConcurrency: 1 };
+    // Another task of the job runs: it holds the only slot.
+    expect(await acquireSlot(store(), slotJob, "running-task", 60)).toBe(0);
+    const held = await drain({ ...deps, owner: "run-1" }, testContext({ budgetMs: 4_000 }));
+    expect(held.held).toBeGreaterThanOrEqual(2);
+    expect(held.dispatched).toBe(0);
+    expect(invokesOf()).toBe(0);
+    expect(await depth(deadLetterQueueUrl)).toBe(0);
+    expect(await depth(queueUrl)).toBe(2);
+    // The slot frees: the next run dispatches, one task per free slot as it sees them.
+    await releaseSlot(store(), slotJob, 0, "running-task");
+    const freed = await drain({ ...deps, owner: "run-2" }, testContext({ budgetMs: 4_000 }));
+    expect(freed.dispatched).toBeGreaterThanOrEqual(1);
+    expect(invokesOf()).toBe(freed.dispatched);
+    expect(await depth(deadLetterQueueUrl)).toBe(0);
     sqs.destroy();
   }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { type FunctionMetrics, type LambdaContext, limits, requestCounts } from "@fanout/core";
+import { announce, type NoticeDeps, republishDue } from "@fanout/notices";
 import type { SQSClient } from "@fanout/queue";
 import {
   changeVisibility,
@@ -9,9 +10,10 @@ import {
 } from "@fanout/queue";
 import pLimit from "p-limit";
 import { type DispatchDeps, dispatchMessage, type Verdict } from "./dispatch.ts";
+import { jobView } from "./job-view.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
 
-export interface DrainDeps extends DispatchDeps {
+export interface DrainDeps extends Omit<DispatchDeps, "jobs" | "announce"> {
   sqs: SQSClient;
   tasksQueueUrl: string;
   pollers: number;
@@ -22,6 +24,13 @@ export interface DrainDeps extends DispatchDeps {
   receiveWaitSeconds: number;
   /** Counts each verdict's metric (TasksDispatched, DuplicatesDropped, ...); the handler flushes them. */
   metrics?: FunctionMetrics<"consumer">;
+  /** The jobs topic for `job.finished` notices; without it notices are only recorded on the job. */
+  notices?: Pick<NoticeDeps, "sns" | "topicArn">;
+  /**
+   * A notice still due this long after its job finished is republished by the run's sweep: its winner
+   * died or could not publish. Well inside SNS's 5-minute deduplication window. @default 30000
+   */
+  noticeGraceMs?: number;
 }
 
 /** Adds a verdict to the consumer's metrics. */
@@ -29,6 +38,8 @@ function countVerdict(metrics: FunctionMetrics<"consumer">, verdict: Verdict): v
   if (verdict.kind === "dispatched") metrics.count("TasksDispatched");
   else if (verdict.kind === "duplicate") metrics.count("DuplicatesDropped");
   else if (verdict.kind === "busy") metrics.count("ClaimsBusy");
+  else if (verdict.kind === "cancelled") metrics.count("TasksCancelledUndispatched");
+  else if (verdict.kind === "held") metrics.count("TasksHeldBack");
   else if (verdict.kind === "retried" || verdict.kind === "failed") {
     if (verdict.invoke === "throttled") metrics.count("InvokesThrottled");
     else if (verdict.invoke) metrics.count("InvokesFailed", 1, verdict.invoke);
@@ -50,6 +61,17 @@ export async function drain(
   const limit = pLimit(deps.dispatchConcurrency);
   const background: Promise<unknown>[] = [];
   const timeLeft = () => context.getRemainingTimeInMillis() - deps.safetyMarginMs;
+  const noticeDeps: NoticeDeps = { store: deps.store, logger: deps.logger, ...deps.notices };
+  const dispatchDeps: DispatchDeps = {
+    ...deps,
+    jobs: jobView(deps.store),
+    announce: (notice) => announce(noticeDeps, notice),
+  };
+  // The outbox sweep, once per run, beside the receives: nearly free when no notice is due.
+  const sweep = republishDue(noticeDeps, deps.noticeGraceMs ?? 30_000).catch((error: unknown) => {
+    deps.logger.warn("could not sweep due job notices; the next run tries again", { error: String(error) });
+    return 0;
+  });
 
   const settle = async (messages: ReceivedMessage[], verdicts: Verdict[]) => {
     const toDelete: string[] = [];
@@ -121,7 +143,7 @@ export async function drain(
       const verdicts = await Promise.all(
         messages.map((message) =>
           limit(() =>
-            dispatchMessage(message, deps).catch((error: unknown): Verdict => {
+            dispatchMessage(message, dispatchDeps).catch((error: unknown): Verdict => {
               // A store or network fault: leave the message; it returns after its visibility timeout.
               deps.logger.error("dispatch error; message left in the queue", {
                 messageId: message.messageId,
@@ -140,6 +162,7 @@ export async function drain(
 
   await Promise.all(Array.from({ length: deps.pollers }, poll));
   await Promise.all(background);
+  summary.noticesRepublished = await sweep;
   summary.ms = Date.now() - started;
   const after = requestCounts();
   for (const [key, n] of Object.entries(after)) {

@@ -1,6 +1,7 @@
 import { consumerConfigSchema, createLogger, createMetrics, createTracer, readConfig } from "@fanout/core";
 import { createDynamoClient, createStore } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
+import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
 import { consumerHandler } from "./consumer-handler.ts";
 
@@ -28,5 +29,8 @@ export const handler = tracer.wrap(
     dispatchConcurrency: config.DISPATCH_CONCURRENCY,
     safetyMarginMs: config.SAFETY_MARGIN_MS,
     receiveWaitSeconds: config.RECEIVE_WAIT_SECONDS,
+    ...(config.JOBS_TOPIC_ARN
+      ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
+      : {}),
   }),
 );

@@ -15,8 +15,14 @@ export interface DrainSummary {
   retried: number;
   /** Non-retryable dispatch failures: claim released, message left to reach the dead-letter queue. */
   failed: number;
+  /** Tasks of cancelled (or failed) jobs: closed CANCELLED and deleted, the worker not invoked. */
+  cancelled: number;
+  /** Tasks of jobs at their maxConcurrency: sent back, delayed, not dispatched (counted in `recycled` too). */
+  held: number;
   /** Valid tasks not handed on now, sent back as fresh delayed messages so they never reach the DLQ. */
   recycled: number;
+  /** Job notices still due after the grace period, published by this run's sweep. */
+  noticesRepublished: number;
   deleted: number;
   /** Deletes that failed; those messages come back and are then deleted as duplicates. */
   deleteFailures: number;
@@ -35,7 +41,10 @@ export function emptySummary(): DrainSummary {
     invalid: 0,
     retried: 0,
     failed: 0,
+    cancelled: 0,
+    held: 0,
     recycled: 0,
+    noticesRepublished: 0,
     deleted: 0,
     deleteFailures: 0,
     ms: 0,
