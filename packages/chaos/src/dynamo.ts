@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { tableDefinition } from "@fanout/core";
 import { localCredentials } from "@fanout/emulators";
 import type { Answer, Request, Service } from "./network.ts";
 
@@ -36,14 +37,8 @@ export class DynamoEmulator {
 
   async createTable(tableName: string): Promise<void> {
     const client = this.client();
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    // The table as the stack has it, global secondary indexes included (core's tableDefinition).
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
     await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
     client.destroy();
   }
