@@ -51,7 +51,9 @@ describe("submitJob", () => {
       if (got.length === 0) break;
       tasks.push(...got.map((m) => parseTask(m.body)));
     }
-    expect(tasks.sort((a, b) => a.index - b.index).map((t) => t.name)).toEqual(names);
+    expect(tasks.sort((a, b) => a.index - b.index).map((t) => (t.v === 1 ? t.name : undefined))).toEqual(
+      names,
+    );
     expect(new Set(tasks.map((t) => t.jobId))).toEqual(new Set([result.jobId]));
     expect(await readJobStatus(deps.store, result.jobId)).toMatchObject({
       total: names.length,
@@ -69,10 +71,39 @@ describe("submitJob", () => {
     ["an empty name", { names: [{ name: "" }] }],
     ["an over-size name", { names: [{ name: "x".repeat(262_145) }] }],
     ["too many names", { names: Array.from({ length: 101 }, (_, i) => ({ name: `n${i}` })) }],
+    ["an empty tasks list", { tasks: [] }],
+    ["too many tasks", { tasks: Array.from({ length: 101 }, (_, i) => i) }],
+    ["a bad maxConcurrency", { tasks: [1], maxConcurrency: 0 }],
+    ["a bad toleratedFailurePercentage", { tasks: [1], toleratedFailurePercentage: 150 }],
+    ["both names and tasks", { names: [{ name: "a" }], tasks: [1] }],
   ])("rejects a job with %s and enqueues nothing", async (_what, job) => {
     const before = await queued();
     await expect(submitJob(job, deps)).rejects.toBeInstanceOf(InvalidJobError);
     expect(await queued()).toBe(before);
+  });
+
+  it("enqueues any JSON task as a v2 message and records the job's options", async () => {
+    const tasks = [{ url: "https://example.com/a", n: 1 }, "two", 3, null, [true]];
+    const result = await submitJob(
+      { jobId: `any-${Date.now()}`, tasks, maxConcurrency: 2, toleratedFailureCount: 1 },
+      deps,
+    );
+    expect(result).toMatchObject({ tasks: 5, created: true });
+    const got = [];
+    for (;;) {
+      const batch = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
+        waitSeconds: 0,
+        visibilityTimeoutSeconds: 600,
+      });
+      if (batch.length === 0) break;
+      got.push(...batch.map((m) => parseTask(m.body)));
+    }
+    expect(got.sort((a, b) => a.index - b.index).map((t) => (t.v === 2 ? t.payload : "v1"))).toEqual(tasks);
+    expect(await readJobStatus(deps.store, result.jobId)).toMatchObject({
+      total: 5,
+      options: { maxConcurrency: 2, toleratedFailureCount: 1 },
+      state: "running",
+    });
   });
 
   it("names every bad entry by index when several are bad", async () => {
@@ -92,6 +123,8 @@ describe("submitJob", () => {
     await expect(submitJob({ ...job, names: [{ name: "c" }] }, deps)).rejects.toBeInstanceOf(
       JobConflictError,
     );
+    // The same tasks with other options are other content too.
+    await expect(submitJob({ ...job, maxConcurrency: 1 }, deps)).rejects.toBeInstanceOf(JobConflictError);
     expect(await queued()).toBe(before);
   });
 

@@ -3,10 +3,11 @@ import {
   type FunctionMetrics,
   type Job,
   type Logger,
-  makeTask,
   parseJob,
   requestCounts,
   resetRequestCounts,
+  taskCountOf,
+  taskOf,
 } from "@fanout/core";
 import { type DedupStore, recordJob } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
@@ -35,15 +36,15 @@ export interface SubmitResult {
 }
 
 function encodeAll(job: Job, epoch: number) {
-  return job.names.map((name, index) => ({
+  return Array.from({ length: taskCountOf(job) }, (_, index) => ({
     id: String(index),
-    body: encodeTask(makeTask(job.jobId, index, name, epoch)),
+    body: encodeTask(taskOf(job, index, epoch)),
   }));
 }
 
 /**
- * The main job: validate everything first (an invalid job enqueues nothing), record the job (refusing a
- * reused jobId with other content), enqueue one task per name, then nudge the consumer.
+ * The main job: validate everything first (an invalid job enqueues nothing), record the job with its
+ * options (refusing a reused jobId with other content), enqueue one task per entry, then nudge the consumer.
  */
 export async function submitJob(event: unknown, deps: SubmitDeps): Promise<SubmitResult> {
   resetRequestCounts();
@@ -54,7 +55,8 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   const { created, epoch } = await recordJob(deps.store, {
     jobId: job.jobId,
     contentHash: job.contentHash,
-    total: job.names.length,
+    total: taskCountOf(job),
+    options: job.options,
   });
   const messages = encodeAll(job, epoch);
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
