@@ -1,3 +1,4 @@
+import type { Task } from "@fanout/core";
 import { queueDepth } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
 import { ExitCode } from "./errors.ts";
@@ -15,7 +16,10 @@ export interface FailedListEntry {
   taskId: string | null;
   jobId: string | null;
   index: number | null;
+  /** A seed-format task's name; null for a task of the `tasks` format (see `payload`). */
   name: string | null;
+  /** A `tasks`-format task's payload (any JSON value); absent for a seed-format task. */
+  payload?: unknown;
   errorType: string | null;
   errorMessage: string | null;
   condition: string | null;
@@ -30,7 +34,8 @@ export function toEntry(r: FailedRecord): FailedListEntry {
     taskId: r.taskId ?? null,
     jobId: r.task?.jobId ?? null,
     index: r.task?.index ?? null,
-    name: r.task?.name ?? null,
+    name: r.task?.v === 1 ? r.task.name : null,
+    ...(r.task?.v === 2 ? { payload: r.task.payload } : {}),
     errorType: r.errorType ?? null,
     errorMessage: r.errorMessage ?? null,
     condition: r.condition ?? null,
@@ -38,6 +43,12 @@ export function toEntry(r: FailedRecord): FailedListEntry {
     timestamp: r.timestamp ?? null,
     problem: r.problem ?? null,
   };
+}
+
+/** What a table shows of a task: a seed task's name, or the payload of a `tasks`-format task as JSON. */
+export function taskLabel(task: Task | undefined): string | undefined {
+  if (!task) return undefined;
+  return task.v === 1 ? task.name : (JSON.stringify(task.payload) ?? "null");
 }
 
 const cell = (text: string | null | undefined, max: number) => printable(truncate(text ?? "-", max));
@@ -72,14 +83,14 @@ export async function failedList(ctx: CliContext, io: Io, flags: FailedListFlags
   const rows = records.map((r) => [
     cell(r.taskId, 80),
     cell(r.task?.jobId, 64),
-    cell(r.task?.name, 24),
+    cell(taskLabel(r.task), 24),
     r.problem
       ? `unreadable: ${cell(r.problem, 60)}`
       : cell([r.errorType, r.errorMessage].filter(Boolean).join(": "), 60),
     cell(r.condition, 20),
     r.approximateInvokeCount === undefined ? "-" : String(r.approximateInvokeCount),
   ]);
-  writeLine(io.stdout, table(["TASK ID", "JOB ID", "NAME", "ERROR", "CONDITION", "INVOKES"], rows));
+  writeLine(io.stdout, table(["TASK ID", "JOB ID", "NAME/PAYLOAD", "ERROR", "CONDITION", "INVOKES"], rows));
   const depth = await queueDepth(ctx.sqs, url).catch(() => undefined);
   const approx = depth ? depth.visible + depth.inFlight : undefined;
   const more = approx !== undefined && approx > records.length ? ` of about ${approx}` : "";

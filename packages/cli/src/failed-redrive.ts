@@ -1,5 +1,5 @@
 import { encodeTask } from "@fanout/core";
-import { leaseClockSkewMs, readTask, recountSucceeded, requeueTask, TaskStatus } from "@fanout/dedup";
+import { leaseClockSkewMs, readJob, readTask, requeueTask, resettle, TaskStatus } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
 import { deleteMessages, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
@@ -53,6 +53,8 @@ export function decideForState(
       return { action: "send", reason: "already REQUEUED by a redrive that stopped before it finished" };
     case TaskStatus.Succeeded:
       return { action: "skip", reason: "already SUCCEEDED" };
+    case TaskStatus.Cancelled:
+      return { action: "skip", reason: "CANCELLED: its job was cancelled" };
     case TaskStatus.Dispatched:
       return { action: "skip", reason: "dispatched again since this event failed" };
     case TaskStatus.Claimed:
@@ -95,9 +97,13 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   if (await requeueTask(ctx.store, ref, r.requestId))
     return { action: "send", reason: "FAILED, failed dispatch, dead claim or dead RUNNING → REQUEUED" };
   const current = await readTask(ctx.store, r.taskId);
-  // A worker whose counter write failed on its last attempt left SUCCEEDED uncounted; the counter write
-  // is idempotent, so repeat it before dropping the record, or the job would never read as done.
-  if (current?.status === TaskStatus.Succeeded) await recountSucceeded(ctx.store, ref);
+  // A worker whose counter write failed on its last attempt left SUCCEEDED (or a closer CANCELLED) unsettled;
+  // the settling write is idempotent, so repeat it before dropping the record, or the job would never read
+  // as done. With the job record, so the write that completes the job also finishes it.
+  if (current?.status === TaskStatus.Succeeded || current?.status === TaskStatus.Cancelled) {
+    const job = await readJob(ctx.store, ref.jobId);
+    await resettle(ctx.store, ref, current.status, job?.epoch === ref.epoch ? job : undefined);
+  }
   return decideForState(current, Date.now());
 }
 

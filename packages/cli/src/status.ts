@@ -1,47 +1,119 @@
-import { type JobStatus, readJobStatus } from "@fanout/dedup";
+import type { JobRunOptions } from "@fanout/core";
+import { type JobState, type JobStatus, readJobStatus } from "@fanout/dedup";
 import { progressView } from "@fanout/progress";
 import type { CliContext } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import type { StatusFlags } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { percentOf, table, writeJson, writeLine } from "./output.ts";
+import { percentOf, printable, table, writeJson, writeLine } from "./output.ts";
 import { jobProgress } from "./progress.ts";
 
-/** What `status --json` prints: the job's status (see {@link JobStatus}) with a percentage and an ISO time. */
-export interface StatusReport extends Omit<JobStatus, "createdAt" | "epoch"> {
+/**
+ * What `status --json` prints: the job's whole status (see {@link JobStatus}) with a percentage and ISO
+ * times. `pending` counts every task not yet final, `running` and `retryPending` included.
+ */
+export interface StatusReport {
+  jobId: string;
+  state: JobState;
+  stopReason: string | null;
+  total: number;
+  succeeded: number;
+  /** Failed for good (no retry follows). */
+  failed: number;
+  /** Failed, with a retry by Lambda still to come. */
+  retryPending: number;
+  running: number;
+  cancelled: number;
+  pending: number;
+  /** Final tasks (succeeded, failed for good, cancelled) in whole percent of the total. */
   percent: number;
+  done: boolean;
+  options: JobRunOptions;
   createdAt: string | null;
+  finishedAt: string | null;
+  epoch: number;
 }
+
+const iso = (ms: number | undefined) => (ms !== undefined && ms > 0 ? new Date(ms).toISOString() : null);
 
 export function toReport(s: JobStatus): StatusReport {
   return {
     jobId: s.jobId,
+    state: s.state,
+    stopReason: s.stopReason ?? null,
     total: s.total,
     succeeded: s.succeeded,
     failed: s.failed,
     retryPending: s.retryPending,
+    running: s.running,
+    cancelled: s.cancelled,
     pending: s.pending,
-    percent: percentOf(s.succeeded + s.failed, s.total),
+    percent: percentOf(s.succeeded + s.failed + s.cancelled, s.total),
     done: s.done,
-    createdAt: s.createdAt > 0 ? new Date(s.createdAt).toISOString() : null,
+    options: s.options,
+    createdAt: iso(s.createdAt),
+    finishedAt: iso(s.finishedAt),
+    epoch: s.epoch,
   };
+}
+
+const finalStates: ReadonlySet<JobState> = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Whether more final failures than the job tolerates happened (any failure, when it set no threshold). */
+export function overTolerance(s: Pick<JobStatus, "failed" | "total" | "options">): boolean {
+  const { toleratedFailureCount: count, toleratedFailurePercentage: percent } = s.options;
+  if (count === undefined && percent === undefined) return s.failed > 0;
+  if (count !== undefined && s.failed > count) return true;
+  return percent !== undefined && s.failed * 100 > percent * s.total;
+}
+
+/**
+ * The state a job ends in: its recorded final state, or, for a job whose tasks are all final but whose
+ * final state is not written yet (the write that finishes it follows the last count), the one it will get.
+ */
+export function endStateOf(s: Pick<JobStatus, "state" | "failed" | "total" | "options">): JobState {
+  if (finalStates.has(s.state)) return s.state;
+  if (s.state === "failing") return "failed";
+  if (s.state === "cancelling") return "cancelled";
+  return overTolerance(s) ? "failed" : "succeeded";
+}
+
+/** "5", "unlimited". */
+function concurrencyText(options: JobRunOptions): string {
+  return options.maxConcurrency === undefined ? "unlimited" : String(options.maxConcurrency);
+}
+
+/** "10 tasks", "5%", "10 tasks or 5%", or "none (any final failure fails the job)". */
+export function toleranceText(options: JobRunOptions): string {
+  const parts = [
+    ...(options.toleratedFailureCount === undefined
+      ? []
+      : [`${options.toleratedFailureCount} task${options.toleratedFailureCount === 1 ? "" : "s"}`]),
+    ...(options.toleratedFailurePercentage === undefined ? [] : [`${options.toleratedFailurePercentage}%`]),
+  ];
+  return parts.length === 0 ? "none (any final failure fails the job)" : parts.join(" or ");
 }
 
 async function read(ctx: CliContext, jobId: string): Promise<JobStatus> {
   try {
     return await readJobStatus(ctx.store, jobId);
   } catch (error) {
-    if ((error as Error).name === "JobNotFoundError") {
-      throw new CliError(`job ${jobId} not found in table ${ctx.names.table}`, { cause: error });
-    }
-    if ((error as Error).name === "ResourceNotFoundException") {
-      throw new CliError(
-        `table ${ctx.names.table} not found (check --prefix, --settings, the region and AWS_ENDPOINT_URL_DYNAMODB)`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw notFoundOrTable(ctx, jobId, error);
   }
+}
+
+/** A missing job or table as a {@link CliError} that says what to check; anything else unchanged. */
+export function notFoundOrTable(ctx: CliContext, jobId: string, error: unknown): unknown {
+  if ((error as Error).name === "JobNotFoundError") {
+    return new CliError(`job ${jobId} not found in table ${ctx.names.table}`, { cause: error });
+  }
+  if ((error as Error).name === "ResourceNotFoundException") {
+    return new CliError(
+      `table ${ctx.names.table} not found (check --prefix, --settings, the region and AWS_ENDPOINT_URL_DYNAMODB)`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 function print(io: Io, status: JobStatus, json: boolean): void {
@@ -51,15 +123,22 @@ function print(io: Io, status: JobStatus, json: boolean): void {
     return;
   }
   const rows: [string, string][] = [
+    ["state", r.state],
+    ...(r.stopReason === null ? [] : [["stop reason", printable(r.stopReason)] as [string, string]]),
     ["total", String(r.total)],
     ["succeeded", String(r.succeeded)],
-    ["failed", String(r.failed)],
-    ["retrying", String(r.retryPending)],
+    ["failed (final)", String(r.failed)],
+    ["failed (retry pending)", String(r.retryPending)],
+    ["running", String(r.running)],
+    ["cancelled", String(r.cancelled)],
     ["pending", String(r.pending)],
     ["percent", `${r.percent}%`],
     ["done", r.done ? "yes" : "no"],
+    ["max concurrency", concurrencyText(r.options)],
+    ["tolerated failures", toleranceText(r.options)],
+    ["created", r.createdAt ?? "-"],
+    ["finished", r.finishedAt ?? "-"],
   ];
-  if (r.createdAt) rows.push(["created", r.createdAt]);
   writeLine(io.stdout, table(["job", r.jobId], rows));
 }
 
@@ -74,9 +153,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/** How long a watch waits, once every task is final, for the job's final state to be written. */
+export const finalStateGraceMs = 5_000;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /**
- * `fanout status <jobId>`: a job's counts. Exit 0 once read. With `watch`, refreshes until every task is
- * final, then prints the counts and exits 0 if no task failed, 1 if any did (1 also on `--timeout`).
+ * `fanout status <jobId>`: a job's counts, state and options. Exit 0 once read. With `watch`, refreshes
+ * until every task is final (succeeded, failed for good, or cancelled) and the job's final state is
+ * recorded, prints the status, and exits 0 only if the job `succeeded` (failures within its tolerance
+ * included), 1 if it `failed` or was `cancelled` (1 also on `--timeout`).
  *
  * @example
  * const code = await status(ctx, io, { jobId: "j-1", watch: true, json: true, interval: 1, timeout: 0 });
@@ -91,10 +177,15 @@ export async function status(ctx: CliContext, io: Io, flags: StatusFlags): Promi
   const view = progressView(flags.json ? io.stderr : io.stdout, jobProgress);
   const deadline = flags.timeout > 0 ? Date.now() + flags.timeout * 1000 : Number.POSITIVE_INFINITY;
   let current = first;
+  let doneSince: number | undefined;
   try {
     for (;;) {
       view.update(current);
-      if (current.done || io.signal?.aborted || Date.now() >= deadline) break;
+      if (current.done) {
+        doneSince ??= Date.now();
+        if (finalStates.has(current.state) || Date.now() - doneSince >= finalStateGraceMs) break;
+      }
+      if (io.signal?.aborted || Date.now() >= deadline) break;
       await sleep(Math.min(flags.interval * 1000, Math.max(0, deadline - Date.now())), io.signal);
       if (io.signal?.aborted) break;
       current = await read(ctx, flags.jobId);
@@ -106,11 +197,25 @@ export async function status(ctx: CliContext, io: Io, flags: StatusFlags): Promi
   if (io.signal?.aborted) return ExitCode.Interrupted;
   if (!current.done)
     throw new CliError(`job ${flags.jobId} not done after ${flags.timeout} s (${current.pending} pending)`);
-  if (current.failed > 0) {
+  const end = endStateOf(current);
+  const why = current.stopReason ? ` (${printable(current.stopReason)})` : "";
+  if (end === "failed") {
     io.stderr.write(
-      `fanout: job ${flags.jobId} finished with ${current.failed} failed task${current.failed === 1 ? "" : "s"}; see 'fanout failed list'\n`,
+      `fanout: job ${flags.jobId} failed${why}: it finished with ${plural(current.failed, "failed task")}` +
+        `${current.cancelled > 0 ? ` and ${current.cancelled} cancelled` : ""}; see 'fanout results ${flags.jobId} --failed'\n`,
     );
     return ExitCode.Failure;
+  }
+  if (end === "cancelled") {
+    io.stderr.write(
+      `fanout: job ${flags.jobId} was cancelled${why}: ${current.succeeded} succeeded, ${current.failed} failed, ${current.cancelled} cancelled\n`,
+    );
+    return ExitCode.Failure;
+  }
+  if (current.failed > 0) {
+    io.stderr.write(
+      `fanout: job ${flags.jobId} succeeded with ${plural(current.failed, "failed task")}, within its tolerance (${toleranceText(current.options)})\n`,
+    );
   }
   return ExitCode.Ok;
 }

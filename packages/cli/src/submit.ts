@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { type Issue, type Job, parseJob } from "@fanout/core";
+import { type Issue, type Job, type JobRunOptions, parseJob } from "@fanout/core";
 import type { CliContext } from "./context.ts";
 import { CliError, ExitCode, oneLine } from "./errors.ts";
 import type { SubmitFlags } from "./flags.ts";
@@ -28,7 +28,8 @@ async function readJobText(io: Io, file: string): Promise<string> {
 }
 
 function issueLine(issue: Issue): string {
-  const where = issue.index === undefined ? issue.path || "job" : `names[${issue.index}]`;
+  const list = issue.path.startsWith("tasks") ? "tasks" : "names";
+  const where = issue.index === undefined ? issue.path || "job" : `${list}[${issue.index}]`;
   return `  ${where}: ${printable(truncate(issue.reason, 200))}`;
 }
 
@@ -49,6 +50,26 @@ export function validateJob(text: string, maxTasks: number): Job {
 }
 
 /**
+ * What is sent to main: the validated job in its own format, with its options. The jobId is sent explicitly,
+ * so the id printed is the one main records even when it was derived (the hash covers only tasks and options).
+ */
+export function requestOf(job: Job): Record<string, unknown> {
+  return {
+    jobId: job.jobId,
+    ...job.options,
+    ...(job.format === "names" ? { names: job.names.map((name) => ({ name })) } : { tasks: job.payloads }),
+  };
+}
+
+/** `maxConcurrency 5, toleratedFailureCount 2`, or "" for a job without options. */
+export function optionsText(options: JobRunOptions): string {
+  return Object.entries(options)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
+/**
  * `fanout submit <file|->`: validates the job locally, then invokes `main` synchronously, which records
  * the job and enqueues its tasks. Prints the jobId and task count; with `watch`, continues as
  * `status --watch` (and exits as it does).
@@ -59,8 +80,7 @@ export function validateJob(text: string, maxTasks: number): Job {
 export async function submit(ctx: CliContext, io: Io, flags: SubmitFlags): Promise<number> {
   const text = await readJobText(io, flags.file);
   const job = validateJob(text, ctx.settings.max_tasks_per_job);
-  // The jobId is sent explicitly, so the id printed here is the one main records even when it was derived.
-  const payload = JSON.stringify({ jobId: job.jobId, names: job.names.map((name) => ({ name })) });
+  const payload = JSON.stringify(requestOf(job));
   const out = await invokeFunction(ctx.lambda, ctx.names.mainFunction, payload);
   if (out.functionError) {
     throw new CliError(
@@ -79,9 +99,10 @@ export async function submit(ctx: CliContext, io: Io, flags: SubmitFlags): Promi
   if (flags.json && !flags.watch) writeJson(io.stdout, result);
   else {
     const again = result.created ? "" : " (already submitted: tasks re-sent, each still runs once)";
+    const options = optionsText(job.options);
     writeLine(
       flags.json ? io.stderr : io.stdout,
-      `submitted job ${result.jobId}: ${result.tasks} tasks${again}`,
+      `submitted job ${result.jobId}: ${result.tasks} tasks${options ? ` (${options})` : ""}${again}`,
     );
   }
   if (!flags.watch) return ExitCode.Ok;

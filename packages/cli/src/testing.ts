@@ -37,6 +37,7 @@ export function noAwsContext(): Promise<CliContext> {
       deadLetterQueue: "t-tasks-dlq",
       failedQueue: "t-failed-tasks",
       table: "t-dedup",
+      jobsTopic: "t-jobs.fifo",
     },
     sqs: client as unknown as CliContext["sqs"],
     lambda: client as unknown as CliContext["lambda"],
