@@ -19,6 +19,13 @@ describe("decideForState (a record whose task could not be requeued from FAILED)
     }
   });
 
+  it("skips (and drops the record of) a task closed CANCELLED because its job was cancelled", () => {
+    expect(decideForState({ status: "CANCELLED" }, now)).toEqual({
+      action: "skip",
+      reason: "CANCELLED: its job was cancelled",
+    });
+  });
+
   it("keeps the record of a task CLAIMED under a live lease: that consumer may die before dispatching", () => {
     expect(decideForState({ status: "CLAIMED" }, now).action).toBe("error");
   });

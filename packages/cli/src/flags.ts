@@ -60,6 +60,33 @@ export const statusFlags = z.object({
 });
 export type StatusFlags = z.output<typeof statusFlags>;
 
+export const resultsFlags = z.object({
+  jobId: jobIdArg,
+  failed: z.boolean().default(false),
+  from: intFlag("--from", 0, 1_000_000).default(0),
+  limit: intFlag("--limit", 1, 1_000_000).optional(),
+});
+export type ResultsFlags = z.output<typeof resultsFlags>;
+
+export const cancelFlags = z.object({
+  jobId: jobIdArg,
+  json: z.boolean().default(false),
+});
+export type CancelFlags = z.output<typeof cancelFlags>;
+
+/** Jobs per page of `fanout jobs`. */
+export const defaultJobsLimit = 20;
+
+export const jobsFlags = z.object({
+  limit: intFlag("--limit", 1, 1_000).default(defaultJobsLimit),
+  after: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,2048}$/, "--after must be a cursor printed by `fanout jobs` (next page: ...)")
+    .optional(),
+  json: z.boolean().default(false),
+});
+export type JobsFlags = z.output<typeof jobsFlags>;
+
 export const failedListFlags = z.object({
   json: z.boolean().default(false),
   max: intFlag("--max", 1, 10_000).default(50),

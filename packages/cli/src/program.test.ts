@@ -25,6 +25,13 @@ describe("usage errors (exit 2, one line on stderr, nothing sent)", () => {
     [["failed", "redrive", "--max", "1.5"], /--max must be a whole number/],
     [["failed", "list", "--prefix", "UPPER"], /--prefix must be 3-32 characters/],
     [["invoke", "worker", "{not json"], /payload is not valid JSON/],
+    [["results", "j-1", "--from", "-1"], /--from must be at least 0 .*fanout results --help/],
+    [["results", "j-1", "--limit", "0"], /--limit must be at least 1/],
+    [["results", "bad id!"], /jobId must be 1-64 characters/],
+    [["cancel"], /missing required argument 'jobId'/],
+    [["cancel", "j-1", "--force"], /unknown option '--force'/],
+    [["jobs", "--limit", "1001"], /--limit must be at most 1000 .*fanout jobs --help/],
+    [["jobs", "--after", "not a cursor!"], /--after must be a cursor printed by `fanout jobs`/],
     [["invoke", "worker", "{}", "extra"], /too many arguments/],
     [["nope"], /unknown command 'nope'/],
   ])("%j", async (args, message) => {
@@ -61,6 +68,9 @@ describe("--help", () => {
     [["failed", "list"]],
     [["failed", "redrive"]],
     [["invoke"]],
+    [["results"]],
+    [["cancel"]],
+    [["jobs"]],
   ])("fanout %j --help prints usage and exit codes to stdout, exit 0", async (command) => {
     const out = await cli([...command, "--help"]);
     expect(out.code).toBe(0);
@@ -83,6 +93,22 @@ describe("submit validates locally before anything is sent", () => {
       "  names[1]: name must not be empty",
       "  names[2]: name is missing",
       '  names[3]: entry must be an object like {"name": "..."}',
+    ]);
+  });
+
+  it("lists every bad entry of a tasks-format job, and a bad option, by name", async () => {
+    const out = await cli(
+      ["submit", "-"],
+      JSON.stringify({ tasks: [{ n: 1 }, "x".repeat(1_000_000), 2], maxConcurrency: 0 }),
+    );
+    expect(out.code).toBe(1);
+    const lines = oneLine(out.stderr);
+    expect(lines[0]).toBe("fanout: invalid job: 1 bad entry (2 problems); nothing was sent");
+    expect(lines.slice(1)).toEqual([
+      "  maxConcurrency: maxConcurrency must be a whole number from 1 to 1000",
+      expect.stringMatching(
+        /^ {2}tasks\[1\]: task is 1000002 bytes once JSON-escaped .* over the 917504-byte limit$/,
+      ),
     ]);
   });
 

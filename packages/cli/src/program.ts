@@ -1,22 +1,29 @@
 import { Command, CommanderError } from "commander";
+import { cancel } from "./cancel.ts";
 import { type CliContext, createContext } from "./context.ts";
 import { CliError, describeError, ExitCode, oneLine, UsageError } from "./errors.ts";
 import { failedList } from "./failed-list.ts";
 import { failedRedrive } from "./failed-redrive.ts";
 import {
+  cancelFlags,
+  defaultJobsLimit,
   failedListFlags,
   failedRedriveFlags,
   type GlobalFlags,
   globalFlags,
   invokeFlags,
+  jobsFlags,
   metricsFlags,
   parseFlags,
+  resultsFlags,
   statusFlags,
   submitFlags,
 } from "./flags.ts";
 import { invoke } from "./invoke.ts";
 import type { Io } from "./io.ts";
+import { jobs } from "./jobs.ts";
 import { metrics } from "./metrics.ts";
+import { results } from "./results.ts";
 import { status } from "./status.ts";
 import { submit } from "./submit.ts";
 
@@ -28,7 +35,8 @@ export interface RunOptions {
 const exitCodes = `
 Exit codes:
   0  success
-  1  failure: the request failed, the input was invalid, or (with --watch) a task failed
+  1  failure: the request failed, the input was invalid, an unknown jobId, or (with --watch) the job
+     did not succeed
   2  usage error: unknown command or flag, bad flag value`;
 
 const environment = `
@@ -37,7 +45,9 @@ AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SQS / _DYNAMODB / _LAMBDA (e.g. the local st
 
 function buildProgram(io: Io, options: RunOptions, setCode: (code: number) => void): Command {
   const program = new Command("fanout")
-    .description("Submit fanout jobs, follow them, and manage failed tasks, on AWS or the local stack.")
+    .description(
+      "Submit fanout jobs, follow, cancel and list them, read their results, and manage failed tasks, on AWS or the local stack.",
+    )
     .option(
       "--settings <path>",
       "settings file (default: terraform/environments/dev.tfvars.json in the repo)",
@@ -78,8 +88,12 @@ function buildProgram(io: Io, options: RunOptions, setCode: (code: number) => vo
     .addHelpText(
       "after",
       `
-Example:
+Examples:
   echo '{"jobId":"demo-1","names":[{"name":"Name1"},{"name":"Name2"}]}' | fanout submit - --watch
+  echo '{"jobId":"demo-2","tasks":[{"n":1},{"n":2},"any JSON"],"maxConcurrency":5,"toleratedFailureCount":1}' | fanout submit -
+A job gives either "names" (the seed format) or "tasks" (any JSON values), and may set "maxConcurrency"
+(1-1000 of its tasks running at once), "toleratedFailureCount" and "toleratedFailurePercentage" (0-100;
+past them the job fails and its remaining tasks are cancelled).
 An invalid job is rejected whole before anything is sent: every bad entry is listed by index, exit 1.
 ${exitCodes}`,
     )
@@ -90,10 +104,18 @@ ${exitCodes}`,
 
   program
     .command("status")
-    .description("show a job's counts: total, succeeded, failed, pending, percent, done")
+    .description(
+      "show a job's state and counts: succeeded, failed (final / retry pending), running, cancelled, pending",
+    )
     .argument("<jobId>", "the job's id, as printed by submit")
-    .option("--watch", "refresh until every task is final; exit 0 if none failed, 1 if any did")
-    .option("--json", "print JSON: jobId, total, succeeded, failed, pending, percent, done, createdAt")
+    .option(
+      "--watch",
+      "refresh until the job is done (every task succeeded, failed for good or cancelled); exit 0 only if it succeeded",
+    )
+    .option(
+      "--json",
+      "print JSON: jobId, state, stopReason, total, succeeded, failed, retryPending, running, cancelled, pending, percent, done, options, createdAt, finishedAt, epoch",
+    )
     .option("--interval <seconds>", "with --watch: seconds between refreshes", "2")
     .option("--timeout <seconds>", "with --watch: give up (exit 1) after this many seconds; 0 = never", "0")
     .addHelpText(
@@ -102,13 +124,91 @@ ${exitCodes}`,
 Examples:
   fanout status demo-1
   fanout status demo-1 --watch --json
-Without --watch the exit code is 0 whenever the job was read (look at "failed"); with --watch it is
-0 when the job finished with no failed task and 1 when any task failed.
+State: running, cancelling or failing (stopping: tasks still running), then succeeded, failed or
+cancelled. A job succeeds when no more tasks failed for good than it tolerates (none, unless it set
+toleratedFailureCount / toleratedFailurePercentage). "pending" counts every task not yet final, running
+ones and those with a retry pending included.
+Without --watch the exit code is 0 whenever the job was read (look at "state"); with --watch it is 0
+when the job succeeded and 1 when it failed or was cancelled.
 ${exitCodes}`,
     )
     .action(async (jobId: string, raw: object, cmd: Command) => {
       const flags = parseFlags(statusFlags, { ...raw, jobId }, "fanout status");
       await withContext(cmd, (ctx) => status(ctx, io, flags));
+    });
+
+  program
+    .command("results")
+    .description("print each task's outcome as JSON Lines, in index order: result or error")
+    .argument("<jobId>", "the job's id, as printed by submit")
+    .option("--failed", "print only failed tasks (retry pending or final)")
+    .option("--from <index>", "first task index to read", "0")
+    .option("--limit <n>", "print at most this many lines (default: all)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fanout results demo-1 > results.jsonl
+  fanout results demo-1 --failed | jq -r '.error.message'
+  fanout results demo-1 --from 5000 --limit 100
+One line per task: {"index":0,"status":"succeeded","result":{...}} ("result" only when the handler
+returned one), {"index":1,"status":"failed","error":{"type":...,"message":...},"final":true}, or just
+{"index":2,"status":"pending"} for a task not final yet (pending, claimed, dispatched, running,
+requeued); "cancelled" for a task its job's cancel stopped. Tasks are read 1000 at a time, so a large
+job streams. Exit 1 for an unknown job or a --from past its last task.
+${exitCodes}`,
+    )
+    .action(async (jobId: string, raw: object, cmd: Command) => {
+      const flags = parseFlags(resultsFlags, { ...raw, jobId }, "fanout results");
+      await withContext(cmd, (ctx) => results(ctx, io, flags));
+    });
+
+  program
+    .command("cancel")
+    .description("cancel a job: queued tasks are dropped, dispatched ones skipped, running ones finish")
+    .argument("<jobId>", "the job's id, as printed by submit")
+    .option("--json", "print JSON: jobId, outcome, state, cancelledAt, finishedAt, stopReason")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fanout cancel demo-1
+  fanout cancel demo-1 --json && fanout status demo-1 --watch
+Answers, and exit codes:
+  cancelled job demo-1: queued tasks will be dropped, running tasks finish      exit 0
+  job demo-1 was already cancelled at <time>                                    exit 0
+  job demo-1 already finished (succeeded|failed) at <time>; nothing to cancel   exit 1
+  job demo-1 not found in table <table>                                         exit 1
+The job then reads "cancelling" until its running tasks end, then "cancelled".
+${exitCodes}`,
+    )
+    .action(async (jobId: string, raw: object, cmd: Command) => {
+      const flags = parseFlags(cancelFlags, { ...raw, jobId }, "fanout cancel");
+      await withContext(cmd, (ctx) => cancel(ctx, io, flags));
+    });
+
+  program
+    .command("jobs")
+    .description("list recent jobs, newest first: jobId, state, total, created, finished")
+    .option("--limit <n>", "jobs per page (1-1000)", String(defaultJobsLimit))
+    .option("--after <cursor>", "the next page: the cursor printed after the previous one")
+    .option(
+      "--json",
+      "print JSON: {jobs: [{jobId, state, total, createdAt, finishedAt, stopReason, options}], next}",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  fanout jobs
+  fanout jobs --limit 50 --json | jq -r '.jobs[] | select(.state == "failed") | .jobId'
+  fanout jobs --after <cursor>      # as printed: "next page: fanout jobs --after <cursor>"
+A cursor that no listing printed is refused (exit 2). "next" is null on the last page.
+${exitCodes}`,
+    )
+    .action(async (raw: object, cmd: Command) => {
+      const flags = parseFlags(jobsFlags, raw, "fanout jobs");
+      await withContext(cmd, (ctx) => jobs(ctx, io, flags));
     });
 
   const failed = program
@@ -196,8 +296,9 @@ Examples:
   fanout metrics --since 15m
   fanout metrics --json | jq '.metrics[] | select(.name == "TasksFailedFinal")'
 Metrics (namespace from the settings' metrics.namespace, default Fanout): JobsSubmitted, TasksEnqueued,
-TasksDispatched, DuplicatesDropped, ClaimsBusy, InvokesThrottled, InvokesFailed, TasksSucceeded,
-TasksFailedRetryPending, TasksFailedFinal, TaskDuration, EnqueueToStartLag. On AWS this reads
+TasksDispatched, DuplicatesDropped, ClaimsBusy, InvokesThrottled, InvokesFailed,
+TasksCancelledUndispatched, TasksHeldBack, TasksSucceeded, TasksFailedRetryPending, TasksFailedFinal,
+TasksCancelledUnstarted, TasksDeferred, TaskDuration, EnqueueToStartLag. On AWS this reads
 CloudWatch GetMetricData (IAM cloudwatch:GetMetricData); metrics appear there a minute or two late.
 ${exitCodes}`,
     )

@@ -71,7 +71,7 @@ export function overTolerance(s: Pick<JobStatus, "failed" | "total" | "options">
  * The state a job ends in: its recorded final state, or, for a job whose tasks are all final but whose
  * final state is not written yet (the write that finishes it follows the last count), the one it will get.
  */
-export function endStateOf(s: Pick<JobStatus, "state" | "failed" | "total" | "options">): JobState {
+export function endStateOf(s: JobStatus): JobState {
   if (finalStates.has(s.state)) return s.state;
   if (s.state === "failing") return "failed";
   if (s.state === "cancelling") return "cancelled";
