@@ -48,9 +48,17 @@ data "aws_iam_policy_document" "consumer_queue" {
 
 data "aws_iam_policy_document" "consumer_table" {
   statement {
-    sid       = "ClaimTasks"
-    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    sid = "ClaimTasks"
+    # GetItem, BatchGetItem: the job records of the tasks it receives (cancelled? capped?), read once per run.
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"]
     resources = [module.table.table_arn]
+  }
+
+  statement {
+    sid = "SweepDueNotices"
+    # Finished jobs whose job.finished notice a crash left unpublished: the sparse jobs-to-notify index only.
+    actions   = ["dynamodb:Query"]
+    resources = [module.table.jobs_to_notify_index_arn]
   }
 }
 
@@ -66,9 +74,26 @@ data "aws_iam_policy_document" "consumer_dispatch" {
 
 data "aws_iam_policy_document" "worker_table" {
   statement {
-    sid       = "RecordOutcome"
-    actions   = ["dynamodb:UpdateItem"]
+    sid = "RecordOutcome"
+    # GetItem: the job record before a run (cancelled?); BatchGetItem: a job's progress; DeleteItem: a
+    # concurrency slot given back.
+    actions = [
+      "dynamodb:UpdateItem",
+      "dynamodb:GetItem",
+      "dynamodb:BatchGetItem",
+      "dynamodb:DeleteItem",
+    ]
     resources = [module.table.table_arn]
+  }
+}
+
+data "aws_iam_policy_document" "worker_queue" {
+  statement {
+    sid = "DeferCappedTask"
+    # A task of a job with maxConcurrency that finds every slot taken goes back to the tasks queue, delayed.
+    # The queue is encrypted with SQS-managed keys (SSE-SQS): no KMS grant is needed.
+    actions   = ["sqs:SendMessage"]
+    resources = [module.queue.tasks_queue_arn]
   }
 }
 
@@ -77,6 +102,23 @@ data "aws_iam_policy_document" "worker_failure" {
     sid       = "OnFailureDestination"
     actions   = ["sqs:SendMessage"]
     resources = [module.queue.failed_tasks_queue_arn]
+  }
+}
+
+# --- worker and consumer: publish a job's job.finished notice to the jobs topic (ADR 0012) ---
+
+data "aws_iam_policy_document" "publish_notices" {
+  statement {
+    sid       = "PublishNotices"
+    actions   = ["sns:Publish"]
+    resources = [module.notifications.topic_arn]
+  }
+
+  statement {
+    sid = "EncryptNotices"
+    # The topic is encrypted with its own key: SNS uses it on the publisher's behalf.
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [module.notifications.kms_key_arn]
   }
 }
 

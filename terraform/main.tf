@@ -1,5 +1,5 @@
-# The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, three functions from the
-# zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
+# The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, the jobs topic, three
+# functions from the zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
 # packages/core/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
 
 locals {
@@ -33,6 +33,14 @@ module "table" {
   name_prefix         = var.name_prefix
   deletion_protection = var.table.deletion_protection
   tags                = local.tags
+}
+
+# The SNS FIFO topic of the job.finished notices (ADR 0012); subscriptions are the users' own (README.md).
+module "notifications" {
+  source = "./modules/notifications"
+
+  name_prefix = var.name_prefix
+  tags        = local.tags
 }
 
 module "main" {
@@ -105,6 +113,7 @@ module "consumer" {
     DISPATCH_CONCURRENCY         = tostring(var.consumer.dispatch_concurrency)
     SAFETY_MARGIN_MS             = tostring(var.consumer.safety_margin_ms)
     RECEIVE_WAIT_SECONDS         = tostring(var.consumer.receive_wait_seconds)
+    JOBS_TOPIC_ARN               = module.notifications.topic_arn
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = local.names.consumer
     POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
@@ -116,6 +125,7 @@ module "consumer" {
       queue    = data.aws_iam_policy_document.consumer_queue.json
       table    = data.aws_iam_policy_document.consumer_table.json
       dispatch = data.aws_iam_policy_document.consumer_dispatch.json
+      notices  = data.aws_iam_policy_document.publish_notices.json
     },
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
@@ -150,6 +160,9 @@ module "worker" {
     RUN_LEASE_SECONDS            = tostring(var.functions.worker.timeout_seconds + 30)
     MAX_RETRY_ATTEMPTS           = tostring(var.worker_async.maximum_retry_attempts)
     MAX_EVENT_AGE_SECONDS        = tostring(var.worker_async.maximum_event_age_seconds)
+    RESULT_MAX_BYTES             = tostring(var.max_result_bytes)
+    JOBS_TOPIC_ARN               = module.notifications.topic_arn
+    TASKS_QUEUE_URL              = module.queue.tasks_queue_url
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = local.names.worker
     POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
@@ -159,7 +172,9 @@ module "worker" {
   policy_documents = merge(
     {
       table   = data.aws_iam_policy_document.worker_table.json
+      queue   = data.aws_iam_policy_document.worker_queue.json
       failure = data.aws_iam_policy_document.worker_failure.json
+      notices = data.aws_iam_policy_document.publish_notices.json
     },
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )

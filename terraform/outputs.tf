@@ -48,6 +48,16 @@ output "table_name" {
   value       = module.table.table_name
 }
 
+output "jobs_topic_arn" {
+  description = "ARN of the SNS FIFO topic <prefix>-jobs.fifo that gets one job.finished notice per job: subscribe an SQS queue to it (README, Subscribing to job notices)."
+  value       = module.notifications.topic_arn
+}
+
+output "jobs_topic_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the jobs topic."
+  value       = module.notifications.kms_key_arn
+}
+
 output "schedule_name" {
   description = "Name of the EventBridge Scheduler schedule that runs the consumer."
   value       = module.schedule.schedule_name

@@ -34,6 +34,8 @@ export const valueSources: Record<string, RegExp> = {
   MAX_TASKS_PER_JOB: /^tostring\(var\.max_tasks_per_job\)$/,
   MAX_RETRY_ATTEMPTS: /^tostring\(var\.worker_async\.maximum_retry_attempts\)$/,
   MAX_EVENT_AGE_SECONDS: /^tostring\(var\.worker_async\.maximum_event_age_seconds\)$/,
+  RESULT_MAX_BYTES: /^tostring\(var\.max_result_bytes\)$/,
+  JOBS_TOPIC_ARN: /^module\.notifications\.topic_arn$/,
   LOG_LEVEL: /^var\.log_level$/,
   POWERTOOLS_SERVICE_NAME: /^local\.names\.\{fn\}$/,
   POWERTOOLS_METRICS_NAMESPACE: /^var\.metrics\.namespace$/,

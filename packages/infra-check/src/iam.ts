@@ -1,18 +1,36 @@
 import { type Finding, finding } from "./findings.ts";
-import { type Block, calledModule, mentions, nested, type Stack, type TfModule } from "./hcl.ts";
+import {
+  type Block,
+  calledModule,
+  expressionText,
+  mentions,
+  nested,
+  type Stack,
+  type TfModule,
+} from "./hcl.ts";
 
 /**
  * What each function may do, and on which resource (docs/contracts.md, "IAM least privilege"): action →
- * the one Terraform expression its statement's resources must be. `conditional` grants exist only when
- * the named boolean variable is on.
+ * the Terraform expression its statements' resources must be (an array when the action is granted on
+ * several resources, each in its own statement or together). `conditional` grants exist only when the named
+ * boolean variable is on.
  */
+type Rule = { resource: string | readonly string[]; conditional?: string };
 /** X-Ray active tracing: every function's role, only under tracing.enabled; these take no resource but "*". */
 const tracing = {
   "xray:PutTraceSegments": { resource: "*", conditional: "var.tracing.enabled" },
   "xray:PutTelemetryRecords": { resource: "*", conditional: "var.tracing.enabled" },
 };
 
-export const leastPrivilege: Record<string, Record<string, { resource: string; conditional?: string }>> = {
+/** The job.finished notice (ADR 0012): the worker or consumer that finishes a job publishes it. */
+const notices = {
+  "sns:Publish": { resource: "module.notifications.topic_arn" },
+  // The topic is encrypted with its own key.
+  "kms:GenerateDataKey": { resource: "module.notifications.kms_key_arn" },
+  "kms:Decrypt": { resource: "module.notifications.kms_key_arn" },
+};
+
+export const leastPrivilege: Record<string, Record<string, Rule>> = {
   main: {
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:PutItem": { resource: "module.table.table_arn" },
@@ -30,12 +48,23 @@ export const leastPrivilege: Record<string, Record<string, { resource: string; c
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
+    // The job records of the tasks a run receives (cancelled? capped?).
+    "dynamodb:GetItem": { resource: "module.table.table_arn" },
+    "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
+    // The notice sweep: the sparse jobs-to-notify index, not the table.
+    "dynamodb:Query": { resource: "module.table.jobs_to_notify_index_arn" },
     "lambda:InvokeFunction": { resource: "module.worker.function_arn" },
+    ...notices,
     ...tracing,
   },
   worker: {
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
-    "sqs:SendMessage": { resource: "module.queue.failed_tasks_queue_arn" },
+    "dynamodb:GetItem": { resource: "module.table.table_arn" },
+    "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
+    "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
+    // Lambda's on-failure destination, and a capped task sent back to the tasks queue (delayed).
+    "sqs:SendMessage": { resource: ["module.queue.failed_tasks_queue_arn", "module.queue.tasks_queue_arn"] },
+    ...notices,
     ...tracing,
   },
 };
@@ -180,44 +209,55 @@ function checkFunctionRoles(stack: Stack): Finding[] {
       out.push(finding("iam", "root", `no module "${fn}" to check`));
       continue;
     }
-    const granted = new Map<
-      string,
-      { resources: unknown[]; conditionalOn: string | undefined; doc: string }
-    >();
+    type Grant = { resources: unknown[]; conditionalOn: string | undefined; doc: string };
+    const granted = new Map<string, Grant[]>();
     for (const doc of documentsIn(call.policy_documents)) {
       const statements = statementsOf(root, doc.name);
       if (statements.length === 0)
         out.push(finding("iam", where, `policy document ${doc.name} not found in the root`));
       for (const s of statements.filter(isAllow)) {
         for (const action of s.actions) {
-          granted.set(action, { resources: s.resources, conditionalOn: doc.conditionalOn, doc: doc.name });
+          const grants = granted.get(action) ?? [];
+          grants.push({ resources: s.resources, conditionalOn: doc.conditionalOn, doc: doc.name });
+          granted.set(action, grants);
         }
       }
     }
-    for (const [action, grant] of granted) {
+    for (const [action, grants] of granted) {
       const rule = allowed[action];
       if (!rule) {
-        out.push(finding("iam", where, `grants ${action} (${grant.doc}), which ${fn} does not need`));
+        for (const grant of grants)
+          out.push(finding("iam", where, `grants ${action} (${grant.doc}), which ${fn} does not need`));
         continue;
       }
-      const only = grant.resources.length === 1 && mentions(grant.resources[0], rule.resource);
-      if (!only) {
-        out.push(
-          finding(
-            "iam",
-            where,
-            `grants ${action} on ${JSON.stringify(grant.resources)}; it must be only ${rule.resource}`,
-          ),
-        );
+      const resources: readonly string[] =
+        typeof rule.resource === "string" ? [rule.resource] : rule.resource;
+      // Each resource is exactly one of the rule's expressions (not an ARN built from it, like an index's).
+      const isAllowed = (r: unknown) => resources.some((a) => expressionText(r) === a);
+      for (const grant of grants) {
+        if (grant.resources.length === 0 || !grant.resources.every(isAllowed)) {
+          out.push(
+            finding(
+              "iam",
+              where,
+              `grants ${action} on ${JSON.stringify(grant.resources)}; it must be only ${resources.join(" and ")}`,
+            ),
+          );
+        }
+        if (rule.conditional && grant.conditionalOn !== rule.conditional) {
+          out.push(
+            finding(
+              "iam",
+              where,
+              `grants ${action} unconditionally; it belongs only under ${rule.conditional}`,
+            ),
+          );
+        }
       }
-      if (rule.conditional && grant.conditionalOn !== rule.conditional) {
-        out.push(
-          finding(
-            "iam",
-            where,
-            `grants ${action} unconditionally; it belongs only under ${rule.conditional}`,
-          ),
-        );
+      for (const resource of resources) {
+        const covered = grants.some((g) => g.resources.some((r) => expressionText(r) === resource));
+        if (!covered && resources.length > 1)
+          out.push(finding("iam", where, `does not grant ${action} on ${resource}, which ${fn} needs`));
       }
     }
     for (const action of Object.keys(allowed)) {

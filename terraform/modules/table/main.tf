@@ -1,5 +1,8 @@
 # One table for job and task records: pk = JOB#<jobId> | TASK#<taskId>, expiry in epoch seconds under
 # expiresAt. The code checks expiry itself too: TTL deletion can lag by up to 48 hours.
+# Two global secondary indexes over the job records, as tableIndexes in packages/core/src/table-schema.ts
+# declares them (infra-check compares the two): jobs-by-created lists jobs newest first (every job record
+# has jobList = "job"), jobs-to-notify holds only finished jobs whose job.finished notice is unpublished.
 
 resource "aws_dynamodb_table" "this" {
   name         = "${var.name_prefix}-dedup"
@@ -9,6 +12,43 @@ resource "aws_dynamodb_table" "this" {
   attribute {
     name = "pk"
     type = "S"
+  }
+
+  attribute {
+    name = "jobList"
+    type = "S"
+  }
+
+  attribute {
+    name = "createdAt"
+    type = "N"
+  }
+
+  attribute {
+    name = "notifyDue"
+    type = "S"
+  }
+
+  attribute {
+    name = "finishedAt"
+    type = "N"
+  }
+
+  # ALL: a job record is small (the growing per-job sets live in its separate progress item), so a listing
+  # or the notice sweep reads each job in the Query itself, with no GetItem per job.
+  global_secondary_index {
+    name            = "jobs-by-created"
+    hash_key        = "jobList"
+    range_key       = "createdAt"
+    projection_type = "ALL"
+  }
+
+  # Sparse: an item without notifyDue is not in it.
+  global_secondary_index {
+    name            = "jobs-to-notify"
+    hash_key        = "notifyDue"
+    range_key       = "finishedAt"
+    projection_type = "ALL"
   }
 
   ttl {

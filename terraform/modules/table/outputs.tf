@@ -4,6 +4,16 @@ output "table_name" {
 }
 
 output "table_arn" {
-  description = "ARN of the table, the resource of every DynamoDB IAM statement."
+  description = "ARN of the table, the resource of every DynamoDB IAM statement on its items (a Query on an index names the index ARN)."
   value       = aws_dynamodb_table.this.arn
+}
+
+output "jobs_by_created_index_arn" {
+  description = "ARN of the jobs-by-created index (jobs newest first): the resource of a dynamodb:Query grant for fanout jobs."
+  value       = "${aws_dynamodb_table.this.arn}/index/jobs-by-created"
+}
+
+output "jobs_to_notify_index_arn" {
+  description = "ARN of the jobs-to-notify index (finished jobs whose notice is unpublished): the consumer's dynamodb:Query resource."
+  value       = "${aws_dynamodb_table.this.arn}/index/jobs-to-notify"
 }
