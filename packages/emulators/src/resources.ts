@@ -132,7 +132,8 @@ async function createJobsTopic(sns: SNSClient, names: ResourceNames): Promise<st
   const { TopicArn } = await sns.send(
     new CreateTopicCommand({
       Name: names.jobsTopic,
-      Attributes: { FifoTopic: "true", ContentBasedDeduplication: "false" },
+      // Deduplication across the topic, as Terraform's fifo_throughput_scope = "Topic".
+      Attributes: { FifoTopic: "true", ContentBasedDeduplication: "false", FifoThroughputScope: "Topic" },
     }),
   );
   if (!TopicArn) throw new Error(`SNS returned no TopicArn for ${names.jobsTopic}`);

@@ -88,7 +88,11 @@ describe("SNS FIFO conformance (fauxqs + fanout's correction)", () => {
     const { Attributes } = await sns.send(
       new GetTopicAttributesCommand({ TopicArn: resources.jobsTopicArn }),
     );
-    expect(Attributes).toMatchObject({ FifoTopic: "true", ContentBasedDeduplication: "false" });
+    expect(Attributes).toMatchObject({
+      FifoTopic: "true",
+      ContentBasedDeduplication: "false",
+      FifoThroughputScope: "Topic",
+    });
   });
 
   it("refuses a FIFO topic name without .fifo, and a publish without a group or a deduplication id", async () => {
