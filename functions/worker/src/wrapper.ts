@@ -187,7 +187,8 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           ? undefined
           : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
       const slot = slotJob ? await acquireSlot(deps.store, slotJob, run.owner, deps.leaseSeconds) : undefined;
-      if (slotJob && slot === undefined) return await deferForSlot(run, task, slotJob, taskId);
+      if (slotJob && slot === undefined)
+        return await deferForSlot(run, task, slotJob, taskId, job as JobInfo);
       let keepSlot = false;
       const releaseHeldSlot = async () => {
         if (slotJob && slot !== undefined && !keepSlot)
@@ -338,12 +339,25 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
    * Every slot is held: make the task claimable again and send it back to the queue, delayed, so it waits
    * there (spending no receive towards the dead-letter queue) instead of in Lambda's retries.
    */
-  async function deferForSlot(run: RunRef, task: Task, job: SlotJob, taskId: string): Promise<WorkerResult> {
+  async function deferForSlot(
+    run: RunRef,
+    task: Task,
+    job: SlotJob,
+    taskId: string,
+    jobInfo: JobInfo,
+  ): Promise<WorkerResult> {
     if (!deps.requeue) throw new NoSlotError(job.maxConcurrency);
-    if (!(await deferTask(deps.store, run))) {
-      // Running in another invocation, already final, or of another incarnation: nothing to run here.
-      deps.logger.info("job at its concurrency cap and the task is not deferrable; not run");
-      return { taskId, status: "duplicate" };
+    const deferred = await deferTask(deps.store, run);
+    if (!deferred.deferred) {
+      // Not deferrable: decide as startRun would, without running (no slot is held).
+      if (deferred.superseded || deferred.status === "FAILED") return { taskId, status: "duplicate" };
+      if (deferred.status === "SUCCEEDED" || deferred.status === "CANCELLED") {
+        await publish((await resettle(deps.store, run, deferred.status, jobInfo)).notice);
+        return { taskId, status: deferred.status === "SUCCEEDED" ? "duplicate" : "cancelled" };
+      }
+      // RUNNING under a live lease in another invocation: fail, so Lambda retries after it (never succeed
+      // here, or a holder that died would leave the task RUNNING with nothing left to retry it).
+      throw new TaskBusyError(deferred.leaseUntil ?? deps.store.now());
     }
     const { failed } = await sendMessages(deps.requeue.sqs, deps.requeue.tasksQueueUrl, [
       { id: "0", body: encodeTask(task), delaySeconds: deps.requeue.deferSeconds ?? 5 },

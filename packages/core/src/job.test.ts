@@ -18,7 +18,7 @@ function issuesOf(input: unknown, maxTasks?: number) {
 describe("parseJob", () => {
   it("accepts the seed's job and keeps every name in order", () => {
     const job = parseJob({ names: [{ name: "Name1" }, { name: "Name2" }] });
-    expect(job.names).toEqual(["Name1", "Name2"]);
+    expect(job).toMatchObject({ format: "names", names: ["Name1", "Name2"], options: {} });
     expect(job.jobId).toMatch(jobLimits.jobIdPattern);
   });
 
@@ -39,7 +39,7 @@ describe("parseJob", () => {
   it("accepts hostile names unchanged, including one of exactly the size limit", () => {
     const names = hostileNames();
     expect(Buffer.byteLength(names.at(-1) ?? "", "utf8")).toBe(jobLimits.maxNameBytes);
-    expect(parseJob({ names: names.map((name) => ({ name })) }).names).toEqual(names);
+    expect(parseJob({ names: names.map((name) => ({ name })) })).toMatchObject({ names });
   });
 
   it("rejects text that is not JSON", () => {

@@ -5,6 +5,7 @@ export { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 export type { CancelResult, JobInfo, JobPage, JobState, JobStatus } from "./jobs.ts";
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 export { TaskStatus } from "./keys.ts";
+export type { DeferResult } from "./redrive.ts";
 export { deferTask, leaseClockSkewMs, requeueTask } from "./redrive.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";
 export { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";

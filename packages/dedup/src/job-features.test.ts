@@ -219,17 +219,24 @@ describe("concurrency slots", () => {
     expect(await acquireSlot(store, slotJob, "waits", 60)).toBe(0);
   });
 
-  it("defer a dispatched task back to claimable, but never a running or finished one", async () => {
+  it("defer a dispatched task back to claimable, but never a live run", async () => {
     const job = await newJob(2, { maxConcurrency: 1 });
     await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
     await markDispatched(store, `${job.jobId}#0`, "c");
-    expect(await deferTask(store, ref(job, 0))).toBe(true);
+    expect(await deferTask(store, ref(job, 0))).toEqual({ deferred: true });
     expect((await readTask(store, `${job.jobId}#0`))?.status).toBe("REQUEUED");
     expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toMatchObject({
       outcome: "claimed",
     });
     await startRun(store, ref(job, 1), 60);
-    expect(await deferTask(store, ref(job, 1))).toBe(false);
+    expect(await deferTask(store, ref(job, 1))).toMatchObject({
+      deferred: false,
+      status: "RUNNING",
+      superseded: false,
+    });
+    // A run whose lease ended (its worker died) may be deferred: nothing runs it any more.
+    store.advance(61_000);
+    expect(await deferTask(store, ref(job, 1))).toEqual({ deferred: true });
   });
 });
 

@@ -75,17 +75,23 @@ export async function requeueTask(
   return true;
 }
 
+export type DeferResult =
+  | { deferred: true }
+  /** Not deferrable: the state the task was found in (a newer incarnation's record counts as `superseded`). */
+  | { deferred: false; status: TaskStatus | undefined; leaseUntil?: number; superseded: boolean };
+
 /**
  * Makes a dispatched task claimable again without running it, before the worker sends its message back to
  * the tasks queue: used when a job's concurrency cap is reached. Allowed from the states in which nothing
- * runs the task (CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED) of the same incarnation. If the worker
- * dies before the message is sent, Lambda retries the event, which may start from REQUEUED; once its retries
- * are spent, `failed redrive` requeues it (clause `deferred`).
+ * runs the task (no record, CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED, a RUNNING lease that ended)
+ * of the same incarnation. If the worker dies before the message is sent, Lambda retries the event, which
+ * may start from REQUEUED; once its retries are spent, `failed redrive` requeues it (clause `deferred`).
  */
 export async function deferTask(
   store: DedupStore,
   task: { taskId: string; jobId: string; index: number; epoch?: number },
-): Promise<boolean> {
+): Promise<DeferResult> {
+  const epoch = task.epoch ?? 0;
   try {
     await store.client.send(
       new UpdateItemCommand({
@@ -94,7 +100,7 @@ export async function deferTask(
         UpdateExpression:
           "SET #s = :requeued, requeuedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx REMOVE #l, #o",
         // No record (a worker invoked by hand) too: the message sent back then goes through a claim.
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false)))`,
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false) OR (#s = :running AND #l < :nowMs)))`,
         ExpressionAttributeNames: {
           "#s": "status",
           "#l": "leaseUntil",
@@ -107,19 +113,29 @@ export async function deferTask(
           ":claimed": { S: TaskStatus.Claimed },
           ":dispatched": { S: TaskStatus.Dispatched },
           ":failed": { S: TaskStatus.Failed },
+          ":running": { S: TaskStatus.Running },
           ":false": { BOOL: false },
-          ":ep": { N: String(task.epoch ?? 0) },
+          ":ep": { N: String(epoch) },
           ":now": { N: String(store.now()) },
+          ":nowMs": { N: String(store.now()) },
           ":nowSec": { N: String(Math.floor(store.now() / 1000)) },
           ":exp": { N: String(expiresAt(store)) },
           ":job": { S: task.jobId },
           ":idx": { N: String(task.index) },
         },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return true;
+    return { deferred: true };
   } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    const item = refused.item;
+    return {
+      deferred: false,
+      status: item?.status?.S as TaskStatus | undefined,
+      ...(item?.leaseUntil?.N === undefined ? {} : { leaseUntil: Number(item.leaseUntil.N) }),
+      superseded: Number(item?.epoch?.N ?? 0) > epoch,
+    };
   }
 }
