@@ -93,15 +93,18 @@ describe("fanout CLI against the local stack", () => {
     );
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^submitted job cli-watch: 2 tasks\n/);
-    expect(out.stdout).toMatch(/cli-watch: 2\/2 \(100%\) succeeded=2 failed=0 retrying=0 pending=0/);
-    expect(out.stdout).toMatch(/done {7}yes/);
+    expect(out.stdout).toMatch(
+      /cli-watch: 2\/2 \(100%\) succeeded=2 failed=0 retrying=0 running=0 cancelled=0 pending=0 state=succeeded/,
+    );
+    expect(out.stdout).toMatch(/^done +yes$/m);
+    expect(out.stdout).toMatch(/^state +succeeded$/m);
     expect(out.stdout.includes("\u001b[")).toBe(false);
   });
 
   it("draws a progress bar when the output is a terminal", async () => {
     const out = await fanoutHere(["status", "cli-watch", "--watch", "--interval", "0.1"], { tty: true });
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/100% \| 2\/2 \| succeeded 2 \| failed 0/);
+    expect(out.stdout).toMatch(/100% \| 2\/2 \| succeeded 2 \| failed 0 .*\| succeeded/);
   });
 
   it("status --watch gives up after --timeout with exit 1, and stops with exit 130 when interrupted", async () => {
@@ -187,12 +190,13 @@ describe("fanout CLI against the local stack", () => {
       expect(watched.code).toBe(1);
       expect(JSON.parse(watched.stdout)).toMatchObject({
         jobId,
+        state: "failed",
         total: 3,
         succeeded: 0,
         failed: 3,
         done: true,
       });
-      expect(watched.stderr).toMatch(/finished with 3 failed tasks/);
+      expect(watched.stderr).toMatch(/job cli-fail failed: it finished with 3 failed tasks/);
 
       // Lambda's async retries run out; each event ends in the on-failure destination.
       await stack.lambda.idle();
@@ -213,7 +217,7 @@ describe("fanout CLI against the local stack", () => {
       }
       // The human table: one line per record, the name truncated and its newline escaped.
       const table = await fanoutHere(["failed", "list"]);
-      expect(table.stdout).toMatch(/^TASK ID +JOB ID +NAME +ERROR +CONDITION +INVOKES\n/);
+      expect(table.stdout).toMatch(/^TASK ID +JOB ID +NAME\/PAYLOAD +ERROR +CONDITION +INVOKES\n/);
       expect(table.stdout).toMatch(
         /cli-fail#1 +cli-fail +f1 with a name much lon… +Error: simulated failure/,
       );
@@ -266,14 +270,20 @@ describe("fanout CLI against the local stack", () => {
         "--timeout",
         "40",
       ]);
+      // The job was recorded failed when it first finished (its notice went out then, once); its tasks
+      // all succeed now, so the watch exits 0 and says so.
       expect(done.code).toBe(0);
       expect(JSON.parse(done.stdout)).toMatchObject({
+        state: "failed",
         total: 3,
         succeeded: 3,
         failed: 0,
         pending: 0,
         done: true,
       });
+      expect(done.stderr).toMatch(
+        /job cli-fail was recorded failed when it finished; redriven since, 0 tasks failed now/,
+      );
       await stack.lambda.idle();
       // Every task ran 1 + retries times failing, then exactly once more (by hand or redriven).
       expect(Object.fromEntries(runsOf(jobId))).toEqual({
@@ -330,10 +340,13 @@ describe("fanout CLI against the local stack", () => {
     const redrive = await fanoutHere(["failed", "redrive", "--json", "--no-nudge"]);
     expect(redrive.code).toBe(0);
     expect(JSON.parse(redrive.stdout)).toMatchObject({ redriven: 0, skipped: 1, errors: 0 });
+    // The repaired count completes the job, and the redrive's settling write (given the job record) finishes it.
     expect(JSON.parse((await fanoutHere(["status", jobId, "--json"])).stdout)).toMatchObject({
       succeeded: 1,
       failed: 0,
       done: true,
+      state: "succeeded",
+      finishedAt: expect.any(String),
     });
     expect(runsOf(jobId).size).toBe(0); // repaired by counting, not by running the task again
   });

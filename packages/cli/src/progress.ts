@@ -13,7 +13,7 @@ export const jobProgress: ProgressLayout<JobStatus> = {
   total: (s) => s.total,
   done: finalCount,
   barFormat:
-    "{bar} {percentage}% | {done}/{total} | {state} | succeeded {succeeded} | failed {failed} | retrying {retrying} | running {running} | cancelled {cancelled} | pending {pending}",
+    "{bar} {percentage}% | {done}/{total} | succeeded {succeeded} | failed {failed} | retrying {retrying} | running {running} | cancelled {cancelled} | pending {pending} | {state}",
   tokens: (s) => ({
     state: s.state,
     succeeded: s.succeeded,

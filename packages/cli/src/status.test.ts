@@ -1,6 +1,6 @@
 import type { JobStatus } from "@fanout/dedup";
 import { describe, expect, it } from "vitest";
-import { endStateOf, toleranceText, toReport } from "./status.ts";
+import { endStateOf, redrivenSince, toleranceText, toReport } from "./status.ts";
 
 const base: JobStatus = {
   jobId: "j-1",
@@ -62,9 +62,12 @@ describe("status report", () => {
 
 describe("the state a watched job ends in", () => {
   const done = { ...base, pending: 0, done: true };
-  it("is the recorded final state when there is one", () => {
-    for (const state of ["succeeded", "failed", "cancelled"] as const)
-      expect(endStateOf({ ...done, state })).toBe(state);
+  it("is the recorded final state when the counts agree", () => {
+    expect(endStateOf({ ...done, succeeded: 10, state: "succeeded" })).toBe("succeeded");
+    expect(endStateOf({ ...done, succeeded: 9, failed: 1, state: "failed" })).toBe("failed");
+    expect(
+      endStateOf({ ...done, cancelled: 10, state: "cancelled", stopReason: "cancelled by request" }),
+    ).toBe("cancelled");
   });
 
   it("follows the stop marks, and otherwise the failures against the tolerance, before the final state is written", () => {
@@ -78,5 +81,18 @@ describe("the state a watched job ends in", () => {
     expect(
       endStateOf({ ...done, succeeded: 8, failed: 2, options: { toleratedFailurePercentage: 10 } }),
     ).toBe("failed");
+  });
+
+  it("is succeeded for a job recorded failed for its failed tasks, once a redrive made them succeed", () => {
+    const redriven = { ...done, succeeded: 10, state: "failed" as const };
+    expect(endStateOf(redriven)).toBe("succeeded");
+    expect(redrivenSince(redriven)).toBe(true);
+    // A job stopped by its failure threshold stays failed: its remaining tasks were cancelled.
+    const stopped = {
+      ...redriven,
+      stopReason: "failure threshold exceeded: 2 tasks failed, toleratedFailureCount is 1",
+    };
+    expect(endStateOf(stopped)).toBe("failed");
+    expect(redrivenSince(stopped)).toBe(false);
   });
 });

@@ -68,14 +68,21 @@ export function overTolerance(s: Pick<JobStatus, "failed" | "total" | "options">
 }
 
 /**
- * The state a job ends in: its recorded final state, or, for a job whose tasks are all final but whose
- * final state is not written yet (the write that finishes it follows the last count), the one it will get.
+ * The state a job ends in, for `--watch`'s exit code: a cancel or an exceeded failure threshold decides it;
+ * otherwise the failures now against the tolerance. That is the recorded final state, except before it is
+ * written (the write that finishes a job follows the last count) and after a redrive: a job recorded
+ * `failed` for its failed tasks, whose failed tasks were redriven and succeeded, ends `succeeded` here
+ * (the recorded state, like the `job.finished` notice, is written once and stays).
  */
 export function endStateOf(s: JobStatus): JobState {
-  if (finalStates.has(s.state)) return s.state;
-  if (s.state === "failing") return "failed";
-  if (s.state === "cancelling") return "cancelled";
+  if (s.state === "cancelled" || s.state === "cancelling") return "cancelled";
+  if (s.state === "failing" || (s.state === "failed" && s.stopReason !== undefined)) return "failed";
   return overTolerance(s) ? "failed" : "succeeded";
+}
+
+/** A job recorded `failed` whose failures, after a redrive, are now within what it tolerates. */
+export function redrivenSince(s: JobStatus): boolean {
+  return s.done && s.state === "failed" && endStateOf(s) === "succeeded";
 }
 
 /** "5", "unlimited". */
@@ -122,8 +129,11 @@ function print(io: Io, status: JobStatus, json: boolean): void {
     writeJson(io.stdout, r);
     return;
   }
+  const state = redrivenSince(status)
+    ? `failed (recorded when it finished; redriven since: ${r.failed} failed now)`
+    : r.state;
   const rows: [string, string][] = [
-    ["state", r.state],
+    ["state", state],
     ...(r.stopReason === null ? [] : [["stop reason", printable(r.stopReason)] as [string, string]]),
     ["total", String(r.total)],
     ["succeeded", String(r.succeeded)],
@@ -212,7 +222,11 @@ export async function status(ctx: CliContext, io: Io, flags: StatusFlags): Promi
     );
     return ExitCode.Failure;
   }
-  if (current.failed > 0) {
+  if (redrivenSince(current)) {
+    io.stderr.write(
+      `fanout: job ${flags.jobId} was recorded failed when it finished; redriven since, ${plural(current.failed, "task")} failed now\n`,
+    );
+  } else if (current.failed > 0) {
     io.stderr.write(
       `fanout: job ${flags.jobId} succeeded with ${plural(current.failed, "failed task")}, within its tolerance (${toleranceText(current.options)})\n`,
     );
