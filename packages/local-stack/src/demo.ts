@@ -1,6 +1,14 @@
 import { readFileSync } from "node:fs";
-import { type MetricTotal, metricsTable, parseJob, sampleNames, sumMetrics } from "@fanout/core";
-import { createStore, readJobStatus } from "@fanout/dedup";
+import {
+  type JobRunOptions,
+  type MetricTotal,
+  metricsTable,
+  parseJob,
+  sampleNames,
+  sumMetrics,
+  taskCountOf,
+} from "@fanout/core";
+import { type CancelResult, cancelJob, createStore, type JobStatus, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { collectLogs } from "./log-collector.ts";
@@ -15,11 +23,13 @@ interface ProgressFigures {
   dispatched: number;
   succeeded: number;
   failed: number;
+  cancelled: number;
+  running: number;
 }
 
 /** The demo's progress: counts, throughput and an ETA, as a bar or a plain line every 2 s. */
 function demoProgress(startedAt: number): ProgressLayout<ProgressFigures> {
-  const done = (f: ProgressFigures) => f.succeeded + f.failed;
+  const done = (f: ProgressFigures) => f.succeeded + f.failed + f.cancelled;
   const rate = (f: ProgressFigures) => done(f) / Math.max(0.001, (Date.now() - startedAt) / 1000);
   const eta = (f: ProgressFigures) =>
     done(f) === 0 || rate(f) === 0 ? "-" : `${Math.ceil((f.total - done(f)) / rate(f))}s`;
@@ -27,17 +37,25 @@ function demoProgress(startedAt: number): ProgressLayout<ProgressFigures> {
     total: (f) => f.total,
     done,
     barFormat:
-      "{bar} {percentage}% | queued {queued} | dispatched {dispatched} | succeeded {succeeded} | failed {failed} | {rate}/s | ETA {etaText}",
+      "{bar} {percentage}% | queued {queued} | dispatched {dispatched} | running {running} | succeeded {succeeded} | failed {failed} | cancelled {cancelled} | {rate}/s | ETA {etaText}",
     tokens: (f) => ({ ...f, rate: rate(f).toFixed(0), etaText: eta(f) }),
     line: (f) =>
-      `progress ${done(f)}/${f.total} (${Math.floor((done(f) / Math.max(1, f.total)) * 100)}%) queued=${f.queued} dispatched=${f.dispatched} succeeded=${f.succeeded} failed=${f.failed} rate=${rate(f).toFixed(0)}/s eta=${eta(f)}`,
+      `progress ${done(f)}/${f.total} (${Math.floor((done(f) / Math.max(1, f.total)) * 100)}%) queued=${f.queued} dispatched=${f.dispatched} running=${f.running} succeeded=${f.succeeded} failed=${f.failed} cancelled=${f.cancelled} rate=${rate(f).toFixed(0)}/s eta=${eta(f)}`,
     everyMs: 2_000,
   };
 }
 
 export interface DemoOptions {
   names: number;
+  /** Submit the `tasks` format (`{"n": i, "name": ...}` objects) instead of `names`. */
+  tasks?: boolean;
   payload?: string;
+  /** The job's `maxConcurrency`. */
+  maxConcurrency?: number;
+  /** The job's `toleratedFailureCount`. */
+  toleratedFailures?: number;
+  /** Cancel the job (cancelJob on the stack's table) once this many of its tasks have succeeded. */
+  cancelAfter?: number;
   failRate: number;
   resubmit: boolean;
   /** Local speed factor for Lambda's async retry delays and the schedule. */
@@ -48,14 +66,29 @@ export interface DemoOptions {
 
 export interface DemoReport {
   jobId: string;
+  format: "names" | "tasks";
   tasks: number;
   succeeded: number;
   failed: number;
+  cancelled: number;
+  /** Tasks running when the demo stopped watching (0 once the job is done). */
+  running: number;
+  /** Most tasks seen running at once by the 250 ms polls of the job's counters. */
+  peakRunning: number;
+  /** The job's state at the end, as `fanout status` shows it. */
+  state: JobStatus["state"];
+  stopReason?: string;
+  options: JobRunOptions;
+  finishedAt?: string;
+  /** With `cancelAfter`: how many tasks had succeeded when the cancel was sent, and its outcome. */
+  cancel?: { afterSucceeded: number; outcome: CancelResult["outcome"] };
   /** Worker invocations Lambda accepted: one per task when dedup holds. */
   dispatched: number;
-  /** Worker runs that logged `worker received name = ...` (retries of failed runs included). */
+  /** Worker runs of a task: each ends in "task succeeded" or "task failed" (retries of failed runs included). */
   runs: number;
-  /** Tasks that succeeded more than once, or were dispatched more than once: must be 0. */
+  /** Events a worker sent back to the queue because the job was at its maxConcurrency (dispatched again later). */
+  deferred: number;
+  /** Tasks that succeeded more than once, or were dispatched more than once (deferrals aside): must be 0. */
   ranTwice: number;
   duplicatesDropped: number;
   seconds: number;
@@ -66,9 +99,25 @@ export interface DemoReport {
   ok: boolean;
 }
 
-function jobOf(options: DemoOptions): unknown {
-  if (options.payload) return JSON.parse(readFileSync(options.payload, "utf8"));
-  return { jobId: `demo-${Date.now()}`, names: sampleNames(options.names).map((name) => ({ name })) };
+function jobOf(options: DemoOptions): Record<string, unknown> {
+  const base = options.payload
+    ? (JSON.parse(readFileSync(options.payload, "utf8")) as Record<string, unknown>)
+    : options.tasks
+      ? {
+          jobId: `demo-${Date.now()}`,
+          tasks: sampleNames(options.names).map((name, n) => ({ n, name })),
+        }
+      : { jobId: `demo-${Date.now()}`, names: sampleNames(options.names).map((name) => ({ name })) };
+  return {
+    ...base,
+    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+    ...(options.toleratedFailures === undefined ? {} : { toleratedFailureCount: options.toleratedFailures }),
+  };
+}
+
+function optionsText(options: JobRunOptions): string {
+  const parts = Object.entries(options).map(([k, v]) => `${k} ${v}`);
+  return parts.length > 0 ? `, ${parts.join(", ")}` : "";
 }
 
 /**
@@ -89,7 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     out.write(
       `local stack up: lambda ${stack.endpoints.lambda}, sqs ${stack.endpoints.sqs}, dynamodb ${stack.endpoints.dynamo}\n` +
         `logs: .fanout/logs/<function>.log\n` +
-        `submitting job ${parsed.jobId} (${parsed.names.length} tasks) to ${stack.names.mainFunction}${options.resubmit ? " twice" : ""}\n`,
+        `submitting job ${parsed.jobId} (${taskCountOf(parsed)} tasks, ${parsed.format} format${optionsText(parsed.options)}) to ${stack.names.mainFunction}${options.resubmit ? " twice" : ""}\n`,
     );
     const started = Date.now();
     for (let i = 0; i < (options.resubmit ? 2 : 1); i++) await submitToMain(stack, job);
@@ -102,6 +151,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const view = progressView(out, demoProgress(Date.now()));
     const deadline = started + options.timeoutSeconds * 1000;
     let figures: ProgressFigures;
+    let peakRunning = 0;
+    let cancel: DemoReport["cancel"];
     for (;;) {
       const [status, depth] = await Promise.all([
         readJobStatus(store, parsed.jobId),
@@ -114,8 +165,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         dispatched: worker?.async.enqueued ?? 0,
         succeeded: status.succeeded,
         failed: status.failed,
+        cancelled: status.cancelled,
+        running: status.running,
       };
+      peakRunning = Math.max(peakRunning, status.running);
       view.update(figures);
+      if (options.cancelAfter !== undefined && !cancel && status.succeeded >= options.cancelAfter) {
+        // As `fanout cancel` does: one conditional write on the job record in the stack's table.
+        const result = await cancelJob(store, parsed.jobId);
+        cancel = { afterSucceeded: status.succeeded, outcome: result.outcome };
+      }
       // Final means: counters complete and no retry still pending in Lambda's async queue.
       if (status.done && (worker?.async.depth ?? 0) === 0 && figures.queued === 0) break;
       if (Date.now() > deadline) break;
@@ -127,14 +186,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     stack.stopSchedule();
     await Promise.race([stack.lambda.idle(), new Promise((r) => setTimeout(r, 30_000))]);
     const workerLines = logs.lines(stack.names.workerFunction);
-    const runs = workerLines.filter((l) => String(l.message ?? "").startsWith("worker received name = "));
+    const runs = workerLines.filter((l) => l.message === "task succeeded" || l.message === "task failed");
+    const deferred = workerLines.filter(
+      (l) => l.message === "job at its concurrency cap; task sent back to the queue",
+    ).length;
     const successes = new Map<string, number>();
     for (const line of workerLines) {
       if (line.message === "task succeeded")
         successes.set(String(line.taskId), (successes.get(String(line.taskId)) ?? 0) + 1);
     }
     const succeededTwice = [...successes.values()].filter((n) => n > 1).length;
-    const dispatchedTwice = Math.max(0, figures.dispatched - figures.total);
+    // A deferred event's task is dispatched again once a slot frees: that is not a duplicate.
+    const dispatchedTwice = Math.max(0, figures.dispatched - deferred - figures.total);
+    // Read after the functions went idle: the job's final state is written just after its last count.
+    const final = await readJobStatus(store, parsed.jobId);
     const consumerLines = logs.lines(stack.names.consumerFunction);
     const duplicatesDropped = consumerLines
       .filter((l) => l.message === "consumer run finished")
@@ -146,11 +211,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     ]);
     const report: DemoReport = {
       jobId: parsed.jobId,
-      tasks: figures.total,
-      succeeded: figures.succeeded,
-      failed: figures.failed,
+      format: parsed.format,
+      tasks: final.total,
+      succeeded: final.succeeded,
+      failed: final.failed,
+      cancelled: final.cancelled,
+      running: final.running,
+      peakRunning,
+      state: final.state,
+      ...(final.stopReason === undefined ? {} : { stopReason: final.stopReason }),
+      options: final.options,
+      ...(final.finishedAt === undefined ? {} : { finishedAt: new Date(final.finishedAt).toISOString() }),
+      ...(cancel ? { cancel } : {}),
       dispatched: figures.dispatched,
       runs: runs.length,
+      deferred,
       ranTwice: succeededTwice + dispatchedTwice,
       duplicatesDropped,
       seconds,
@@ -159,7 +234,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       metrics: sumMetrics([...logs.lines(stack.names.mainFunction), ...consumerLines, ...workerLines], {
         namespace: stack.settings.metrics.namespace,
       }),
-      ok: figures.succeeded + figures.failed === figures.total && succeededTwice + dispatchedTwice === 0,
+      ok: final.done && succeededTwice + dispatchedTwice === 0,
     };
     out.write(`\n${summaryTable(report)}\n`);
     out.write(
@@ -173,11 +248,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 }
 
 export function summaryTable(r: DemoReport): string {
+  const o = r.options;
   const rows: [string, string][] = [
-    ["job", r.jobId],
+    ["job", `${r.jobId} (${r.format} format)`],
+    ["state", r.state],
+    ...(r.stopReason ? [["stop reason", r.stopReason] as [string, string]] : []),
     ["tasks", String(r.tasks)],
     ["succeeded", String(r.succeeded)],
     ["failed (final)", String(r.failed)],
+    ["cancelled", String(r.cancelled)],
+    ["running at the end", String(r.running)],
+    ...(o.maxConcurrency === undefined
+      ? []
+      : ([
+          ["max concurrency", String(o.maxConcurrency)],
+          ["peak running (sampled)", String(r.peakRunning)],
+          ["deferred at the cap", String(r.deferred)],
+        ] as [string, string][])),
+    ...(o.toleratedFailureCount === undefined
+      ? []
+      : [["tolerated failures", String(o.toleratedFailureCount)] as [string, string]]),
+    ...(r.cancel
+      ? [
+          ["cancel sent", `after ${r.cancel.afterSucceeded} succeeded: ${r.cancel.outcome}`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
+    ["finished", r.finishedAt ?? "-"],
     ["dispatched (worker invokes)", String(r.dispatched)],
     ["worker runs (incl. retries)", String(r.runs)],
     ["duplicate messages dropped", String(r.duplicatesDropped)],

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm demo`: builds if needed, runs the whole pipeline locally, prints a summary; exit 0 only if every
-// task reached a final state and none ran twice.
+// task reached a final state (succeeded, failed or, after --cancel-after, cancelled) and none ran twice.
 import { Command, Option } from "commander";
 import { ensureBuilt } from "../build.ts";
 import { runDemo } from "../demo.ts";
@@ -16,7 +16,29 @@ const program = new Command("demo")
       .argParser(int(1, 10_000))
       .default(1_000),
   )
-  .option("--payload <file>", "submit this job file instead of generated names")
+  .option("--tasks", 'submit the tasks format ({"n": i, "name": ...} objects) instead of names', false)
+  .option(
+    "--payload <file>",
+    "submit this job file instead of generated names (the options below still apply)",
+  )
+  .addOption(
+    new Option(
+      "--max-concurrency <n>",
+      "the job's maxConcurrency: at most n of its tasks running at once",
+    ).argParser(int(1, 1_000)),
+  )
+  .addOption(
+    new Option(
+      "--tolerated-failures <n>",
+      "the job's toleratedFailureCount: past n failed tasks the job fails and the rest are cancelled",
+    ).argParser(int(0, 100_000)),
+  )
+  .addOption(
+    new Option(
+      "--cancel-after <n>",
+      "cancel the job (as `fanout cancel` does) once n of its tasks have succeeded",
+    ).argParser(int(0, 100_000)),
+  )
   .addOption(
     new Option("--fail-rate <r>", "fraction of worker runs that fail on purpose").argParser(rate).default(0),
   )
@@ -33,10 +55,16 @@ const program = new Command("demo")
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-program.parse();
+// `pnpm demo -- --names 10` passes the "--" on (npm run consumes it): accept both spellings.
+const args = process.argv.slice(2);
+program.parse(args[0] === "--" ? args.slice(1) : args, { from: "user" });
 const opts = program.opts<{
   names: number;
+  tasks: boolean;
   payload?: string;
+  maxConcurrency?: number;
+  toleratedFailures?: number;
+  cancelAfter?: number;
   failRate: number;
   resubmit: boolean;
   speed: number;
@@ -48,7 +76,11 @@ try {
   if (opts.build) ensureBuilt();
   const report = await runDemo({
     names: opts.names,
+    tasks: opts.tasks,
     ...(opts.payload ? { payload: opts.payload } : {}),
+    ...(opts.maxConcurrency === undefined ? {} : { maxConcurrency: opts.maxConcurrency }),
+    ...(opts.toleratedFailures === undefined ? {} : { toleratedFailures: opts.toleratedFailures }),
+    ...(opts.cancelAfter === undefined ? {} : { cancelAfter: opts.cancelAfter }),
     failRate: opts.failRate,
     resubmit: opts.resubmit,
     speed: opts.speed,
