@@ -80,9 +80,10 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
       if (closed.notice) await deps.announce(closed.notice);
       return { kind: "cancelled", delete: true };
     }
-    // Already final or running: a duplicate now. A CANCELLED one is settled again, in case its closer died.
-    if (closed.status === "CANCELLED") {
-      const { notice } = await resettle(deps.store, ref, "CANCELLED", job);
+    // Already final or running: a duplicate now. A final one is settled again, in case its closer died
+    // before it counted (closeTask refuses a FAILED task only when its failure is final).
+    if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED") {
+      const { notice } = await resettle(deps.store, ref, closed.status, job);
       if (notice) await deps.announce(notice);
     }
     return { kind: "duplicate", delete: true };
@@ -103,7 +104,8 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     return { kind: "duplicate", delete: true };
   }
   if (claim.outcome === "busy") {
-    const seconds = Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000));
+    // SQS delays a message at most 900 s; a longer run's message just comes back and waits again.
+    const seconds = Math.min(900, Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000)));
     return { kind: "busy", delete: false, retryInSeconds: seconds };
   }
   let dispatchId: string | undefined;

@@ -26,23 +26,26 @@ const store = createStore({
 });
 
 export const handler = tracer.wrap(
-  makeWorker(referenceTaskHandler({ failRate: taskConfig.WORKER_FAIL_RATE }), {
-    store,
-    logger,
-    leaseSeconds: config.RUN_LEASE_SECONDS,
-    asyncRetries: {
-      maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
-      maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
+  makeWorker(
+    referenceTaskHandler({ failRate: taskConfig.WORKER_FAIL_RATE, resultMaxBytes: config.RESULT_MAX_BYTES }),
+    {
+      store,
+      logger,
+      leaseSeconds: config.RUN_LEASE_SECONDS,
+      asyncRetries: {
+        maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
+        maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
+      },
+      resultMaxBytes: config.RESULT_MAX_BYTES,
+      ...(config.TASKS_QUEUE_URL
+        ? { requeue: { sqs: tracer.captureClient(createSqsClient()), tasksQueueUrl: config.TASKS_QUEUE_URL } }
+        : {}),
+      ...(config.JOBS_TOPIC_ARN
+        ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
+        : {}),
+      metrics: createMetrics("worker"),
     },
-    resultMaxBytes: config.RESULT_MAX_BYTES,
-    ...(config.TASKS_QUEUE_URL
-      ? { requeue: { sqs: tracer.captureClient(createSqsClient()), tasksQueueUrl: config.TASKS_QUEUE_URL } }
-      : {}),
-    ...(config.JOBS_TOPIC_ARN
-      ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
-      : {}),
-    metrics: createMetrics("worker"),
-  }),
+  ),
   (event) => {
     const task = event as { jobId?: unknown; index?: unknown };
     return typeof task?.jobId === "string" && typeof task.index === "number"

@@ -1,18 +1,29 @@
+import { createHash } from "node:crypto";
 import type { TaskHandler } from "./wrapper.ts";
 
 /**
  * The reference task, as in the original sample: log the name of a seed-format task. Every task returns
- * `{ received: <its payload> }` as its result. Replace this file with real work.
+ * `{ received: <its payload> }` as its result, unless that would be over the result limit (a name may be up
+ * to 256 KiB, the default limit is 64 KiB): then `{ received: { bytes, sha256 } }`, a digest that says so,
+ * since a result over the limit fails the task. Replace this file with real work.
  * `failRate` is a demo knob (WORKER_FAIL_RATE, read through `referenceTaskConfigSchema`): the fraction of runs
  * that fail on purpose.
  */
-export function referenceTaskHandler(options: { failRate: number }): TaskHandler {
-  const { failRate } = options;
+export function referenceTaskHandler(options: { failRate: number; resultMaxBytes: number }): TaskHandler {
+  const { failRate, resultMaxBytes } = options;
   return async (task, { logger }) => {
     if (task.seed) logger.info(`worker received name = ${(task.payload as { name: string }).name}`);
     if (failRate > 0 && Math.random() < failRate) {
       throw new Error(`simulated failure (WORKER_FAIL_RATE=${failRate})`);
     }
-    return { received: task.payload };
+    const echo = JSON.stringify({ received: task.payload });
+    if (Buffer.byteLength(echo) <= resultMaxBytes) return { received: task.payload };
+    const payload = JSON.stringify(task.payload);
+    return {
+      received: {
+        bytes: Buffer.byteLength(payload),
+        sha256: createHash("sha256").update(payload).digest("hex"),
+      },
+    };
   };
 }

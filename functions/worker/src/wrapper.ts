@@ -219,6 +219,12 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         deps.logger.info("event for a task that was cancelled; not run", { requests: requestCounts() });
         return { taskId, status: "cancelled" };
       }
+      if (start.outcome === "requeued") {
+        deps.logger.info("the task was handed back to the queue; its message dispatches it, not this event", {
+          requests: requestCounts(),
+        });
+        return { taskId, status: "duplicate" };
+      }
       if (start.outcome === "superseded") {
         deps.logger.info("event of an older incarnation of this jobId; not run", {
           requests: requestCounts(),
@@ -327,10 +333,9 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
     }
     // Already final (or closed by an earlier attempt that died before settling: settle again), or
     // running in another invocation, which finishes it.
-    if (closed.status === "CANCELLED")
-      await publish((await resettle(deps.store, run, "CANCELLED", job)).notice);
-    if (closed.status === "SUCCEEDED")
-      await publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
+    // (closeTask refuses a FAILED task only when its failure is final.)
+    if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED")
+      await publish((await resettle(deps.store, run, closed.status, job)).notice);
     deps.logger.info("task of a cancelled job is not startable; not run", { status: closed.status });
     return { taskId, status: closed.status === "CANCELLED" ? "cancelled" : "duplicate" };
   }
@@ -347,11 +352,17 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
     jobInfo: JobInfo,
   ): Promise<WorkerResult> {
     if (!deps.requeue) throw new NoSlotError(job.maxConcurrency);
-    const deferred = await deferTask(deps.store, run);
+    const deferred = await deferTask(deps.store, run, run.eventId ?? run.owner);
     if (!deferred.deferred) {
       // Not deferrable: decide as startRun would, without running (no slot is held).
-      if (deferred.superseded || deferred.status === "FAILED") return { taskId, status: "duplicate" };
-      if (deferred.status === "SUCCEEDED" || deferred.status === "CANCELLED") {
+      // A newer incarnation, or a task whose message is already out (REQUEUED by someone else): not ours.
+      if (deferred.superseded || deferred.status === "REQUEUED") return { taskId, status: "duplicate" };
+      // (deferTask refuses a FAILED task only when its failure is final.)
+      if (
+        deferred.status === "SUCCEEDED" ||
+        deferred.status === "CANCELLED" ||
+        deferred.status === "FAILED"
+      ) {
         await publish((await resettle(deps.store, run, deferred.status, jobInfo)).notice);
         return { taskId, status: deferred.status === "SUCCEEDED" ? "duplicate" : "cancelled" };
       }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched, releaseClaim } from "./claims.ts";
+import { finishRun, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
@@ -52,12 +53,29 @@ describe("claimTask", () => {
     });
   });
 
+  it("keeps the message of a running task until the run ends, and claims it back once the run's lease ended with no outcome", async () => {
+    const taskId = `j#${randomUUID()}`;
+    await claimTask(store, claimOf(taskId, "a"));
+    await markDispatched(store, taskId, "a");
+    const run = { taskId, jobId: "j", index: 0, owner: "worker-that-dies" };
+    expect((await startRun(store, run, 60)).outcome).toBe("started");
+    expect(await claimTask(store, claimOf(taskId, "b"))).toMatchObject({ outcome: "busy" });
+    store.advance(61_000);
+    expect(await claimTask(store, claimOf(taskId, "c"))).toMatchObject({ outcome: "claimed" });
+    // The dead run's late outcome is refused: the task is the new claim's now.
+    expect(await finishRun(store, run, { status: "SUCCEEDED" })).toEqual({ recorded: false });
+  });
+
   it("releases only the owner's own claim, making the task claimable at once", async () => {
     const taskId = `j#${randomUUID()}`;
     await claimTask(store, claimOf(taskId, "a"));
     expect(await releaseClaim(store, taskId, "b")).toBe(false);
     expect(await releaseClaim(store, taskId, "a")).toBe(true);
-    expect(await readTask(store, taskId)).toBeUndefined();
+    expect((await readTask(store, taskId))?.status).toBe("REQUEUED");
+    // The message owns the task now: a stale worker event does not start it, the message's claim does.
+    expect((await startRun(store, { taskId, jobId: "j", index: 0, owner: "stale" }, 60)).outcome).toBe(
+      "requeued",
+    );
     expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
   });
 

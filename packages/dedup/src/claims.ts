@@ -1,4 +1,4 @@
-import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure } from "./condition-failure.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
@@ -8,7 +8,7 @@ export type ClaimResult =
   | { outcome: "claimed"; leaseUntil: number }
   /** Already handed on (DISPATCHED or later): the message is a duplicate and may be deleted. */
   | { outcome: "duplicate"; status: TaskStatus }
-  /** Another consumer holds a live claim: leave the message; it comes back if that one dies. */
+  /** Another consumer holds a live claim, or a worker a live run: leave the message; it comes back if that one dies. */
   | { outcome: "busy"; leaseUntil: number };
 
 const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" };
@@ -22,16 +22,22 @@ export const absentClause =
 
 /** The clauses under which a consumer may claim a task of the same incarnation. */
 export const claimClauses = {
-  /** A redrive made it claimable again. */
+  /** A redrive (or a worker's deferral at a job's concurrency cap) made it claimable again. */
   requeued: "#s = :requeued",
   /** The consumer that claimed it died before dispatching (its lease ended, G4). */
   deadClaim: "(#s = :claimed AND #l < :now)",
+  /**
+   * A run whose worker died: its RUNNING lease (which outlasts the worker's timeout) ended with no outcome.
+   * Usually Lambda's retry of the event recovers it; the message recovers it when no retry will come (a
+   * duplicate delivery that died, or an event whose task was deferred back to the queue).
+   */
+  deadRun: "(#s = :running AND #l < :now)",
 } as const;
 
 /**
  * Claims a task with one atomic conditional write (never check-then-write): succeeds only when there
- * is no live record, or the record is an expired claim (its consumer died before dispatching, G4), or
- * a redrive requeued it. Expiry is checked here, in the condition, because TTL deletion can lag by days.
+ * is no live record, or the record is an expired claim (its consumer died before dispatching, G4) or an
+ * expired run (its worker died), or a redrive or a deferral requeued it. Expiry is checked here, in the condition, because TTL deletion can lag by days.
  */
 export async function claimTask(
   store: DedupStore,
@@ -54,11 +60,12 @@ export async function claimTask(
         Key: taskKey(claim.taskId),
         UpdateExpression:
           "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx",
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (${claimClauses.requeued} OR ${claimClauses.deadClaim}))`,
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
           ":claimed": { S: TaskStatus.Claimed },
           ":requeued": { S: TaskStatus.Requeued },
+          ":running": { S: TaskStatus.Running },
           ":owner": { S: claim.owner },
           ":lease": { N: String(leaseUntil) },
           ":now": { N: String(now) },
@@ -80,7 +87,9 @@ export async function claimTask(
     if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "duplicate", status: TaskStatus.Superseded };
     // Gone by now (its claim was released): report busy, so the message simply comes back.
     const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
-    if (status === TaskStatus.Claimed) {
+    // A live claim, or a live run: the message waits for the lease. Only a final task (or one handed to the
+    // worker, DISPATCHED) makes the message a duplicate: if the run dies, the message recovers the task.
+    if (status === TaskStatus.Claimed || status === TaskStatus.Running) {
       return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
     }
     return { outcome: "duplicate", status };
@@ -130,18 +139,25 @@ export async function markDispatched(
 }
 
 /**
- * Gives a claim back after a dispatch failed, so the redelivered message can be claimed at once.
- * Only the claim's owner can release it, and only while it is still a claim.
+ * Gives a claim back after a dispatch failed, so the redelivered message can be claimed at once: the task
+ * goes to REQUEUED (not deleted), which says that its message owns it, so that a stale worker event (a late
+ * duplicate of an earlier dispatch) does not start it meanwhile. Only the claim's owner can release it, and
+ * only while it is still a claim.
  */
 export async function releaseClaim(store: DedupStore, taskId: string, owner: string): Promise<boolean> {
   try {
     await store.client.send(
-      new DeleteItemCommand({
+      new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(taskId),
+        UpdateExpression: "SET #s = :requeued REMOVE #o, #l",
         ConditionExpression: "#s = :claimed AND #o = :owner",
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner" },
-        ExpressionAttributeValues: { ":claimed": { S: TaskStatus.Claimed }, ":owner": { S: owner } },
+        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+        ExpressionAttributeValues: {
+          ":claimed": { S: TaskStatus.Claimed },
+          ":requeued": { S: TaskStatus.Requeued },
+          ":owner": { S: owner },
+        },
       }),
     );
     return true;

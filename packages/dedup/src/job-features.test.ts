@@ -223,20 +223,26 @@ describe("concurrency slots", () => {
     const job = await newJob(2, { maxConcurrency: 1 });
     await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
     await markDispatched(store, `${job.jobId}#0`, "c");
-    expect(await deferTask(store, ref(job, 0))).toEqual({ deferred: true });
+    expect(await deferTask(store, ref(job, 0), "event-a")).toEqual({ deferred: true });
     expect((await readTask(store, `${job.jobId}#0`))?.status).toBe("REQUEUED");
+    // Only the same event defers it again (its retry resends the message); another finds the message out.
+    expect(await deferTask(store, ref(job, 0), "event-a")).toEqual({ deferred: true });
+    expect(await deferTask(store, ref(job, 0), "event-other")).toMatchObject({
+      deferred: false,
+      status: "REQUEUED",
+    });
     expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toMatchObject({
       outcome: "claimed",
     });
     await startRun(store, ref(job, 1), 60);
-    expect(await deferTask(store, ref(job, 1))).toMatchObject({
+    expect(await deferTask(store, ref(job, 1), "event-b")).toMatchObject({
       deferred: false,
       status: "RUNNING",
       superseded: false,
     });
     // A run whose lease ended (its worker died) may be deferred: nothing runs it any more.
     store.advance(61_000);
-    expect(await deferTask(store, ref(job, 1))).toEqual({ deferred: true });
+    expect(await deferTask(store, ref(job, 1), "event-b")).toEqual({ deferred: true });
   });
 });
 

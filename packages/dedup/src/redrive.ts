@@ -83,13 +83,16 @@ export type DeferResult =
 /**
  * Makes a dispatched task claimable again without running it, before the worker sends its message back to
  * the tasks queue: used when a job's concurrency cap is reached. Allowed from the states in which nothing
- * runs the task (no record, CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED, a RUNNING lease that ended)
- * of the same incarnation. If the worker dies before the message is sent, Lambda retries the event, which
- * may start from REQUEUED; once its retries are spent, `failed redrive` requeues it (clause `deferred`).
+ * runs the task (no record, CLAIMED, DISPATCHED, a retryable FAILED, a RUNNING lease that ended) of the same
+ * incarnation, or REQUEUED by this same event (its retry after the message could not be sent). If the worker
+ * dies before the message is sent, Lambda retries the event, which defers again and sends it; once its
+ * retries are spent, `failed redrive` requeues it (clause `deferred`).
  */
 export async function deferTask(
   store: DedupStore,
   task: { taskId: string; jobId: string; index: number; epoch?: number },
+  /** The worker event that defers (its request id): its own retry may defer again (resend the message). */
+  eventId: string,
 ): Promise<DeferResult> {
   const epoch = task.epoch ?? 0;
   try {
@@ -98,9 +101,10 @@ export async function deferTask(
         TableName: store.tableName,
         Key: taskKey(task.taskId),
         UpdateExpression:
-          "SET #s = :requeued, requeuedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx REMOVE #l, #o",
-        // No record (a worker invoked by hand) too: the message sent back then goes through a claim.
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false) OR (#s = :running AND #l < :nowMs)))`,
+          "SET #s = :requeued, requeuedAt = :now, deferredBy = :event, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx REMOVE #l, #o",
+        // No record (a worker invoked by hand) too: the message sent back then goes through a claim. Not a
+        // task another event or a redrive requeued: its message is out already.
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched) OR (#s = :requeued AND deferredBy = :event) OR (#s = :failed AND finalFailure = :false) OR (#s = :running AND #l < :nowMs)))`,
         ExpressionAttributeNames: {
           "#s": "status",
           "#l": "leaseUntil",
@@ -122,6 +126,7 @@ export async function deferTask(
           ":exp": { N: String(expiresAt(store)) },
           ":job": { S: task.jobId },
           ":idx": { N: String(task.index) },
+          ":event": { S: eventId },
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),

@@ -29,6 +29,11 @@ export type StartResult =
   | { outcome: "done" }
   /** The task was cancelled (its job was cancelled or failed its threshold): do not run it. */
   | { outcome: "cancelled" }
+  /**
+   * The task was handed back to the queue (a redrive, a deferral at the job's cap, a released claim): its
+   * message owns it and will dispatch it; this event is stale and must not run it.
+   */
+  | { outcome: "requeued" }
   /** Another invocation is running it right now. */
   | { outcome: "busy"; leaseUntil: number }
   /** The event belongs to an older incarnation of a reused jobId: that job is over, do not run it. */
@@ -36,17 +41,20 @@ export type StartResult =
 
 /** The clauses under which an attempt of the same incarnation may take the RUNNING lease. */
 export const startClauses = {
-  /** CLAIMED, DISPATCHED, FAILED (Lambda's retry) or REQUEUED: not running, not done, not cancelled. */
-  idle: "(#s <> :running AND #s <> :succeeded AND #s <> :cancelled)",
+  /**
+   * CLAIMED, DISPATCHED or FAILED (Lambda's retry): not running, not done, not cancelled, and not REQUEUED
+   * (its message owns it then: only the dispatch that message leads to may start it).
+   */
+  idle: "(#s <> :running AND #s <> :succeeded AND #s <> :cancelled AND #s <> :requeued)",
   /** A run whose lease ended: its attempt was stopped by Lambda's timeout, or crashed. */
   deadRun: "(#s = :running AND #l < :now)",
 } as const;
 
 /**
- * Takes the RUNNING lease with one conditional write. Allowed from any state but SUCCEEDED and a live
- * RUNNING lease: CLAIMED (the worker may start before the consumer records DISPATCHED), DISPATCHED,
- * FAILED (Lambda's retry of a failed attempt), REQUEUED, an expired RUNNING lease (a crashed attempt),
- * or no record at all (a worker invoked by hand). A live lease is never taken over, not even by the same
+ * Takes the RUNNING lease with one conditional write. Allowed from CLAIMED (the worker may start before the
+ * consumer records DISPATCHED), DISPATCHED, FAILED (Lambda's retry of a failed attempt), an expired RUNNING
+ * lease (a crashed attempt), or no record at all (a worker invoked by hand); never from SUCCEEDED,
+ * CANCELLED, a live RUNNING lease, or REQUEUED (the task's message owns it). A live lease is never taken over, not even by the same
  * request id: Lambda can deliver one event twice at once under one request id, so only the lease's end
  * (it outlasts the function timeout, by which Lambda has stopped the holder) proves the holder gone.
  * `owner` is unique per invocation attempt (ADR 0005).
@@ -76,6 +84,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
           ":running": { S: TaskStatus.Running },
           ":succeeded": { S: TaskStatus.Succeeded },
           ":cancelled": { S: TaskStatus.Cancelled },
+          ":requeued": { S: TaskStatus.Requeued },
           ":owner": { S: run.owner },
           ":lease": { N: String(leaseUntil) },
           ":now": { N: String(now) },
@@ -104,6 +113,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
     if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "superseded" };
     if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
     if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
+    if (item?.status?.S === TaskStatus.Requeued) return { outcome: "requeued" };
     return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
 }
@@ -181,13 +191,13 @@ const refOf = (run: Pick<RunRef, "jobId" | "index" | "epoch">) => ({
 });
 
 /**
- * Re-applies a final task's settling write; idempotent, used when a duplicate event meets SUCCEEDED or
- * CANCELLED (an earlier run may have stopped right before it).
+ * Re-applies a final task's settling write; idempotent, used when a duplicate event meets SUCCEEDED,
+ * CANCELLED or a final FAILED (an earlier run may have stopped right before it).
  */
 export async function resettle(
   store: DedupStore,
   run: Pick<RunRef, "jobId" | "index" | "epoch">,
-  status: typeof TaskStatus.Succeeded | typeof TaskStatus.Cancelled,
+  status: typeof TaskStatus.Succeeded | typeof TaskStatus.Cancelled | typeof TaskStatus.Failed,
   job?: JobInfo,
 ): Promise<{ notice?: JobNotice }> {
   return settleOutcome(store, job, refOf(run), status);
