@@ -49,8 +49,9 @@ data "aws_iam_policy_document" "consumer_queue" {
 data "aws_iam_policy_document" "consumer_table" {
   statement {
     sid = "ClaimTasks"
-    # GetItem, BatchGetItem: the job records of the tasks it receives (cancelled? capped?), read once per run.
-    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"]
+    # GetItem: the job records of the tasks it receives (cancelled? capped?), read once per run per job;
+    # BatchGetItem: a capped job's slots, and the counter shards of a job a dropped task finishes.
+    actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"]
     resources = [module.table.table_arn]
   }
 
@@ -75,25 +76,14 @@ data "aws_iam_policy_document" "consumer_dispatch" {
 data "aws_iam_policy_document" "worker_table" {
   statement {
     sid = "RecordOutcome"
-    # GetItem: the job record before a run (cancelled?); BatchGetItem: a job's progress; DeleteItem: a
-    # concurrency slot given back.
+    # GetItem: the job record before a run (cancelled? capped?); BatchGetItem: a capped job's slots, and the
+    # counter shards of a job this run finishes.
     actions = [
       "dynamodb:UpdateItem",
       "dynamodb:GetItem",
       "dynamodb:BatchGetItem",
-      "dynamodb:DeleteItem",
     ]
     resources = [module.table.table_arn]
-  }
-}
-
-data "aws_iam_policy_document" "worker_queue" {
-  statement {
-    sid = "DeferCappedTask"
-    # A task of a job with maxConcurrency that finds every slot taken goes back to the tasks queue, delayed.
-    # The queue is encrypted with SQS-managed keys (SSE-SQS): no KMS grant is needed.
-    actions   = ["sqs:SendMessage"]
-    resources = [module.queue.tasks_queue_arn]
   }
 }
 

@@ -162,7 +162,6 @@ module "worker" {
     MAX_EVENT_AGE_SECONDS        = tostring(var.worker_async.maximum_event_age_seconds)
     RESULT_MAX_BYTES             = tostring(var.max_result_bytes)
     JOBS_TOPIC_ARN               = module.notifications.topic_arn
-    TASKS_QUEUE_URL              = module.queue.tasks_queue_url
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = local.names.worker
     POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
@@ -172,7 +171,6 @@ module "worker" {
   policy_documents = merge(
     {
       table   = data.aws_iam_policy_document.worker_table.json
-      queue   = data.aws_iam_policy_document.worker_queue.json
       failure = data.aws_iam_policy_document.worker_failure.json
       notices = data.aws_iam_policy_document.publish_notices.json
     },

@@ -1,12 +1,15 @@
 import { encodeTask, type Logger, parseTask, type Task, taskIdOf, ValidationError } from "@fanout/core";
 import {
+  acquireSlot,
   claimTask,
   closeTask,
   type DedupStore,
   type JobNotice,
   markDispatched,
   releaseClaim,
+  releaseSlot,
   resettle,
+  type SlotJob,
 } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
 import { InvokeError, invokeAsync } from "@fanout/invoker";
@@ -80,17 +83,30 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
       if (closed.notice) await deps.announce(closed.notice);
       return { kind: "cancelled", delete: true };
     }
-    // Already final or running: a duplicate now. A final one is settled again, in case its closer died
-    // before it counted (closeTask refuses a FAILED task only when its failure is final).
+    // Running: the message waits for the run's lease; a run that died is closed then.
+    if (closed.status === "RUNNING" && !closed.superseded) {
+      const seconds = Math.ceil(((closed.leaseUntil ?? deps.store.now()) - deps.store.now()) / 1000);
+      return { kind: "busy", delete: false, retryInSeconds: Math.min(900, Math.max(1, seconds)) };
+    }
+    // Already final: a duplicate now. A final one is settled again, in case its closer died before it
+    // counted (closeTask refuses a FAILED task only when its failure is final).
     if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED") {
       const { notice } = await resettle(deps.store, ref, closed.status, job);
       if (notice) await deps.announce(notice);
     }
     return { kind: "duplicate", delete: true };
   }
-  if (job && !(await deps.jobs.reserveSlot(job))) {
-    return { kind: "held", delete: false, retryInSeconds: deps.jobs.holdSeconds(job, deps.holdSeconds ?? 5) };
-  }
+  const slotJob: SlotJob | undefined =
+    job?.options.maxConcurrency === undefined
+      ? undefined
+      : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
+  const hold = (): Verdict => ({
+    kind: "held",
+    delete: false,
+    retryInSeconds: job ? deps.jobs.holdSeconds(job, deps.holdSeconds ?? 5) : (deps.holdSeconds ?? 5),
+  });
+  // Every slot was held a moment ago: hold the task back without a write.
+  if (job && slotJob && deps.jobs.full(job)) return hold();
   const claim = await claimTask(deps.store, {
     taskId,
     jobId: task.jobId,
@@ -107,6 +123,17 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
     // SQS delays a message at most 900 s; a longer run's message just comes back and waits again.
     const seconds = Math.min(900, Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000)));
     return { kind: "busy", delete: false, retryInSeconds: seconds };
+  }
+  // A capped job: take a slot for the task before the worker is invoked, for as long as the claim (the
+  // worker extends it when it starts), so that no more of the job's tasks are dispatched than can run.
+  let slot: number | undefined;
+  if (job && slotJob) {
+    slot = await acquireSlot(deps.store, slotJob, taskId, deps.leaseSeconds);
+    if (slot === undefined) {
+      deps.jobs.markFull(job);
+      await releaseClaim(deps.store, taskId, deps.owner);
+      return hold();
+    }
   }
   let dispatchId: string | undefined;
   try {
@@ -128,9 +155,10 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
         invoke: "unanswered",
       };
     }
-    // Lambda answered and did not queue it: give the claim back so the message, when it returns, is
-    // dispatched then.
+    // Lambda answered and did not queue it: give the claim (and the slot) back so the message, when it
+    // returns, is dispatched then.
     await releaseClaim(deps.store, taskId, deps.owner);
+    if (slotJob && slot !== undefined) await releaseSlot(deps.store, slotJob, slot, taskId);
     const retryable = error instanceof InvokeError && error.retryable;
     deps.logger.warn("worker invoke failed", {
       jobId: task.jobId,

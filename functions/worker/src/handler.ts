@@ -9,7 +9,6 @@ import {
 } from "@fanout/core";
 import { createDynamoClient, createStore } from "@fanout/dedup";
 import { createSnsClient } from "@fanout/notices";
-import { createSqsClient } from "@fanout/queue";
 import { referenceTaskHandler } from "./task-handler.ts";
 import { makeWorker } from "./wrapper.ts";
 
@@ -37,9 +36,6 @@ export const handler = tracer.wrap(
         maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
       },
       resultMaxBytes: config.RESULT_MAX_BYTES,
-      ...(config.TASKS_QUEUE_URL
-        ? { requeue: { sqs: tracer.captureClient(createSqsClient()), tasksQueueUrl: config.TASKS_QUEUE_URL } }
-        : {}),
       ...(config.JOBS_TOPIC_ARN
         ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
         : {}),

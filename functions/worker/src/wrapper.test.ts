@@ -1,7 +1,7 @@
-import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createLogger, makeTask as makeCoreTask, makePayloadTask, taskIdOf } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
 import {
+  acquireSlot,
   cancelJob,
   claimTask,
   createStore,
@@ -15,7 +15,7 @@ import { clockedStore } from "@fanout/dedup/testing";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { OutcomeNotRecordedError, TaskBusyError } from "./errors.ts";
+import { NoSlotError, OutcomeNotRecordedError, TaskBusyError } from "./errors.ts";
 import { makeWorker, type TaskHandler } from "./wrapper.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
@@ -391,9 +391,8 @@ describe("worker wrapper: job features", () => {
     });
   });
 
-  it("never runs more of a job's tasks at once than its maxConcurrency, sending the others back to the queue", async () => {
+  it("never runs more of a job's tasks at once than its maxConcurrency: the others wait for a slot", async () => {
     const { jobId, task } = await jobWith(8, { maxConcurrency: 2 });
-    const sqs = new SQSClient({});
     let running = 0;
     let most = 0;
     const handler = worker(
@@ -403,30 +402,24 @@ describe("worker wrapper: job features", () => {
         await new Promise((r) => setTimeout(r, 100));
         running -= 1;
       },
-      { requeue: { sqs, tasksQueueUrl: local.resources.tasksQueueUrl, deferSeconds: 0 } },
+      { slotWaitMs: 30_000 },
     );
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => handler(task(i, i), testContext())),
     );
-    expect(most).toBeLessThanOrEqual(2);
-    const deferred = results.filter((r) => r.status === "deferred").map((r) => r.taskId);
-    expect(results.filter((r) => r.status === "SUCCEEDED").length + deferred.length).toBe(8);
-    expect(deferred.length).toBeGreaterThanOrEqual(6 - 2 * 2);
-    for (const taskId of deferred) expect((await readTask(store, taskId))?.status).toBe("REQUEUED");
-    // Each deferred task is back in the queue, as its own message.
-    const bodies: string[] = [];
-    while (bodies.length < deferred.length) {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: local.resources.tasksQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-        }),
-      );
-      if (!out.Messages?.length) break;
-      bodies.push(...out.Messages.map((m) => m.Body ?? ""));
-    }
-    expect(bodies.map((b) => taskIdOf(JSON.parse(b))).sort()).toEqual([...deferred].sort());
-    sqs.destroy();
+    expect(most).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill("SUCCEEDED"));
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 8, done: true, state: "succeeded" });
+  });
+
+  it("fails a capped task with NoSlotError when every slot stays held, so that Lambda retries it", async () => {
+    const { jobId, epoch, task } = await jobWith(2, { maxConcurrency: 1 });
+    expect(await acquireSlot(store, { jobId, epoch, maxConcurrency: 1 }, "another-task", 60)).toBe(0);
+    let runs = 0;
+    const handler = worker(async () => void (runs += 1), { slotWaitMs: 300 });
+    await expect(handler(task(0, "a"), testContext())).rejects.toBeInstanceOf(NoSlotError);
+    expect(runs).toBe(0);
+    // Not started, nothing recorded: the event's retry (or a redrive of its record) runs it later.
+    expect(await readTask(store, `${jobId}#0`)).toBeUndefined();
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  encodeTask,
   type FunctionMetrics,
   type LambdaContext,
   type Logger,
@@ -8,7 +7,6 @@ import {
   payloadOf,
   requestCounts,
   resetRequestCounts,
-  type Task,
   taskIdOf,
   utf8Bytes,
 } from "@fanout/core";
@@ -17,8 +15,8 @@ import {
   closeTask,
   countRunning,
   type DedupStore,
-  deferTask,
   finishRun,
+  holdSlot,
   type JobInfo,
   type JobNotice,
   type RunOutcome,
@@ -30,7 +28,6 @@ import {
   startRun,
 } from "@fanout/dedup";
 import { announce, type NoticeDeps } from "@fanout/notices";
-import { type SQSClient, sendMessages } from "@fanout/queue";
 import pRetry from "p-retry";
 import type { z } from "zod";
 import {
@@ -105,10 +102,11 @@ export interface WorkerDeps<T = unknown> {
    */
   exit?: () => void;
   /**
-   * Where a task of a job at its `maxConcurrency` goes back to, delayed by `deferSeconds` (default 5),
-   * instead of running: the tasks queue. Without it such a task fails as busy and Lambda retries it.
+   * How long a task of a capped job waits for a concurrency slot before it fails (and Lambda retries it);
+   * at most a quarter of the time left. The consumer takes the slot before it invokes the worker, so a
+   * wait happens only when the event was delayed past the slot's lease. @default 20000
    */
-  requeue?: { sqs: SQSClient; tasksQueueUrl: string; deferSeconds?: number };
+  slotWaitMs?: number;
   /** The SNS topic for the job's `job.finished` notice; without it the notice is only recorded. */
   notices?: Pick<NoticeDeps, "sns" | "topicArn">;
   /**
@@ -120,7 +118,7 @@ export interface WorkerDeps<T = unknown> {
 
 export type WorkerResult =
   | { taskId: string; status: "SUCCEEDED"; result?: unknown }
-  | { taskId: string; status: "duplicate" | "cancelled" | "deferred" };
+  | { taskId: string; status: "duplicate" | "cancelled" };
 
 /**
  * Wraps a task handler with fanout's execution guarantees (G3, G8): read the job record (is it cancelled,
@@ -186,26 +184,32 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         job?.options.maxConcurrency === undefined
           ? undefined
           : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
-      const slot = slotJob ? await acquireSlot(deps.store, slotJob, run.owner, deps.leaseSeconds) : undefined;
-      if (slotJob && slot === undefined)
-        return await deferForSlot(run, task, slotJob, taskId, job as JobInfo);
-      let keepSlot = false;
-      const releaseHeldSlot = async () => {
-        if (slotJob && slot !== undefined && !keepSlot)
-          await releaseSlot(deps.store, slotJob, slot, run.owner).catch((error: unknown) =>
-            deps.logger.warn("could not release the concurrency slot; it frees when its lease ends", {
-              error: String(error),
-            }),
-          );
+      // The task's slot (taken by the consumer for this dispatch, or kept for this retry), held for the run.
+      const slot = slotJob ? await takeSlot(slotJob, taskId, context) : undefined;
+      /** What happens to the slot when the run ends: freed, kept for Lambda's retry, or left to its lease. */
+      let slotAfter: "release" | { keepSeconds: number } | "lease" = "release";
+      const settleSlot = async () => {
+        if (!slotJob || slot === undefined || slotAfter === "lease") return;
+        const after = slotAfter;
+        await (after === "release"
+          ? releaseSlot(deps.store, slotJob, slot, taskId)
+          : holdSlot(deps.store, slotJob, slot, taskId, after.keepSeconds)
+        ).catch((error: unknown) =>
+          deps.logger.warn("could not release the concurrency slot; it frees when its lease ends", {
+            error: String(error),
+          }),
+        );
       };
       let start: Awaited<ReturnType<typeof startRun>>;
       try {
         start = await startRun(deps.store, run, deps.leaseSeconds);
       } catch (error) {
-        await releaseHeldSlot();
+        // Unknown whether a run started: the slot's lease (as long as a run's) frees it.
         throw error;
       }
-      if (start.outcome !== "started") await releaseHeldSlot();
+      // A live run of this task elsewhere holds the same slot (slots are held per task): leave it.
+      if (start.outcome === "busy") slotAfter = "lease";
+      if (start.outcome !== "started") await settleSlot();
       if (start.outcome === "done") {
         // Re-apply the idempotent settling write, in case an earlier run stopped right before it.
         await publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
@@ -268,6 +272,8 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         if (outcome.status === "FAILED") {
           const e = outcome.error;
           const final = !lambdaWillRetry(deps, start, context);
+          // Lambda's retry (about 1 minute per attempt so far) finds the slot kept for it, not taken.
+          if (!final) slotAfter = { keepSeconds: 60 * start.eventAttempt + 30 + deps.leaseSeconds };
           const finished = await record(
             deps,
             run,
@@ -292,7 +298,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
             // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
             // Its slot stays held until its lease ends, by which time the process is gone.
             deps.logger.error("handler did not stop after its deadline; ending the process");
-            keepSlot = true;
+            slotAfter = "lease";
             deps.metrics?.flush();
             exit();
           }
@@ -314,7 +320,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           ? { taskId, status: "SUCCEEDED" }
           : { taskId, status: "SUCCEEDED", result: outcome.result };
       } finally {
-        await releaseHeldSlot();
+        await settleSlot();
       }
     } finally {
       deps.metrics?.flush();
@@ -331,9 +337,17 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       deps.logger.info("task of a cancelled job; closed without running", { requests: requestCounts() });
       return { taskId, status: "cancelled" };
     }
-    // Already final (or closed by an earlier attempt that died before settling: settle again), or
-    // running in another invocation, which finishes it.
-    // (closeTask refuses a FAILED task only when its failure is final.)
+    // Running in another invocation (or a run that died, until its lease ends): fail, so that Lambda retries
+    // this event and closes the task then, unless the run finished it. Never end this event while the task
+    // is not final: nothing else might come back to it.
+    if (closed.status === "RUNNING" && !closed.superseded) {
+      deps.logger.info("task of a cancelled job is running; retrying after its lease", {
+        leaseUntil: closed.leaseUntil,
+      });
+      throw new TaskBusyError(closed.leaseUntil ?? deps.store.now());
+    }
+    // Already final (or closed by an earlier attempt that died before settling: settle again). closeTask
+    // refuses a FAILED task only when its failure is final.
     if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED")
       await publish((await resettle(deps.store, run, closed.status, job)).notice);
     deps.logger.info("task of a cancelled job is not startable; not run", { status: closed.status });
@@ -341,46 +355,25 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   }
 
   /**
-   * Every slot is held: make the task claimable again and send it back to the queue, delayed, so it waits
-   * there (spending no receive towards the dead-letter queue) instead of in Lambda's retries.
+   * Takes the task's concurrency slot for the run: the one the consumer took for this dispatch (or a failed
+   * run kept for this retry), else a free one; waits for one up to `slotWaitMs`, then fails so that Lambda
+   * retries the event (the event stays responsible for the task: it never ends without running it).
    */
-  async function deferForSlot(
-    run: RunRef,
-    task: Task,
-    job: SlotJob,
-    taskId: string,
-    jobInfo: JobInfo,
-  ): Promise<WorkerResult> {
-    if (!deps.requeue) throw new NoSlotError(job.maxConcurrency);
-    const deferred = await deferTask(deps.store, run, run.eventId ?? run.owner);
-    if (!deferred.deferred) {
-      // Not deferrable: decide as startRun would, without running (no slot is held).
-      // A newer incarnation, or a task whose message is already out (REQUEUED by someone else): not ours.
-      if (deferred.superseded || deferred.status === "REQUEUED") return { taskId, status: "duplicate" };
-      // (deferTask refuses a FAILED task only when its failure is final.)
-      if (
-        deferred.status === "SUCCEEDED" ||
-        deferred.status === "CANCELLED" ||
-        deferred.status === "FAILED"
-      ) {
-        await publish((await resettle(deps.store, run, deferred.status, jobInfo)).notice);
-        return { taskId, status: deferred.status === "SUCCEEDED" ? "duplicate" : "cancelled" };
-      }
-      // RUNNING under a live lease in another invocation: fail, so Lambda retries after it (never succeed
-      // here, or a holder that died would leave the task RUNNING with nothing left to retry it).
-      throw new TaskBusyError(deferred.leaseUntil ?? deps.store.now());
+  async function takeSlot(job: SlotJob, taskId: string, context: LambdaContext): Promise<number> {
+    const waitUntil =
+      Date.now() + Math.min(deps.slotWaitMs ?? 20_000, context.getRemainingTimeInMillis() / 4);
+    for (let wait = 200; ; wait = Math.min(wait * 2, 2_000)) {
+      const slot = await acquireSlot(deps.store, job, taskId, deps.leaseSeconds);
+      if (slot !== undefined) return slot;
+      if (Date.now() + wait > waitUntil) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    const { failed } = await sendMessages(deps.requeue.sqs, deps.requeue.tasksQueueUrl, [
-      { id: "0", body: encodeTask(task), delaySeconds: deps.requeue.deferSeconds ?? 5 },
-    ]);
-    // Not sent: fail, so that Lambda retries the event (which may run the task from REQUEUED).
-    if (failed.length > 0) throw new NoSlotError(job.maxConcurrency, { cause: failed[0]?.error });
-    deps.metrics?.count("TasksDeferred");
-    deps.logger.info("job at its concurrency cap; task sent back to the queue", {
+    deps.metrics?.count("SlotWaitsExceeded");
+    deps.logger.warn("every concurrency slot of the job is held; failing so that Lambda retries the event", {
       maxConcurrency: job.maxConcurrency,
       requests: requestCounts(),
     });
-    return { taskId, status: "deferred" };
+    throw new NoSlotError(job.maxConcurrency);
   }
 }
 

@@ -3,7 +3,7 @@ import type { PendingCall, World } from "./world.ts";
 
 /** A simulated service: answers one request. `process` may answer later (a long poll); it must not throw. */
 export interface Service {
-  readonly name: "dynamodb" | "sqs" | "lambda";
+  readonly name: "dynamodb" | "sqs" | "lambda" | "sns";
   /** Applies the request's effect and returns the answer (possibly later, e.g. a long poll). */
   serve(request: Request): Promise<Answer>;
   /** An error answer the real service would send for a throttle or a server fault. */
@@ -52,9 +52,12 @@ export const simEndpoints = {
   dynamodb: "http://dynamodb.sim",
   sqs: "http://sqs.sim",
   lambda: "http://lambda.sim",
+  sns: "http://sns.sim",
 } as const;
 
 function operationOf(service: Service["name"], request: HttpRequest): string {
+  // SNS speaks the query protocol: the action is a form field of the body.
+  if (service === "sns") return new URLSearchParams(bodyText(request.body)).get("Action") ?? "Unknown";
   if (service === "lambda") {
     const m = /\/functions\/([^/]+)\/invocations$/.exec(request.path);
     return m ? "Invoke" : `Unsupported:${request.path}`;

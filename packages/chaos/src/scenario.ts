@@ -1,18 +1,18 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { type CliContext, failedRedrive, memoryOutput } from "@fanout/cli";
 import { consumerHandler } from "@fanout/consumer";
+import { createLogger, parseSettings, parseTask, resourceNames, type Settings, taskIdOf } from "@fanout/core";
 import {
-  createLogger,
-  parseSettings,
-  parseTask,
-  resourceNames,
-  type Settings,
-  type Task,
-  taskIdOf,
-} from "@fanout/core";
-import { createDynamoClient, createStore, type DedupStore, readJobStatus } from "@fanout/dedup";
+  cancelJob,
+  createDynamoClient,
+  createStore,
+  type DedupStore,
+  type JobNotice,
+  readJobStatus,
+} from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import { mainHandler } from "@fanout/main";
+import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
 import { makeWorker, type TaskHandler } from "@fanout/worker";
 import { type DynamoService, jsonError } from "./dynamo.ts";
@@ -20,8 +20,9 @@ import { FaultPlan, type FaultPlanOptions, type FaultRecord } from "./faults.ts"
 import { LambdaModel, type SimFunction } from "./lambda.ts";
 import { type Answer, type CallInfo, SimNetwork } from "./network.ts";
 import { Prng } from "./prng.ts";
+import { SnsModel, snsDedupWindowMs } from "./sns.ts";
 import { SqsModel } from "./sqs.ts";
-import { behaviourOf, planWorkload, type Workload } from "./workload.ts";
+import { behaviourOf, jobPayload, planWorkload, type Workload } from "./workload.ts";
 import { type Actor, World } from "./world.ts";
 
 export interface ScheduleOptions extends FaultPlanOptions {
@@ -39,7 +40,7 @@ export interface ScheduleOptions extends FaultPlanOptions {
 }
 
 export interface Violation {
-  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "counters" | "stuck";
+  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "G8" | "counters" | "stuck";
   message: string;
 }
 
@@ -91,6 +92,12 @@ interface Ledger {
   completions: Map<string, Actor[]>;
   /** Handler attempts per taskId (any outcome). */
   attempts: Map<string, number>;
+  /** When Lambda accepted each worker event (its request id), in the ledger's order. */
+  acceptedSeq: Map<string, number>;
+  /** Every start of a task handler: the task, the event it ran for, and when. */
+  handlerStarts: { jobId: string; taskId: string; requestId: string; seq: number }[];
+  /** Task handlers of each job running at once: now, and the most ever. */
+  running: Map<string, { now: number; most: number }>;
   /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
   writes: { kind: string; pk: string; actor: Actor | undefined; seq: number }[];
   seq: number;
@@ -109,6 +116,9 @@ async function simulate(
     dispatches: new Map(),
     completions: new Map(),
     attempts: new Map(),
+    acceptedSeq: new Map(),
+    handlerStarts: [],
+    running: new Map(),
     writes: [],
     seq: 0,
   };
@@ -127,6 +137,7 @@ async function simulate(
     {
       accepted(fn, requestId, payload, caller) {
         if (fn !== names.workerFunction) return;
+        ledger.acceptedSeq.set(requestId, ledger.seq++);
         try {
           const task = parseTask(JSON.parse(payload));
           const list = ledger.dispatches.get(taskIdOf(task)) ?? [];
@@ -143,18 +154,30 @@ async function simulate(
       discarded() {},
     },
   );
+  const sns = new SnsModel(world);
+  const jobsTopicArn = `arn:aws:sns:us-east-1:000000000000:${names.jobsTopic}`;
   const network = new SimNetwork(
     world,
-    { dynamodb: options.dynamo, sqs, lambda },
+    { dynamodb: options.dynamo, sqs, lambda, sns },
     (info: CallInfo) => (info.call.actor ? plan.call(info) : { kind: "none" }),
     () => {},
-    (info: CallInfo, answer: Answer) => recordWrite(ledger, info, answer),
+    (info: CallInfo, answer: Answer) => {
+      recordWrite(ledger, info, answer);
+      // CHAOS_TRACE=<text>: every answered call whose request mentions it (debugging a replay).
+      const trace = process.env.CHAOS_TRACE;
+      if (trace && info.request.body.includes(trace))
+        process.stderr.write(
+          `${new Date(world.now()).toISOString().slice(11, 23)} ${info.call.actor?.id ?? "-"} ${info.service}.${info.operation} ${answer.status} ${info.request.body.slice(0, 400)} => ${answer.body.slice(0, 300)}\n`,
+        );
+    },
   );
   const clients = {
     dynamo: createDynamoClient({ requestHandler: network.handler("dynamodb") }),
     sqs: createSqsClient({ requestHandler: network.handler("sqs") }),
     lambda: createLambdaClient({ requestHandler: network.handler("lambda") }),
+    sns: createSnsClient({ requestHandler: network.handler("sns") }),
   };
+  const notices = { sns: clients.sns, topicArn: jobsTopicArn };
   const store = createStore({
     tableName: options.tableName,
     ttlSeconds: settings.dedup.ttl_seconds,
@@ -162,20 +185,44 @@ async function simulate(
   });
   const logger = (name: string) => createLogger(name);
 
-  const taskHandler: TaskHandler = async (task: Task) => {
+  const taskHandler: TaskHandler = async (task, context) => {
     const actor = world.current();
-    const taskId = taskIdOf(task);
+    const taskId = task.taskId;
     const attempt = (ledger.attempts.get(taskId) ?? 0) + 1;
     ledger.attempts.set(taskId, attempt);
-    const b = behaviourOf(task.name);
-    await new Promise((resolve) => setTimeout(resolve, b.ms));
-    if (!actor?.alive) return;
-    if (b.kind === "poison") throw new Error(`poison task ${taskId}`);
-    if (b.kind === "flaky" && attempt <= b.failures)
-      throw new Error(`flaky task ${taskId}, attempt ${attempt}`);
-    const list = ledger.completions.get(taskId) ?? [];
-    list.push(actor);
-    ledger.completions.set(taskId, list);
+    ledger.handlerStarts.push({
+      jobId: task.jobId,
+      taskId,
+      requestId: context.lambda.awsRequestId,
+      seq: ledger.seq++,
+    });
+    // Handlers of the job running at once; one stops counting when it returns or its process dies.
+    const running = ledger.running.get(task.jobId) ?? { now: 0, most: 0 };
+    ledger.running.set(task.jobId, running);
+    running.now += 1;
+    running.most = Math.max(running.most, running.now);
+    let counted = true;
+    const stop = () => {
+      if (counted) running.now -= 1;
+      counted = false;
+    };
+    void actor?.died.then(stop);
+    try {
+      const payload = task.payload as { name?: string; behaviour?: string };
+      const b = behaviourOf((task.seed ? payload.name : payload.behaviour) ?? "");
+      await new Promise((resolve) => setTimeout(resolve, b.ms));
+      if (!actor?.alive) return undefined;
+      if (b.kind === "poison") throw new Error(`poison task ${taskId}`);
+      if (b.kind === "flaky" && attempt <= b.failures)
+        throw new Error(`flaky task ${taskId}, attempt ${attempt}`);
+      const list = ledger.completions.get(taskId) ?? [];
+      list.push(actor);
+      ledger.completions.set(taskId, list);
+      // The result names its task: the checks compare it with the record it is stored in.
+      return { taskId, attempt };
+    } finally {
+      stop();
+    }
   };
   const fn = (
     name: string,
@@ -226,6 +273,7 @@ async function simulate(
         dispatchConcurrency: settings.consumer.dispatch_concurrency,
         safetyMarginMs: settings.consumer.safety_margin_ms,
         receiveWaitSeconds: settings.consumer.receive_wait_seconds,
+        notices,
       }) as SimFunction["handler"],
     ),
   );
@@ -243,6 +291,7 @@ async function simulate(
         store,
         logger: logger("worker"),
         leaseSeconds: settings.functions.worker.timeout_seconds + 30,
+        notices,
         // process.exit: the simulated process dies.
         exit: () => {
           const actor = world.current();
@@ -282,11 +331,11 @@ async function simulate(
     })();
   };
   for (const job of workload.jobs) {
-    const payload = { jobId: job.jobId, names: job.names.map((name) => ({ name })) };
+    const payload = jobPayload(job);
     setTimeout(() => submit(payload, job.jobId, "accept"), job.atMs);
     for (const at of job.resubmitAtMs) setTimeout(() => submit(payload, job.jobId, "accept"), at);
     if (job.conflictAtMs !== undefined) {
-      const other = { jobId: job.jobId, names: [...job.names, "ok-100-99"].map((name) => ({ name })) };
+      const other = jobPayload(job, [...job.names, "ok-100-99"]);
       // Only meaningful once the first submission was recorded; refused either way, or accepted if first.
       setTimeout(
         () => accepted.has(job.jobId) && submit(other, job.jobId, "JobConflictError"),
@@ -328,6 +377,18 @@ async function simulate(
       )
       .result.catch(() => undefined);
   for (const at of workload.redriveAtMs) setTimeout(() => void redrive(), at);
+  // The operator cancels some jobs (`fanout cancel`): once, at a random moment, faults and all.
+  for (const job of workload.jobs) {
+    const at = job.cancelAtMs;
+    if (at === undefined) continue;
+    setTimeout(
+      () =>
+        void world
+          .spawn("operator", "cancel", () => cancelJob(store, job.jobId))
+          .result.catch(() => undefined),
+      at,
+    );
+  }
 
   const quiet = () => world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url);
   const faultWindow = options.faultWindowMs ?? 10 * 60_000;
@@ -355,7 +416,14 @@ async function simulate(
     horizonMs: world.now() + 8 * 3_600_000,
     decide: (c) => c.process("deliver"),
   });
+  // A notice the redrive recorded (it finished a job) is published by the next consumer runs' sweep.
+  await world.run({
+    done: () => false,
+    horizonMs: world.now() + 3 * 60_000,
+    decide: (c) => c.process("deliver"),
+  });
   clearInterval(schedule);
+  await world.run({ done: quiet, horizonMs: world.now() + 3_600_000, decide: (c) => c.process("deliver") });
   const virtualMs = world.now() - START;
   const calls = ledger.seq;
   world.dispose();
@@ -367,6 +435,7 @@ async function simulate(
     accepted,
     refusals,
     sqs,
+    sns,
     queues: { tasks: tasksQueue.url, dlq: dlq.url, failed: failedQueue.url },
     quiet: quiet(),
   });
@@ -395,8 +464,13 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
   const update = input.UpdateExpression ?? "";
   let kind: string | undefined;
   if (v[":dispatched"]?.S === "DISPATCHED" && update.includes(":dispatched")) kind = "DISPATCHED";
-  else if (v[":requeued"]?.S === "REQUEUED" && update.includes(":requeued")) kind = "REQUEUED";
+  // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
+  else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
+  else if (v[":running"]?.S === "RUNNING" && update.startsWith("SET #s = :running")) kind = "RUNNING";
+  // A cancel, or a failure threshold that stopped the job.
+  else if (update.includes("cancelledAt = :now")) kind = "JOB-CANCELLED";
+  else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
   if (kind) ledger.writes.push({ kind, pk, actor: info.call.actor, seq: ledger.seq++ });
 }
 
@@ -407,13 +481,18 @@ async function check(input: {
   accepted: Set<string>;
   refusals: { jobId: string; expected: string; got: string }[];
   sqs: SqsModel;
+  sns: SnsModel;
   queues: { tasks: string; dlq: string; failed: string };
   quiet: boolean;
 }): Promise<{ violations: Violation[]; windows: Record<string, number> }> {
   const { options, workload, ledger, sqs } = input;
+  const notices = input.sns.deliveries.map((d) => ({ ...d, notice: JSON.parse(d.message) as JobNotice }));
   const violations: Violation[] = [];
   const windows: Record<string, number> = {};
   const add = (guarantee: Violation["guarantee"], message: string) => violations.push({ guarantee, message });
+  const windowed = (name: string) => {
+    windows[name] = (windows[name] ?? 0) + 1;
+  };
   const get = async (pk: string) =>
     (
       await options.checkClient.send(
@@ -445,8 +524,13 @@ async function check(input: {
   });
   for (const job of workload.jobs) {
     if (!input.accepted.has(job.jobId)) continue;
+    const jobItem = await get(`JOB#${job.jobId}`);
+    // Cancelled by the operator, or stopped by its failure threshold: its tasks may end CANCELLED.
+    const stopped = jobItem?.cancelledAt?.N !== undefined;
+    const cancelWrite = ledger.writes.find((w) => w.kind === "JOB-CANCELLED" && w.pk === `JOB#${job.jobId}`);
     let succeeded = 0;
     let failed = 0;
+    let cancelled = 0;
     for (let i = 0; i < job.names.length; i++) {
       const taskId = `${job.jobId}#${i}`;
       const b = behaviourOf(job.names[i] ?? "");
@@ -454,11 +538,25 @@ async function check(input: {
       const status = item?.status?.S;
       if (status === "SUCCEEDED") succeeded++;
       if (status === "FAILED" && item?.finalFailure?.BOOL === true) failed++;
+      if (status === "CANCELLED") cancelled++;
+      if (status === "CANCELLED" && !stopped)
+        add("G8", `task ${taskId} is CANCELLED, but its job was never cancelled`);
+      // G8: a result belongs to the task that produced it.
+      if (status === "SUCCEEDED") {
+        const result =
+          item?.result?.S === undefined ? undefined : (JSON.parse(item.result.S) as { taskId?: string });
+        if (result?.taskId !== taskId)
+          add("G8", `task ${taskId} is SUCCEEDED with the result ${item?.result?.S ?? "(none)"}`);
+      }
       // Quiet, and still "retry pending": status would hold the job open for ever.
       if (status === "FAILED" && item?.finalFailure?.BOOL !== true)
         add("G1", `task ${taskId} is FAILED with a retry pending, but nothing will retry it`);
       const where = `${dlqTasks.includes(taskId) ? " (its message is in the dead-letter queue)" : ""}`;
-      if (b.kind === "poison") {
+      if (stopped && (status === "CANCELLED" || (status === "FAILED" && item?.finalFailure?.BOOL === true))) {
+        // A stopped job's task ends cancelled (before it ran, or between Lambda's retries) or failed for good
+        // (its failure may be what stopped the job); its failed-task record is not owed: nobody redrives a
+        // stopped job's tasks.
+      } else if (b.kind === "poison") {
         if (status !== "FAILED" || !item?.lastError?.S || !failedRecords.includes(taskId))
           add(
             "G1",
@@ -485,8 +583,18 @@ async function check(input: {
             w.seq > prev.seq &&
             w.seq < cur.seq,
         );
+        const deadRun = ledger.writes.some(
+          (w) =>
+            w.kind === "RUNNING" &&
+            w.pk === `TASK#${taskId}` &&
+            w.seq > prev.seq &&
+            w.seq < cur.seq &&
+            w.actor !== undefined &&
+            !w.actor.alive,
+        );
         if (between("REQUEUED"))
           windows["redispatch after a redrive"] = (windows["redispatch after a redrive"] ?? 0) + 1;
+        else if (deadRun) windowed("redispatch of a run whose worker died (its RUNNING lease ended)");
         else if (!marked)
           windows["invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)"] =
             (windows[
@@ -518,14 +626,82 @@ async function check(input: {
     }
     try {
       const status = await readJobStatus(store, job.jobId);
-      if (status.succeeded !== succeeded || status.failed !== failed)
+      if (status.succeeded !== succeeded || status.failed !== failed || status.cancelled !== cancelled)
         add(
           "counters",
-          `job ${job.jobId}: counters say ${status.succeeded} succeeded / ${status.failed} failed, task records ${succeeded} / ${failed}`,
+          `job ${job.jobId}: counters say ${status.succeeded} succeeded / ${status.failed} failed / ${status.cancelled} cancelled, task records ${succeeded} / ${failed} / ${cancelled}`,
         );
     } catch (error) {
       add("counters", `job ${job.jobId}: status unreadable (${String(error)})`);
     }
+    // G8: no task handler starts for an event Lambda accepted after the job's cancel was written.
+    if (cancelWrite)
+      for (const start of ledger.handlerStarts.filter((h) => h.jobId === job.jobId)) {
+        const accepted = ledger.acceptedSeq.get(start.requestId) ?? -1;
+        if (accepted > cancelWrite.seq)
+          add(
+            "G8",
+            `task ${start.taskId} started for an event dispatched after its job was cancelled (${start.requestId})`,
+          );
+      }
+    // G8: never more of a capped job's handlers at once than its maxConcurrency.
+    const cap = job.options.maxConcurrency;
+    const most = ledger.running.get(job.jobId)?.most ?? 0;
+    if (cap !== undefined && most > cap)
+      add("G8", `job ${job.jobId} ran ${most} tasks at once, over its maxConcurrency ${cap}`);
+    // G8: a job whose failures exceed its tolerance is failed (unless the operator cancelled it first).
+    const tolerated = job.options.toleratedFailureCount;
+    const operatorCancelled = stopped && jobItem?.failedAt?.N === undefined;
+    if (
+      tolerated !== undefined &&
+      failed > tolerated &&
+      !operatorCancelled &&
+      jobItem?.failedAt?.N === undefined
+    )
+      add(
+        "G8",
+        `job ${job.jobId}: ${failed} tasks failed for good, over its toleratedFailureCount ${tolerated}, and it is not failed`,
+      );
+    // G8: one job.finished notice, with the counts of the task records.
+    const mine = notices.filter((n) => n.notice.jobId === job.jobId);
+    const allFinal = succeeded + failed + cancelled === job.names.length;
+    if (allFinal && mine.length === 0)
+      add("G8", `job ${job.jobId}: every task is final, but no job.finished notice was delivered`);
+    for (let k = 1; k < mine.length; k++) {
+      const gap = (mine[k]?.atMs ?? 0) - (mine[k - 1]?.atMs ?? 0);
+      if (gap >= snsDedupWindowMs)
+        windowed("notice published again after SNS's 5-minute deduplication window");
+      else add("G8", `job ${job.jobId}: ${mine.length} notices delivered`);
+    }
+    const first = mine[0]?.notice;
+    const finished = ledger.writes.find((w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}`);
+    const requeuedAfter = ledger.writes.some(
+      (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
+    );
+    // A failure the worker judged final when unsure (DISPATCHED not recorded) that Lambda retried anyway.
+    const succeededAfter = ledger.writes.some(
+      (w) => w.kind === "SUCCEEDED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
+    );
+    if (first && requeuedAfter) windowed("counts changed by a redrive after the job's notice");
+    else if (first && succeededAfter)
+      windowed("a failure judged final succeeded on Lambda's retry after the job's notice");
+    else if (
+      first &&
+      (first.succeeded !== succeeded || first.failed !== failed || first.cancelled !== cancelled)
+    )
+      add(
+        "G8",
+        `job ${job.jobId}: the notice says ${first.succeeded} / ${first.failed} / ${first.cancelled}, the task records ${succeeded} / ${failed} / ${cancelled}`,
+      );
+    const expectedState = jobItem?.failedAt?.N
+      ? "failed"
+      : stopped
+        ? "cancelled"
+        : failed > (tolerated ?? 0)
+          ? "failed"
+          : "succeeded";
+    if (first && !requeuedAfter && !succeededAfter && first.state !== expectedState)
+      add("G8", `job ${job.jobId}: the notice says ${first.state}, expected ${expectedState}`);
   }
   for (const r of input.refusals)
     add(

@@ -1,6 +1,10 @@
+import type { JobRunOptions } from "@fanout/core";
 import type { Prng } from "./prng.ts";
 
-/** How a simulated task behaves, encoded in its name so the job format stays the seed's. */
+/**
+ * How a simulated task behaves, encoded in its name: the `name` of a seed-format task, or the `behaviour`
+ * field of a tasks-format payload.
+ */
 export type Behaviour =
   | { kind: "ok"; ms: number }
   | { kind: "flaky"; failures: number; ms: number }
@@ -20,7 +24,14 @@ export function behaviourOf(name: string): Behaviour {
 
 export interface PlannedJob {
   jobId: string;
+  /** Each task's behaviour name, in order. */
   names: string[];
+  /** Submitted in the seed's format (`names`) or the tasks format (`tasks: [{behaviour, n}]`). */
+  format: "names" | "tasks";
+  /** maxConcurrency and tolerated failures, when the job sets them. */
+  options: JobRunOptions;
+  /** The operator cancels the job at this time, if set. */
+  cancelAtMs?: number;
   /** Submitted at this virtual time (ms after start). */
   atMs: number;
   /** Submitted again (the same content) at these times: a caller retrying. */
@@ -55,9 +66,19 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
             : { kind: "poison", ms };
       return nameOf(b, i);
     });
+    // Drawn from their own stream, so adding them left every other draw of a seed as it was.
+    const features = prng.fork(`features-${j}`);
+    const runOptions: JobRunOptions = {
+      ...(features.chance(0.3) ? { maxConcurrency: features.int(1, 3) } : {}),
+      ...(features.chance(0.25) ? { toleratedFailureCount: features.int(0, 1) } : {}),
+    };
+    const cancelAtMs = features.chance(0.2) ? features.int(0, 400_000) : undefined;
     jobs.push({
       jobId: `${prefix}-j${j}`,
       names,
+      format: features.chance(0.5) ? "tasks" : "names",
+      options: runOptions,
+      ...(cancelAtMs === undefined ? {} : { cancelAtMs }),
       atMs: prng.int(0, 120_000),
       resubmitAtMs: prng.chance(0.4) ? [prng.int(10_000, 500_000)] : [],
       ...(prng.chance(0.2) ? { conflictAtMs: prng.int(10_000, 300_000) } : {}),
@@ -77,4 +98,13 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
     : [];
   const redriveAtMs = Array.from({ length: prng.int(0, 2) }, () => prng.int(60_000, 600_000));
   return { jobs, invalid, malformed, redriveAtMs };
+}
+
+/** The job document the submitter sends to main. */
+export function jobPayload(job: PlannedJob, names: readonly string[] = job.names): unknown {
+  const entries =
+    job.format === "names"
+      ? { names: names.map((name) => ({ name })) }
+      : { tasks: names.map((behaviour, n) => ({ behaviour, n })) };
+  return { jobId: job.jobId, ...entries, ...job.options };
 }

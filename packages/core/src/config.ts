@@ -103,11 +103,6 @@ export const workerConfigSchema = z.object({
   RESULT_MAX_BYTES: int(ranges.resultMaxBytes, 65_536),
   /** The SNS FIFO topic for `job.finished` notices (see the consumer's). Unset = recorded, not published. */
   JOBS_TOPIC_ARN: name.optional(),
-  /**
-   * The tasks queue: a task of a job with `maxConcurrency` that finds every slot taken is sent back here
-   * (delayed) instead of failing. Unset = such a task fails as busy and Lambda retries it.
-   */
-  TASKS_QUEUE_URL: url.optional(),
 });
 
 /**

@@ -103,12 +103,12 @@ export const metricCatalogue = {
     outcomes: [],
     moves: "per event of a cancelled (or failed) job's task that had not started: closed CANCELLED, not run",
   },
-  TasksDeferred: {
+  SlotWaitsExceeded: {
     unit: "Count",
     function: "worker",
     outcomes: [],
     moves:
-      "per event of a job at its maxConcurrency (every slot held): the task is sent back to the queue, not run",
+      "per event of a capped job that found every slot held for its whole wait (its dispatch's slot lapsed): failed, Lambda retries it",
   },
   TaskDuration: {
     unit: "Milliseconds",

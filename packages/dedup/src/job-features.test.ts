@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched } from "./claims.ts";
 import { dueNotices, markNotified } from "./completion.ts";
 import { cancelJob, type JobInfo, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
-import { deferTask, requeueTask } from "./redrive.ts";
+import { requeueTask } from "./redrive.ts";
 import { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
-import { acquireSlot, freeSlots, releaseSlot } from "./slots.ts";
+import { acquireSlot, holdSlot, releaseSlot } from "./slots.ts";
 import { readResults, readTask } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
@@ -182,9 +182,10 @@ describe("cancel", () => {
       [1, "SUCCEEDED"],
       [2, "FAILED"],
     ] as const)
-      expect(await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).toEqual({
+      expect(await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).toMatchObject({
         closed: false,
         status,
+        superseded: false,
       });
     // Once the live run's lease has ended (its worker was stopped), it may be closed.
     store.advance(61_000);
@@ -193,21 +194,32 @@ describe("cancel", () => {
 });
 
 describe("concurrency slots", () => {
-  it("hand out at most maxConcurrency slots to concurrent takers, and take back a released one", async () => {
-    const job = await newJob(50, { maxConcurrency: 3 });
-    const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: 3 };
-    const taken = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => acquireSlot(store, slotJob, `h${i}`, 60, 3)),
-    );
-    const held = taken.flatMap((k, i) => (k === undefined ? [] : [[k, `h${i}`] as const]));
-    expect(held.map(([k]) => k).sort()).toEqual([0, 1, 2]);
-    expect(await freeSlots(store, slotJob)).toEqual([]);
-    const [slot, holder] = held[0] ?? [0, ""];
-    await releaseSlot(store, slotJob, slot, "someone else");
-    expect(await freeSlots(store, slotJob)).toEqual([]);
-    await releaseSlot(store, slotJob, slot, holder);
-    expect(await freeSlots(store, slotJob)).toEqual([slot]);
-    expect(await acquireSlot(store, slotJob, "next", 60)).toBe(slot);
+  it("hand out at most maxConcurrency slots to concurrent takers, and give a released one to the next", async () => {
+    for (const cap of [3, 30]) {
+      const job = await newJob(50, { maxConcurrency: cap });
+      const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: cap };
+      const taken = await Promise.all(
+        Array.from({ length: cap + 10 }, (_, i) => acquireSlot(store, slotJob, `t${i}`, 60, cap)),
+      );
+      const held = taken.flatMap((k, i) => (k === undefined ? [] : [[k, `t${i}`] as const]));
+      expect(held.map(([k]) => k).sort((a, b) => a - b)).toEqual(Array.from({ length: cap }, (_, k) => k));
+      expect(await acquireSlot(store, slotJob, "late", 60, cap)).toBeUndefined();
+      const [slot, holder] = held[0] ?? [0, ""];
+      await releaseSlot(store, slotJob, slot, "someone else");
+      expect(await acquireSlot(store, slotJob, "late", 60, cap)).toBeUndefined();
+      await releaseSlot(store, slotJob, slot, holder);
+      expect(await acquireSlot(store, slotJob, "late", 60, cap)).toBe(slot);
+    }
+  });
+
+  it("give a holder back its own slot (the dispatch's, or one kept for a retry) instead of a second one", async () => {
+    const job = await newJob(5, { maxConcurrency: 2 });
+    const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: 2 };
+    const k = await acquireSlot(store, slotJob, "task-1", 60);
+    expect(await acquireSlot(store, slotJob, "task-1", 60)).toBe(k);
+    expect(await acquireSlot(store, slotJob, "task-2", 60)).toBe(k === 0 ? 1 : 0);
+    expect(await holdSlot(store, slotJob, k ?? 0, "task-2", 60)).toBe(false);
+    expect(await holdSlot(store, slotJob, k ?? 0, "task-1", 600)).toBe(true);
   });
 
   it("free a slot whose holder died once its lease ends", async () => {
@@ -217,32 +229,6 @@ describe("concurrency slots", () => {
     expect(await acquireSlot(store, slotJob, "waits", 60)).toBeUndefined();
     store.advance(61_000);
     expect(await acquireSlot(store, slotJob, "waits", 60)).toBe(0);
-  });
-
-  it("defer a dispatched task back to claimable, but never a live run", async () => {
-    const job = await newJob(2, { maxConcurrency: 1 });
-    await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
-    await markDispatched(store, `${job.jobId}#0`, "c");
-    expect(await deferTask(store, ref(job, 0), "event-a")).toEqual({ deferred: true });
-    expect((await readTask(store, `${job.jobId}#0`))?.status).toBe("REQUEUED");
-    // Only the same event defers it again (its retry resends the message); another finds the message out.
-    expect(await deferTask(store, ref(job, 0), "event-a")).toEqual({ deferred: true });
-    expect(await deferTask(store, ref(job, 0), "event-other")).toMatchObject({
-      deferred: false,
-      status: "REQUEUED",
-    });
-    expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toMatchObject({
-      outcome: "claimed",
-    });
-    await startRun(store, ref(job, 1), 60);
-    expect(await deferTask(store, ref(job, 1), "event-b")).toMatchObject({
-      deferred: false,
-      status: "RUNNING",
-      superseded: false,
-    });
-    // A run whose lease ended (its worker died) may be deferred: nothing runs it any more.
-    store.advance(61_000);
-    expect(await deferTask(store, ref(job, 1), "event-b")).toEqual({ deferred: true });
   });
 });
 

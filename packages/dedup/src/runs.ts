@@ -229,7 +229,11 @@ export async function closeTask(
   run: Pick<RunRef, "taskId" | "jobId" | "index" | "epoch">,
   reason: CloseReason,
   job?: JobInfo,
-): Promise<{ closed: true; notice?: JobNotice } | { closed: false; status: TaskStatus | undefined }> {
+): Promise<
+  | { closed: true; notice?: JobNotice }
+  /** `leaseUntil`: when the live run that holds it ends (status RUNNING). */
+  | { closed: false; status: TaskStatus | undefined; leaseUntil?: number; superseded: boolean }
+> {
   const now = store.now();
   const epoch = run.epoch ?? 0;
   const failed = reason.status === TaskStatus.Failed;
@@ -267,7 +271,13 @@ export async function closeTask(
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
-    return { closed: false, status: refused.item?.status?.S as TaskStatus | undefined };
+    const item = refused.item;
+    return {
+      closed: false,
+      status: item?.status?.S as TaskStatus | undefined,
+      ...(item?.leaseUntil?.N === undefined ? {} : { leaseUntil: Number(item.leaseUntil.N) }),
+      superseded: Number(item?.epoch?.N ?? 0) > epoch,
+    };
   }
   const { notice } = await settleOutcome(store, job, refOf(run), reason.status);
   return notice ? { closed: true, notice } : { closed: true };

@@ -20,20 +20,12 @@ const slotNumberOf = (item: Item) => Number(item.pk?.S?.split("#SLOT#")[1] ?? -1
 const isFree = (item: Item | undefined, now: number) => !item?.holder?.S || Number(item.until?.N ?? 0) < now;
 
 /**
- * Slots free now, from one consistent read of the job's slots (BatchGetItem, 100 keys per call). The
- * consumer uses it to hold a full job's tasks back in the queue instead of dispatching them.
- */
-export async function freeSlots(store: DedupStore, job: SlotJob): Promise<number[]> {
-  const items = new Map((await batchGetAll(store, slotKeys(job))).map((item) => [slotNumberOf(item), item]));
-  const now = store.now();
-  return Array.from({ length: job.maxConcurrency }, (_, k) => k).filter((k) => isFree(items.get(k), now));
-}
-
-/**
- * Takes one of the job's concurrency slots for `holder` until `leaseSeconds` from now: reads the slots,
- * then tries free ones (in random order, so concurrent takers spread) with one conditional write each,
- * at most `tries`. A slot's lease outlasts the worker's timeout, so a holder that dies frees it by expiry.
- * Returns the slot taken, or undefined when every slot is held (the cap is reached).
+ * Takes a concurrency slot of the job for `holder` (a task id) until `leaseSeconds` from now, with one
+ * conditional write per try after one read of the slots (for a cap above 25, after a few blind tries
+ * first): the slot this holder already has (the consumer took it for the dispatch, or a failed run kept it
+ * for Lambda's retry) first, else a free one (in random order, so concurrent takers spread), at most `tries`
+ * writes. A slot's lease ends by itself, so a holder
+ * that dies frees it. Returns the slot, or undefined when every slot is held by others (the cap is reached).
  */
 export async function acquireSlot(
   store: DedupStore,
@@ -42,36 +34,71 @@ export async function acquireSlot(
   leaseSeconds: number,
   tries = 3,
 ): Promise<number | undefined> {
-  const free = await freeSlots(store, job);
-  for (let i = free.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [free[i], free[j]] = [free[j] as number, free[i] as number];
+  const all = Array.from({ length: job.maxConcurrency }, (_, k) => k);
+  shuffle(all);
+  // A large cap is mostly free when its tasks are sparse: try a few slots blind before reading them all
+  // (a read of every slot costs one read unit per slot).
+  if (job.maxConcurrency > blindAbove) {
+    for (const k of all.slice(0, tries))
+      if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
   }
-  for (const k of free.slice(0, tries)) {
-    const now = store.now();
-    try {
-      await store.client.send(
-        new UpdateItemCommand({
-          TableName: store.tableName,
-          Key: slotKey(job.jobId, job.epoch, k),
-          UpdateExpression: "SET holder = :me, #u = :until, expiresAt = :exp",
-          ConditionExpression: "attribute_not_exists(holder) OR #u < :now",
-          ExpressionAttributeNames: { "#u": "until" },
-          ExpressionAttributeValues: {
-            ":me": { S: holder },
-            ":until": { N: String(now + leaseSeconds * 1000) },
-            ":now": { N: String(now) },
-            ":exp": { N: String(expiresAt(store)) },
-          },
-        }),
-      );
-      return k;
-    } catch (error) {
-      if (!conditionFailure(error)) throw error;
-      // Taken by someone else since the read: try the next free one.
-    }
+  const items = new Map((await batchGetAll(store, slotKeys(job))).map((item) => [slotNumberOf(item), item]));
+  const now = store.now();
+  const mine = all.filter((k) => items.get(k)?.holder?.S === holder);
+  const free = all.filter((k) => !mine.includes(k) && isFree(items.get(k), now));
+  for (const k of [...mine, ...free].slice(0, tries)) {
+    if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
+    // Taken by someone else since the read: try the next one.
   }
   return undefined;
+}
+
+/** Caps above this try slots without reading them first. */
+const blindAbove = 25;
+
+function shuffle(list: number[]): void {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [list[i], list[j]] = [list[j] as number, list[i] as number];
+  }
+}
+
+/**
+ * Sets the slot's lease to `leaseSeconds` from now, if `holder` holds it (or, with `orFree`, if it is
+ * free). Returns whether it did.
+ */
+export async function holdSlot(
+  store: DedupStore,
+  job: SlotJob,
+  slot: number,
+  holder: string,
+  leaseSeconds: number,
+  orFree = false,
+): Promise<boolean> {
+  const now = store.now();
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: slotKey(job.jobId, job.epoch, slot),
+        UpdateExpression: "SET holder = :me, #u = :until, expiresAt = :exp",
+        ConditionExpression: orFree
+          ? "attribute_not_exists(holder) OR #u < :now OR holder = :me"
+          : "holder = :me",
+        ExpressionAttributeNames: { "#u": "until" },
+        ExpressionAttributeValues: {
+          ":me": { S: holder },
+          ":until": { N: String(now + leaseSeconds * 1000) },
+          ":exp": { N: String(expiresAt(store)) },
+          ...(orFree ? { ":now": { N: String(now) } } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** Gives a slot back; only its holder can (a slot taken over after the holder's lease ended stays taken). */

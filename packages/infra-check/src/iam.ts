@@ -47,9 +47,9 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     // A valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
-    "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
     // The job records of the tasks a run receives (cancelled? capped?).
     "dynamodb:GetItem": { resource: "module.table.table_arn" },
+    // A capped job's slots; the counter shards of a job that a dropped (cancelled) task finishes.
     "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
     // The notice sweep: the sparse jobs-to-notify index, not the table.
     "dynamodb:Query": { resource: "module.table.jobs_to_notify_index_arn" },
@@ -61,9 +61,8 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     "dynamodb:GetItem": { resource: "module.table.table_arn" },
     "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
-    "dynamodb:DeleteItem": { resource: "module.table.table_arn" },
-    // Lambda's on-failure destination, and a capped task sent back to the tasks queue (delayed).
-    "sqs:SendMessage": { resource: ["module.queue.failed_tasks_queue_arn", "module.queue.tasks_queue_arn"] },
+    // Lambda's on-failure destination.
+    "sqs:SendMessage": { resource: "module.queue.failed_tasks_queue_arn" },
     ...notices,
     ...tracing,
   },
