@@ -14,7 +14,7 @@ import {
 import type { LambdaClient } from "@fanout/invoker";
 import { InvokeError, invokeAsync } from "@fanout/invoker";
 import type { ReceivedMessage } from "@fanout/queue";
-import type { JobView } from "./job-view.ts";
+import { type JobView, jobView } from "./job-view.ts";
 
 export interface DispatchDeps {
   lambda: LambdaClient;
@@ -25,13 +25,19 @@ export interface DispatchDeps {
   owner: string;
   /** How long a task whose invoke was throttled waits before it is tried again. @default 10 */
   throttleBackoffSeconds?: number;
-  /** How long a task of a job at its maxConcurrency waits in the queue before it is tried again. @default 5 */
+  /**
+   * How long a task of a job at its maxConcurrency waits in the queue before it is tried again (plus one
+   * second per `maxConcurrency` tasks already held back in this run). @default 1
+   */
   holdSeconds?: number;
   logger: Logger;
-  /** This run's view of the jobs (cancelled? slots free?); a new one per run. */
-  jobs: JobView;
-  /** Publishes a notice when dropping a cancelled task finished its job (never throws). */
-  announce: (notice: JobNotice) => Promise<unknown>;
+  /** This run's view of the jobs (cancelled? slots all held?); a new one per run. @default a view of this call */
+  jobs?: JobView;
+  /**
+   * Publishes a notice when dropping a cancelled task finished its job (never throws). Without it the
+   * notice stays recorded and due, and the next run's sweep publishes it.
+   */
+  announce?: (notice: JobNotice) => Promise<unknown>;
 }
 
 /**
@@ -57,7 +63,15 @@ const throttleCodes = new Set(["TooManyRequestsException", "ThrottlingException"
  * Handles one message: validate → claim (one conditional write) → invoke the worker (Event) → record
  * DISPATCHED. Only a "dispatched" or "duplicate" verdict lets the caller delete the message (G1).
  */
-export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDeps): Promise<Verdict> {
+export async function dispatchMessage(
+  message: ReceivedMessage,
+  dispatchDeps: DispatchDeps,
+): Promise<Verdict> {
+  const deps = {
+    ...dispatchDeps,
+    jobs: dispatchDeps.jobs ?? jobView(dispatchDeps.store),
+    announce: dispatchDeps.announce ?? (async () => undefined),
+  };
   let task: Task;
   try {
     task = parseTask(message.body, "task message");
@@ -103,7 +117,7 @@ export async function dispatchMessage(message: ReceivedMessage, deps: DispatchDe
   const hold = (): Verdict => ({
     kind: "held",
     delete: false,
-    retryInSeconds: job ? deps.jobs.holdSeconds(job, deps.holdSeconds ?? 5) : (deps.holdSeconds ?? 5),
+    retryInSeconds: job ? deps.jobs.holdSeconds(job, deps.holdSeconds ?? 1) : (deps.holdSeconds ?? 1),
   });
   // Every slot was held a moment ago: hold the task back without a write.
   if (job && slotJob && deps.jobs.full(job)) return hold();

@@ -13,7 +13,7 @@ import { type DispatchDeps, dispatchMessage, type Verdict } from "./dispatch.ts"
 import { jobView } from "./job-view.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
 
-export interface DrainDeps extends Omit<DispatchDeps, "jobs" | "announce"> {
+export interface DrainDeps extends DispatchDeps {
   sqs: SQSClient;
   tasksQueueUrl: string;
   pollers: number;
@@ -61,6 +61,8 @@ export async function drain(
   const limit = pLimit(deps.dispatchConcurrency);
   const background: Promise<unknown>[] = [];
   const timeLeft = () => context.getRemainingTimeInMillis() - deps.safetyMarginMs;
+  /** When the last task this run held back at a job's cap becomes visible again. */
+  let heldUntil = 0;
   const noticeDeps: NoticeDeps = { store: deps.store, logger: deps.logger, ...deps.notices };
   const dispatchDeps: DispatchDeps = {
     ...deps,
@@ -87,7 +89,12 @@ export async function drain(
         toReturn.push({ receiptHandle: message.receiptHandle, seconds: 0 });
       // A valid task that cannot be handed on now goes back as a fresh message (receive count 0, delayed)
       // instead of spending a receive: only malformed messages may reach the dead-letter queue (G1, G5).
-      else toRecycle.push({ message, seconds: verdict.retryInSeconds ?? deps.leaseSeconds });
+      else {
+        const seconds = verdict.retryInSeconds ?? deps.leaseSeconds;
+        toRecycle.push({ message, seconds });
+        // A task held back at its job's cap comes back soon: this run stays to dispatch it then.
+        if (verdict.kind === "held") heldUntil = Math.max(heldUntil, Date.now() + seconds * 1000);
+      }
     });
     if (toRecycle.length > 0) {
       const resent = await sendMessages(
@@ -136,7 +143,9 @@ export async function drain(
         waitSeconds,
       });
       if (messages.length === 0) {
-        if (waitSeconds >= deps.receiveWaitSeconds) return; // empty for a full wait: done
+        // Empty for a full wait: done, unless tasks this run held back at a cap are due back within a minute.
+        const heldBack = heldUntil - Date.now();
+        if (waitSeconds >= deps.receiveWaitSeconds && !(heldBack > 0 && heldBack <= 60_000)) return;
         continue;
       }
       summary.received += messages.length;

@@ -26,7 +26,11 @@ const store = createStore({
 
 export const handler = tracer.wrap(
   makeWorker(
-    referenceTaskHandler({ failRate: taskConfig.WORKER_FAIL_RATE, resultMaxBytes: config.RESULT_MAX_BYTES }),
+    referenceTaskHandler({
+      failRate: taskConfig.WORKER_FAIL_RATE,
+      delayMs: taskConfig.WORKER_DELAY_MS,
+      resultMaxBytes: config.RESULT_MAX_BYTES,
+    }),
     {
       store,
       logger,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { TaskHandler } from "./wrapper.ts";
 
 /**
@@ -6,13 +7,19 @@ import type { TaskHandler } from "./wrapper.ts";
  * `{ received: <its payload> }` as its result, unless that would be over the result limit (a name may be up
  * to 256 KiB, the default limit is 64 KiB): then `{ received: { bytes, sha256 } }`, a digest that says so,
  * since a result over the limit fails the task. Replace this file with real work.
- * `failRate` is a demo knob (WORKER_FAIL_RATE, read through `referenceTaskConfigSchema`): the fraction of runs
- * that fail on purpose.
+ * `failRate` and `delayMs` are demo knobs (WORKER_FAIL_RATE, WORKER_DELAY_MS, read through
+ * `referenceTaskConfigSchema`): the fraction of runs that fail on purpose, and how long each run takes.
  */
-export function referenceTaskHandler(options: { failRate: number; resultMaxBytes: number }): TaskHandler {
-  const { failRate, resultMaxBytes } = options;
-  return async (task, { logger }) => {
+export function referenceTaskHandler(options: {
+  failRate: number;
+  resultMaxBytes: number;
+  delayMs?: number;
+}): TaskHandler {
+  const { failRate, resultMaxBytes, delayMs = 0 } = options;
+  return async (task, { logger, signal }) => {
     if (task.seed) logger.info(`worker received name = ${(task.payload as { name: string }).name}`);
+    else logger.info(`worker received task ${task.index}`);
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal });
     if (failRate > 0 && Math.random() < failRate) {
       throw new Error(`simulated failure (WORKER_FAIL_RATE=${failRate})`);
     }

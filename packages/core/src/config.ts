@@ -112,6 +112,8 @@ export const workerConfigSchema = z.object({
 export const referenceTaskConfigSchema = z.object({
   /** The fraction of runs that fail on purpose (0 to 1). @default 0 */
   WORKER_FAIL_RATE: fraction(0),
+  /** How long each run takes on purpose, in ms (0 to 60000): slow tasks, for concurrency demos and tests. @default 0 */
+  WORKER_DELAY_MS: int({ min: 0, max: 60_000 }, 0),
 });
 
 export type MainConfig = z.output<typeof mainConfigSchema>;
