@@ -299,21 +299,24 @@ export async function readTaskCounts(
   return counts;
 }
 
-/** Reads items by key, 100 keys per BatchGetItem (in parallel), retrying unprocessed keys. */
-export async function batchGetAll(store: DedupStore, keys: Item[]): Promise<Item[]> {
+/**
+ * Reads items by key, 100 keys per BatchGetItem (in parallel), retrying unprocessed keys. Strongly
+ * consistent unless `consistent` is false (half the read units, for reads a conditional write re-checks).
+ */
+export async function batchGetAll(store: DedupStore, keys: Item[], consistent = true): Promise<Item[]> {
   const chunks: Item[][] = [];
   for (let i = 0; i < keys.length; i += limits.dynamoBatchGetKeys)
     chunks.push(keys.slice(i, i + limits.dynamoBatchGetKeys));
-  return (await Promise.all(chunks.map((chunk) => batchGet(store, chunk)))).flat();
+  return (await Promise.all(chunks.map((chunk) => batchGet(store, chunk, consistent)))).flat();
 }
 
-async function batchGet(store: DedupStore, keys: Item[]): Promise<Item[]> {
+async function batchGet(store: DedupStore, keys: Item[], consistent: boolean): Promise<Item[]> {
   const items: Item[] = [];
   let request: Item[] = keys;
   for (let attempt = 0; request.length > 0; attempt++) {
     const out = await store.client.send(
       new BatchGetItemCommand({
-        RequestItems: { [store.tableName]: { Keys: request, ConsistentRead: true } },
+        RequestItems: { [store.tableName]: { Keys: request, ConsistentRead: consistent } },
       }),
     );
     items.push(...(out.Responses?.[store.tableName] ?? []));

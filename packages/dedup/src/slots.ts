@@ -42,7 +42,10 @@ export async function acquireSlot(
     for (const k of all.slice(0, tries))
       if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
   }
-  const items = new Map((await batchGetAll(store, slotKeys(job))).map((item) => [slotNumberOf(item), item]));
+  // Eventually consistent (half the read units): the conditional write re-checks each slot it tries.
+  const items = new Map(
+    (await batchGetAll(store, slotKeys(job), false)).map((item) => [slotNumberOf(item), item]),
+  );
   const now = store.now();
   const mine = all.filter((k) => items.get(k)?.holder?.S === holder);
   const free = all.filter((k) => !mine.includes(k) && isFree(items.get(k), now));
