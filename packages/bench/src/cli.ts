@@ -11,6 +11,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { measureBundles } from "./bundles.ts";
 import { measureEndToEnd } from "./e2e.ts";
+import { measureJobBudget } from "./job-budget.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { profileConsumer } from "./profile.ts";
 import { derive, type Results, renderTable, rows } from "./report.ts";
@@ -29,7 +30,8 @@ const program = new Command("bench")
   .option("--cold-runs <n>", "fresh processes per bundle for cold init")
   .option("--profile-tasks <n>", "tasks drained by the profiled consumer")
   .option("--profile-latency <ms>", "request latency while profiling")
-  .option("--steps <list>", "bundles,throughput,e2e,profile (default: all)")
+  .option("--budget-tasks <n>", "tasks per job of the budget step (DynamoDB requests per task per feature)")
+  .option("--steps <list>", "bundles,throughput,e2e,profile,budget (default: all)")
   .option("--settings <file>", "settings file (default terraform/environments/dev.tfvars.json)")
   .option("--out <file>", "JSON output (default .fanout/bench/bench-<time>.json)")
   .option("--no-build", "skip building the function zips")
@@ -106,6 +108,10 @@ try {
       log,
     });
   }
+  if (stepOn("budget")) {
+    log(`budget: DynamoDB requests per task for each job feature, ${options.budgetTasks}-task jobs`);
+    results.budget = await measureJobBudget({ tasks: options.budgetTasks, log });
+  }
   const defaultVariant = process.env.FANOUT_EXTERNAL_SDK === "1" ? "sdk-external" : "sdk-bundled";
   const derived = derive(results, settings);
   const table = rows(results, derived, defaultVariant);
@@ -134,6 +140,14 @@ try {
       2,
     )}\n`,
   );
+  const budget = (results.budget ?? []).map(
+    (r) =>
+      `${r.case.padEnd(48)} ${String(r.writesPerTask).padStart(7)} ${String(r.readsPerTask).padStart(7)}   ${r.final.succeeded}/${r.final.failed}/${r.final.cancelled}`,
+  );
+  if (budget.length > 0)
+    process.stdout.write(
+      `DynamoDB requests per task (writes, reads; succeeded/failed/cancelled)\n${budget.join("\n")}\n\n`,
+    );
   process.stdout.write(
     `${text}\n\n${command} · ${((Date.now() - started) / 1000).toFixed(0)} s · ${cpus().length} CPUs · Node ${process.version}\nJSON: ${out}\n`,
   );

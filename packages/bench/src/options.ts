@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-const steps = ["bundles", "throughput", "e2e", "profile"] as const;
+const steps = ["bundles", "throughput", "e2e", "profile", "budget"] as const;
 export type Step = (typeof steps)[number];
 
 const intList = (min: number, max: number) =>
@@ -22,6 +22,7 @@ export const flagsSchema = z.strictObject({
   coldRuns: int(1, 100).optional(),
   profileTasks: int(10, 100_000).optional(),
   profileLatency: int(0, 1_000).optional(),
+  budgetTasks: int(10, 10_000).optional(),
   steps: z
     .string()
     .transform((s) => s.split(",").map((x) => x.trim()))
@@ -44,6 +45,8 @@ export interface BenchOptions {
   profileLatency: number;
   /** Tasks the seed's main enqueues one at a time, to measure its requests and time per task. */
   enqueueSample: number;
+  /** Tasks per job of the budget step (DynamoDB requests per task for each job feature). */
+  budgetTasks: number;
   steps: Step[];
   settingsPath?: string;
   out?: string;
@@ -62,6 +65,7 @@ export const presets = {
     profileTasks: 5_000,
     profileLatency: 0,
     enqueueSample: 200,
+    budgetTasks: 1_000,
   },
   quick: {
     sizes: [100],
@@ -73,6 +77,7 @@ export const presets = {
     profileTasks: 300,
     profileLatency: 0,
     enqueueSample: 20,
+    budgetTasks: 100,
   },
 } as const;
 
@@ -92,6 +97,7 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
     profileTasks: f.profileTasks ?? p.profileTasks,
     profileLatency: f.profileLatency ?? p.profileLatency,
     enqueueSample: p.enqueueSample,
+    budgetTasks: f.budgetTasks ?? p.budgetTasks,
     steps: f.steps ?? [...steps],
     ...(f.settings ? { settingsPath: f.settings } : {}),
     ...(f.out ? { out: f.out } : {}),

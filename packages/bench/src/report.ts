@@ -3,6 +3,7 @@ import type { BundleFigures } from "./bundles.ts";
 import { type CostPerMillion, costPerMillion, gbSeconds, type PerTask } from "./cost.ts";
 import type { EndToEnd } from "./e2e.ts";
 import { readUnits, writeUnits } from "./item-size.ts";
+import type { BudgetRow } from "./job-budget.ts";
 import { prices } from "./prices.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ThroughputCell, ThroughputResult } from "./throughput.ts";
@@ -31,6 +32,8 @@ export interface Row {
 }
 
 export interface Results {
+  /** DynamoDB requests per task for each job feature (`measureJobBudget`). */
+  budget?: BudgetRow[];
   throughput?: ThroughputResult;
   e2e?: EndToEnd;
   bundles?: BundleFigures[];

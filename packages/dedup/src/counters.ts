@@ -14,13 +14,15 @@ export type CountedStatus =
 /**
  * Each status's update of the shard's index *sets* (`ok`, `failed` for good, `cancelled`, `retrying` while
  * Lambda will retry, `running`): writing the same status twice changes nothing, so counts are exact by
- * construction, never inflated by a retry. A final status takes the index out of `retrying` and `running`.
+ * construction, never inflated by a retry. Each outcome takes the index out of the other outcome sets (a
+ * failure judged final may be retried by Lambda anyway) and out of `running`.
  */
 const updates: Record<CountedStatus, string> = {
   SUCCEEDED: "ADD ok :i DELETE failed :i, retrying :i, running :i",
   FAILED: "ADD failed :i DELETE retrying :i, running :i",
-  CANCELLED: "ADD cancelled :i DELETE retrying :i, running :i",
-  RETRYING: "ADD retrying :i DELETE running :i",
+  // A task's last word: out of `failed` too (a failure judged final that Lambda retried anyway).
+  CANCELLED: "ADD cancelled :i DELETE failed :i, retrying :i, running :i",
+  RETRYING: "ADD retrying :i DELETE failed :i, running :i",
   RUNNING: "ADD running :i",
 };
 

@@ -172,6 +172,17 @@ describe("cancel", () => {
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ cancelled: 1, pending: 1 });
   });
 
+  it("count a task once, as cancelled, when a failure judged final was retried, failed again and was then cancelled", async () => {
+    const job = await newJob(1);
+    await run(job, 0, "FAILED");
+    // Lambda retried anyway: the retry fails with a retry still to come, then the job is cancelled.
+    const retry = ref(job, 0, "retry");
+    expect((await startRun(store, retry, 60)).outcome).toBe("started");
+    await finishRun(store, retry, { status: "FAILED", error: boom, final: false }, job);
+    expect((await closeTask(store, retry, { status: "CANCELLED" }, job)).closed).toBe(true);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ failed: 0, cancelled: 1, retryPending: 0 });
+  });
+
   it("never closes a live run, a success or a final failure", async () => {
     const job = await newJob(3);
     await startRun(store, ref(job, 0), 60);
