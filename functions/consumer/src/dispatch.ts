@@ -142,9 +142,10 @@ export async function dispatchMessage(
   // worker extends it when it starts), so that no more of the job's tasks are dispatched than can run.
   let slot: number | undefined;
   if (job && slotJob) {
-    slot = await acquireSlot(deps.store, slotJob, taskId, deps.leaseSeconds);
+    const seen: { runMs?: number } = {};
+    slot = await acquireSlot(deps.store, slotJob, taskId, deps.leaseSeconds, 3, seen);
     if (slot === undefined) {
-      deps.jobs.markFull(job);
+      deps.jobs.markFull(job, seen.runMs);
       await releaseClaim(deps.store, taskId, deps.owner);
       return hold();
     }

@@ -11,11 +11,13 @@ export interface JobView {
   job(jobId: string): Promise<JobInfo | undefined>;
   /** True when this run found every slot of the job held less than `maxAgeMs` ago. */
   full(job: JobInfo): boolean;
-  markFull(job: JobInfo): void;
+  /** Marks the job full; `runMs` is the mean run time its slots' last holders reported, if known. */
+  markFull(job: JobInfo, runMs?: number): void;
   /**
-   * Seconds to hold the next task of a full job back: `baseSeconds`, plus one per `maxConcurrency` tasks this
-   * run already held (at most 300), so a long backlog behind a small cap waits in the queue spread out, in
-   * order, instead of every task coming back every few seconds.
+   * Seconds to hold the next task of a full job back: `baseSeconds`, plus one task run time (as the slots
+   * report it, else 1 s) per `maxConcurrency` tasks this run already held, at most 300 s: a long backlog
+   * behind a cap comes back spread out, in order, about as fast as slots free up, instead of every task
+   * coming back every few seconds.
    */
   holdSeconds(job: JobInfo, baseSeconds: number): number;
 }
@@ -23,6 +25,7 @@ export interface JobView {
 export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
   const jobs = new Map<string, { at: number; job: Promise<JobInfo | undefined> }>();
   const fullAt = new Map<string, number>();
+  const runMsOf = new Map<string, number>();
   const held = new Map<string, number>();
   const keyOf = (job: JobInfo) => `${job.jobId}#${job.epoch}`;
   const fresh = (at: number) => Date.now() - at < maxAgeMs;
@@ -40,14 +43,16 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
       const at = fullAt.get(keyOf(job));
       return at !== undefined && fresh(at);
     },
-    markFull(job) {
+    markFull(job, runMs) {
       fullAt.set(keyOf(job), Date.now());
+      if (runMs !== undefined) runMsOf.set(keyOf(job), runMs);
     },
     holdSeconds(job, baseSeconds) {
       const key = keyOf(job);
       const before = held.get(key) ?? 0;
       held.set(key, before + 1);
-      const spread = Math.floor(before / (job.options.maxConcurrency ?? 1));
+      const runSeconds = (runMsOf.get(key) ?? 1_000) / 1_000;
+      const spread = Math.floor((before / (job.options.maxConcurrency ?? 1)) * runSeconds);
       return Math.min(300, baseSeconds + spread);
     },
   };

@@ -188,6 +188,8 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       const slot = slotJob ? await takeSlot(slotJob, taskId, context) : undefined;
       /** What happens to the slot when the run ends: freed, kept for Lambda's retry, or left to its lease. */
       let slotAfter: "release" | { keepSeconds: number } | "lease" = "release";
+      /** The handler's run time, kept on the slot at release: the consumer paces held-back tasks by it. */
+      let runMs: number | undefined;
       const settleSlot = async () => {
         if (!slotJob || slot === undefined || slotAfter === "lease") return;
         const after = slotAfter;
@@ -269,6 +271,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           resultMaxBytes,
         );
         const handlerMs = Math.round(performance.now() - handlerStarted);
+        runMs = handlerMs;
         if (outcome.status === "FAILED") {
           const e = outcome.error;
           const final = !lambdaWillRetry(deps, start, context);

@@ -33,6 +33,8 @@ export async function acquireSlot(
   holder: string,
   leaseSeconds: number,
   tries = 3,
+  /** Filled in when the slots were read: the mean run time their last holders reported at release. */
+  seen: { runMs?: number } = {},
 ): Promise<number | undefined> {
   const all = Array.from({ length: job.maxConcurrency }, (_, k) => k);
   shuffle(all);
@@ -46,6 +48,8 @@ export async function acquireSlot(
   const items = new Map(
     (await batchGetAll(store, slotKeys(job), false)).map((item) => [slotNumberOf(item), item]),
   );
+  const runs = [...items.values()].flatMap((item) => (item.lastRunMs?.N ? [Number(item.lastRunMs.N)] : []));
+  if (runs.length > 0) seen.runMs = runs.reduce((a, b) => a + b, 0) / runs.length;
   const now = store.now();
   const mine = all.filter((k) => items.get(k)?.holder?.S === holder);
   const free = all.filter((k) => !mine.includes(k) && isFree(items.get(k), now));
