@@ -9,15 +9,18 @@ import { type DedupStore, type JobInfo, readJob } from "@fanout/dedup";
  */
 export interface JobView {
   job(jobId: string): Promise<JobInfo | undefined>;
-  /** True when this run found every slot of the job held less than `maxAgeMs` ago. */
+  /**
+   * True when this run found every slot of the job held a moment ago: less than half a task's run time (as
+   * the slots report it) ago, between 50 ms and `maxAgeMs`, so a freed slot is found about as soon as it frees.
+   */
   full(job: JobInfo): boolean;
   /** Marks the job full; `runMs` is the mean run time its slots' last holders reported, if known. */
   markFull(job: JobInfo, runMs?: number): void;
   /**
    * Seconds to hold the next task of a full job back: `baseSeconds`, plus one task run time (as the slots
-   * report it, else 1 s) per `maxConcurrency` tasks this run already held, at most 300 s: a long backlog
-   * behind a cap comes back spread out, in order, about as fast as slots free up, instead of every task
-   * coming back every few seconds.
+   * report it, else 200 ms) per `maxConcurrency` tasks this run held in the last 10 s (the backlog ahead of
+   * it), at most 60 s: a long backlog behind a cap comes back spread out, about as fast as slots free up,
+   * instead of every task cycling through the queue every second.
    */
   holdSeconds(job: JobInfo, baseSeconds: number): number;
 }
@@ -26,7 +29,7 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
   const jobs = new Map<string, { at: number; job: Promise<JobInfo | undefined> }>();
   const fullAt = new Map<string, number>();
   const runMsOf = new Map<string, number>();
-  const held = new Map<string, number>();
+  const recentHolds = new Map<string, number[]>();
   const keyOf = (job: JobInfo) => `${job.jobId}#${job.epoch}`;
   const fresh = (at: number) => Date.now() - at < maxAgeMs;
   return {
@@ -41,7 +44,9 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
     },
     full(job) {
       const at = fullAt.get(keyOf(job));
-      return at !== undefined && fresh(at);
+      const runMs = runMsOf.get(keyOf(job));
+      const ttl = runMs === undefined ? maxAgeMs : Math.min(maxAgeMs, Math.max(50, runMs / 2));
+      return at !== undefined && Date.now() - at < ttl;
     },
     markFull(job, runMs) {
       fullAt.set(keyOf(job), Date.now());
@@ -49,11 +54,17 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
     },
     holdSeconds(job, baseSeconds) {
       const key = keyOf(job);
-      const before = held.get(key) ?? 0;
-      held.set(key, before + 1);
-      const runSeconds = (runMsOf.get(key) ?? 1_000) / 1_000;
-      const spread = Math.floor((before / (job.options.maxConcurrency ?? 1)) * runSeconds);
-      return Math.min(300, baseSeconds + spread);
+      const now = Date.now();
+      const recent = recentHolds.get(key) ?? [];
+      recentHolds.set(key, recent);
+      // Oldest first: drop the holds older than 10 s from the front.
+      let old = 0;
+      while (old < recent.length && now - (recent[old] ?? now) >= 10_000) old++;
+      recent.splice(0, old);
+      recent.push(now);
+      const runSeconds = (runMsOf.get(key) ?? 200) / 1_000;
+      const spread = Math.floor((recent.length / (job.options.maxConcurrency ?? 1)) * runSeconds);
+      return Math.min(60, baseSeconds + spread);
     },
   };
 }

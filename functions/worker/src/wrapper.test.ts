@@ -337,12 +337,17 @@ describe("worker wrapper: job features", () => {
   it("fails a task whose payload the schema refuses for good, before the RUNNING write and without running it", async () => {
     const { jobId, task } = await jobWith(2);
     let runs = 0;
-    const handler = makeWorker(async () => void (runs += 1), {
-      store,
-      logger: createLogger("worker-test"),
-      leaseSeconds: 60,
-      schema: z.strictObject({ url: z.string() }),
-    });
+    const handler = makeWorker(
+      async () => {
+        runs += 1;
+      },
+      {
+        store,
+        logger: createLogger("worker-test"),
+        leaseSeconds: 60,
+        schema: z.strictObject({ url: z.string() }),
+      },
+    );
     await expect(handler(task(0, { url: 7 }), testContext())).rejects.toThrow(
       /invalid task payload: url: Invalid input: expected string, received number/,
     );
@@ -416,7 +421,12 @@ describe("worker wrapper: job features", () => {
     const { jobId, epoch, task } = await jobWith(2, { maxConcurrency: 1 });
     expect(await acquireSlot(store, { jobId, epoch, maxConcurrency: 1 }, "another-task", 60)).toBe(0);
     let runs = 0;
-    const handler = worker(async () => void (runs += 1), { slotWaitMs: 300 });
+    const handler = worker(
+      async () => {
+        runs += 1;
+      },
+      { slotWaitMs: 300 },
+    );
     await expect(handler(task(0, "a"), testContext())).rejects.toBeInstanceOf(NoSlotError);
     expect(runs).toBe(0);
     // Not started, nothing recorded: the event's retry (or a redrive of its record) runs it later.

@@ -194,7 +194,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         if (!slotJob || slot === undefined || slotAfter === "lease") return;
         const after = slotAfter;
         await (after === "release"
-          ? releaseSlot(deps.store, slotJob, slot, taskId)
+          ? releaseSlot(deps.store, slotJob, slot, taskId, runMs)
           : holdSlot(deps.store, slotJob, slot, taskId, after.keepSeconds)
         ).catch((error: unknown) =>
           deps.logger.warn("could not release the concurrency slot; it frees when its lease ends", {
@@ -202,13 +202,8 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           }),
         );
       };
-      let start: Awaited<ReturnType<typeof startRun>>;
-      try {
-        start = await startRun(deps.store, run, deps.leaseSeconds);
-      } catch (error) {
-        // Unknown whether a run started: the slot's lease (as long as a run's) frees it.
-        throw error;
-      }
+      // If this throws, whether a run started is unknown: the slot's lease (as long as a run's) frees it.
+      const start = await startRun(deps.store, run, deps.leaseSeconds);
       // A live run of this task elsewhere holds the same slot (slots are held per task): leave it.
       if (start.outcome === "busy") slotAfter = "lease";
       if (start.outcome !== "started") await settleSlot();

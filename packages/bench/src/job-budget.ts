@@ -69,7 +69,8 @@ const per = (counts: Record<string, number>, keys: string[], n: number) =>
  * job's tasks. Requests, not capacity units: a write of an item over 1 KB (a large result) costs more units.
  */
 export async function measureJobBudget(options: { tasks: number; log: (line: string) => void }) {
-  const stack: TestStack = await startTestStack({}, { maxConcurrency: 32 });
+  // The schedule on (every 3 s: speed 20), as on AWS, so that a long capped job is not left to one run.
+  const stack: TestStack = await startTestStack({}, { maxConcurrency: 32, schedule: true, speed: 20 });
   const rows: BudgetRow[] = [];
   try {
     for (const c of cases) {
@@ -82,7 +83,14 @@ export async function measureJobBudget(options: { tasks: number; log: (line: str
         await cancelWhen(stack, jobId, Math.ceil(options.tasks * c.cancelAfter));
       const status = await stack.waitForJob(jobId, 600_000);
       await stack.lambda.idle();
-      const lines = fns.flatMap((fn, i) => stack.logs(fn).slice(before[i]));
+      // The log lines (with each invocation's request counts) land a moment after the invocations end.
+      let lines = fns.flatMap((fn, i) => stack.logs(fn).slice(before[i]));
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 500));
+        const again = fns.flatMap((fn, i) => stack.logs(fn).slice(before[i]));
+        if (again.length === lines.length) break;
+        lines = again;
+      }
       const counts = sumRequests(lines);
       const perTask = Object.fromEntries(
         Object.entries(counts)

@@ -9,7 +9,10 @@ export function toIssues(error: z.ZodError): Issue[] {
         typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
       )
       .join("");
-    const index = (issue.path[0] === "names" || issue.path[0] === "tasks") && typeof issue.path[1] === "number" ? issue.path[1] : undefined;
+    const index =
+      (issue.path[0] === "names" || issue.path[0] === "tasks") && typeof issue.path[1] === "number"
+        ? issue.path[1]
+        : undefined;
     return index === undefined ? { path, reason: issue.message } : { index, path, reason: issue.message };
   });
 }

@@ -109,7 +109,15 @@ describe("parseJob", () => {
 
 describe("parseJob: the tasks format and job options", () => {
   it("accepts any JSON value as a task and hands it to the worker unchanged", () => {
-    const tasks = [{ url: "https://example.com", depth: 2 }, "plain", 42, null, [1, [2]], true, { "\u0000": "" }];
+    const tasks = [
+      { url: "https://example.com", depth: 2 },
+      "plain",
+      42,
+      null,
+      [1, [2]],
+      true,
+      { "\u0000": "" },
+    ];
     const job = parseJob({ jobId: "any-json", tasks });
     expect(job.format).toBe("tasks");
     expect(taskCountOf(job)).toBe(tasks.length);

@@ -134,7 +134,8 @@ function contentOf(job: { names?: string[]; tasks?: unknown[] }, options: JobRun
 function issuesOf(error: z.ZodError, value: unknown) {
   const union = error.issues.find((i) => i.code === "invalid_union");
   if (!union || !("errors" in union)) return toIssues(error);
-  const meant = value !== null && typeof value === "object" && "tasks" in value && !("names" in value) ? 1 : 0;
+  const meant =
+    value !== null && typeof value === "object" && "tasks" in value && !("names" in value) ? 1 : 0;
   const branch = union.errors[meant] ?? [];
   if (value !== null && typeof value === "object" && "tasks" in value && "names" in value)
     return [{ path: "", reason: "a job has either names or tasks, not both" }];

@@ -70,7 +70,8 @@ export const metricCatalogue = {
     unit: "Count",
     function: "consumer",
     outcomes: [],
-    moves: "per message of a cancelled (or failed) job's task: closed CANCELLED and deleted, the worker not invoked",
+    moves:
+      "per message of a cancelled (or failed) job's task: closed CANCELLED and deleted, the worker not invoked",
   },
   TasksHeldBack: {
     unit: "Count",

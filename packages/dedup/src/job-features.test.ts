@@ -8,7 +8,7 @@ import { cancelJob, type JobInfo, listJobs, readJob, readJobStatus, recordJob } 
 import { requeueTask } from "./redrive.ts";
 import { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
 import { acquireSlot, holdSlot, releaseSlot } from "./slots.ts";
-import { readResults, readTask } from "./tasks.ts";
+import { readResults } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;

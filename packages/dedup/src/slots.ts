@@ -108,22 +108,29 @@ export async function holdSlot(
   }
 }
 
-/** Gives a slot back; only its holder can (a slot taken over after the holder's lease ended stays taken). */
+/**
+ * Gives a slot back; only its holder can (a slot taken over after the holder's lease ended stays taken).
+ * `runMs`, the run's duration, is kept on the slot: the consumer paces held-back tasks by it.
+ */
 export async function releaseSlot(
   store: DedupStore,
   job: SlotJob,
   slot: number,
   holder: string,
+  runMs?: number,
 ): Promise<void> {
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: slotKey(job.jobId, job.epoch, slot),
-        UpdateExpression: "REMOVE holder, #u",
+        UpdateExpression: runMs === undefined ? "REMOVE holder, #u" : "SET lastRunMs = :ms REMOVE holder, #u",
         ConditionExpression: "holder = :me",
         ExpressionAttributeNames: { "#u": "until" },
-        ExpressionAttributeValues: { ":me": { S: holder } },
+        ExpressionAttributeValues: {
+          ":me": { S: holder },
+          ...(runMs === undefined ? {} : { ":ms": { N: String(Math.round(runMs)) } }),
+        },
       }),
     );
   } catch (error) {
