@@ -87,7 +87,8 @@ export interface DemoReport {
   /** Worker runs of a task: each ends in "task succeeded" or "task failed" (retries of failed runs included). */
   runs: number;
   /** Events a worker sent back to the queue because the job was at its maxConcurrency (dispatched again later). */
-  deferred: number;
+  /** Times a consumer held a task of the capped job back in the queue (every slot held). */
+  heldBack: number;
   /** Tasks that succeeded more than once, or were dispatched more than once (deferrals aside): must be 0. */
   ranTwice: number;
   duplicatesDropped: number;
@@ -187,23 +188,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await Promise.race([stack.lambda.idle(), new Promise((r) => setTimeout(r, 30_000))]);
     const workerLines = logs.lines(stack.names.workerFunction);
     const runs = workerLines.filter((l) => l.message === "task succeeded" || l.message === "task failed");
-    const deferred = workerLines.filter(
-      (l) => l.message === "job at its concurrency cap; task sent back to the queue",
-    ).length;
     const successes = new Map<string, number>();
     for (const line of workerLines) {
       if (line.message === "task succeeded")
         successes.set(String(line.taskId), (successes.get(String(line.taskId)) ?? 0) + 1);
     }
     const succeededTwice = [...successes.values()].filter((n) => n > 1).length;
-    // A deferred event's task is dispatched again once a slot frees: that is not a duplicate.
-    const dispatchedTwice = Math.max(0, figures.dispatched - deferred - figures.total);
+    // A worker invoke accepted beyond one per task (a cancelled task is closed without one).
+    const dispatchedTwice = Math.max(0, figures.dispatched - figures.total);
     // Read after the functions went idle: the job's final state is written just after its last count.
     const final = await readJobStatus(store, parsed.jobId);
     const consumerLines = logs.lines(stack.names.consumerFunction);
-    const duplicatesDropped = consumerLines
-      .filter((l) => l.message === "consumer run finished")
-      .reduce((n, l) => n + Number(l.duplicates ?? 0), 0);
+    const runSummaries = consumerLines.filter((l) => l.message === "consumer run finished");
+    const duplicatesDropped = runSummaries.reduce((n, l) => n + Number(l.duplicates ?? 0), 0);
+    const heldBack = runSummaries.reduce((n, l) => n + Number(l.held ?? 0), 0);
     const counts = sumRequests([
       ...logs.lines(stack.names.mainFunction),
       ...consumerLines.filter((l) => l.message === "consumer run finished"),
@@ -225,7 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       ...(cancel ? { cancel } : {}),
       dispatched: figures.dispatched,
       runs: runs.length,
-      deferred,
+      heldBack,
       ranTwice: succeededTwice + dispatchedTwice,
       duplicatesDropped,
       seconds,
@@ -263,7 +261,7 @@ export function summaryTable(r: DemoReport): string {
       : ([
           ["max concurrency", String(o.maxConcurrency)],
           ["peak running (sampled)", String(r.peakRunning)],
-          ["deferred at the cap", String(r.deferred)],
+          ["held back at the cap", String(r.heldBack)],
         ] as [string, string][])),
     ...(o.toleratedFailureCount === undefined
       ? []
