@@ -4,6 +4,7 @@ import {
   claimTask,
   closeTask,
   type DedupStore,
+  freeSlots,
   type JobNotice,
   markDispatched,
   releaseClaim,
@@ -119,8 +120,15 @@ export async function dispatchMessage(
     delete: false,
     retryInSeconds: job ? deps.jobs.holdSeconds(job, deps.holdSeconds ?? 1) : (deps.holdSeconds ?? 1),
   });
-  // Every slot was held a moment ago: hold the task back without a write.
-  if (job && slotJob && deps.jobs.full(job)) return hold();
+  // Every slot was held a moment ago, or is now (one read): hold the task back without a write.
+  if (job && slotJob) {
+    if (deps.jobs.full(job)) return hold();
+    const { free, runMs } = await freeSlots(deps.store, slotJob);
+    if (free <= 0) {
+      deps.jobs.markFull(job, runMs);
+      return hold();
+    }
+  }
   const claim = await claimTask(deps.store, {
     taskId,
     jobId: task.jobId,

@@ -9,7 +9,7 @@ export { leaseClockSkewMs, requeueTask } from "./redrive.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";
 export { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
 export type { SlotJob } from "./slots.ts";
-export { acquireSlot, holdSlot, releaseSlot } from "./slots.ts";
+export { acquireSlot, freeSlots, holdSlot, releaseSlot } from "./slots.ts";
 export type { DedupStore } from "./store.ts";
 export { createDynamoClient, createStore } from "./store.ts";
 export type { TaskResult } from "./tasks.ts";

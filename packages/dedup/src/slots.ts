@@ -20,6 +20,22 @@ const slotNumberOf = (item: Item) => Number(item.pk?.S?.split("#SLOT#")[1] ?? -1
 const isFree = (item: Item | undefined, now: number) => !item?.holder?.S || Number(item.until?.N ?? 0) < now;
 
 /**
+ * How many of the job's slots look free (one eventually consistent read of them all), and the mean run time
+ * their last holders reported: the consumer's check before it claims a task of a capped job, so that a task
+ * of a full job is held back with no write at all.
+ */
+export async function freeSlots(store: DedupStore, job: SlotJob): Promise<{ free: number; runMs?: number }> {
+  const items = await batchGetAll(store, slotKeys(job), false);
+  const now = store.now();
+  const held = items.filter((item) => !isFree(item, now)).length;
+  const runs = items.flatMap((item) => (item.lastRunMs?.N ? [Number(item.lastRunMs.N)] : []));
+  return {
+    free: job.maxConcurrency - held,
+    ...(runs.length > 0 ? { runMs: runs.reduce((a, b) => a + b, 0) / runs.length } : {}),
+  };
+}
+
+/**
  * Takes a concurrency slot of the job for `holder` (a task id) until `leaseSeconds` from now, with one
  * conditional write per try after one read of the slots (for a cap above 25, after a few blind tries
  * first): the slot this holder already has (the consumer took it for the dispatch, or a failed run kept it
