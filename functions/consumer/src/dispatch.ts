@@ -5,6 +5,7 @@ import {
   closeTask,
   type DedupStore,
   freeSlots,
+  type JobInfo,
   type JobNotice,
   markDispatched,
   releaseClaim,
@@ -120,44 +121,12 @@ export async function dispatchMessage(
     delete: false,
     retryInSeconds: job ? deps.jobs.holdSeconds(job, deps.holdSeconds ?? 1) : (deps.holdSeconds ?? 1),
   });
-  // Every slot was held a moment ago, or is now (one read): hold the task back without a write.
-  if (job && slotJob) {
-    if (deps.jobs.full(job)) return hold();
-    const { free, runMs } = await freeSlots(deps.store, slotJob);
-    if (free <= 0) {
-      deps.jobs.markFull(job, runMs);
-      return hold();
-    }
-  }
-  const claim = await claimTask(deps.store, {
-    taskId,
-    jobId: task.jobId,
-    index: task.index,
-    epoch: task.epoch,
-    owner: deps.owner,
-    leaseSeconds: deps.leaseSeconds,
-  });
-  if (claim.outcome === "duplicate") {
-    deps.logger.info("duplicate task message", { jobId: task.jobId, taskId, status: claim.status });
-    return { kind: "duplicate", delete: true };
-  }
-  if (claim.outcome === "busy") {
-    // SQS delays a message at most 900 s; a longer run's message just comes back and waits again.
-    const seconds = Math.min(900, Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000)));
-    return { kind: "busy", delete: false, retryInSeconds: seconds };
-  }
-  // A capped job: take a slot for the task before the worker is invoked, for as long as the claim (the
-  // worker extends it when it starts), so that no more of the job's tasks are dispatched than can run.
-  let slot: number | undefined;
-  if (job && slotJob) {
-    const seen: { runMs?: number } = {};
-    slot = await acquireSlot(deps.store, slotJob, taskId, deps.leaseSeconds, 3, seen);
-    if (slot === undefined) {
-      deps.jobs.markFull(job, seen.runMs);
-      await releaseClaim(deps.store, taskId, deps.owner);
-      return hold();
-    }
-  }
+  const claimed =
+    job && slotJob
+      ? await deps.jobs.oneAtATime(job, () => claimWithSlot(task, taskId, job, slotJob, deps, hold))
+      : await claimOnly(task, taskId, deps);
+  if ("verdict" in claimed) return claimed.verdict;
+  const slot = claimed.slot;
   let dispatchId: string | undefined;
   try {
     ({ requestId: dispatchId } = await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task)));
@@ -218,4 +187,61 @@ export async function dispatchMessage(
     });
   }
   return { kind: "dispatched", delete: true };
+}
+
+type Claimed = { verdict: Verdict } | { slot: number | undefined };
+type ResolvedDeps = DispatchDeps & Required<Pick<DispatchDeps, "jobs" | "announce">>;
+
+/** The claim (one conditional write): a duplicate or busy message is settled here. */
+async function claimOnly(task: Task, taskId: string, deps: ResolvedDeps): Promise<Claimed> {
+  const claim = await claimTask(deps.store, {
+    taskId,
+    jobId: task.jobId,
+    index: task.index,
+    epoch: task.epoch,
+    owner: deps.owner,
+    leaseSeconds: deps.leaseSeconds,
+  });
+  if (claim.outcome === "duplicate") {
+    deps.logger.info("duplicate task message", { jobId: task.jobId, taskId, status: claim.status });
+    return { verdict: { kind: "duplicate", delete: true } };
+  }
+  if (claim.outcome === "busy") {
+    // SQS delays a message at most 900 s; a longer run's message just comes back and waits again.
+    const seconds = Math.min(900, Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000)));
+    return { verdict: { kind: "busy", delete: false, retryInSeconds: seconds } };
+  }
+  return { slot: undefined };
+}
+
+/**
+ * A capped job's task: hold it back with no write while every slot is held (one read of the slots, or none
+ * when the run saw them all held a moment ago); else claim it and take a slot for it before the worker is
+ * invoked, for as long as the claim (the worker extends it when it starts), so that no more of the job's
+ * tasks are dispatched than can run.
+ */
+async function claimWithSlot(
+  task: Task,
+  taskId: string,
+  job: JobInfo,
+  slotJob: SlotJob,
+  deps: ResolvedDeps,
+  hold: () => Verdict,
+): Promise<Claimed> {
+  if (deps.jobs.full(job)) return { verdict: hold() };
+  const { free, runMs } = await freeSlots(deps.store, slotJob);
+  if (free <= 0) {
+    deps.jobs.markFull(job, runMs);
+    return { verdict: hold() };
+  }
+  const claimed = await claimOnly(task, taskId, deps);
+  if ("verdict" in claimed) return claimed;
+  const seen: { runMs?: number } = {};
+  const slot = await acquireSlot(deps.store, slotJob, taskId, deps.leaseSeconds, 2, seen);
+  if (slot === undefined) {
+    deps.jobs.markFull(job, seen.runMs);
+    await releaseClaim(deps.store, taskId, deps.owner);
+    return { verdict: hold() };
+  }
+  return { slot };
 }

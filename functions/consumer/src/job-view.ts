@@ -17,6 +17,11 @@ export interface JobView {
   /** Marks the job full; `runMs` is the mean run time its slots' last holders reported, if known. */
   markFull(job: JobInfo, runMs?: number): void;
   /**
+   * Runs `fn` for the job's tasks one at a time in this run: a run's dispatchers do not race each other for
+   * the same freed slot (each loser pays a claim, a refused slot write and a release).
+   */
+  oneAtATime<T>(job: JobInfo, fn: () => Promise<T>): Promise<T>;
+  /**
    * Seconds to hold the next task of a full job back: `baseSeconds`, plus one task run time (as the slots
    * report it, else 200 ms) per `maxConcurrency` tasks this run held in the last 10 s (the backlog ahead of
    * it), at most 60 s: a long backlog behind a cap comes back spread out, about as fast as slots free up,
@@ -30,6 +35,7 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
   const fullAt = new Map<string, number>();
   const runMsOf = new Map<string, number>();
   const recentHolds = new Map<string, number[]>();
+  const queues = new Map<string, Promise<unknown>>();
   const keyOf = (job: JobInfo) => `${job.jobId}#${job.epoch}`;
   const fresh = (at: number) => Date.now() - at < maxAgeMs;
   return {
@@ -51,6 +57,15 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
     markFull(job, runMs) {
       fullAt.set(keyOf(job), Date.now());
       if (runMs !== undefined) runMsOf.set(keyOf(job), runMs);
+    },
+    oneAtATime(job, fn) {
+      const key = keyOf(job);
+      const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn);
+      queues.set(
+        key,
+        run.catch(() => undefined),
+      );
+      return run;
     },
     holdSeconds(job, baseSeconds) {
       const key = keyOf(job);

@@ -69,8 +69,8 @@ const per = (counts: Record<string, number>, keys: string[], n: number) =>
  * job's tasks. Requests, not capacity units: a write of an item over 1 KB (a large result) costs more units.
  */
 export async function measureJobBudget(options: { tasks: number; log: (line: string) => void }) {
-  // The schedule on (every 3 s: speed 20), as on AWS, so that a long capped job is not left to one run.
-  const stack: TestStack = await startTestStack({}, { maxConcurrency: 32, schedule: true, speed: 20 });
+  // The schedule on (every 15 s: speed 4), as on AWS, so that a long capped job is not left to one run.
+  const stack: TestStack = await startTestStack({}, { maxConcurrency: 32, schedule: true, speed: 4 });
   const rows: BudgetRow[] = [];
   try {
     for (const c of cases) {
