@@ -190,8 +190,11 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       let slotAfter: "release" | { keepSeconds: number } | "lease" = "release";
       /** The handler's run time, kept on the slot at release: the consumer paces held-back tasks by it. */
       let runMs: number | undefined;
+      let slotSettled = false;
+      /** Frees, keeps or leaves the slot, once; before the outcome's log line, whose request counts include it. */
       const settleSlot = async () => {
-        if (!slotJob || slot === undefined || slotAfter === "lease") return;
+        if (slotSettled || !slotJob || slot === undefined || slotAfter === "lease") return;
+        slotSettled = true;
         const after = slotAfter;
         await (after === "release"
           ? releaseSlot(deps.store, slotJob, slot, taskId, runMs)
@@ -270,8 +273,10 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         if (outcome.status === "FAILED") {
           const e = outcome.error;
           const final = !lambdaWillRetry(deps, start, context);
-          // Lambda's retry (about 1 minute per attempt so far) finds the slot kept for it, not taken.
+          // Lambda's retry (about 1 minute per attempt so far) finds the slot kept for it, not taken. A handler
+          // that overran its deadline still holds it until its lease ends (its process is ended below).
           if (!final) slotAfter = { keepSeconds: 60 * start.eventAttempt + 30 + deps.leaseSeconds };
+          if (outcome.stillRunning) slotAfter = "lease";
           const finished = await record(
             deps,
             run,
@@ -283,6 +288,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
             return undefined;
           });
           await publish(finished?.notice);
+          await settleSlot();
           deps.logger.error("task failed", {
             attempt: start.attempt,
             eventAttempt: start.eventAttempt,
@@ -296,7 +302,6 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
             // The handler ignored its signal: end the process, or it would run on beside Lambda's retry.
             // Its slot stays held until its lease ends, by which time the process is gone.
             deps.logger.error("handler did not stop after its deadline; ending the process");
-            slotAfter = "lease";
             deps.metrics?.flush();
             exit();
           }
@@ -313,6 +318,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         // After the write: a run whose SUCCEEDED was never recorded is a Lambda error, not a success.
         deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
         deps.metrics?.count("TasksSucceeded");
+        await settleSlot();
         deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
         return outcome.json === undefined
           ? { taskId, status: "SUCCEEDED" }
