@@ -32,7 +32,7 @@ describe("referenceTaskHandler", () => {
     await expect(handler(task, context())).resolves.toEqual({ received: [1, { a: null }] });
   });
 
-  it("returns a digest instead of a payload too large to echo within the result limit", async () => {
+  it("returns a digest instead of a seed task's name too large to echo within the result limit", async () => {
     const handler = referenceTaskHandler({ failRate: 0, resultMaxBytes: 150 });
     const name = "x".repeat(200);
     const result = (await handler(seedTask(name), context())) as {
@@ -41,6 +41,9 @@ describe("referenceTaskHandler", () => {
     expect(result.received.bytes).toBe(JSON.stringify({ name }).length);
     expect(result.received.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(result).length).toBeLessThanOrEqual(150);
+    // A tasks-format payload is echoed whatever its size: the wrapper fails a result over the limit.
+    const big = { ...seedTask(""), payload: { blob: name }, seed: false };
+    await expect(handler(big, context())).resolves.toEqual({ received: { blob: name } });
   });
 
   it("fails every run on purpose at fail rate 1", async () => {

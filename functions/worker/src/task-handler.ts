@@ -4,9 +4,10 @@ import type { TaskHandler } from "./wrapper.ts";
 
 /**
  * The reference task, as in the original sample: log the name of a seed-format task. Every task returns
- * `{ received: <its payload> }` as its result, unless that would be over the result limit (a name may be up
- * to 256 KiB, the default limit is 64 KiB): then `{ received: { bytes, sha256 } }`, a digest that says so,
- * since a result over the limit fails the task. Replace this file with real work.
+ * `{ received: <its payload> }` as its result; a tasks-format payload too large for the result limit fails the
+ * task (ResultTooLargeError), as any large result does. A seed task, which never had a result and must keep
+ * succeeding as before, returns `{ received: { bytes, sha256 } }` instead when its name is too large to echo
+ * (a name may be 256 KiB, the default limit is 64 KiB). Replace this file with real work.
  * `failRate` and `delayMs` are demo knobs (WORKER_FAIL_RATE, WORKER_DELAY_MS, read through
  * `referenceTaskConfigSchema`): the fraction of runs that fail on purpose, and how long each run takes.
  */
@@ -24,7 +25,7 @@ export function referenceTaskHandler(options: {
       throw new Error(`simulated failure (WORKER_FAIL_RATE=${failRate})`);
     }
     const echo = JSON.stringify({ received: task.payload });
-    if (Buffer.byteLength(echo) <= resultMaxBytes) return { received: task.payload };
+    if (!task.seed || Buffer.byteLength(echo) <= resultMaxBytes) return { received: task.payload };
     const payload = JSON.stringify(task.payload);
     return {
       received: {
