@@ -187,7 +187,8 @@ describe("consumer", () => {
       // The received message is replaced by a fresh copy, delayed by the back-off (no receive spent).
       expect(first).toMatchObject({ received: 1, retried: 1, dispatched: 0, recycled: 1, deleted: 1 });
       expect(faults).toBe(1);
-      expect(await readTask(stack.store, taskIdOf(task))).toBeUndefined(); // claim released
+      // Claim released: REQUEUED, the message owns the task again (no stale worker event may start it).
+      expect((await readTask(stack.store, taskIdOf(task)))?.status).toBe("REQUEUED");
       expect(dispatched()).toBe(0);
       // The copy comes back after its back-off and is dispatched then, once.
       const later = await drain(deps({ receiveWaitSeconds: 4 }), testContext({ budgetMs: 15_000 }));
