@@ -285,6 +285,17 @@ export function summaryTable(r: DemoReport): string {
       `${k} requests per task`,
       String(v),
     ]),
+    [
+      "DynamoDB writes per task",
+      String(
+        Math.round(
+          ["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"].reduce(
+            (n, k) => n + (r.requestsPerTask[k] ?? 0),
+            0,
+          ) * 1000,
+        ) / 1000,
+      ),
+    ],
     ["result", r.ok ? "OK: every task final, none run twice" : "FAILED"],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
