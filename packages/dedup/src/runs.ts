@@ -2,6 +2,7 @@ import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { absentClause } from "./claims.ts";
 import { type JobNotice, settleOutcome } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
+import { countOutcome } from "./counters.ts";
 import type { JobInfo } from "./jobs.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
@@ -208,7 +209,7 @@ export async function countRunning(
   store: DedupStore,
   run: Pick<RunRef, "jobId" | "index" | "epoch">,
 ): Promise<void> {
-  await settleOutcome(store, undefined, refOf(run), "RUNNING");
+  await countOutcome(store, run.jobId, run.index, "RUNNING", run.epoch ?? 0);
 }
 
 /** Why a task is closed without a run. */
