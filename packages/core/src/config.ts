@@ -50,6 +50,13 @@ export const mainConfigSchema = z.object({
   DEDUP_TTL_SECONDS: int(ranges.dedupTtlSeconds, 1_296_000),
   /** Most tasks (names) one job may hold (1 to 100000). @default 10000 */
   MAX_TASKS_PER_JOB: int(ranges.maxTasksPerJob, 10_000),
+  /**
+   * The bucket job sources are read from (`{"source": "s3://<bucket>/<key>"}`); a source elsewhere is
+   * refused by name. Unset = source jobs are refused.
+   */
+  INPUT_BUCKET: name.optional(),
+  /** Set by Lambda: main hands the rest of a long source job over to itself under this name. */
+  AWS_LAMBDA_FUNCTION_NAME: name.optional(),
 });
 
 export const consumerConfigSchema = z.object({
@@ -77,6 +84,12 @@ export const consumerConfigSchema = z.object({
    * notice is recorded on the job but not published.
    */
   JOBS_TOPIC_ARN: name.optional(),
+  /** Most consumer runs at once (1 to 100); 1 = no scale-out. @default 1 */
+  CONSUMER_MAX_PARALLEL: int(ranges.consumerMaxParallel, 1),
+  /** Visible messages per run before another run is started (at least 10). @default 1000 */
+  SCALE_OUT_BACKLOG: int(ranges.scaleOutBacklog, 1_000),
+  /** Set by Lambda: a run starts more runs of this same function. */
+  AWS_LAMBDA_FUNCTION_NAME: name.optional(),
 });
 
 export const workerConfigSchema = z.object({

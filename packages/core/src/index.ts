@@ -22,6 +22,16 @@ export { createMetrics, metricCatalogue } from "./metrics.ts";
 export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
+export type { SourceJobRequest, SourceLayout, SourceRecord, TaskFormat } from "./source-job.ts";
+export {
+  checkSourceRecord,
+  defaultJobId,
+  detectFormat,
+  isSourceJob,
+  parseSourceJob,
+  sourceContentHash,
+  sourceTaskOf,
+} from "./source-job.ts";
 export { jobIndexes, tableDefinition, tableIndexes } from "./table-schema.ts";
 export type { NameTask, PayloadTask, Task } from "./task.ts";
 export { encodeTask, makePayloadTask, makeTask, parseTask, payloadOf, taskIdOf } from "./task.ts";

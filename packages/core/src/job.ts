@@ -54,7 +54,7 @@ const nameSchema = z
   })
   .refine((s) => encodedValueBytes(s) <= jobLimits.maxEncodedNameBytes, encodedLimit("name"));
 
-const entrySchema = z.strictObject(
+export const entrySchema = z.strictObject(
   { name: nameSchema },
   {
     error: (i) =>
@@ -63,11 +63,11 @@ const entrySchema = z.strictObject(
 );
 
 /** A task may be any JSON value (null too), as long as its message fits the same limit as a name's. */
-const payloadSchema = z
+export const payloadSchema = z
   .json({ error: "task must be a JSON value (no undefined, functions or non-finite numbers)" })
   .refine((v) => encodedValueBytes(v) <= jobLimits.maxEncodedNameBytes, encodedLimit("task"));
 
-const optionsShape = {
+export const optionsShape = {
   maxConcurrency: z
     .number({ error: "maxConcurrency must be a whole number from 1 to 1000" })
     .int("maxConcurrency must be a whole number from 1 to 1000")
@@ -116,7 +116,7 @@ export function contentHashOf(names: readonly string[]): string {
   return createHash("sha256").update(JSON.stringify(names)).digest("hex");
 }
 
-function hashOf(value: unknown): string {
+export function hashOf(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }
 

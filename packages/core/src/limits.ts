@@ -36,6 +36,15 @@ export const jobLimits = {
   maxTasksPerJob: 10_000,
   /** A job's `maxConcurrency`: its slots are read in at most 10 BatchGetItem calls. */
   maxConcurrency: 1_000,
+  /**
+   * Tasks in one job read from S3 (`{"source": ...}`): counted in one pass, enqueued in steps that hand
+   * over to each other, tracked in counter shards read in groups (ADR 0013).
+   */
+  maxSourceTasks: 10_000_000,
+  /** Bytes of one line (or array element) of a job source: a task's encoded limit plus room for escaping. */
+  maxSourceRecordBytes: 2_097_152,
+  /** Bad lines a refused source job reports (it counts all of them). */
+  maxReportedIssues: 100,
   /** UTF-8 bytes of the whole job document. */
   maxJobBytes: 6_000_000,
   /** A caller-given jobId: short, printable, and safe inside a DynamoDB key and a taskId. */

@@ -23,6 +23,10 @@ export const ranges = {
    * 400 KB with its other attributes (350 KiB leaves 50 KiB for them).
    */
   resultMaxBytes: { min: 1, max: 358_400 },
+  /** Consumer runs at once when the backlog is large (each holds one run slot in the table). */
+  consumerMaxParallel: { min: 1, max: 100 },
+  /** Visible messages per consumer run before another run is started. */
+  scaleOutBacklog: { min: 10, max: 1_000_000 },
 } as const;
 
 /** A settings-file integer within `range`, defaulting to `fallback`. */

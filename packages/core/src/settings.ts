@@ -65,6 +65,10 @@ export const settingsSchema = z
         dispatch_concurrency: ranged(ranges.dispatchConcurrency, 32),
         safety_margin_ms: ranged(ranges.safetyMarginMs, 5_000),
         receive_wait_seconds: ranged(ranges.receiveWaitSeconds, 2),
+        // Scale-out: a run starts more runs (up to max_parallel at once) while the queue holds more than
+        // scale_out_backlog visible messages per run (ADR 0013).
+        max_parallel: ranged(ranges.consumerMaxParallel, 4),
+        scale_out_backlog: ranged(ranges.scaleOutBacklog, 1_000),
       })
       .prefault({}),
     worker_async: z
@@ -75,6 +79,12 @@ export const settingsSchema = z
       .prefault({}),
     main_nudges_consumer: z.boolean().default(true),
     max_tasks_per_job: ranged(ranges.maxTasksPerJob, 10_000),
+    input: z
+      .strictObject({
+        // Job sources (`{"source": "s3://<input bucket>/<key>"}`) are deleted this many days after upload.
+        expire_days: z.number().int().min(1).max(3650).default(7),
+      })
+      .prefault({}),
     // Largest result a task may return (UTF-8 bytes of its JSON, RESULT_MAX_BYTES): stored in the task
     // record, so it stays well under DynamoDB's 400 KB item limit; a larger result fails the task.
     max_result_bytes: ranged(ranges.resultMaxBytes, 65_536),
@@ -204,6 +214,11 @@ export function resourceNames(settings: Pick<Settings, "name_prefix">) {
     table: `${p}-dedup`,
     /** SNS FIFO topic of the `job.finished` notices (JOBS_TOPIC_ARN). */
     jobsTopic: `${p}-jobs.fifo`,
+    /**
+     * The bucket of job sources (INPUT_BUCKET) on the local stack. Terraform names it with this as a
+     * prefix plus a unique suffix, since bucket names are global.
+     */
+    inputBucket: `${p}-input`,
   };
 }
 export type ResourceNames = ReturnType<typeof resourceNames>;
