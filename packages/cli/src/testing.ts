@@ -38,6 +38,7 @@ export function noAwsContext(): Promise<CliContext> {
       failedQueue: "t-failed-tasks",
       table: "t-dedup",
       jobsTopic: "t-jobs.fifo",
+      inputBucket: "t-input",
     },
     sqs: client as unknown as CliContext["sqs"],
     lambda: client as unknown as CliContext["lambda"],

@@ -19,6 +19,8 @@ export function awsEnv(options: AwsEnvOptions): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_SQS: options.sqsEndpoint,
     AWS_ENDPOINT_URL_SNS: options.snsEndpoint ?? options.sqsEndpoint,
+    // fauxqs serves S3 (the job sources' bucket) on the same port too.
+    AWS_ENDPOINT_URL_S3: options.snsEndpoint ?? options.sqsEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     ...(options.lambdaEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: options.lambdaEndpoint }),
     AWS_REGION: region,

@@ -7,6 +7,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -38,6 +39,8 @@ export interface FanoutResources {
   tableName: string;
   /** The SNS FIFO topic `<prefix>-jobs.fifo` of the `job.finished` notices (JOBS_TOPIC_ARN). */
   jobsTopicArn: string;
+  /** The bucket job sources are uploaded to (`<prefix>-input`, INPUT_BUCKET), served by fauxqs' S3. */
+  inputBucket: string;
   names: ResourceNames;
 }
 
@@ -65,17 +68,25 @@ export async function createResources(options: CreateResourcesOptions): Promise<
     region,
     credentials: localCredentials,
   });
+  const s3 = new S3Client({
+    endpoint: options.snsEndpoint ?? options.sqsEndpoint,
+    region,
+    credentials: localCredentials,
+    forcePathStyle: true,
+  });
   try {
-    const [queues, jobsTopicArn, tableName] = await Promise.all([
+    const [queues, jobsTopicArn, tableName, inputBucket] = await Promise.all([
       createQueues(sqs, settings, names),
       createJobsTopic(sns, names),
       createTable(dynamo, names),
+      createInputBucket(s3, names),
     ]);
-    return { ...queues, jobsTopicArn, tableName, names };
+    return { ...queues, jobsTopicArn, tableName, inputBucket, names };
   } finally {
     sqs.destroy();
     sns.destroy();
     dynamo.destroy();
+    s3.destroy();
   }
 }
 
@@ -138,6 +149,17 @@ async function createJobsTopic(sns: SNSClient, names: ResourceNames): Promise<st
   );
   if (!TopicArn) throw new Error(`SNS returned no TopicArn for ${names.jobsTopic}`);
   return TopicArn;
+}
+
+/** The job sources' bucket, as Terraform's modules/input (which adds encryption and expiry AWS enforces). */
+async function createInputBucket(s3: S3Client, names: ResourceNames): Promise<string> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: names.inputBucket }));
+  } catch (error) {
+    const name = (error as { name?: string } | null)?.name;
+    if (!(error instanceof BucketAlreadyOwnedByYou) && name !== "BucketAlreadyOwnedByYou") throw error;
+  }
+  return names.inputBucket;
 }
 
 async function createTable(dynamo: DynamoDBClient, names: ResourceNames): Promise<string> {

@@ -1,0 +1,187 @@
+import type { SourceLayout } from "@fanout/core";
+
+/** One task's text as it appears in the source. */
+export interface SourceText {
+  /** The record's text (a line without its line break, or one array element). */
+  text: string;
+  /** Line number (JSON Lines) or element number (a JSON array), from 1: how errors name the record. */
+  at: number;
+  /** Byte offset just past the record (and its separator): where a later read resumes. */
+  end: number;
+  /** Set when the record is over `maxRecordBytes`: its text is empty and it must be refused. */
+  tooLarge?: number;
+}
+
+/** The source is not a JSON array, or its array never ends: no record after this point can be trusted. */
+export class SourceLayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceLayoutError";
+  }
+}
+
+export interface ReadRecordsOptions {
+  /** Byte offset of the first byte of `body` in the object (a ranged read). @default 0 */
+  offset?: number;
+  /** The number of the record before the first one read (resuming). @default 0 */
+  before?: number;
+  /** A record over this many bytes is reported with `tooLarge` instead of being held in memory. */
+  maxRecordBytes: number;
+}
+
+const newline = 0x0a;
+
+/**
+ * Splits a stream of bytes into records, never holding more than one record (up to `maxRecordBytes`) and
+ * one chunk in memory. JSON Lines: one record per non-blank line (`\n` or `\r\n`). A JSON array: one
+ * record per element; resuming at an offset that {@link SourceText.end} gave continues inside the array.
+ */
+export function readRecords(
+  body: AsyncIterable<Uint8Array>,
+  layout: SourceLayout,
+  options: ReadRecordsOptions,
+): AsyncGenerator<SourceText> {
+  return layout === "lines" ? readLines(body, options) : readArray(body, options);
+}
+
+async function* readLines(body: AsyncIterable<Uint8Array>, options: ReadRecordsOptions) {
+  let offset = options.offset ?? 0;
+  let line = options.before ?? 0;
+  let parts: Buffer[] = [];
+  let held = 0;
+  let dropped = 0;
+  const take = (end: number): SourceText | undefined => {
+    line += 1;
+    const size = held + dropped;
+    const text = dropped > 0 ? "" : Buffer.concat(parts, held).toString("utf8").replace(/\r$/, "");
+    parts = [];
+    held = 0;
+    dropped = 0;
+    if (size > options.maxRecordBytes) return { text: "", at: line, end, tooLarge: size };
+    return text.trim() === "" ? undefined : { text, at: line, end };
+  };
+  for await (const chunk of body) {
+    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (let i = buffer.indexOf(newline, start); i !== -1; i = buffer.indexOf(newline, start)) {
+      hold(buffer.subarray(start, i));
+      const record = take(offset + i + 1);
+      if (record) yield record;
+      start = i + 1;
+    }
+    hold(buffer.subarray(start));
+    offset += buffer.length;
+  }
+  if (held + dropped > 0) {
+    const record = take(offset);
+    if (record) yield record;
+  }
+
+  function hold(part: Buffer) {
+    if (part.length === 0) return;
+    if (dropped > 0 || held + part.length > options.maxRecordBytes) {
+      dropped += held + part.length;
+      parts = [];
+      held = 0;
+      return;
+    }
+    parts.push(Buffer.from(part));
+    held += part.length;
+  }
+}
+
+const openBracket = 0x5b;
+const closeBracket = 0x5d;
+const openBrace = 0x7b;
+const closeBrace = 0x7d;
+const comma = 0x2c;
+const quote = 0x22;
+const backslash = 0x5c;
+const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+async function* readArray(body: AsyncIterable<Uint8Array>, options: ReadRecordsOptions) {
+  let offset = options.offset ?? 0;
+  let element = options.before ?? 0;
+  // "start": before the opening bracket; "between": inside the array, before an element; "in": inside one.
+  let state: "start" | "between" | "in" | "done" = offset === 0 && element === 0 ? "start" : "between";
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let parts: Buffer[] = [];
+  let held = 0;
+  let dropped = 0;
+  let sawElement = false;
+  const finish = (end: number): SourceText => {
+    element += 1;
+    sawElement = true;
+    const size = held + dropped;
+    const text = dropped > 0 ? "" : Buffer.concat(parts, held).toString("utf8").trim();
+    parts = [];
+    held = 0;
+    dropped = 0;
+    return size > options.maxRecordBytes
+      ? { text: "", at: element, end, tooLarge: size }
+      : { text, at: element, end };
+  };
+  for await (const chunk of body) {
+    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let from = 0;
+    for (let i = 0; i < buffer.length; i++) {
+      const b = buffer[i] as number;
+      if (state === "in") {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (b === backslash) escaped = true;
+          else if (b === quote) inString = false;
+          continue;
+        }
+        if (b === quote) inString = true;
+        else if (b === openBracket || b === openBrace) depth++;
+        else if (b === closeBracket || b === closeBrace) {
+          if (depth > 0) depth--;
+          else {
+            hold(buffer.subarray(from, i));
+            yield finish(offset + i + 1);
+            state = "done";
+          }
+        } else if (b === comma && depth === 0) {
+          hold(buffer.subarray(from, i));
+          yield finish(offset + i + 1);
+          state = "between";
+        }
+        continue;
+      }
+      if (isSpace(b)) continue;
+      if (state === "start") {
+        if (b !== openBracket) throw new SourceLayoutError("a .json source must be one JSON array of tasks");
+        state = "between";
+      } else if (state === "between") {
+        if (b === closeBracket && !sawElement) state = "done";
+        else {
+          state = "in";
+          from = i;
+          i--; // read this byte again as the element's first
+        }
+      } else {
+        throw new SourceLayoutError(
+          `unexpected bytes after the end of the JSON array (at byte ${offset + i})`,
+        );
+      }
+    }
+    if (state === "in") hold(buffer.subarray(from));
+    offset += buffer.length;
+  }
+  if (state !== "done") throw new SourceLayoutError("the JSON array does not end (no closing ])");
+
+  function hold(part: Buffer) {
+    if (part.length === 0) return;
+    if (dropped > 0 || held + part.length > options.maxRecordBytes) {
+      dropped += held + part.length;
+      parts = [];
+      held = 0;
+      return;
+    }
+    parts.push(Buffer.from(part));
+    held += part.length;
+  }
+}
