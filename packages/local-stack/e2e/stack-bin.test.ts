@@ -204,6 +204,8 @@ describe("pnpm stack", () => {
     const stack = await startBin([...anyPorts, "--log-dir", logDir]);
     expect(stack.stdout()).toContain("functions: fanout-main, fanout-consumer, fanout-worker");
     expect(stack.stdout()).toContain("rate(1 minute) -> fanout-consumer");
+    expect(stack.stdout()).toContain("input bucket (job sources): s3://fanout-input");
+    expect(stack.env.AWS_ENDPOINT_URL_S3).toBe(stack.env.AWS_ENDPOINT_URL_SQS);
     const dir = tempDir();
 
     const sync = await submitWithCli(

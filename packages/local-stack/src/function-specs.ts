@@ -25,6 +25,8 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         TASKS_QUEUE_URL: resources.tasksQueueUrl,
         TABLE_NAME: resources.tableName,
         MAX_TASKS_PER_JOB: String(settings.max_tasks_per_job),
+        // The bucket job sources must be in (`{"source": "s3://<bucket>/<key>"}`); fauxqs serves it locally.
+        INPUT_BUCKET: resources.inputBucket,
         ...(settings.main_nudges_consumer ? { CONSUMER_FUNCTION_NAME: names.consumerFunction } : {}),
       };
     case "consumer":
@@ -38,6 +40,8 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         DISPATCH_CONCURRENCY: String(settings.consumer.dispatch_concurrency),
         SAFETY_MARGIN_MS: String(settings.consumer.safety_margin_ms),
         RECEIVE_WAIT_SECONDS: String(settings.consumer.receive_wait_seconds),
+        CONSUMER_MAX_PARALLEL: String(settings.consumer.max_parallel),
+        SCALE_OUT_BACKLOG: String(settings.consumer.scale_out_backlog),
         JOBS_TOPIC_ARN: resources.jobsTopicArn,
       };
     case "worker":
@@ -51,6 +55,29 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         JOBS_TOPIC_ARN: resources.jobsTopicArn,
       };
   }
+}
+
+/**
+ * The variables the local Lambda service gives every function, below each function's own: the emulators'
+ * endpoints, so the SDK inside a function reaches them through its standard settings. `AWS_ENDPOINT_URL_S3`
+ * is fauxqs (the input bucket, served on the SQS port); `AWS_ENDPOINT_URL_LAMBDA` is the service itself, for
+ * main's nudge of the consumer, main's hand-over to itself and the consumer's invokes. Region, credentials
+ * and `AWS_LAMBDA_FUNCTION_NAME` are Lambda's own variables, which the service sets per function.
+ */
+export function serviceEnvironment(endpoints: {
+  sqs: string;
+  sns: string;
+  s3: string;
+  dynamo: string;
+  lambda: string;
+}) {
+  return {
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
+  };
 }
 
 /**

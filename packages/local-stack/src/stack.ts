@@ -4,7 +4,7 @@ import { loadSettings, type ResourceNames, resourceNames, type Settings } from "
 import { awsEnv, type FanoutResources, localCredentials, startLocalResources } from "@fanout/emulators";
 import { invokeAsync } from "@fanout/invoker";
 import { type LocalLambda, type OutputSink, startLocalLambda } from "@fanout/local-lambda";
-import { functionEnvironment, functionSpecs } from "./function-specs.ts";
+import { functionEnvironment, functionSpecs, serviceEnvironment } from "./function-specs.ts";
 import { defaultSettingsPath, type FunctionName, stateDir, zipPathOf } from "./paths.ts";
 import { pickPort } from "./ports.ts";
 import { type Scheduler, schedulePeriodMs, startScheduler } from "./schedule.ts";
@@ -41,8 +41,8 @@ export interface Stack {
   settings: Settings;
   names: ResourceNames;
   resources: FanoutResources;
-  /** `sns` is the SQS emulator's endpoint: fauxqs serves both. */
-  endpoints: { sqs: string; sns: string; dynamo: string; lambda: string };
+  /** `sns` and `s3` are the SQS emulator's endpoint: fauxqs serves all three. */
+  endpoints: { sqs: string; sns: string; s3: string; dynamo: string; lambda: string };
   lambda: LocalLambda;
   /** Environment that points the AWS SDK and CLI at this stack. */
   env: Record<string, string>;
@@ -92,6 +92,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let scheduler: Scheduler | undefined;
   try {
     const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
+    // fauxqs serves S3 (the input bucket) on the SQS port, as it does SNS.
+    const s3Endpoint = local.snsEndpoint;
     const env = awsEnv({
       sqsEndpoint: local.sqsEndpoint,
       snsEndpoint: local.snsEndpoint,
@@ -115,13 +117,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       latencyMs: options.latencyMs ?? 0,
       logDir: options.logDir === undefined ? join(stateDir, "logs") : options.logDir,
       ...(options.output === undefined ? {} : { output: options.output }),
-      // Endpoints only: region and credentials are Lambda's own variables, set by the service.
-      environment: {
-        AWS_ENDPOINT_URL_SQS: local.sqsEndpoint,
-        AWS_ENDPOINT_URL_SNS: local.snsEndpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: local.dynamoEndpoint,
-        AWS_ENDPOINT_URL_LAMBDA: lambdaUrl,
-      },
+      // Endpoints only: region, credentials and the function's name are Lambda's own variables, set by the service.
+      environment: serviceEnvironment({
+        sqs: local.sqsEndpoint,
+        sns: local.snsEndpoint,
+        s3: s3Endpoint,
+        dynamo: local.dynamoEndpoint,
+        lambda: lambdaUrl,
+      }),
     });
     if (options.schedule ?? true) {
       const running = lambda;
@@ -149,6 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       endpoints: {
         sqs: local.sqsEndpoint,
         sns: local.snsEndpoint,
+        s3: s3Endpoint,
         dynamo: local.dynamoEndpoint,
         lambda: started.url,
       },
