@@ -1,3 +1,5 @@
+import type { SendFailure } from "@fanout/queue";
+
 /**
  * Some tasks could not be enqueued. Resubmitting the same job is safe: dedup dispatches each task once.
  * `cause` is the SQS client's error when a whole request failed.
@@ -14,4 +16,17 @@ export class EnqueueError extends Error {
     this.jobId = jobId;
     this.failed = failed;
   }
+}
+
+/** Throws an {@link EnqueueError} for the entries SQS did not take, naming the first and its cause. */
+export function throwIfUnsent(jobId: string, failed: readonly SendFailure[], attempted: number): void {
+  if (failed.length === 0) return;
+  const cause = failed.find((f) => f.error !== undefined)?.error;
+  throw new EnqueueError(
+    jobId,
+    failed.length,
+    attempted,
+    `${failed[0]?.code}: ${failed[0]?.message}`,
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -2,6 +2,7 @@ import { createLogger, createMetrics, createTracer, mainConfigSchema, readConfig
 import { createDynamoClient, createStore } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient } from "@fanout/queue";
+import { createS3Client } from "@fanout/source";
 import { mainHandler } from "./main-handler.ts";
 
 // Read once per container: a bad environment fails the cold start with every bad variable named.
@@ -21,6 +22,16 @@ export const handler = tracer.wrap(
     logger: createLogger("main"),
     maxTasks: config.MAX_TASKS_PER_JOB,
     metrics: createMetrics("main"),
+    ...(config.INPUT_BUCKET
+      ? {
+          source: {
+            s3: tracer.captureClient(createS3Client()),
+            bucket: config.INPUT_BUCKET,
+            lambda: tracer.captureClient(createLambdaClient()),
+            ...(config.AWS_LAMBDA_FUNCTION_NAME ? { selfFunctionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
+          },
+        }
+      : {}),
     ...(config.CONSUMER_FUNCTION_NAME
       ? {
           nudge: {

@@ -1,11 +1,14 @@
 import {
   InvalidJobError,
+  isSourceJob,
   JobConflictError,
   type LambdaContext,
   PayloadTooLargeError,
   requestCounts,
   ValidationError,
 } from "@fanout/core";
+import { SourceChangedError } from "@fanout/source";
+import { continueSourceJob, isContinuation, submitSourceJob } from "./source-submit.ts";
 import { type SubmitDeps, type SubmitResult, submitJob } from "./submit.ts";
 
 /** A job the caller must change before it can be accepted (as opposed to a fault on our side). */
@@ -13,7 +16,8 @@ const refused = (error: unknown) =>
   error instanceof InvalidJobError ||
   error instanceof ValidationError ||
   error instanceof JobConflictError ||
-  error instanceof PayloadTooLargeError;
+  error instanceof PayloadTooLargeError ||
+  error instanceof SourceChangedError;
 
 /**
  * The main function's Lambda handler, built from its dependencies (handler.ts builds them from the
@@ -23,8 +27,19 @@ const refused = (error: unknown) =>
 export function mainHandler(deps: SubmitDeps) {
   return async function main(event: unknown, context: LambdaContext): Promise<SubmitResult> {
     deps.logger.addContext(context as never);
+    // A later enqueue step of a source job: not a submission, so not counted as one.
+    if (isContinuation(event)) {
+      try {
+        return await continueSourceJob(event, deps, context);
+      } finally {
+        deps.metrics?.flush();
+        deps.logger.resetKeys();
+      }
+    }
     try {
-      const result = await submitJob(event, deps);
+      const result = isSourceJob(event)
+        ? await submitSourceJob(event, deps, context)
+        : await submitJob(event, deps);
       deps.metrics?.count("JobsSubmitted", 1, result.created ? "created" : "resubmitted");
       return result;
     } catch (error) {

@@ -11,10 +11,11 @@ import {
 } from "@fanout/core";
 import { type DedupStore, recordJob } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
-import { invokeAsync } from "@fanout/invoker";
 import type { SQSClient } from "@fanout/queue";
 import { packBatches, sendMessages } from "@fanout/queue";
-import { EnqueueError } from "./errors.ts";
+import { throwIfUnsent } from "./errors.ts";
+import { nudgeConsumer } from "./nudge.ts";
+import type { SourceDeps } from "./source-submit.ts";
 
 export interface SubmitDeps {
   sqs: SQSClient;
@@ -26,6 +27,8 @@ export interface SubmitDeps {
   nudge?: { lambda: LambdaClient; consumerFunctionName: string };
   /** TasksEnqueued is counted here; the handler counts JobsSubmitted and flushes. */
   metrics?: FunctionMetrics<"main">;
+  /** Set when main reads job sources from S3 (INPUT_BUCKET). */
+  source?: SourceDeps;
 }
 
 export interface SubmitResult {
@@ -33,6 +36,12 @@ export interface SubmitResult {
   tasks: number;
   /** False when this jobId was already recorded with the same content (a safe resubmission). */
   created: boolean;
+  /** Source jobs: tasks in the queue when this invocation ended. */
+  enqueued?: number;
+  /** Source jobs: the rest was handed to a next invocation of main. */
+  handedOver?: boolean;
+  /** Source jobs: another invocation is enqueueing this job right now; this one sent nothing. */
+  inProgress?: boolean;
 }
 
 function encodeAll(job: Job, epoch: number) {
@@ -61,25 +70,10 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   const messages = encodeAll(job, epoch);
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
   deps.metrics?.count("TasksEnqueued", sent);
-  if (failed.length > 0) {
+  if (failed.length > 0)
     deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });
-    const cause = failed.find((f) => f.error !== undefined)?.error;
-    throw new EnqueueError(
-      job.jobId,
-      failed.length,
-      messages.length,
-      `${failed[0]?.code}: ${failed[0]?.message}`,
-      cause === undefined ? undefined : { cause },
-    );
-  }
-  if (deps.nudge) {
-    // Best effort: the schedule still runs the consumer if this fails.
-    await invokeAsync(deps.nudge.lambda, deps.nudge.consumerFunctionName, "{}").catch((error: unknown) =>
-      deps.logger.warn("consumer nudge failed; the schedule will pick the tasks up", {
-        error: String(error),
-      }),
-    );
-  }
+  throwIfUnsent(job.jobId, failed, messages.length);
+  await nudgeConsumer(deps);
   deps.logger.info("job enqueued", { tasks: sent, created, requests: requestCounts() });
   return { jobId: job.jobId, tasks: sent, created };
 }

@@ -26,7 +26,7 @@ export const metricCatalogue = {
     function: "main",
     outcomes: ["created", "resubmitted", "refused", "failed"],
     moves:
-      "once per main invocation: created (new jobId), resubmitted (same jobId and content), refused (invalid job, jobId conflict), failed (an AWS error or some tasks not enqueued)",
+      "once per submission (a source job's later enqueue steps are not submissions): created (new jobId), resubmitted (same jobId and content), refused (invalid job, jobId conflict), failed (an AWS error or some tasks not enqueued)",
   },
   TasksEnqueued: {
     unit: "Count",

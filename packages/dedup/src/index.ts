@@ -1,8 +1,24 @@
 export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
 export type { JobNotice } from "./completion.ts";
 export { dueNotices, markNotified } from "./completion.ts";
+export type { EnqueueTake } from "./enqueue.ts";
+export {
+  commitEnqueueStep,
+  confirmHandover,
+  releaseEnqueueStep,
+  restartEnqueue,
+  takeEnqueueStep,
+} from "./enqueue.ts";
 export { InvalidCursorError, JobNotFoundError } from "./errors.ts";
-export type { CancelResult, JobInfo, JobPage, JobState, JobStatus } from "./jobs.ts";
+export type {
+  CancelResult,
+  EnqueueProgress,
+  JobInfo,
+  JobPage,
+  JobSource,
+  JobState,
+  JobStatus,
+} from "./jobs.ts";
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 export { TaskStatus } from "./keys.ts";
 export { leaseClockSkewMs, requeueTask } from "./redrive.ts";

@@ -5,7 +5,14 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { JobConflictError, type JobRunOptions, jobIndexes, limits } from "@fanout/core";
+import {
+  JobConflictError,
+  type JobRunOptions,
+  jobIndexes,
+  limits,
+  type SourceLayout,
+  type TaskFormat,
+} from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 import { jobKey, shardCount, shardKey } from "./keys.ts";
@@ -17,6 +24,28 @@ export interface JobRecord {
   total: number;
   /** maxConcurrency and the tolerated failures; stored so the consumer and the worker apply them. */
   options?: JobRunOptions;
+  /** A job read from S3: where, which version (ETag), and how; its enqueue steps resume from the record. */
+  source?: JobSource;
+}
+
+/** The S3 object a source job's tasks come from, as validated. */
+export interface JobSource {
+  url: string;
+  etag: string;
+  format: TaskFormat;
+  layout: SourceLayout;
+}
+
+/** How far a source job's enqueueing got (enqueue.ts): tasks below `to` are in the queue. */
+export interface EnqueueProgress {
+  to: number;
+  /** Byte offset in the source just past task `to - 1`. */
+  offset: number;
+  /** The highest `to` whose step handed the rest over (its invoke was accepted). */
+  handedOverTo?: number;
+  /** The enqueue step holding the lease, and until when (absent between steps). */
+  owner?: string;
+  leaseUntil?: number;
 }
 
 /**
@@ -43,6 +72,8 @@ export interface JobInfo {
   finalState?: JobState;
   /** When the `job.finished` notice was published (absent while it is due). */
   notifiedAt?: number;
+  source?: JobSource;
+  enqueue?: EnqueueProgress;
 }
 
 /**
@@ -80,6 +111,16 @@ export async function recordJob(
           ...(options.toleratedFailurePercentage === undefined
             ? {}
             : { toleratedFailurePercentage: { N: String(options.toleratedFailurePercentage) } }),
+          ...(job.source === undefined
+            ? {}
+            : {
+                source: { S: job.source.url },
+                sourceEtag: { S: job.source.etag },
+                format: { S: job.source.format },
+                layout: { S: job.source.layout },
+                enqueuedTo: { N: "0" },
+                enqueuedOffset: { N: "0" },
+              }),
         },
         // Only the first submission writes: a resubmission keeps the original createdAt and expiry, unless
         // the record has expired (TTL deletes lazily): then its tasks run afresh and so does the job.
@@ -113,6 +154,26 @@ export function jobInfoOf(item: Item): JobInfo {
     finishedAt: num(item, "finishedAt"),
     finalState: item.finalState?.S as JobState | undefined,
     notifiedAt: num(item, "notifiedAt"),
+    source: item.source?.S
+      ? {
+          url: item.source.S,
+          etag: item.sourceEtag?.S ?? "",
+          format: (item.format?.S ?? "tasks") as TaskFormat,
+          layout: (item.layout?.S ?? "lines") as SourceLayout,
+        }
+      : undefined,
+    enqueue:
+      num(item, "enqueuedTo") === undefined
+        ? undefined
+        : {
+            to: num(item, "enqueuedTo") ?? 0,
+            offset: num(item, "enqueuedOffset") ?? 0,
+            ...(num(item, "handedOverTo") === undefined ? {} : { handedOverTo: num(item, "handedOverTo") }),
+            ...(item.enqueueOwner?.S ? { owner: item.enqueueOwner.S } : {}),
+            ...(num(item, "enqueueLeaseUntil") === undefined
+              ? {}
+              : { leaseUntil: num(item, "enqueueLeaseUntil") }),
+          },
   };
   return {
     jobId,

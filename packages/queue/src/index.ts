@@ -1,9 +1,11 @@
 export type { SQSClient } from "@aws-sdk/client-sqs";
+export type { OutgoingMessage } from "./batches.ts";
 export { packBatches } from "./batches.ts";
 export { createSqsClient } from "./client.ts";
 export { deleteMessages } from "./delete.ts";
 export { queueDepth } from "./depth.ts";
 export type { ReceivedMessage } from "./receive.ts";
 export { receiveMessages } from "./receive.ts";
+export type { SendFailure, SendResult } from "./send.ts";
 export { sendMessages } from "./send.ts";
 export { changeVisibility } from "./visibility.ts";

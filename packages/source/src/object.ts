@@ -16,6 +16,14 @@ export class SourceChangedError extends Error {
   }
 }
 
+/** No object at the source's URL (or no read access to it). */
+export class SourceNotFoundError extends Error {
+  constructor(url: string, options?: ErrorOptions) {
+    super(`no object at ${url}`, options);
+    this.name = "SourceNotFoundError";
+  }
+}
+
 /**
  * Opens an object for streaming, from `fromByte` on (a ranged GET) and, given `etag`, only if it is still
  * the same object (If-Match): a job is enqueued from exactly the bytes it was validated from.
@@ -45,6 +53,7 @@ export async function openSource(
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 412) throw new SourceChangedError(url, { cause: error });
+    if (status === 404) throw new SourceNotFoundError(url, { cause: error });
     throw error;
   }
 }

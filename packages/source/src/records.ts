@@ -171,7 +171,7 @@ async function* readArray(body: AsyncIterable<Uint8Array>, options: ReadRecordsO
     if (state === "in") hold(buffer.subarray(from));
     offset += buffer.length;
   }
-  if (state !== "done") throw new SourceLayoutError("the JSON array does not end (no closing ])");
+  if ((state as string) !== "done") throw new SourceLayoutError("the JSON array does not end (no closing ])");
 
   function hold(part: Buffer) {
     if (part.length === 0) return;

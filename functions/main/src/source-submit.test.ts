@@ -1,0 +1,273 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createLogger, InvalidJobError, type LambdaContext, parseTask, type Task } from "@fanout/core";
+import { testContext } from "@fanout/core/testing";
+import { createStore, readJob, takeEnqueueStep } from "@fanout/dedup";
+import { createFreshQueue, startLocalResources, waitUntil } from "@fanout/emulators";
+import { createLambdaClient } from "@fanout/invoker";
+import { createSqsClient, receiveMessages } from "@fanout/queue";
+import { createS3Client, SourceChangedError } from "@fanout/source";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mainHandler } from "./main-handler.ts";
+import type { SubmitDeps, SubmitResult } from "./submit.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+/** A Lambda endpoint that accepts every Event invoke (202) and keeps each one's function and payload. */
+let lambda: Server;
+const invokes: { fn: string; payload: string }[] = [];
+beforeAll(async () => {
+  lambda = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const fn = decodeURIComponent(/functions\/([^/]+)\/invocations/.exec(req.url ?? "")?.[1] ?? "");
+      invokes.push({ fn, payload: Buffer.concat(chunks).toString() });
+      res.writeHead(202, { "x-amzn-RequestId": `r-${invokes.length}` });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => lambda.listen(0, "127.0.0.1", resolve));
+  local = await startLocalResources();
+  Object.assign(process.env, local.env(`http://127.0.0.1:${(lambda.address() as AddressInfo).port}`));
+}, 60_000);
+afterAll(async () => {
+  lambda.close();
+  await local.stop();
+});
+
+const s3 = () => createS3Client();
+let n = 0;
+
+/** A main over a fresh queue; `selfFunctionName` unique per test, so its hand-overs are told apart. */
+async function setup(options: { handoverMarginMs?: number } = {}) {
+  n += 1;
+  const { queueUrl } = await createFreshQueue(local.sqsEndpoint, { prefix: `src${n}` });
+  const self = `main-${n}`;
+  const deps: SubmitDeps = {
+    sqs: createSqsClient(),
+    store: createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 }),
+    tasksQueueUrl: queueUrl,
+    logger: createLogger("main-test"),
+    maxTasks: 100,
+    source: {
+      s3: s3(),
+      bucket: local.resources.inputBucket,
+      lambda: createLambdaClient(),
+      selfFunctionName: self,
+      ...(options.handoverMarginMs === undefined ? {} : { handoverMarginMs: options.handoverMarginMs }),
+    },
+  };
+  return { deps, handler: mainHandler(deps), self };
+}
+
+async function upload(key: string, body: string) {
+  await s3().send(new PutObjectCommand({ Bucket: local.resources.inputBucket, Key: key, Body: body }));
+  return `s3://${local.resources.inputBucket}/${key}`;
+}
+
+async function drainQueue(deps: SubmitDeps): Promise<Task[]> {
+  const tasks: Task[] = [];
+  for (;;) {
+    const got = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
+      waitSeconds: 0,
+      visibilityTimeoutSeconds: 600,
+    });
+    if (got.length === 0) return tasks;
+    tasks.push(...got.map((m) => parseTask(m.body)));
+  }
+}
+
+/** A context whose time runs short after `chunks` reads of the remaining time: forces hand-overs. */
+function shortContext(chunks: number): LambdaContext {
+  let reads = 0;
+  return { ...testContext(), getRemainingTimeInMillis: () => (reads++ < chunks ? 60_000 : 1_000) };
+}
+
+const lines = (count: number, line: (i: number) => string) =>
+  `${Array.from({ length: count }, (_, i) => line(i)).join("\n")}\n`;
+
+describe("source jobs", () => {
+  it("enqueues every task of a JSON Lines source once, as names, and records the job with the object's ETag", async () => {
+    const { deps, handler } = await setup();
+    const source = await upload(
+      "seed.jsonl",
+      lines(1_234, (i) => JSON.stringify({ name: `Name${i}` })),
+    );
+    const result = await handler({ jobId: "src-lines", source }, testContext());
+    expect(result).toMatchObject({
+      jobId: "src-lines",
+      tasks: 1_234,
+      created: true,
+      enqueued: 1_234,
+      handedOver: false,
+    });
+    const tasks = await drainQueue(deps);
+    expect(tasks.map((t) => t.index).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 1_234 }, (_, i) => i),
+    );
+    expect(tasks.every((t) => t.v === 1 && t.name === `Name${t.index}`)).toBe(true);
+    const job = await readJob(deps.store, "src-lines");
+    expect(job).toMatchObject({
+      total: 1_234,
+      source: { url: source, format: "names", layout: "lines" },
+      enqueue: { to: 1_234 },
+    });
+    expect(job?.source?.etag).toMatch(/^"/);
+  });
+
+  it("reads a .json source as one array of tasks-format tasks (v2 messages)", async () => {
+    const { deps, handler } = await setup();
+    const values = [{ a: 1 }, [1, "x,]"], "plain", null, 42];
+    const source = await upload("values.json", JSON.stringify(values, null, 2));
+    const result = await handler({ source }, testContext());
+    expect(result).toMatchObject({ tasks: 5, enqueued: 5 });
+    expect(result.jobId).toMatch(/^j-/);
+    const tasks = (await drainQueue(deps)).sort((a, b) => a.index - b.index);
+    expect(tasks.map((t) => (t.v === 2 ? t.payload : undefined))).toEqual(values);
+  });
+
+  it("refuses a source with bad lines, naming the first 100 by line number and counting the rest, and enqueues nothing", async () => {
+    const { deps, handler } = await setup();
+    const source = await upload(
+      "bad.jsonl",
+      lines(300, (i) => (i % 2 === 1 ? `{"name": ""}` : JSON.stringify({ name: `N${i}` }))),
+    );
+    const error = await handler({ jobId: "src-bad", source }, testContext()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidJobError);
+    const issues = (error as InvalidJobError).issues;
+    expect(issues).toHaveLength(101);
+    expect(issues[0]).toEqual({ path: "line 2", reason: "name: name must not be empty" });
+    expect(issues[99]?.path).toBe("line 200");
+    expect(issues[100]).toEqual({
+      path: "source",
+      reason: "150 bad records in all; the first 100 are listed",
+    });
+    expect(await drainQueue(deps)).toEqual([]);
+    expect(await readJob(deps.store, "src-bad")).toBeUndefined();
+  });
+
+  it("refuses a source outside the input bucket, a missing object and an array that never ends, enqueueing nothing", async () => {
+    const { deps, handler } = await setup();
+    const reasons = async (event: unknown) =>
+      ((await handler(event, testContext()).catch((e: unknown) => e)) as InvalidJobError).issues.map(
+        (i) => i.reason,
+      );
+    expect(await reasons({ source: "s3://other-bucket/a.jsonl" })).toEqual([
+      `source must be in the input bucket s3://${local.resources.inputBucket}/ (got s3://other-bucket/)`,
+    ]);
+    expect(await reasons({ source: `s3://${local.resources.inputBucket}/missing.jsonl` })).toEqual([
+      `no object at s3://${local.resources.inputBucket}/missing.jsonl`,
+    ]);
+    expect(await reasons({ source: await upload("open.json", "[1, 2") })).toEqual([
+      "the JSON array does not end (no closing ])",
+    ]);
+    expect(await drainQueue(deps)).toEqual([]);
+  });
+
+  it("hands the rest over when its time runs short; the steps, each delivered twice, enqueue every task exactly once", async () => {
+    const { deps, handler, self } = await setup({ handoverMarginMs: 10_000 });
+    const total = 2_345;
+    const source = await upload(
+      "chain.jsonl",
+      lines(total, (i) => JSON.stringify({ i })),
+    );
+    const first = await handler({ jobId: "src-chain", source }, shortContext(1));
+    expect(first).toMatchObject({ tasks: total, created: true, handedOver: true, enqueued: 500 });
+    // Run each hand-over as Lambda would, twice (async delivery is at-least-once), until the job is in.
+    let steps = 0;
+    for (let seen = 0; ; ) {
+      const next = invokes.filter((i) => i.fn === self).slice(seen);
+      if (next.length === 0) break;
+      seen += next.length;
+      for (const invoke of next) {
+        steps += 1;
+        const event = JSON.parse(invoke.payload);
+        await handler(event, shortContext(1));
+        await handler(event, shortContext(1));
+      }
+    }
+    expect(steps).toBe(4); // 500 tasks a step: 500, 1000, 1500, 2000, 2345
+    const tasks = await drainQueue(deps);
+    expect(tasks).toHaveLength(total);
+    expect(new Set(tasks.map((t) => t.index)).size).toBe(total);
+    expect((await readJob(deps.store, "src-chain"))?.enqueue).toMatchObject({
+      to: total,
+      handedOverTo: 2_000,
+    });
+  });
+
+  it("takes over a step that died holding the lease once the lease ends, and re-sends only from the last commit", async () => {
+    const { deps, handler, self } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "dead.jsonl",
+      lines(1_200, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-dead", source }, shortContext(1));
+    const handover = invokes.filter((i) => i.fn === self).at(-1);
+    const event = JSON.parse(handover?.payload ?? "{}");
+    // A step took the lease for tasks 500.. and died (a 1 ms lease, long gone by the time the retry comes).
+    const taken = await takeEnqueueStep(deps.store, "src-dead", 500, "dead-step", 1);
+    expect(taken.taken).toBe(true);
+    await waitUntil(
+      "the dead step's lease ended",
+      async () => ((await readJob(deps.store, "src-dead"))?.enqueue?.leaseUntil ?? 0) < Date.now(),
+    );
+    const retried = await handler(event, testContext());
+    expect(retried).toMatchObject({ enqueued: 1_200, handedOver: false });
+    const tasks = await drainQueue(deps);
+    expect(tasks).toHaveLength(1_200);
+    expect(new Set(tasks.map((t) => t.index)).size).toBe(1_200);
+  });
+
+  it("sends every task again when a fully enqueued source job is resubmitted", async () => {
+    const { deps, handler } = await setup();
+    const source = await upload(
+      "again.jsonl",
+      lines(30, (i) => JSON.stringify({ name: `A${i}` })),
+    );
+    await handler({ jobId: "src-again", source }, testContext());
+    expect(await drainQueue(deps)).toHaveLength(30);
+    const again = await handler({ jobId: "src-again", source }, testContext());
+    expect(again).toMatchObject({ created: false, enqueued: 30 });
+    expect(await drainQueue(deps)).toHaveLength(30);
+  });
+
+  it("sends nothing for a resubmission while a live step holds the lease", async () => {
+    const { deps, handler } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "busy.jsonl",
+      lines(800, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-busy", source }, shortContext(1));
+    expect(await drainQueue(deps)).toHaveLength(500);
+    // The handed-over step is running (its lease is live) when the caller submits again.
+    expect((await takeEnqueueStep(deps.store, "src-busy", 500, "live-step", 600_000)).taken).toBe(true);
+    const busy = await handler({ jobId: "src-busy", source }, testContext());
+    expect(busy).toMatchObject({ created: false, enqueued: 500, inProgress: true });
+    expect(await drainQueue(deps)).toEqual([]);
+  });
+
+  it("fails a step whose source was replaced after validation, sending none of the new object's tasks", async () => {
+    const { deps, handler, self } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "replaced.jsonl",
+      lines(800, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-replaced", source }, shortContext(1));
+    expect(await drainQueue(deps)).toHaveLength(500);
+    await upload(
+      "replaced.jsonl",
+      lines(800, (i) => JSON.stringify({ other: i })),
+    );
+    const event = JSON.parse(invokes.filter((i) => i.fn === self).at(-1)?.payload ?? "{}");
+    await expect(handler(event, testContext())).rejects.toBeInstanceOf(SourceChangedError);
+    expect(await drainQueue(deps)).toEqual([]);
+    expect((await readJob(deps.store, "src-replaced"))?.enqueue).toMatchObject({
+      to: 500,
+      handedOverTo: 500,
+    });
+  });
+});
+
+export type { SubmitResult };

@@ -1,0 +1,364 @@
+import { createHash, randomUUID } from "node:crypto";
+import {
+  checkSourceRecord,
+  defaultJobId,
+  detectFormat,
+  encodeTask,
+  InvalidJobError,
+  type Issue,
+  jobLimits,
+  type LambdaContext,
+  parseSourceJob,
+  type SourceJobRequest,
+  sourceContentHash,
+  sourceTaskOf,
+  type TaskFormat,
+} from "@fanout/core";
+import {
+  commitEnqueueStep,
+  confirmHandover,
+  type JobInfo,
+  readJob,
+  recordJob,
+  releaseEnqueueStep,
+  restartEnqueue,
+  takeEnqueueStep,
+} from "@fanout/dedup";
+import { invokeAsync, type LambdaClient } from "@fanout/invoker";
+import { type OutgoingMessage, type SendFailure, sendMessages } from "@fanout/queue";
+import {
+  openSource,
+  readRecords,
+  type S3Client,
+  SourceLayoutError,
+  SourceNotFoundError,
+} from "@fanout/source";
+import pLimit from "p-limit";
+import { z } from "zod";
+import { throwIfUnsent } from "./errors.ts";
+import { nudgeConsumer } from "./nudge.ts";
+import type { SubmitDeps, SubmitResult } from "./submit.ts";
+
+/** What main needs to read job sources and hand a long enqueue over to itself. */
+export interface SourceDeps {
+  s3: S3Client;
+  /** INPUT_BUCKET: sources elsewhere are refused by name. */
+  bucket: string;
+  lambda: LambdaClient;
+  /** This function's own name (AWS_LAMBDA_FUNCTION_NAME): the rest of a long enqueue is handed to it. */
+  selfFunctionName?: string;
+  /** A step stops reading and hands over when less than this much of its time is left. @default 15000 */
+  handoverMarginMs?: number;
+}
+
+/** The event a step sends to the next: enqueue the recorded job's tasks from `from` on. */
+const continuationSchema = z.strictObject({
+  continueJob: z.strictObject({
+    jobId: z.string().regex(jobLimits.jobIdPattern),
+    epoch: z.number().int().nonnegative(),
+    from: z.number().int().nonnegative(),
+  }),
+});
+export type Continuation = z.infer<typeof continuationSchema>["continueJob"];
+
+export const isContinuation = (event: unknown) =>
+  event !== null && typeof event === "object" && "continueJob" in event;
+
+/** Messages per SendMessage chunk, chunks in flight, and bytes per chunk: bounds main's memory. */
+const chunkMessages = 500;
+const chunkBytes = 4 * 1024 * 1024;
+const chunksInFlight = 4;
+
+/**
+ * A job whose tasks are in S3: reads the whole object once to validate every record (an invalid job
+ * enqueues nothing, and names up to 100 bad records by line), records the job with the object's ETag,
+ * then enqueues in steps, each resuming from the byte offset the previous one committed (ADR 0013).
+ */
+export async function submitSourceJob(
+  event: unknown,
+  deps: SubmitDeps,
+  context: LambdaContext,
+): Promise<SubmitResult> {
+  const request = parseSourceJob(event);
+  const source = deps.source;
+  if (!source) {
+    throw new InvalidJobError([
+      { path: "source", reason: "this deployment reads no job sources (its main has no INPUT_BUCKET)" },
+    ]);
+  }
+  if (request.source.bucket !== source.bucket) {
+    throw new InvalidJobError([
+      {
+        path: "source",
+        reason: `source must be in the input bucket s3://${source.bucket}/ (got s3://${request.source.bucket}/)`,
+      },
+    ]);
+  }
+  const checked = await validateSource(source.s3, request);
+  const jobId = request.jobId ?? defaultJobId(checked.contentHash);
+  deps.logger.appendKeys({ jobId });
+  deps.logger.info("job source validated", { source: request.source.url, tasks: checked.total });
+  const { created, epoch } = await recordJob(deps.store, {
+    jobId,
+    contentHash: checked.contentHash,
+    total: checked.total,
+    options: request.options,
+    source: {
+      url: request.source.url,
+      etag: checked.etag,
+      format: checked.format,
+      layout: request.source.layout,
+    },
+  });
+  let from = 0;
+  if (!created) {
+    const job = await readJob(deps.store, jobId);
+    const to = job?.enqueue?.to ?? 0;
+    // Enqueued in full: send everything again (lost messages come back, dedup drops the rest), as for
+    // an inline job. Part way: resume where it stopped (a live step refuses the lease: nothing is sent).
+    if (job && to >= job.total && (await restartEnqueue(deps.store, job))) from = 0;
+    else from = to;
+  }
+  const step = await enqueueStep(deps, source, context, { jobId, epoch, from });
+  return { jobId, tasks: checked.total, created, ...step };
+}
+
+/** A step handed over by a previous one (or its duplicate): continues the recorded job from `from`. */
+export async function continueSourceJob(
+  event: unknown,
+  deps: SubmitDeps,
+  context: LambdaContext,
+): Promise<SubmitResult> {
+  const parsed = continuationSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidJobError([{ path: "continueJob", reason: z.prettifyError(parsed.error) }]);
+  }
+  const next = parsed.data.continueJob;
+  deps.logger.appendKeys({ jobId: next.jobId });
+  if (!deps.source) throw new Error("a continuation reached a main without INPUT_BUCKET");
+  const step = await enqueueStep(deps, deps.source, context, next);
+  return { jobId: next.jobId, tasks: step.total, created: false, ...step };
+}
+
+interface Checked {
+  etag: string;
+  total: number;
+  format: TaskFormat;
+  contentHash: string;
+}
+
+/** Reads the whole object once: every record checked, counted and hashed; nothing held but one record. */
+async function validateSource(s3: S3Client, request: SourceJobRequest): Promise<Checked> {
+  const opened = await openSource(s3, request.source).catch((error: unknown) => {
+    if (error instanceof SourceNotFoundError)
+      throw new InvalidJobError([{ path: "source", reason: error.message }]);
+    throw error;
+  });
+  const hash = createHash("sha256");
+  async function* hashed() {
+    for await (const chunk of opened.body) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  const where = request.source.layout === "lines" ? "line" : "element";
+  const issues: Issue[] = [];
+  let bad = 0;
+  let total = 0;
+  let format = request.format;
+  const report = (at: number, reason: string) => {
+    bad += 1;
+    if (issues.length < jobLimits.maxReportedIssues) issues.push({ path: `${where} ${at}`, reason });
+  };
+  try {
+    for await (const record of readRecords(hashed(), request.source.layout, {
+      maxRecordBytes: jobLimits.maxSourceRecordBytes,
+    })) {
+      total += 1;
+      if (total > jobLimits.maxSourceTasks) {
+        issues.push({
+          path: "source",
+          reason: `a source may hold at most ${jobLimits.maxSourceTasks} tasks`,
+        });
+        bad += 1;
+        break;
+      }
+      if (record.tooLarge !== undefined) {
+        report(
+          record.at,
+          `record is ${record.tooLarge} bytes, over the ${jobLimits.maxSourceRecordBytes}-byte limit`,
+        );
+        continue;
+      }
+      if (format === undefined) format = formatOfFirst(record.text);
+      const checked = checkSourceRecord(record.text, format);
+      if (!checked.ok) report(record.at, checked.reason);
+    }
+  } catch (error) {
+    if (!(error instanceof SourceLayoutError)) throw error;
+    issues.push({ path: "source", reason: error.message });
+    bad += 1;
+  }
+  if (total === 0 && bad === 0) issues.push({ path: "source", reason: "source holds no tasks" });
+  if (bad > issues.length) {
+    issues.push({
+      path: "source",
+      reason: `${bad} bad records in all; the first ${issues.length} are listed`,
+    });
+  }
+  if (issues.length > 0) throw new InvalidJobError(issues);
+  const decided = format ?? "tasks";
+  return {
+    etag: opened.etag,
+    total,
+    format: decided,
+    contentHash: sourceContentHash(hash.digest("hex"), decided, request.options),
+  };
+}
+
+function formatOfFirst(text: string): TaskFormat | undefined {
+  try {
+    return detectFormat(JSON.parse(text));
+  } catch {
+    return undefined; // not JSON: reported by the check, and the next record decides
+  }
+}
+
+interface StepResult {
+  total: number;
+  /** Tasks in the queue once this step ended (committed by this step or another). */
+  enqueued: number;
+  /** True when this step passed the rest of the job to a next step. */
+  handedOver: boolean;
+  /** True when another live step holds the job's enqueue lease: this one sent nothing. */
+  inProgress?: boolean;
+}
+
+/**
+ * One enqueue step: takes the job's enqueue lease at `from`, sends tasks until the job ends or its time
+ * runs short, commits how far it got, then hands the rest to a new invocation of main. Sends happen
+ * before the commit, so a crash re-sends (dedup drops the copies) and never skips a task.
+ */
+async function enqueueStep(
+  deps: SubmitDeps,
+  source: SourceDeps,
+  context: LambdaContext,
+  at: Continuation,
+): Promise<StepResult> {
+  const owner = randomUUID();
+  const leaseMs = context.getRemainingTimeInMillis() + 30_000;
+  const take = await takeEnqueueStep(deps.store, at.jobId, at.from, owner, leaseMs);
+  if (!take.taken) {
+    const job = take.job;
+    if (!job || job.epoch !== at.epoch || !job.source) {
+      deps.logger.warn("enqueue step for a job that is gone or replaced; nothing to do", {
+        reason: take.reason,
+      });
+      return { total: job?.total ?? 0, enqueued: 0, handedOver: false };
+    }
+    const to = job.enqueue?.to ?? 0;
+    // This step's work was committed but its hand-over may have been lost (a crash, a failed invoke): a
+    // retry of it passes the rest on again. A duplicate hand-over finds the next step's lease taken.
+    const live = job.enqueue?.leaseUntil !== undefined && job.enqueue.leaseUntil >= deps.store.now();
+    const confirmed = (job.enqueue?.handedOverTo ?? 0) >= to;
+    if (take.reason === "behind" && to > at.from && to < job.total && !live && !confirmed) {
+      await handOver(deps, source, job, to);
+      return { total: job.total, enqueued: to, handedOver: true };
+    }
+    deps.logger.info("enqueue step skipped", { reason: take.reason, enqueued: to });
+    return { total: job.total, enqueued: to, handedOver: false, inProgress: take.reason === "busy" || live };
+  }
+  const job = take.job;
+  try {
+    if (job.epoch !== at.epoch || !job.source || !job.enqueue)
+      throw new Error(`job ${at.jobId} is not this source job`);
+    const to = await sendFrom(deps, source, context, job, at.from);
+    if (!(await commitEnqueueStep(deps.store, job.jobId, owner, to.index, to.offset))) {
+      deps.logger.warn("enqueue lease lost before the commit; the step that took it over commits", {
+        sent: to.index - at.from,
+      });
+      return { total: job.total, enqueued: to.index, handedOver: false, inProgress: true };
+    }
+    deps.logger.info("enqueue step committed", { from: at.from, to: to.index, total: job.total });
+    await nudgeConsumer(deps);
+    if (to.index < job.total) {
+      await handOver(deps, source, job, to.index);
+      return { total: job.total, enqueued: to.index, handedOver: true };
+    }
+    return { total: job.total, enqueued: to.index, handedOver: false };
+  } catch (error) {
+    await releaseEnqueueStep(deps.store, at.jobId, owner).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function handOver(deps: SubmitDeps, source: SourceDeps, job: JobInfo, from: number): Promise<void> {
+  if (!source.selfFunctionName)
+    throw new Error("cannot hand the rest of the job over: AWS_LAMBDA_FUNCTION_NAME is unset");
+  const next: Continuation = { jobId: job.jobId, epoch: job.epoch, from };
+  await invokeAsync(source.lambda, source.selfFunctionName, JSON.stringify({ continueJob: next }));
+  await confirmHandover(deps.store, job.jobId, from);
+}
+
+/** Sends the job's tasks from `from` in chunks (several in flight) until the end or the time margin. */
+async function sendFrom(
+  deps: SubmitDeps,
+  source: SourceDeps,
+  context: LambdaContext,
+  job: JobInfo,
+  from: number,
+): Promise<{ index: number; offset: number }> {
+  const src = job.source as NonNullable<JobInfo["source"]>;
+  const progress = job.enqueue as NonNullable<JobInfo["enqueue"]>;
+  const [, bucket = "", key = ""] = /^s3:\/\/([^/]+)\/(.+)$/.exec(src.url) ?? [];
+  const opened = await openSource(source.s3, { bucket, key }, { etag: src.etag, fromByte: progress.offset });
+  const margin = source.handoverMarginMs ?? 15_000;
+  const limit = pLimit(chunksInFlight);
+  const sends: Promise<{ sent: number; failed: SendFailure[] }>[] = [];
+  let chunk: OutgoingMessage[] = [];
+  let bytes = 0;
+  let index = from;
+  let offset = progress.offset;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const messages = chunk;
+    chunk = [];
+    bytes = 0;
+    sends.push(limit(() => sendMessages(deps.sqs, deps.tasksQueueUrl, messages)));
+    // Never more than chunksInFlight chunks read ahead of the sends.
+    while (limit.pendingCount > 0) await Promise.race([...sends.slice(-chunksInFlight)]);
+  };
+  let stopped = false;
+  for await (const record of readRecords(opened.body, src.layout, {
+    maxRecordBytes: jobLimits.maxSourceRecordBytes,
+    offset: progress.offset,
+  })) {
+    const body = encodeTask(sourceTaskOf(job.jobId, index, JSON.parse(record.text), src.format, job.epoch));
+    chunk.push({ id: String(index), body });
+    bytes += body.length;
+    index += 1;
+    offset = record.end;
+    if (chunk.length >= chunkMessages || bytes >= chunkBytes) {
+      await flush();
+      // At least one chunk per step, so a step always makes progress.
+      if (index < job.total && context.getRemainingTimeInMillis() < margin) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  await flush();
+  const results = await Promise.all(sends);
+  const sent = results.reduce((n, r) => n + r.sent, 0);
+  deps.metrics?.count("TasksEnqueued", sent);
+  throwIfUnsent(
+    job.jobId,
+    results.flatMap((r) => r.failed),
+    index - from,
+  );
+  // The ETag pins the bytes, so this is a bug guard: a step never commits past the validated count.
+  if (index > job.total || (!stopped && index !== job.total)) {
+    throw new Error(`job ${job.jobId}: its source now holds ${index} tasks, not ${job.total}`);
+  }
+  return { index, offset };
+}

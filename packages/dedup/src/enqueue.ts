@@ -1,0 +1,153 @@
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure } from "./condition-failure.ts";
+import { type JobInfo, jobInfoOf } from "./jobs.ts";
+import { jobKey } from "./keys.ts";
+import type { DedupStore } from "./store.ts";
+
+/**
+ * A source job is enqueued in steps (one `main` invocation each); a step sends the tasks from the
+ * record's `enqueuedTo` on and commits how far it got. At most one step holds the job's enqueue lease at
+ * a time, so a duplicate of a step's event (Lambda's async delivery is at-least-once) or a resubmission
+ * while a step runs sends nothing twice; a step that died is taken over when its lease ends (ADR 0013).
+ */
+export type EnqueueTake =
+  | { taken: true; job: JobInfo }
+  /** Another step holds a live lease (`busy`), or tasks past `from` are already in the queue (`behind`). */
+  | { taken: false; reason: "busy" | "behind" | "missing"; job?: JobInfo };
+
+/** Takes the enqueue lease for a step starting at task `from`, if no live step holds it. */
+export async function takeEnqueueStep(
+  store: DedupStore,
+  jobId: string,
+  from: number,
+  owner: string,
+  leaseMs: number,
+): Promise<EnqueueTake> {
+  const now = store.now();
+  try {
+    const out = await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET enqueueOwner = :me, enqueueLeaseUntil = :until",
+        ConditionExpression:
+          "enqueuedTo = :from AND (attribute_not_exists(enqueueLeaseUntil) OR enqueueLeaseUntil < :now OR enqueueOwner = :me)",
+        ExpressionAttributeValues: {
+          ":me": { S: owner },
+          ":until": { N: String(now + leaseMs) },
+          ":from": { N: String(from) },
+          ":now": { N: String(now) },
+        },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { taken: true, job: jobInfoOf(out.Attributes ?? {}) };
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    if (!refused.item) return { taken: false, reason: "missing" };
+    const job = jobInfoOf(refused.item);
+    const to = job.enqueue?.to;
+    return { taken: false, reason: to !== undefined && to !== from ? "behind" : "busy", job };
+  }
+}
+
+/**
+ * Commits a step: tasks below `to` are in the queue, and the next step reads from `offset`. Only the
+ * lease holder commits; returns false if the lease was lost (the step that took it over commits instead).
+ */
+export async function commitEnqueueStep(
+  store: DedupStore,
+  jobId: string,
+  owner: string,
+  to: number,
+  offset: number,
+): Promise<boolean> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression:
+          "SET enqueuedTo = :to, enqueuedOffset = :offset REMOVE enqueueOwner, enqueueLeaseUntil",
+        ConditionExpression: "enqueueOwner = :me",
+        ExpressionAttributeValues: {
+          ":me": { S: owner },
+          ":to": { N: String(to) },
+          ":offset": { N: String(offset) },
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Records that the step which committed `to` handed the rest over (its invoke was accepted). A retried
+ * step whose commit is at most this far does not hand over again; one whose hand-over was lost does.
+ */
+export async function confirmHandover(store: DedupStore, jobId: string, to: number): Promise<void> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET handedOverTo = :to",
+        ConditionExpression: "attribute_not_exists(handedOverTo) OR handedOverTo < :to",
+        ExpressionAttributeValues: { ":to": { N: String(to) } },
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailure(error)) throw error;
+  }
+}
+
+/** Gives up a step's lease without committing (it failed): the step's retry can start at once. */
+export async function releaseEnqueueStep(store: DedupStore, jobId: string, owner: string): Promise<void> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: "REMOVE enqueueOwner, enqueueLeaseUntil",
+        ConditionExpression: "enqueueOwner = :me",
+        ExpressionAttributeValues: { ":me": { S: owner } },
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * A resubmission of a source job that was enqueued in full sends its tasks again (G6: lost messages come
+ * back; dedup drops the rest): its progress starts over at 0, unless a step is running.
+ */
+export async function restartEnqueue(store: DedupStore, job: JobInfo): Promise<boolean> {
+  const now = store.now();
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(job.jobId),
+        UpdateExpression: "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero",
+        ConditionExpression:
+          "epoch = :ep AND enqueuedTo = #total AND (attribute_not_exists(enqueueLeaseUntil) OR enqueueLeaseUntil < :now)",
+        ExpressionAttributeNames: { "#total": "total" },
+        ExpressionAttributeValues: {
+          ":zero": { N: "0" },
+          ":ep": { N: String(job.epoch) },
+          ":now": { N: String(now) },
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
+}
