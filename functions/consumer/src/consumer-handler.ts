@@ -1,9 +1,14 @@
 import type { LambdaContext, Logger } from "@fanout/core";
 import { type DrainDeps, drain } from "./drain.ts";
-import type { DrainSummary } from "./summary.ts";
+import { releaseSlot, requestedSlot, type ScaleOutDeps, startScaler, takeSlot } from "./scale-out.ts";
+import { type DrainSummary, emptySummary } from "./summary.ts";
 
 /** Everything a consumer run needs but the Lambda context: clients, names and tunables. */
-export type ConsumerHandlerDeps = Omit<DrainDeps, "owner"> & { logger: Logger };
+export type ConsumerHandlerDeps = Omit<DrainDeps, "owner"> & {
+  logger: Logger;
+  /** Run slots and scale-out; without it every run drains (no cap on runs at once). */
+  scaleOut?: ScaleOutDeps;
+};
 
 /**
  * The consumer's Lambda handler, built from its dependencies (handler.ts builds them from the
@@ -12,14 +17,45 @@ export type ConsumerHandlerDeps = Omit<DrainDeps, "owner"> & { logger: Logger };
  * written at its end, also when it fails.
  */
 export function consumerHandler(deps: ConsumerHandlerDeps) {
-  return async function consumer(_event: unknown, context: LambdaContext): Promise<DrainSummary> {
+  return async function consumer(event: unknown, context: LambdaContext): Promise<DrainSummary> {
     deps.logger.addContext(context as never);
     try {
-      const summary = await drain({ ...deps, owner: context.awsRequestId }, context);
+      const summary = deps.scaleOut
+        ? await drainInSlot(deps, deps.scaleOut, event, context)
+        : await drain({ ...deps, owner: context.awsRequestId }, context);
       deps.logger.info("consumer run finished", { ...summary });
       return summary;
     } finally {
       deps.metrics?.flush();
     }
   };
+}
+
+/**
+ * A run drains only while it holds a run slot (at most `maxParallel` runs at once), and the lowest slot
+ * starts more runs while the backlog is large. The slot is a lease: a run that dies frees it at the end.
+ */
+async function drainInSlot(
+  deps: ConsumerHandlerDeps,
+  scale: ScaleOutDeps,
+  event: unknown,
+  context: LambdaContext,
+): Promise<DrainSummary> {
+  const owner = context.awsRequestId;
+  const requested = requestedSlot(event, scale.maxParallel);
+  const leaseMs = context.getRemainingTimeInMillis() + 30_000;
+  const slot = await takeSlot(deps.store, scale, requested, owner, leaseMs);
+  if (slot === undefined) return { ...emptySummary(), stopped: "no-slot" };
+  const scaler = startScaler(deps, scale, slot);
+  let runsStarted = 0;
+  try {
+    const summary = await drain({ ...deps, owner }, context);
+    runsStarted = await scaler.stop();
+    return { ...summary, runSlot: slot, runsStarted };
+  } finally {
+    await scaler.stop();
+    await releaseSlot(deps.store, scale, slot, owner).catch((error: unknown) =>
+      deps.logger.warn("could not free the run slot; its lease ends by itself", { error: String(error) }),
+    );
+  }
 }

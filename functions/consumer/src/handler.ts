@@ -29,6 +29,17 @@ export const handler = tracer.wrap(
     dispatchConcurrency: config.DISPATCH_CONCURRENCY,
     safetyMarginMs: config.SAFETY_MARGIN_MS,
     receiveWaitSeconds: config.RECEIVE_WAIT_SECONDS,
+    // Inside Lambda (which sets AWS_LAMBDA_FUNCTION_NAME) runs take run slots and scale out.
+    ...(config.AWS_LAMBDA_FUNCTION_NAME
+      ? {
+          scaleOut: {
+            maxParallel: config.CONSUMER_MAX_PARALLEL,
+            backlogPerRun: config.SCALE_OUT_BACKLOG,
+            selfFunctionName: config.AWS_LAMBDA_FUNCTION_NAME,
+            lambda: tracer.captureClient(createLambdaClient()),
+          },
+        }
+      : {}),
     ...(config.JOBS_TOPIC_ARN
       ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
       : {}),

@@ -27,8 +27,15 @@ export interface DrainSummary {
   /** Deletes that failed; those messages come back and are then deleted as duplicates. */
   deleteFailures: number;
   ms: number;
-  /** Why the run ended: the queue was empty, or the time budget was spent. */
-  stopped: "empty" | "budget";
+  /**
+   * Why the run ended: the queue was empty, the time budget was spent, or every run slot was taken
+   * (`max_parallel` runs were draining: this one did nothing).
+   */
+  stopped: "empty" | "budget" | "no-slot";
+  /** The run slot this run drained in (with scale-out). */
+  runSlot?: number;
+  /** Runs this run started because the backlog was large. */
+  runsStarted?: number;
   requests: RequestCounts;
 }
 

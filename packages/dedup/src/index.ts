@@ -22,6 +22,7 @@ export type {
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 export { TaskStatus } from "./keys.ts";
 export { leaseClockSkewMs, requeueTask } from "./redrive.ts";
+export { liveRunSlots, releaseRunSlot, takeRunSlot } from "./run-slots.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";
 export { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
 export type { SlotJob } from "./slots.ts";
