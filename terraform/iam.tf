@@ -4,7 +4,8 @@
 # below supports resource-level permissions (packages/infra-check allows "*" only for actions without
 # them, each with a comment naming the action).
 
-# --- main: records the job, enqueues its tasks, optionally nudges the consumer ---
+# --- main: records the job, enqueues its tasks (from a source in the input bucket too), optionally nudges
+# the consumer ---
 
 data "aws_iam_policy_document" "main_queue" {
   statement {
@@ -19,6 +20,25 @@ data "aws_iam_policy_document" "main_table" {
     sid       = "RecordJob"
     actions   = ["dynamodb:PutItem"]
     resources = [module.table.table_arn]
+  }
+}
+
+data "aws_iam_policy_document" "main_source" {
+  statement {
+    sid = "ReadJobSources"
+    # Objects only: no s3:ListBucket, so a missing key answers 403 AccessDenied rather than 404 NoSuchKey.
+    actions   = ["s3:GetObject"]
+    resources = ["${module.input.bucket_arn}/*"]
+  }
+}
+
+data "aws_iam_policy_document" "main_handover" {
+  statement {
+    sid = "HandOverToItself"
+    # A source job longer than one run: main invokes itself (Event) with where it stopped. The ARN is
+    # built from the name (main.tf, local.self_arns), since module.main's own output would be a cycle.
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.self_arns.main]
   }
 }
 
@@ -42,6 +62,13 @@ data "aws_iam_policy_document" "consumer_queue" {
       "sqs:ChangeMessageVisibility",
       "sqs:SendMessage",
     ]
+    resources = [module.queue.tasks_queue_arn]
+  }
+
+  statement {
+    sid = "ReadBacklog"
+    # The visible messages of the tasks queue decide whether a run starts more runs (scale-out).
+    actions   = ["sqs:GetQueueAttributes"]
     resources = [module.queue.tasks_queue_arn]
   }
 }
@@ -68,6 +95,16 @@ data "aws_iam_policy_document" "consumer_dispatch" {
     sid       = "InvokeWorker"
     actions   = ["lambda:InvokeFunction"]
     resources = [module.worker.function_arn]
+  }
+}
+
+data "aws_iam_policy_document" "consumer_scale_out" {
+  statement {
+    sid = "StartMoreRuns"
+    # A run with a large backlog invokes the consumer (Event), up to consumer.max_parallel runs at once
+    # (run slots in the table). Built from the name, like main's handover.
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.self_arns.consumer]
   }
 }
 

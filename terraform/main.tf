@@ -1,5 +1,5 @@
-# The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, the jobs topic, three
-# functions from the zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
+# The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, the jobs topic, the
+# job-source bucket, three functions from the zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
 # packages/core/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
 
 locals {
@@ -10,11 +10,23 @@ locals {
     schedule = "${var.name_prefix}-consumer"
   }
 
+  # The ARNs of the functions that invoke themselves (main hands a long source job on, a consumer run
+  # starts more runs), built from their names: a role policy naming module.<fn>.function_arn would wait for
+  # the function, which waits for its role policies (a cycle).
+  self_arns = {
+    main     = "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.names.main}"
+    consumer = "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.names.consumer}"
+  }
+
   tags = merge(var.tags, {
     project     = "fanout"
     environment = var.environment
   })
 }
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
 
 module "queue" {
   source = "./modules/queue"
@@ -43,6 +55,16 @@ module "notifications" {
   tags        = local.tags
 }
 
+# The bucket of job sources ({"source": "s3://<bucket>/<key>"}), read by main; objects expire after
+# input.expire_days.
+module "input" {
+  source = "./modules/input"
+
+  name_prefix = var.name_prefix
+  expire_days = var.input.expire_days
+  tags        = local.tags
+}
+
 module "main" {
   source = "./modules/function"
 
@@ -63,6 +85,7 @@ module "main" {
       TABLE_NAME                   = module.table.table_name
       DEDUP_TTL_SECONDS            = tostring(var.dedup.ttl_seconds)
       MAX_TASKS_PER_JOB            = tostring(var.max_tasks_per_job)
+      INPUT_BUCKET                 = module.input.bucket_name
       LOG_LEVEL                    = var.log_level
       POWERTOOLS_SERVICE_NAME      = local.names.main
       POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
@@ -73,8 +96,10 @@ module "main" {
 
   policy_documents = merge(
     {
-      queue = data.aws_iam_policy_document.main_queue.json
-      table = data.aws_iam_policy_document.main_table.json
+      queue    = data.aws_iam_policy_document.main_queue.json
+      table    = data.aws_iam_policy_document.main_table.json
+      source   = data.aws_iam_policy_document.main_source.json
+      handover = data.aws_iam_policy_document.main_handover.json
     },
     var.main_nudges_consumer ? { nudge = data.aws_iam_policy_document.main_nudge.json } : {},
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
@@ -85,6 +110,9 @@ module "main" {
     maximum_retry_attempts    = 0
     maximum_event_age_seconds = 60
   }
+
+  # main hands the rest of a long source job on to itself; the chain ends with the source (ADR 0107).
+  recursive_loop = "Allow"
 
   tags = local.tags
 }
@@ -113,6 +141,8 @@ module "consumer" {
     DISPATCH_CONCURRENCY         = tostring(var.consumer.dispatch_concurrency)
     SAFETY_MARGIN_MS             = tostring(var.consumer.safety_margin_ms)
     RECEIVE_WAIT_SECONDS         = tostring(var.consumer.receive_wait_seconds)
+    CONSUMER_MAX_PARALLEL        = tostring(var.consumer.max_parallel)
+    SCALE_OUT_BACKLOG            = tostring(var.consumer.scale_out_backlog)
     JOBS_TOPIC_ARN               = module.notifications.topic_arn
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = local.names.consumer
@@ -122,20 +152,25 @@ module "consumer" {
 
   policy_documents = merge(
     {
-      queue    = data.aws_iam_policy_document.consumer_queue.json
-      table    = data.aws_iam_policy_document.consumer_table.json
-      dispatch = data.aws_iam_policy_document.consumer_dispatch.json
-      notices  = data.aws_iam_policy_document.publish_notices.json
+      queue     = data.aws_iam_policy_document.consumer_queue.json
+      table     = data.aws_iam_policy_document.consumer_table.json
+      dispatch  = data.aws_iam_policy_document.consumer_dispatch.json
+      notices   = data.aws_iam_policy_document.publish_notices.json
+      scale_out = data.aws_iam_policy_document.consumer_scale_out.json
     },
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
 
-  # Invoked by the schedule and by main's nudge. A lost run is covered by the next tick, and a retried
-  # run would only overlap the next one: no retries, no stale runs.
+  # Invoked by the schedule, by main's nudge and by its own runs (scale-out). A lost run is covered by the
+  # next tick, and a retried run would only overlap the next one: no retries, no stale runs.
   async_invoke = {
     maximum_retry_attempts    = 0
     maximum_event_age_seconds = 60
   }
+
+  # A run starts more runs; the table's max_parallel run slots bound them (ADR 0107). No reserved
+  # concurrency is needed for that cap (functions.consumer.reserved_concurrency stays as set).
+  recursive_loop = "Allow"
 
   tags = local.tags
 }

@@ -77,3 +77,13 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard (null when alarms.enabled is false)."
   value       = one(module.alarms[*].dashboard_name)
 }
+
+output "input_bucket" {
+  description = "Name of the job-source bucket (main's INPUT_BUCKET): upload a job's records to s3://<bucket>/<key> and submit {\"source\": \"s3://<bucket>/<key>\"}; objects expire after input.expire_days."
+  value       = module.input.bucket_name
+}
+
+output "input_bucket_arn" {
+  description = "ARN of the job-source bucket: an operator who submits source jobs needs s3:PutObject on <arn>/* (README, Job sources in S3)."
+  value       = module.input.bucket_arn
+}

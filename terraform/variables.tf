@@ -190,12 +190,14 @@ variable "functions" {
 }
 
 variable "consumer" {
-  description = "Consumer loop: pollers 1-32, dispatch_concurrency 1-512, safety_margin_ms of at least 500 and shorter than the consumer timeout, receive_wait_seconds 0-20."
+  description = "Consumer loop: pollers 1-32, dispatch_concurrency 1-512, safety_margin_ms of at least 500 and shorter than the consumer timeout, receive_wait_seconds 0-20; scale-out: max_parallel 1-100 runs at once (CONSUMER_MAX_PARALLEL, run slots held in the table, so no reserved concurrency is needed for the cap), scale_out_backlog 10-1000000 visible messages per run before a run starts another (SCALE_OUT_BACKLOG)."
   type = object({
     pollers              = optional(number, 4)
     dispatch_concurrency = optional(number, 32)
     safety_margin_ms     = optional(number, 5000)
     receive_wait_seconds = optional(number, 2)
+    max_parallel         = optional(number, 4)
+    scale_out_backlog    = optional(number, 1000)
   })
   default  = {}
   nullable = false
@@ -218,6 +220,16 @@ variable "consumer" {
   validation {
     condition     = var.consumer.receive_wait_seconds >= 0 && var.consumer.receive_wait_seconds <= 20 && floor(var.consumer.receive_wait_seconds) == var.consumer.receive_wait_seconds
     error_message = "consumer.receive_wait_seconds must be a whole number from 0 to 20."
+  }
+
+  validation {
+    condition     = var.consumer.max_parallel >= 1 && var.consumer.max_parallel <= 100 && floor(var.consumer.max_parallel) == var.consumer.max_parallel
+    error_message = "consumer.max_parallel must be a whole number from 1 to 100."
+  }
+
+  validation {
+    condition     = var.consumer.scale_out_backlog >= 10 && var.consumer.scale_out_backlog <= 1000000 && floor(var.consumer.scale_out_backlog) == var.consumer.scale_out_backlog
+    error_message = "consumer.scale_out_backlog must be a whole number from 10 to 1000000."
   }
 
   # Invariant (settings.ts superRefine): the consumer stops before its timeout.
@@ -263,6 +275,20 @@ variable "max_tasks_per_job" {
   validation {
     condition     = var.max_tasks_per_job >= 1 && var.max_tasks_per_job <= 100000 && floor(var.max_tasks_per_job) == var.max_tasks_per_job
     error_message = "max_tasks_per_job must be a whole number from 1 to 100000."
+  }
+}
+
+variable "input" {
+  description = "The job-source bucket (modules/input, INPUT_BUCKET of main): expire_days 1-3650, the days after upload at which S3 deletes a source."
+  type = object({
+    expire_days = optional(number, 7)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.input.expire_days >= 1 && var.input.expire_days <= 3650 && floor(var.input.expire_days) == var.input.expire_days
+    error_message = "input.expire_days must be a whole number from 1 to 3650."
   }
 }
 

@@ -21,6 +21,13 @@ describe("checkEnvironment", () => {
     ]);
   });
 
+  it("catches a variable Lambda reserves and a scale-out setting from the wrong key", async () => {
+    expect(messages(checkEnvironment(await stackWith(["env-lambda-reserved_override.tf", ""])))).toEqual([
+      'root: module "consumer": SCALE_OUT_BACKLOG = tostring(var.consumer.max_parallel); expected ^tostring\\(var\\.consumer\\.scale_out_backlog\\)$',
+      'root: module "consumer": sets AWS_LAMBDA_FUNCTION_NAME, which Lambda reserves and sets itself',
+    ]);
+  });
+
   it("reads entries and their condition out of a merge() expression", () => {
     const entries = environmentEntries(
       expr("merge({\n  A_B = var.x\n  C = tostring(var.y + 30)\n}, var.on ? { D = local.d } : {})"),

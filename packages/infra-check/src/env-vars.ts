@@ -13,6 +13,30 @@ export const commonVariables = [
   "POWERTOOLS_TRACE_ENABLED",
 ];
 
+/**
+ * Variables Lambda sets itself in every function's environment (reserved: a function configuration that
+ * sets one is refused). A config schema may read them; Terraform must not set them.
+ */
+export const lambdaSetVariables = [
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "AWS_DEFAULT_REGION",
+  "AWS_REGION",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+];
+
 const schemas = { main: mainConfigSchema, consumer: consumerConfigSchema, worker: workerConfigSchema };
 
 /**
@@ -30,6 +54,9 @@ export const valueSources: Record<string, RegExp> = {
   DISPATCH_CONCURRENCY: /^tostring\(var\.consumer\.dispatch_concurrency\)$/,
   SAFETY_MARGIN_MS: /^tostring\(var\.consumer\.safety_margin_ms\)$/,
   RECEIVE_WAIT_SECONDS: /^tostring\(var\.consumer\.receive_wait_seconds\)$/,
+  CONSUMER_MAX_PARALLEL: /^tostring\(var\.consumer\.max_parallel\)$/,
+  SCALE_OUT_BACKLOG: /^tostring\(var\.consumer\.scale_out_backlog\)$/,
+  INPUT_BUCKET: /^module\.input\.bucket_name$/,
   RUN_LEASE_SECONDS: /^tostring\(var\.functions\.worker\.timeout_seconds \+ 30\)$/,
   MAX_TASKS_PER_JOB: /^tostring\(var\.max_tasks_per_job\)$/,
   MAX_RETRY_ATTEMPTS: /^tostring\(var\.worker_async\.maximum_retry_attempts\)$/,
@@ -71,7 +98,8 @@ export function environmentEntries(attribute: unknown): Map<string, EnvEntry> {
 /**
  * Each function gets exactly the environment variables its config schema in @fanout/core reads, plus
  * {@link commonVariables}, each from the setting or resource it stands for; an optional one
- * only under the setting that enables it.
+ * only under the setting that enables it. What Lambda sets itself ({@link lambdaSetVariables}) Terraform
+ * never sets.
  */
 export function checkEnvironment(stack: Stack): Finding[] {
   const out: Finding[] = [];
@@ -83,7 +111,10 @@ export function checkEnvironment(stack: Stack): Finding[] {
       continue;
     }
     const env = environmentEntries(call.environment);
-    const expected = [...Object.keys(schema.shape), ...commonVariables];
+    const expected = [
+      ...Object.keys(schema.shape).filter((key) => !lambdaSetVariables.includes(key)),
+      ...commonVariables,
+    ];
     for (const key of expected) {
       const entry = env.get(key);
       if (!entry) {
@@ -101,7 +132,9 @@ export function checkEnvironment(stack: Stack): Finding[] {
       }
     }
     for (const key of env.keys()) {
-      if (!expected.includes(key))
+      if (lambdaSetVariables.includes(key))
+        out.push(finding("env-vars", where, `sets ${key}, which Lambda reserves and sets itself`));
+      else if (!expected.includes(key))
         out.push(finding("env-vars", where, `sets ${key}, which ${fn} does not read`));
     }
   }

@@ -40,7 +40,7 @@ describe("checkIam", () => {
 
   it("catches a grant on more than its one resource", async () => {
     expect(await iam(["iam-wrong-resource_override.tf", ""])).toEqual([
-      `root: module "consumer": grants lambda:InvokeFunction on ["${expr("module.worker.function_arn")}","${expr("module.main.function_arn")}"]; it must be only module.worker.function_arn`,
+      `root: module "consumer": grants lambda:InvokeFunction on ["${expr("module.worker.function_arn")}","${expr("module.main.function_arn")}"]; it must be only module.worker.function_arn and local.self_arns.consumer`,
     ]);
   });
 
@@ -58,7 +58,7 @@ describe("checkIam", () => {
 
   it("catches main invoking the consumer when nudging is off", async () => {
     expect(await iam(["iam-unconditional-nudge_override.tf", ""])).toEqual([
-      'root: module "main": grants lambda:InvokeFunction unconditionally; it belongs only under var.main_nudges_consumer',
+      'root: module "main": grants lambda:InvokeFunction on module.consumer.function_arn unconditionally; it belongs only under var.main_nudges_consumer',
     ]);
   });
 
@@ -70,5 +70,30 @@ describe("checkIam", () => {
           `modules/function (module "${fn}"): logs: logs actions on ["arn:aws:logs:*:*:log-group:/aws/lambda/*:*"], not only its own log group`,
       ),
     );
+  });
+
+  it('allows "s3:*" and a "*" principal only in a Deny statement (the input bucket\'s TLS-only rule)', async () => {
+    const found = await iam(["iam-allow-star-principal_override.tf", "modules/input"]);
+    expect(found).toEqual([
+      'modules/input: input/DenyInsecureTransport: wildcard action "s3:*"',
+      'modules/input: input/DenyInsecureTransport: "*" principal',
+    ]);
+  });
+
+  it("holds main's read of job sources to the input bucket's objects", async () => {
+    expect(await iam(["iam-source-bucket_override.tf", ""])).toEqual([
+      `root: module "main": grants s3:GetObject on ["${expr("module.input.bucket_arn")}"]; it must be only ${expr("module.input.bucket_arn")}/*`,
+    ]);
+  });
+
+  it("holds self-invocation to the function's own ARN, always granted, with recursive loops allowed only there", async () => {
+    const own = (fn: string) =>
+      `arn:${expr("data.aws_partition.current.partition")}:lambda:${expr("var.aws_region")}:${expr("data.aws_caller_identity.current.account_id")}:function:${expr(`local.names.${fn}`)}`;
+    expect(await iam(["iam-self-invoke_override.tf", ""])).toEqual([
+      'root: module "main": grants lambda:InvokeFunction on local.self_arns.main only under var.main_nudges_consumer; main needs it always',
+      'root: module "main": invokes itself, so recursive_loop must be "Allow" (Lambda stops a loop of Lambda functions after about 16 hops)',
+      `root: local.self_arns.main = ${JSON.stringify(own("consumer"))}; it must be main's own ARN, "${own("main")}"`,
+      'root: module "worker": recursive_loop = "Allow", but it does not invoke itself',
+    ]);
   });
 });

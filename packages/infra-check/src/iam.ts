@@ -11,19 +11,20 @@ import {
 
 /**
  * What each function may do, and on which resource (docs/contracts.md, "IAM least privilege"): action →
- * the Terraform expression its statements' resources must be (an array when the action is granted on
- * several resources, each in its own statement or together). `conditional` grants exist only when the named
- * boolean variable is on.
+ * the Terraform expression its statements' resources must be, or a list of them when the action is granted
+ * on several resources (each in its own statement or together). A `conditional` grant exists only when the
+ * named boolean variable is on.
  */
-type Rule = { resource: string | readonly string[]; conditional?: string };
+type Target = { resource: string; conditional?: string };
+type Rule = Target | readonly Target[];
 /** X-Ray active tracing: every function's role, only under tracing.enabled; these take no resource but "*". */
-const tracing = {
+const tracing: Record<string, Rule> = {
   "xray:PutTraceSegments": { resource: "*", conditional: "var.tracing.enabled" },
   "xray:PutTelemetryRecords": { resource: "*", conditional: "var.tracing.enabled" },
 };
 
 /** The job.finished notice (ADR 0012): the worker or consumer that finishes a job publishes it. */
-const notices = {
+const notices: Record<string, Rule> = {
   "sns:Publish": { resource: "module.notifications.topic_arn" },
   // The topic is encrypted with its own key.
   "kms:GenerateDataKey": { resource: "module.notifications.kms_key_arn" },
@@ -34,10 +35,13 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
   main: {
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:PutItem": { resource: "module.table.table_arn" },
-    "lambda:InvokeFunction": {
-      resource: "module.consumer.function_arn",
-      conditional: "var.main_nudges_consumer",
-    },
+    // A source job's records: the input bucket's objects, not the bucket (no listing).
+    "s3:GetObject": { resource: `\${module.input.bucket_arn}/*` },
+    "lambda:InvokeFunction": [
+      { resource: "module.consumer.function_arn", conditional: "var.main_nudges_consumer" },
+      // The rest of a long source job, handed on to itself.
+      { resource: "local.self_arns.main" },
+    ],
     ...tracing,
   },
   consumer: {
@@ -46,6 +50,8 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     "sqs:ChangeMessageVisibility": { resource: "module.queue.tasks_queue_arn" },
     // A valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
+    // The backlog (visible messages) that decides whether a run starts more runs.
+    "sqs:GetQueueAttributes": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
     // The job records of the tasks a run receives (cancelled? capped?).
     "dynamodb:GetItem": { resource: "module.table.table_arn" },
@@ -53,7 +59,11 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
     // The notice sweep: the sparse jobs-to-notify index, not the table.
     "dynamodb:Query": { resource: "module.table.jobs_to_notify_index_arn" },
-    "lambda:InvokeFunction": { resource: "module.worker.function_arn" },
+    "lambda:InvokeFunction": [
+      { resource: "module.worker.function_arn" },
+      // Scale-out: a run starts more runs of the consumer, up to consumer.max_parallel.
+      { resource: "local.self_arns.consumer" },
+    ],
     ...notices,
     ...tracing,
   },
@@ -104,6 +114,8 @@ function statementsOf(mod: TfModule, docName?: string): Statement[] {
 }
 
 const isAllow = (s: Statement) => s.body.effect === undefined || s.body.effect === "Allow";
+/** A Deny grants nothing, so it may name every action and every principal (e.g. a bucket's TLS-only rule). */
+const isDeny = (s: Statement) => s.body.effect === "Deny";
 
 /** Names of the policy documents a module call's attribute refers to, with the text around each. */
 function documentsIn(value: unknown): Array<{ name: string; conditionalOn: string | undefined }> {
@@ -119,7 +131,7 @@ function documentsIn(value: unknown): Array<{ name: string; conditionalOn: strin
 
 /**
  * IAM least privilege:
- * - no `*` (or `prefix*`) action, no NotAction, no `*` principal, anywhere;
+ * - no `*` (or `prefix*`) action, no NotAction, no `*` principal, anywhere but in a Deny statement;
  * - a `*` resource only for actions without resource-level permissions, with a comment saying so (a KMS
  *   key policy's `*`, which means the key itself, excepted);
  * - each function's role gets exactly the actions of {@link leastPrivilege}, each on its one resource;
@@ -139,13 +151,14 @@ export function checkIam(stack: Stack): Finding[] {
     for (const s of statementsOf(mod)) {
       const id = `${s.doc}${typeof s.body.sid === "string" ? `/${s.body.sid}` : ""}`;
       for (const action of s.actions) {
-        if (action.includes("*")) out.push(finding("iam", where, `${id}: wildcard action "${action}"`));
+        if (action.includes("*") && !isDeny(s))
+          out.push(finding("iam", where, `${id}: wildcard action "${action}"`));
       }
       if (s.body.not_actions !== undefined) out.push(finding("iam", where, `${id}: uses not_actions`));
       if (s.body.not_resources !== undefined) out.push(finding("iam", where, `${id}: uses not_resources`));
       for (const p of nested(s.body, "principals")) {
         const ids = Array.isArray(p.identifiers) ? p.identifiers : [];
-        if (ids.includes("*")) out.push(finding("iam", where, `${id}: "*" principal`));
+        if (ids.includes("*") && !isDeny(s)) out.push(finding("iam", where, `${id}: "*" principal`));
       }
       if (s.resources.includes("*") && !keyPolicies.has(s.doc)) {
         const unjustified = s.actions.filter((a) => !actionsWithoutResourceLevelPermission.has(a));
@@ -175,7 +188,74 @@ export function checkIam(stack: Stack): Finding[] {
       }
     }
   }
-  out.push(...checkFunctionRoles(stack), ...checkLogs(stack), ...checkScheduler(stack));
+  out.push(
+    ...checkFunctionRoles(stack),
+    ...checkSelfInvocation(stack),
+    ...checkLogs(stack),
+    ...checkScheduler(stack),
+  );
+  return out;
+}
+
+/** The functions that invoke themselves: those granted an action on `local.self_arns.<fn>`. */
+export function selfInvokers(): string[] {
+  return Object.entries(leastPrivilege)
+    .filter(([fn, rules]) =>
+      Object.values(rules).some((rule) =>
+        (isTargetList(rule) ? rule : [rule]).some((t) => t.resource === `local.self_arns.${fn}`),
+      ),
+    )
+    .map(([fn]) => fn);
+}
+
+/**
+ * A function that invokes itself is granted that on an ARN built from its name (its module's own output
+ * would make a cycle): `local.self_arns.<fn>` must be exactly that function's ARN, and the function must
+ * let Lambda's recursive loop detection allow the chain (`recursive_loop = "Allow"`), which no other
+ * function does.
+ */
+function checkSelfInvocation(stack: Stack): Finding[] {
+  const out: Finding[] = [];
+  const root = stack.root;
+  const self = selfInvokers();
+  const arns = root.locals.self_arns;
+  const arnOf = (fn: string) =>
+    arns && typeof arns === "object" ? (arns as Record<string, unknown>)[fn] : undefined;
+  for (const fn of Object.keys(leastPrivilege)) {
+    const call = root.moduleCalls.get(fn);
+    if (!call) continue; // checkFunctionRoles reports it
+    const where = `root: module "${fn}"`;
+    const allows = expressionText(call.recursive_loop) === "Allow";
+    if (!self.includes(fn)) {
+      if (allows) out.push(finding("iam", where, 'recursive_loop = "Allow", but it does not invoke itself'));
+      continue;
+    }
+    if (!allows)
+      out.push(
+        finding(
+          "iam",
+          where,
+          'invokes itself, so recursive_loop must be "Allow" (Lambda stops a loop of Lambda functions after about 16 hops)',
+        ),
+      );
+    const expected = `arn:\${data.aws_partition.current.partition}:lambda:\${var.aws_region}:\${data.aws_caller_identity.current.account_id}:function:\${local.names.${fn}}`;
+    if (arnOf(fn) !== expected)
+      out.push(
+        finding(
+          "iam",
+          "root",
+          `local.self_arns.${fn} = ${JSON.stringify(arnOf(fn))}; it must be ${fn}'s own ARN, "${expected}"`,
+        ),
+      );
+    if (expressionText(call.function_name) !== `local.names.${fn}`)
+      out.push(
+        finding(
+          "iam",
+          where,
+          `function_name must be local.names.${fn}, the name local.self_arns.${fn} is built from`,
+        ),
+      );
+  }
   return out;
 }
 
@@ -196,6 +276,10 @@ function commentedWildcard(mod: TfModule, s: Statement): boolean {
       /resources\s*=\s*\[\s*"\*"\s*\]/.test(line) &&
       lines.slice(Math.max(0, i - 8), i).some((l) => l.trim().startsWith("#") && l.includes(mentioned)),
   );
+}
+
+function isTargetList(rule: Rule): rule is readonly Target[] {
+  return Array.isArray(rule);
 }
 
 function checkFunctionRoles(stack: Stack): Finding[] {
@@ -229,12 +313,12 @@ function checkFunctionRoles(stack: Stack): Finding[] {
           out.push(finding("iam", where, `grants ${action} (${grant.doc}), which ${fn} does not need`));
         continue;
       }
-      const resources: readonly string[] =
-        typeof rule.resource === "string" ? [rule.resource] : rule.resource;
+      const targets: readonly Target[] = isTargetList(rule) ? rule : [rule];
+      const resources = targets.map((t) => t.resource);
       // Each resource is exactly one of the rule's expressions (not an ARN built from it, like an index's).
-      const isAllowed = (r: unknown) => resources.some((a) => expressionText(r) === a);
+      const targetOf = (r: unknown) => targets.find((t) => expressionText(r) === t.resource);
       for (const grant of grants) {
-        if (grant.resources.length === 0 || !grant.resources.every(isAllowed)) {
+        if (grant.resources.length === 0 || !grant.resources.every((r) => targetOf(r) !== undefined)) {
           out.push(
             finding(
               "iam",
@@ -243,12 +327,17 @@ function checkFunctionRoles(stack: Stack): Finding[] {
             ),
           );
         }
-        if (rule.conditional && grant.conditionalOn !== rule.conditional) {
+        for (const target of grant.resources.map(targetOf)) {
+          if (!target || target.conditional === grant.conditionalOn) continue;
+          const on = targets.length > 1 ? ` on ${target.resource}` : "";
+          const granted = grant.conditionalOn ? `under ${grant.conditionalOn}` : "unconditionally";
           out.push(
             finding(
               "iam",
               where,
-              `grants ${action} unconditionally; it belongs only under ${rule.conditional}`,
+              target.conditional
+                ? `grants ${action}${on} ${granted}; it belongs only under ${target.conditional}`
+                : `grants ${action}${on} only under ${grant.conditionalOn}; ${fn} needs it always`,
             ),
           );
         }

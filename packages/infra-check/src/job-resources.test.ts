@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkJobsTopic, checkTableIndexes } from "./job-resources.ts";
+import { checkInputBucket, checkJobsTopic, checkTableIndexes } from "./job-resources.ts";
 import { messages, stackWith } from "./testing.ts";
 
 describe("checkTableIndexes", () => {
@@ -37,6 +37,35 @@ describe("checkJobsTopic", () => {
       `${where}: name = "\${var.name_prefix}-jobs"; resourceNames() says "\${var.name_prefix}-jobs.fifo"`,
       `${where}: fifo_topic must be true`,
       `${where}: content_based_deduplication must be false (the publisher names the id)`,
+    ]);
+  });
+});
+
+describe("checkInputBucket", () => {
+  it("passes the stack as written: private, TLS only, encrypted, sources expire after input.expire_days", async () => {
+    expect(messages(checkInputBucket(await stackWith()))).toEqual([]);
+  });
+
+  it("catches a fixed name, force_destroy, an open public access block and a lifecycle off the settings", async () => {
+    const found = messages(
+      checkInputBucket(await stackWith(["input-bucket-open_override.tf", "modules/input"])),
+    );
+    const where = "modules/input: aws_s3_bucket.input";
+    expect(found).toEqual([
+      `${where}: sets bucket: bucket names are global, use bucket_prefix`,
+      `${where}: force_destroy must be false (a destroy must not delete sources)`,
+      `${where}: public access block: restrict_public_buckets must be true`,
+      `${where}: no enabled lifecycle rule over every object expiring it after var.expire_days`,
+      `${where}: no enabled lifecycle rule aborting incomplete multipart uploads after 1 day`,
+    ]);
+  });
+
+  it("catches a bucket policy that does not deny requests without TLS", async () => {
+    const found = messages(
+      checkInputBucket(await stackWith(["iam-allow-star-principal_override.tf", "modules/input"])),
+    );
+    expect(found).toEqual([
+      "modules/input: aws_s3_bucket.input: the bucket policy must deny s3:* on the bucket and its objects when aws:SecureTransport is false",
     ]);
   });
 });

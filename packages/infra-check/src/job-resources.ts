@@ -112,3 +112,154 @@ export function checkJobsTopic(stack: Stack): Finding[] {
     out.push(finding("jobs topic", where, "kms_master_key_id must be the module's own aws_kms_key"));
   return out;
 }
+
+/**
+ * The job-source bucket (modules/input) is private and short-lived: named from `resourceNames().inputBucket`
+ * as a prefix (bucket names are global), `force_destroy` off, every public access block on, ACLs off
+ * (`BucketOwnerEnforced`), default encryption, a bucket policy denying requests without TLS on the bucket
+ * and its objects, and one enabled lifecycle rule over every object that expires it after
+ * `var.expire_days` (fed from the settings' `input.expire_days`) and aborts incomplete multipart uploads
+ * after a day. `bucket_name` and `bucket_arn` are that bucket's.
+ */
+export function checkInputBucket(stack: Stack): Finding[] {
+  const mod = moduleOf(stack, "input");
+  if (!mod) return [finding("input bucket", "root", 'no module "input"')];
+  const bucket = mod.resources.find(
+    (r) =>
+      r.type === "aws_s3_bucket" &&
+      mentions(mod.outputs.get("bucket_name")?.value, `aws_s3_bucket.${r.name}.id`),
+  );
+  if (!bucket)
+    return [finding("input bucket", mod.dir, "output bucket_name is not the id of an aws_s3_bucket")];
+  const where = `${mod.dir}: aws_s3_bucket.${bucket.name}`;
+  const out: Finding[] = [];
+  const ref = `aws_s3_bucket.${bucket.name}`;
+  /** The bucket's configuration resource of a type, if one points at this bucket. */
+  const config = (type: string) =>
+    mod.resources.find((r) => r.type === type && expressionText(r.body.bucket) === `${ref}.id`);
+  const need = (type: string) => {
+    const r = config(type);
+    if (!r) out.push(finding("input bucket", where, `no ${type} for this bucket`));
+    return r?.body;
+  };
+
+  // resourceNames() names the local stack's bucket; in AWS it is the prefix of a unique name.
+  const local = resourceNames({ name_prefix: "PREFIX" }).inputBucket;
+  const prefix = String(bucket.body.bucket_prefix ?? "");
+  if (
+    !/^\$\{substr\(var\.name_prefix, 0, 30\)\}/.test(prefix) ||
+    !prefix.endsWith(`${local.replace("PREFIX", "")}-`)
+  )
+    out.push(
+      finding(
+        "input bucket",
+        where,
+        `bucket_prefix = ${JSON.stringify(bucket.body.bucket_prefix ?? null)}; resourceNames() says "${local}" as a prefix: "\${substr(var.name_prefix, 0, 30)}${local.replace("PREFIX", "")}-" (at most 37 characters)`,
+      ),
+    );
+  if (bucket.body.bucket !== undefined)
+    out.push(finding("input bucket", where, "sets bucket: bucket names are global, use bucket_prefix"));
+  if (bucket.body.force_destroy !== false)
+    out.push(
+      finding("input bucket", where, "force_destroy must be false (a destroy must not delete sources)"),
+    );
+
+  const block = need("aws_s3_bucket_public_access_block");
+  if (block) {
+    for (const key of [
+      "block_public_acls",
+      "block_public_policy",
+      "ignore_public_acls",
+      "restrict_public_buckets",
+    ])
+      if (block[key] !== true)
+        out.push(finding("input bucket", where, `public access block: ${key} must be true`));
+  }
+
+  const ownership = need("aws_s3_bucket_ownership_controls");
+  if (ownership && nested(ownership, "rule")[0]?.object_ownership !== "BucketOwnerEnforced")
+    out.push(finding("input bucket", where, "object_ownership must be BucketOwnerEnforced (ACLs off)"));
+
+  const sse = need("aws_s3_bucket_server_side_encryption_configuration");
+  if (sse) {
+    const byDefault = nested(nested(sse, "rule")[0] ?? {}, "apply_server_side_encryption_by_default")[0];
+    if (!["AES256", "aws:kms"].includes(String(byDefault?.sse_algorithm)))
+      out.push(finding("input bucket", where, "default encryption must be AES256 or aws:kms"));
+  }
+
+  const policy = need("aws_s3_bucket_policy");
+  if (policy) {
+    const doc = /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(expressionText(policy.policy))?.[1];
+    const statements = mod.data
+      .filter((d) => d.type === "aws_iam_policy_document" && d.name === doc)
+      .flatMap((d) => nested(d.body, "statement"));
+    const tlsOnly = statements.some((s) => {
+      const resources = Array.isArray(s.resources) ? s.resources.map(expressionText) : [];
+      const actions = Array.isArray(s.actions) ? s.actions : [];
+      return (
+        s.effect === "Deny" &&
+        actions.includes("s3:*") &&
+        resources.includes(`${ref}.arn`) &&
+        resources.includes(`\${${ref}.arn}/*`) &&
+        nested(s, "condition").some(
+          (c) =>
+            c.test === "Bool" &&
+            c.variable === "aws:SecureTransport" &&
+            JSON.stringify(c.values) === JSON.stringify(["false"]),
+        )
+      );
+    });
+    if (!tlsOnly)
+      out.push(
+        finding(
+          "input bucket",
+          where,
+          "the bucket policy must deny s3:* on the bucket and its objects when aws:SecureTransport is false",
+        ),
+      );
+  }
+
+  const lifecycle = need("aws_s3_bucket_lifecycle_configuration");
+  if (lifecycle) {
+    const rules = nested(lifecycle, "rule").filter((r) => r.status === "Enabled");
+    const everyObject = (r: Record<string, unknown>) => {
+      const filters = nested(r, "filter");
+      return r.prefix === undefined && filters.length === 1 && Object.keys(filters[0] ?? {}).length === 0;
+    };
+    const expires = rules.some(
+      (r) => everyObject(r) && expressionText(nested(r, "expiration")[0]?.days) === "var.expire_days",
+    );
+    if (!expires)
+      out.push(
+        finding(
+          "input bucket",
+          where,
+          "no enabled lifecycle rule over every object expiring it after var.expire_days",
+        ),
+      );
+    const aborts = rules.some(
+      (r) => everyObject(r) && nested(r, "abort_incomplete_multipart_upload")[0]?.days_after_initiation === 1,
+    );
+    if (!aborts)
+      out.push(
+        finding(
+          "input bucket",
+          where,
+          "no enabled lifecycle rule aborting incomplete multipart uploads after 1 day",
+        ),
+      );
+  }
+
+  if (expressionText(mod.outputs.get("bucket_arn")?.value) !== `${ref}.arn`)
+    out.push(finding("input bucket", mod.dir, `output bucket_arn must be ${ref}.arn`));
+  const call = stack.root.moduleCalls.get("input");
+  if (expressionText(call?.expire_days) !== "var.input.expire_days")
+    out.push(
+      finding(
+        "input bucket",
+        'root: module "input"',
+        "expire_days must be var.input.expire_days (the settings' input.expire_days)",
+      ),
+    );
+  return out;
+}

@@ -6,7 +6,7 @@ import type { Finding } from "./findings.ts";
 import { type ExtraFile, loadStack, type Stack } from "./hcl.ts";
 import { checkIam } from "./iam.ts";
 import { checkInvariantsMirrored } from "./invariants.ts";
-import { checkJobsTopic, checkTableIndexes } from "./job-resources.ts";
+import { checkInputBucket, checkJobsTopic, checkTableIndexes } from "./job-resources.ts";
 import { checkModuleCalls } from "./module-calls.ts";
 import { checkModuleReadmes, type ModuleReadme, readModuleReadmes } from "./module-readme.ts";
 import { checkModuleValidations } from "./module-validations.ts";
@@ -68,6 +68,7 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkWiring(input.stack),
     ...checkTableIndexes(input.stack),
     ...checkJobsTopic(input.stack),
+    ...checkInputBucket(input.stack),
     ...checkVariablesMatchSchema(input.stack),
     ...checkSettingsFiles(input.stack, input.settings),
     ...checkInvariantsMirrored(input.stack, dev),

@@ -256,4 +256,34 @@ describe("the modules' validation blocks, evaluated by terraform, are the root's
     },
     300_000,
   );
+
+  it.skipIf(!bin)(
+    "input.expire_days: modules/input refuses 0, 3651 and 1.5, as the root does",
+    () => {
+      const refused = [0, 3651, 1.5];
+      const accepted = [1, 7, 3650];
+      const root = terraformVerdicts(
+        readFileSync(join(terraformDir, "variables.tf"), "utf8"),
+        [...refused, ...accepted].map((days) => ({ ...dev, input: { expire_days: days } })),
+        bin as string,
+      );
+      const inModule = terraformVerdicts(
+        moduleVariables("input"),
+        [...refused, ...accepted].map((days) => ({ name_prefix: "fanout", expire_days: days })),
+        bin as string,
+      );
+      expect(
+        [...refused, ...accepted].map((value, n) => ({
+          value,
+          root: root[n]?.accepted,
+          module: inModule[n]?.accepted,
+        })),
+      ).toEqual([
+        ...refused.map((value) => ({ value, root: false, module: false })),
+        ...accepted.map((value) => ({ value, root: true, module: true })),
+      ]);
+    },
+    // A dozen terraform plans in a row on a loaded 2-core machine. A hang guard, not a bound.
+    300_000,
+  );
 });

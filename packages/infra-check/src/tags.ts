@@ -31,6 +31,13 @@ export const untaggableTypes = new Set([
   "aws_kms_alias",
   "aws_sns_topic_policy",
   "aws_sns_topic_subscription",
+  "aws_lambda_function_recursion_config",
+  // The bucket's configuration resources: only the bucket itself takes tags.
+  "aws_s3_bucket_server_side_encryption_configuration",
+  "aws_s3_bucket_public_access_block",
+  "aws_s3_bucket_ownership_controls",
+  "aws_s3_bucket_policy",
+  "aws_s3_bucket_lifecycle_configuration",
 ]);
 
 /**

@@ -65,3 +65,11 @@ resource "aws_lambda_function_event_invoke_config" "this" {
     }
   }
 }
+
+# Lambda stops a chain of invocations caused by one event after about 16 hops, loops made only of Lambda
+# functions included. A function that hands its own work on to itself (main's long source jobs, the
+# consumer's scale-out) is allowed to loop: its own bound ends the chain (ADR 0107).
+resource "aws_lambda_function_recursion_config" "this" {
+  function_name  = aws_lambda_function.this.function_name
+  recursive_loop = var.recursive_loop
+}

@@ -125,6 +125,18 @@ variable "async_invoke" {
   }
 }
 
+variable "recursive_loop" {
+  description = "Lambda's recursive loop detection: Terminate stops a chain of invocations after about 16 hops (loops of Lambda functions alone included); Allow, for a function that invokes itself on purpose and bounds the chain itself."
+  type        = string
+  default     = "Terminate"
+  nullable    = false
+
+  validation {
+    condition     = contains(["Allow", "Terminate"], var.recursive_loop)
+    error_message = "recursive_loop must be Allow or Terminate."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to the function, its role and its log group."
   type        = map(string)
