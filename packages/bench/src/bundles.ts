@@ -7,6 +7,7 @@ import {
   readFileSync,
   realpathSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +17,9 @@ import { functionNames, repoRoot } from "@fanout/local-stack";
 import { median } from "./logs.ts";
 
 export type Variant = "sdk-bundled" | "sdk-external";
+
+/** The reference of the cold-init ratio: a bundle whose module only exports an empty handler. */
+export const emptyFunction = "empty-handler";
 
 export interface BundleFigures {
   function: string;
@@ -30,6 +34,11 @@ export interface BundleFigures {
   coldInitMs: { median: number; max: number; runs: number[] };
   /** The import alone (ms). */
   importMs: { median: number; max: number };
+  /**
+   * Median cold init ÷ the empty handler bundle's median, measured the same way, interleaved, in the same
+   * run: what the bundle adds to a bare Node start, independent of how fast this machine is.
+   */
+  coldInitRatio: number;
 }
 
 /** Environment a function needs to load: its configuration is read at init, clients are created. */
@@ -88,8 +97,30 @@ function linkSdk(dir: string, bundle: string): string[] {
 }
 
 /**
- * Builds every function in both variants into a temporary folder (the real dist/ is untouched) and
- * measures sizes and cold init, alternating variants run by run so that machine noise hits both alike.
+ * A function folder whose handler does nothing (`export const handler = async () => {};`) with the same
+ * manifest as the real ones, so `bundleFunction` builds it exactly as it builds them.
+ */
+function writeEmptyFunction(root: string): string {
+  const dir = join(root, "empty-function");
+  mkdirSync(join(dir, "src"), { recursive: true });
+  const manifest = JSON.parse(
+    readFileSync(join(repoRoot, "functions", "worker", "package.json"), "utf8"),
+  ) as {
+    fanout: Record<string, string>;
+  };
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: "empty-function", private: true, type: "module", fanout: { ...manifest.fanout, function: "empty-handler", zip: "dist/empty-handler.zip" } }, null, 2)}\n`,
+  );
+  writeFileSync(join(dir, "src", "handler.ts"), "export const handler = async () => {};\n");
+  return dir;
+}
+
+/**
+ * Builds every function in both variants, and the empty handler, into a temporary folder (the real dist/
+ * is untouched) and measures sizes and cold init, alternating bundles run by run (the empty one with each
+ * function) so that machine noise hits all alike. Each function's cold init is also given as a ratio to the
+ * empty handler's.
  */
 export async function measureBundles(options: {
   coldRuns: number;
@@ -97,6 +128,13 @@ export async function measureBundles(options: {
 }): Promise<BundleFigures[]> {
   const root = mkdtempSync(join(tmpdir(), "fanout-bench-bundles-"));
   const out: BundleFigures[] = [];
+  const emptyDir = join(root, "empty", "sdk-bundled");
+  const emptyBuild = await bundleFunction({
+    functionDir: writeEmptyFunction(root),
+    outDir: emptyDir,
+    mapInZip: true,
+  });
+  const emptyRuns: { sinceStart: number; importMs: number }[] = [];
   for (const fn of functionNames) {
     const built = [];
     for (const variant of ["sdk-bundled", "sdk-external"] as const) {
@@ -120,26 +158,51 @@ export async function measureBundles(options: {
         list.push(coldStart(join(b.outDir, "index.mjs")));
         runs.set(b.variant, list);
       }
+      emptyRuns.push(coldStart(join(emptyDir, "index.mjs")));
     }
     for (const b of built) {
       const list = runs.get(b.variant) ?? [];
-      const since = list.map((x) => Math.round(x.sinceStart * 10) / 10);
-      const imports = list.map((x) => x.importMs);
-      const figures: BundleFigures = {
-        function: fn,
-        variant: b.variant,
-        zipBytesWithMap: b.r.zipBytes,
-        zipBytes: b.zipBytes,
-        bundleBytes: b.r.bundleBytes,
-        mapBytes: b.r.mapBytes,
-        coldInitMs: { median: median(since), max: Math.max(...since), runs: since },
-        importMs: { median: median(imports), max: Math.max(...imports) },
-      };
-      options.log(
-        `  ${fn} ${b.variant}: zip ${(figures.zipBytes / 1024).toFixed(0)} KB (${(figures.zipBytesWithMap / 1024).toFixed(0)} KB with map), cold init median ${figures.coldInitMs.median.toFixed(0)} ms, max ${figures.coldInitMs.max.toFixed(0)} ms`,
-      );
-      out.push(figures);
+      out.push(figuresOf(fn, b.variant, b.r, b.zipBytes, list));
     }
   }
+  const emptyBare = join(emptyDir, "bare.zip");
+  await writeDeterministicZip(emptyBare, [
+    { name: "index.mjs", data: readFileSync(join(emptyDir, "index.mjs")) },
+  ]);
+  const empty = figuresOf(
+    emptyFunction,
+    "sdk-bundled",
+    emptyBuild,
+    readFileSync(emptyBare).length,
+    emptyRuns,
+  );
+  for (const f of out) f.coldInitRatio = f.coldInitMs.median / empty.coldInitMs.median;
+  out.push(empty);
+  for (const f of out)
+    options.log(
+      `  ${f.function} ${f.variant}: zip ${(f.zipBytes / 1024).toFixed(0)} KB (${(f.zipBytesWithMap / 1024).toFixed(0)} KB with map), cold init median ${f.coldInitMs.median.toFixed(0)} ms (${f.coldInitRatio.toFixed(2)}× the empty handler's), max ${f.coldInitMs.max.toFixed(0)} ms`,
+    );
   return out;
+}
+
+function figuresOf(
+  fn: string,
+  variant: Variant,
+  r: { zipBytes: number; bundleBytes: number; mapBytes: number },
+  zipBytes: number,
+  list: readonly { sinceStart: number; importMs: number }[],
+): BundleFigures {
+  const since = list.map((x) => Math.round(x.sinceStart * 10) / 10);
+  const imports = list.map((x) => x.importMs);
+  return {
+    function: fn,
+    variant,
+    zipBytesWithMap: r.zipBytes,
+    zipBytes,
+    bundleBytes: r.bundleBytes,
+    mapBytes: r.mapBytes,
+    coldInitMs: { median: median(since), max: Math.max(...since), runs: since },
+    importMs: { median: median(imports), max: Math.max(...imports) },
+    coldInitRatio: 1,
+  };
 }

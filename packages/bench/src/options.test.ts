@@ -23,7 +23,39 @@ describe("parseOptions", () => {
     });
   });
 
+  it("fills --scale from its preset, full or quick, and takes each scale flag", () => {
+    expect(parseOptions({ scale: true }).scale).toMatchObject({
+      mode: "invoke-n",
+      consumers: [1, 2, 4, 8],
+      latencyMs: 100,
+      e2eTasks: 100_000,
+      sections: ["bundles", "scale-out", "ceiling", "e2e", "source", "model"],
+    });
+    expect(parseOptions({ scale: true, quick: true }).scale).toMatchObject({ e2eTasks: 2_000 });
+    expect(
+      parseOptions({
+        scale: true,
+        scaleMode: "self-scale",
+        scaleConsumers: "1,4",
+        scaleTasks: "500",
+        scaleE2eTasks: "5000",
+        scaleSections: "scale-out,model",
+      }).scale,
+    ).toMatchObject({
+      mode: "self-scale",
+      consumers: [1, 4],
+      tasksPerConsumer: 500,
+      e2eTasks: 5_000,
+      sections: ["scale-out", "model"],
+    });
+    expect(parseOptions({}).scale).toBeUndefined();
+  });
+
   it.each([
+    [{ scale: true, scaleMode: "both" }, "scaleMode"],
+    [{ scale: true, scaleConsumers: "0,2" }, "scaleConsumers"],
+    [{ scale: true, scaleE2eTasks: "1000000" }, "scaleE2eTasks"],
+    [{ scale: true, scaleSections: "e2e,nope" }, "scaleSections"],
     [{ sizes: "5" }, "sizes"],
     [{ sizes: "1000,x" }, "sizes"],
     [{ latencies: "-1" }, "latencies"],

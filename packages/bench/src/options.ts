@@ -3,6 +3,10 @@ import { z } from "zod";
 const steps = ["bundles", "throughput", "e2e", "profile", "budget"] as const;
 export type Step = (typeof steps)[number];
 
+/** The sections of `pnpm bench --scale`, in the order they run. */
+export const scaleSections = ["bundles", "scale-out", "ceiling", "e2e", "source", "model"] as const;
+export type ScaleSection = (typeof scaleSections)[number];
+
 const intList = (min: number, max: number) =>
   z
     .string()
@@ -31,6 +35,21 @@ export const flagsSchema = z.strictObject({
   settings: z.string().min(1).optional(),
   out: z.string().min(1).optional(),
   build: z.boolean().default(true),
+  scale: z.boolean().default(false),
+  scaleMode: z.enum(["invoke-n", "self-scale"]).optional(),
+  scaleConsumers: intList(1, 64).optional(),
+  scaleTasks: int(10, 100_000).optional(),
+  scaleLatency: int(0, 1_000).optional(),
+  ceilingTasks: int(10, 100_000).optional(),
+  // max_tasks_per_job allows at most 100,000 (packages/core/src/ranges.ts).
+  scaleE2eTasks: int(1, 100_000).optional(),
+  scaleE2eLatency: int(0, 1_000).optional(),
+  awsLatency: int(1, 100).optional(),
+  scaleSections: z
+    .string()
+    .transform((s) => s.split(",").map((x) => x.trim()))
+    .pipe(z.array(z.enum(scaleSections)).min(1))
+    .optional(),
 });
 
 export interface BenchOptions {
@@ -51,6 +70,26 @@ export interface BenchOptions {
   settingsPath?: string;
   out?: string;
   build: boolean;
+  /** `--scale`: the scale benchmark instead of the steps above (packages/bench/README.md, "--scale"). */
+  scale?: ScaleOptions;
+}
+
+export interface ScaleOptions {
+  /** @default "invoke-n" */
+  mode: "invoke-n" | "self-scale";
+  /** Concurrent consumer runs per scale-out cell. @default [1, 2, 4, 8] */
+  consumers: number[];
+  /** Tasks queued per consumer in a scale-out cell (M = N × this). */
+  tasksPerConsumer: number;
+  /** Request latency of the scale-out cells, ms. @default 100 */
+  latencyMs: number;
+  /** Tasks of each run of the ceiling comparison (at 0 ms). */
+  ceilingTasks: number;
+  e2eTasks: number;
+  e2eLatencyMs: number;
+  /** Assumed in-region AWS request latency for the AWS model, ms. @default 10 */
+  awsLatencyMs: number;
+  sections: ScaleSection[];
 }
 
 /** Full run: the issue's figures. Quick: the same steps, small, for a CI smoke well under a minute. */
@@ -81,6 +120,12 @@ export const presets = {
   },
 } as const;
 
+/** `--scale` sizes. Full: each scale-out cell runs ≥ ~20 s; quick: the whole run well under 5 minutes. */
+export const scalePresets = {
+  full: { tasksPerConsumer: 2_500, ceilingTasks: 10_000, e2eTasks: 100_000 },
+  quick: { tasksPerConsumer: 300, ceilingTasks: 1_000, e2eTasks: 2_000 },
+} as const;
+
 /** Validates the flags; a preset fills in what was not given. Throws a ZodError naming each bad flag. */
 export function parseOptions(flags: Record<string, unknown>): BenchOptions {
   const f = flagsSchema.parse(flags);
@@ -102,5 +147,20 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
     ...(f.settings ? { settingsPath: f.settings } : {}),
     ...(f.out ? { out: f.out } : {}),
     build: f.build,
+    ...(f.scale
+      ? {
+          scale: {
+            mode: f.scaleMode ?? "invoke-n",
+            consumers: f.scaleConsumers ?? [1, 2, 4, 8],
+            tasksPerConsumer: f.scaleTasks ?? scalePresets[mode].tasksPerConsumer,
+            latencyMs: f.scaleLatency ?? 100,
+            ceilingTasks: f.ceilingTasks ?? scalePresets[mode].ceilingTasks,
+            e2eTasks: f.scaleE2eTasks ?? scalePresets[mode].e2eTasks,
+            e2eLatencyMs: f.scaleE2eLatency ?? 0,
+            awsLatencyMs: f.awsLatency ?? 10,
+            sections: f.scaleSections ?? [...scaleSections],
+          },
+        }
+      : {}),
   };
 }

@@ -8,6 +8,10 @@ export interface StackHostOptions {
   schedule: boolean;
   logDir: string;
   settingsPath?: string;
+  /** Settings object (e.g. the file's with a bench's overrides); wins over `settingsPath`. */
+  settings?: Settings;
+  /** Concurrency cap per function without reserved concurrency. @default 16 (startStack's) */
+  maxConcurrency?: number;
 }
 
 export interface StackInfo {
@@ -32,6 +36,8 @@ export type HostReply =
 /** A local stack (emulators with latency, local Lambda running the built zips) in a child process. */
 export interface RemoteStack extends StackInfo {
   logDir: string;
+  /** The stack process: its descendants are the function instances (for CPU and memory sampling). */
+  pid: number;
   /** Resolves once every async invocation queue is empty. */
   idle(): Promise<void>;
   stats(): Promise<Record<string, FunctionStats>>;
@@ -65,6 +71,7 @@ export async function startRemoteStack(options: StackHostOptions): Promise<Remot
   return {
     ...info,
     logDir: options.logDir,
+    pid: child.pid ?? 0,
     idle: () => call<void>({ type: "idle" }),
     stats: () => call<Record<string, FunctionStats>>({ type: "stats" }),
     configure: (name, spec) => call<void>({ type: "configure", name, spec } as HostRequest),

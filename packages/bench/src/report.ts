@@ -1,5 +1,5 @@
 import type { Settings } from "@fanout/core";
-import type { BundleFigures } from "./bundles.ts";
+import { type BundleFigures, emptyFunction } from "./bundles.ts";
 import { type CostPerMillion, costPerMillion, gbSeconds, type PerTask } from "./cost.ts";
 import type { EndToEnd } from "./e2e.ts";
 import { readUnits, writeUnits } from "./item-size.ts";
@@ -16,7 +16,12 @@ export const targets = {
   throughputRatio: 30,
   tasksPerMinuteRatio: 1_000,
   zipBytes: 400 * 1024,
-  coldInitMedianMs: 150,
+  /**
+   * Median cold init of each default-variant bundle ÷ the empty handler bundle's, same method, same run
+   * (absolute ms depend on the machine: 110-127 ms here, 254-310 ms on another, same code). Measured
+   * 2026-12 on 2 CPUs: 6.1× (worker) to 8.0× (main) of a 21 ms empty handler; 10× leaves ~25 % margin.
+   */
+  coldInitRatio: 10,
   writesPerTask: 5,
   latencyMs: 10,
 } as const;
@@ -282,6 +287,18 @@ export function rows(results: Results, derived: Derived, defaultVariant: string)
     }
   }
   for (const b of results.bundles ?? []) {
+    if (b.function === emptyFunction) {
+      out.push({
+        section: "bundles",
+        metric: "empty handler (reference of the ratios): cold init median / max (ms)",
+        ours: `${n(b.coldInitMs.median, 0)} / ${n(b.coldInitMs.max, 0)}`,
+        baseline: "",
+        ratio: "",
+        target: "",
+        status: "",
+      });
+      continue;
+    }
     const isDefault = b.variant === defaultVariant;
     out.push({
       section: "bundles",
@@ -294,12 +311,12 @@ export function rows(results: Results, derived: Derived, defaultVariant: string)
     });
     out.push({
       section: "bundles",
-      metric: `${b.function} ${b.variant}: cold init median / max (ms)`,
+      metric: `${b.function} ${b.variant}: cold init median / max (ms), median ÷ empty handler's`,
       ours: `${n(b.coldInitMs.median, 0)} / ${n(b.coldInitMs.max, 0)}`,
       baseline: "",
-      ratio: "",
-      target: isDefault ? `≤ ${targets.coldInitMedianMs} ms` : "",
-      status: isDefault ? pass(b.coldInitMs.median <= targets.coldInitMedianMs) : "",
+      ratio: `${n(b.coldInitRatio, 2)}×`,
+      target: isDefault ? `≤ ${targets.coldInitRatio}× empty` : "",
+      status: isDefault ? pass(b.coldInitRatio <= targets.coldInitRatio) : "",
     });
   }
   const prof = results.profile;

@@ -6,6 +6,8 @@ import type { HostReply, HostRequest, StackHostOptions } from "./remote-stack.ts
 const options = JSON.parse(process.argv[2] ?? "{}") as StackHostOptions;
 const stack = await startStack({
   ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
+  ...(options.settings ? { settings: options.settings } : {}),
+  ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
   sqsPort: 0,
   dynamoPort: 0,
   lambdaPort: 0,
