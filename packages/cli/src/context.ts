@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
 import { createStore, type DedupStore } from "@fanout/dedup";
@@ -18,6 +19,8 @@ export interface CliContext {
   names: ResourceNames;
   sqs: SQSClient;
   lambda: LambdaClient;
+  /** `fanout submit` of a tasks source (the upload); optional, so contexts built elsewhere need none. */
+  s3?: S3Client;
   /** `fanout metrics` on AWS (GetMetricData); optional, so contexts built elsewhere (the fault explorer) need none. */
   cloudwatch?: CloudWatchClient;
   store: DedupStore;
@@ -64,6 +67,12 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     ...common,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
   });
+  // An upload's part may take a while on a slow link; path-style on a local endpoint (no bucket host names).
+  const s3 = new S3Client({
+    ...common,
+    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 300_000, throwOnRequestTimeout: true },
+  });
   const store = createStore({
     tableName: names.table,
     ttlSeconds: settings.dedup.ttl_seconds,
@@ -75,6 +84,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     names,
     sqs,
     lambda,
+    s3,
     cloudwatch,
     store,
     queueUrl(name) {
@@ -88,6 +98,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     close() {
       sqs.destroy();
       lambda.destroy();
+      s3.destroy();
       cloudwatch.destroy();
       dynamo.destroy();
     },

@@ -44,12 +44,64 @@ const watchFlags = {
   timeout: secondsFlag("--timeout", 0, 86_400).default(0),
 };
 
-export const submitFlags = z.object({
-  file: z.string().min(1, "give a job file, or - for stdin"),
-  watch: z.boolean().default(false),
-  json: z.boolean().default(false),
-  ...watchFlags,
-});
+/** An S3 URL as `main` takes it in `{"source": ...}` (the same pattern as @fanout/core's source jobs). */
+export const s3UrlPattern = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+
+/** What `submit` sends: a job file (or stdin), or an object already in S3. */
+export type SubmitInput =
+  | {
+      kind: "file";
+      file: string /** `--source` without a URL: the file is a tasks source. */;
+      source: boolean;
+    }
+  | { kind: "s3"; url: string };
+
+export const submitFlags = z
+  .object({
+    file: z.string().min(1, "give a job file, or - for stdin").optional(),
+    // `--source` alone marks the file as a tasks source; `--source s3://bucket/key` names an object already
+    // in S3. Commander gives `--source file.jsonl` (the file right after the flag) as the flag's value.
+    source: z.union([z.literal(true), z.string()]).optional(),
+    jobId: jobIdArg.optional(),
+    format: z.enum(["names", "tasks"], { error: "--format must be names or tasks" }).optional(),
+    maxConcurrency: intFlag("--max-concurrency", 1, jobLimits.maxConcurrency).optional(),
+    toleratedFailures: intFlag("--tolerated-failures", 0, jobLimits.maxSourceTasks).optional(),
+    toleratedFailurePercentage: z.coerce
+      .number({ error: "--tolerated-failure-percentage must be a number" })
+      .refine(
+        (n) => Number.isFinite(n) && n >= 0 && n <= 100,
+        "--tolerated-failure-percentage must be from 0 to 100",
+      )
+      .optional(),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "--bucket must be an S3 bucket name (3-63 of a-z 0-9 . -)")
+      .optional(),
+    watch: z.boolean().default(false),
+    json: z.boolean().default(false),
+    ...watchFlags,
+  })
+  .transform(({ file, source, ...rest }, ctx) => {
+    const fail = (message: string) => {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    };
+    let input: SubmitInput;
+    if (typeof source === "string" && source.startsWith("s3:")) {
+      if (!s3UrlPattern.test(source)) return fail("--source must be an S3 URL like s3://bucket/tasks.jsonl");
+      if (file !== undefined) return fail("give a job file or --source s3://..., not both");
+      if (rest.bucket !== undefined)
+        return fail("--bucket is for uploads; --source s3://... names its bucket");
+      input = { kind: "s3", url: source };
+    } else if (typeof source === "string") {
+      if (file !== undefined) return fail("--source takes an S3 URL (s3://bucket/key), or no value");
+      input = { kind: "file", file: source, source: true };
+    } else {
+      if (file === undefined) return fail("give a job file, - for stdin, or --source s3://bucket/key");
+      input = { kind: "file", file, source: source === true };
+    }
+    return { input, ...rest };
+  });
 export type SubmitFlags = z.output<typeof submitFlags>;
 
 export const statusFlags = z.object({

@@ -34,6 +34,27 @@ describe("usage errors (exit 2, one line on stderr, nothing sent)", () => {
     [["jobs", "--after", "not a cursor!"], /--after must be a cursor printed by `fanout jobs`/],
     [["invoke", "worker", "{}", "extra"], /too many arguments/],
     [["nope"], /unknown command 'nope'/],
+    [["submit"], /give a job file, - for stdin, or --source s3:\/\/bucket\/key .*fanout submit --help/],
+    [["submit", "t.jsonl", "--max-concurrency", "0"], /--max-concurrency must be at least 1/],
+    [["submit", "t.jsonl", "--max-concurrency", "1001"], /--max-concurrency must be at most 1000/],
+    [["submit", "t.jsonl", "--tolerated-failures", "-1"], /--tolerated-failures must be at least 0/],
+    [
+      ["submit", "t.jsonl", "--tolerated-failure-percentage", "101"],
+      /--tolerated-failure-percentage must be from 0 to 100/,
+    ],
+    [["submit", "t.jsonl", "--format", "csv"], /--format must be names or tasks/],
+    [["submit", "t.jsonl", "--job-id", "bad id!"], /jobId must be 1-64 characters/],
+    [["submit", "t.jsonl", "--bucket", "Bad_Bucket"], /--bucket must be an S3 bucket name/],
+    [["submit", "--source", "s3:/b/k"], /--source must be an S3 URL like s3:\/\/bucket\/tasks\.jsonl/],
+    [
+      ["submit", "t.jsonl", "--source", "s3://bucket/k"],
+      /give a job file or --source s3:\/\/\.\.\., not both/,
+    ],
+    [
+      ["submit", "a.jsonl", "--source", "b.jsonl"],
+      /--source takes an S3 URL \(s3:\/\/bucket\/key\), or no value/,
+    ],
+    [["submit", "--source", "s3://bucket/k", "--bucket", "other"], /--bucket is for uploads/],
   ])("%j", async (args, message) => {
     const out = await cli(args);
     expect(out.code).toBe(2);
@@ -123,6 +144,56 @@ describe("submit validates locally before anything is sent", () => {
       code: 1,
       stderr: "fanout: cannot read job file /no/such/job.json: no such file\n",
     });
+  });
+
+  it("refuses --format and --bucket for a job document (exit 2): they are for a tasks source", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fanout-cli-"));
+    const doc = join(dir, "job.json");
+    writeFileSync(doc, JSON.stringify({ names: [{ name: "A" }] }));
+    for (const flag of [
+      ["--format", "names"],
+      ["--bucket", "my-bucket"],
+    ]) {
+      const out = await cli(["submit", doc, ...flag]);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toBe(
+        `fanout: ${flag[0]} is for a tasks source (.jsonl, .ndjson, a .json array, --source); ${doc} is a job document (see 'fanout submit --help')\n`,
+      );
+    }
+  });
+
+  it("checks every record of a tasks source before anything is uploaded; a bad option flag is a usage error for a job document too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fanout-cli-"));
+    const source = join(dir, "t.ndjson");
+    writeFileSync(source, `${'{"name":"A"}\n'.repeat(30)}{"name":7}\n[1]\n`);
+    const bad = await cli(["submit", source]);
+    expect(bad.code).toBe(1);
+    expect(oneLine(bad.stderr)).toEqual([
+      `fanout: invalid source ${source}: 2 bad lines of 32; nothing was uploaded`,
+      expect.stringMatching(/^ {2}line 31: /),
+      expect.stringMatching(/^ {2}line 32: /),
+    ]);
+    const tooMany = join(dir, "many.jsonl");
+    writeFileSync(tooMany, "1\n".repeat(25));
+    const many = await cli(["submit", tooMany, "--format", "names"]);
+    expect(oneLine(many.stderr)).toHaveLength(22); // the summary, 20 bad lines, then how many more
+    expect(oneLine(many.stderr).at(-1)).toBe("  ... and 5 more");
+    const empty = join(dir, "empty.jsonl");
+    writeFileSync(empty, "\n\n");
+    expect((await cli(["submit", empty])).stderr).toBe(
+      `fanout: invalid source ${empty}: it holds no tasks; nothing was uploaded\n`,
+    );
+    const doc = join(dir, "job.json");
+    writeFileSync(doc, JSON.stringify({ names: [{ name: "A" }] }));
+    const option = await cli([
+      "submit",
+      doc,
+      "--max-concurrency",
+      "5",
+      "--tolerated-failure-percentage",
+      "x",
+    ]);
+    expect(option.code).toBe(2);
   });
 
   it("checks an invoke payload file is JSON before invoking", async () => {

@@ -41,7 +41,7 @@ Exit codes:
 
 const environment = `
 AWS settings come from the SDK's standard sources: AWS_PROFILE, AWS_REGION, credentials, and
-AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SQS / _DYNAMODB / _LAMBDA (e.g. the local stack's endpoints).`;
+AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SQS / _DYNAMODB / _LAMBDA / _S3 (e.g. the local stack's endpoints).`;
 
 function buildProgram(io: Io, options: RunOptions, setCode: (code: number) => void): Command {
   const program = new Command("fanout")
@@ -79,10 +79,31 @@ function buildProgram(io: Io, options: RunOptions, setCode: (code: number) => vo
 
   program
     .command("submit")
-    .description("validate a job locally, then submit it to <prefix>-main; prints the jobId and task count")
-    .argument("<file>", "job JSON file, or - to read stdin")
+    .description(
+      "submit a job to <prefix>-main: a job document (validated locally first), or a tasks source, uploaded to the input bucket; prints the jobId and task count",
+    )
+    .argument("[file]", "job JSON file, a tasks source (.jsonl, .ndjson, a .json array), or - to read stdin")
+    .option(
+      "--source [s3-url]",
+      "alone: the file (or stdin) is a tasks source; with s3://bucket/key: submit that object, no upload",
+    )
+    .option("--job-id <id>", "the job's id (default: derived from its content, so a resubmission dedups)")
+    .option(
+      "--format <format>",
+      'a source\'s records: names ({"name": ...} entries) or tasks (any JSON); default: the first record decides',
+    )
+    .option("--max-concurrency <n>", "at most this many of the job's tasks run at once (1-1000)")
+    .option(
+      "--tolerated-failures <n>",
+      "the job fails once more tasks than this failed for good (toleratedFailureCount)",
+    )
+    .option("--tolerated-failure-percentage <p>", "the same as a percentage of its tasks, 0-100")
+    .option(
+      "--bucket <name>",
+      "upload to this bucket (default: <prefix>-input on the local stack; on AWS, main's INPUT_BUCKET)",
+    )
     .option("--watch", "then follow the job as `status --watch` does (and exit as it does)")
-    .option("--json", "print the result as JSON")
+    .option("--json", "print main's answer as JSON")
     .option("--interval <seconds>", "with --watch: seconds between refreshes", "2")
     .option("--timeout <seconds>", "with --watch: give up (exit 1) after this many seconds; 0 = never", "0")
     .addHelpText(
@@ -91,13 +112,22 @@ function buildProgram(io: Io, options: RunOptions, setCode: (code: number) => vo
 Examples:
   echo '{"jobId":"demo-1","names":[{"name":"Name1"},{"name":"Name2"}]}' | fanout submit - --watch
   echo '{"jobId":"demo-2","tasks":[{"n":1},{"n":2},"any JSON"],"maxConcurrency":5,"toleratedFailureCount":1}' | fanout submit -
-A job gives either "names" (the seed format) or "tasks" (any JSON values), and may set "maxConcurrency"
-(1-1000 of its tasks running at once), "toleratedFailureCount" and "toleratedFailurePercentage" (0-100;
-past them the job fails and its remaining tasks are cancelled).
-An invalid job is rejected whole before anything is sent: every bad entry is listed by index, exit 1.
+  fanout submit tasks.jsonl --job-id big-1 --max-concurrency 50     # one task per line, uploaded first
+  generate-tasks | fanout submit - --source --format tasks            # stdin as JSON Lines
+  fanout submit --source s3://my-input-bucket/tasks.jsonl             # already in S3
+A job document gives either "names" (the seed format) or "tasks" (any JSON values), and may set
+"maxConcurrency" (1-1000 of its tasks running at once), "toleratedFailureCount" and
+"toleratedFailurePercentage" (0-100; past them the job fails and its remaining tasks are cancelled);
+the option flags set (or override) them. An invalid job is rejected whole before anything is sent:
+every bad entry is listed by index, exit 1.
+A tasks source (.jsonl or .ndjson: one task per line; .json: one array; any file with --source) is
+read twice, streaming: once to check every record as main will (a bad one is listed by line and nothing
+is uploaded) and compute its sha256, then to upload it to uploads/<sha256>.jsonl (or .json) in the input
+bucket (skipped when that object is already there). main is then invoked with {"source": "s3://..."}
+and the flags; a long source is enqueued by main in steps ("N enqueued so far, main goes on with the rest").
 ${exitCodes}`,
     )
-    .action(async (file: string, raw: object, cmd: Command) => {
+    .action(async (file: string | undefined, raw: object, cmd: Command) => {
       const flags = parseFlags(submitFlags, { ...raw, file }, "fanout submit");
       await withContext(cmd, (ctx) => submit(ctx, io, flags));
     });
