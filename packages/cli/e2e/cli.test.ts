@@ -154,6 +154,44 @@ describe("fanout CLI against the local stack", () => {
     });
   });
 
+  it("submits a .jsonl tasks source: uploaded under its sha256, enqueued by main from S3, every task succeeds", async () => {
+    const file = join(dir, "source.jsonl");
+    writeFileSync(file, `${Array.from({ length: 25 }, (_, n) => JSON.stringify({ n })).join("\n")}\n`);
+    const key = /s3:\/\/cli-e2e-input\/uploads\/[0-9a-f]{64}\.jsonl/.source;
+    const args = ["submit", file, "--job-id", "cli-source", "--max-concurrency", "5"];
+    const out = await fanout(args);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(new RegExp(`^uploaded .*source\\.jsonl \\(\\d+ B, 25 tasks\\) to ${key}\n$`));
+    expect(out.stdout).toMatch(
+      new RegExp(`^submitted job cli-source: 25 tasks from ${key} \\(maxConcurrency 5\\)\n$`),
+    );
+    expect(await stack.waitForJob("cli-source")).toMatchObject({ total: 25, succeeded: 25, failed: 0 });
+    const results = await fanout(["results", "cli-source"]);
+    expect(
+      results.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(
+      Array.from({ length: 25 }, (_, n) => ({ index: n, status: "succeeded", result: { received: { n } } })),
+    );
+    // The same file again: the same key (not uploaded twice) and the same job.
+    const again = await fanout(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/is already in s3:\/\/cli-e2e-input\/uploads\/.*: not uploaded again\n$/);
+    expect(again.stdout).toMatch(
+      /^submitted job cli-source: 25 tasks from .*\(already submitted: each task still runs once\)\n$/,
+    );
+  });
+
+  it("reports main's refusal of a source outside its input bucket as one line, exit 1", async () => {
+    const out = await fanout(["submit", "--source", "s3://elsewhere/tasks.jsonl"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(
+      /^fanout: cli-e2e-main refused the job: InvalidJobError: .*source must be in the input bucket s3:\/\/cli-e2e-input\/.*\n$/,
+    );
+  });
+
   it("reports main's JobConflictError for a reused jobId with other content as one line, exit 1", async () => {
     const out = await fanout(
       ["submit", "-"],

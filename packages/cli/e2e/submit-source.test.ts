@@ -12,9 +12,10 @@ import { testIo } from "../src/testing.ts";
 
 /**
  * `fanout submit` of a tasks source, against fauxqs' S3 (the input bucket `cli-src-input`, created by
- * startLocalResources) and the local Lambda service. `cli-src-main` is a stand-in for main, which does not
- * take sources yet: it answers as main will (`{jobId, tasks, created, enqueued, handedOver}`) and echoes the
- * request it got as `received`, so the test sees exactly what the CLI sends.
+ * startLocalResources) and the local Lambda service. `cli-src-main` is a stand-in for main: it answers as main
+ * does for a source job that handed over (`{jobId, tasks, created, enqueued, handedOver}`) and echoes the
+ * request it got as `received`, so the test sees exactly what the CLI sends. The real main reads a source
+ * the CLI uploaded in e2e/cli.test.ts.
  */
 const settings = parseSettings({ name_prefix: "cli-src" });
 const bucket = "cli-src-input";

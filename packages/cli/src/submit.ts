@@ -33,6 +33,8 @@ interface SubmitResult {
   created: boolean;
   enqueued?: number;
   handedOver?: boolean;
+  /** Another run of main is enqueueing this (source) job right now; this one sent nothing. */
+  inProgress?: boolean;
 }
 
 async function readJobText(io: Io, file: string): Promise<string> {
@@ -230,7 +232,9 @@ export async function submit(ctx: CliContext, io: Io, flags: SubmitFlags): Promi
     const from = source ? ` from ${source.url}` : "";
     const handedOver = result.handedOver
       ? `; ${result.enqueued ?? 0} enqueued so far, main goes on with the rest`
-      : "";
+      : result.inProgress
+        ? `; ${result.enqueued ?? 0} enqueued so far, another run of main is enqueueing it`
+        : "";
     const again = result.created
       ? ""
       : source
