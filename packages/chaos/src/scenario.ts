@@ -40,7 +40,7 @@ export interface ScheduleOptions extends FaultPlanOptions {
 }
 
 export interface Violation {
-  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "G8" | "counters" | "stuck";
+  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "G7" | "G8" | "counters" | "stuck";
   message: string;
 }
 
@@ -98,6 +98,9 @@ interface Ledger {
   handlerStarts: { jobId: string; taskId: string; requestId: string; seq: number }[];
   /** Task handlers of each job running at once: now, and the most ever. */
   running: Map<string, { now: number; most: number }>;
+  /** Consumer runs that received from the tasks queue and have not ended (or died): the most at once. */
+  receivers: Set<Actor>;
+  mostReceivers: number;
   /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
   writes: { kind: string; pk: string; actor: Actor | undefined; seq: number }[];
   seq: number;
@@ -119,6 +122,8 @@ async function simulate(
     acceptedSeq: new Map(),
     handlerStarts: [],
     running: new Map(),
+    receivers: new Set(),
+    mostReceivers: 0,
     writes: [],
     seq: 0,
   };
@@ -150,7 +155,9 @@ async function simulate(
         }
       },
       started() {},
-      ended() {},
+      ended(_fn, _requestId, actor) {
+        ledger.receivers.delete(actor);
+      },
       discarded() {},
     },
   );
@@ -163,6 +170,13 @@ async function simulate(
     () => {},
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer);
+      // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
+      const actor = info.call.actor;
+      if (info.service === "sqs" && info.operation === "ReceiveMessage" && actor?.kind === "consumer") {
+        ledger.receivers.add(actor);
+        for (const a of ledger.receivers) if (!a.alive) ledger.receivers.delete(a);
+        ledger.mostReceivers = Math.max(ledger.mostReceivers, ledger.receivers.size);
+      }
       // CHAOS_TRACE=<text>: every answered call whose request mentions it (debugging a replay).
       const trace = process.env.CHAOS_TRACE;
       if (trace && info.request.body.includes(trace))
@@ -274,6 +288,13 @@ async function simulate(
         safetyMarginMs: settings.consumer.safety_margin_ms,
         receiveWaitSeconds: settings.consumer.receive_wait_seconds,
         notices,
+        // A small backlog per run, so that the explorer's few-task jobs start runs of their own.
+        scaleOut: {
+          maxParallel: settings.consumer.max_parallel,
+          backlogPerRun: 2,
+          selfFunctionName: names.consumerFunction,
+          lambda: clients.lambda,
+        },
       }) as SimFunction["handler"],
     ),
   );
@@ -493,6 +514,14 @@ async function check(input: {
   const windowed = (name: string) => {
     windows[name] = (windows[name] ?? 0) + 1;
   };
+  // G7 (scale-out): never more consumer runs receiving at once than the run slots allow.
+  const maxRuns = simSettings.consumer.max_parallel;
+  if (ledger.mostReceivers > maxRuns)
+    add(
+      "G7",
+      `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}`,
+    );
+  if (ledger.mostReceivers > 1) windowed("consumer runs scaled out");
   const get = async (pk: string) =>
     (
       await options.checkClient.send(
