@@ -21,6 +21,14 @@ data "aws_iam_policy_document" "main_table" {
     actions   = ["dynamodb:PutItem"]
     resources = [module.table.table_arn]
   }
+
+  statement {
+    sid = "EnqueueInSteps"
+    # A source job is enqueued in leased steps recorded on its job record (ADR 0013): UpdateItem takes,
+    # commits, releases and hands over a step; GetItem reads the record (consistently) on a resubmission.
+    actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
+    resources = [module.table.table_arn]
+  }
 }
 
 data "aws_iam_policy_document" "main_source" {

@@ -35,6 +35,9 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
   main: {
     "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:PutItem": { resource: "module.table.table_arn" },
+    // A source job's enqueue steps, leased and committed on its job record, and the record's reads.
+    "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
+    "dynamodb:GetItem": { resource: "module.table.table_arn" },
     // A source job's records: the input bucket's objects, not the bucket (no listing).
     "s3:GetObject": { resource: `\${module.input.bucket_arn}/*` },
     "lambda:InvokeFunction": [
