@@ -105,10 +105,12 @@ module "main" {
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
 
-  # main is invoked synchronously by callers; an asynchronous caller gets no retry and no stale run.
+  # Callers invoke main synchronously; its only asynchronous caller is main itself, handing a source job's
+  # next enqueue step on. A lost step would strand the rest of the job, and a retried one is safe (one
+  # step holds the job's enqueue lease; a step already committed only hands over again): retry (ADR 0013).
   async_invoke = {
-    maximum_retry_attempts    = 0
-    maximum_event_age_seconds = 60
+    maximum_retry_attempts    = 2
+    maximum_event_age_seconds = 3600
   }
 
   # main hands the rest of a long source job on to itself; the chain ends with the source (ADR 0107).

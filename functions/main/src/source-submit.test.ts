@@ -157,7 +157,7 @@ describe("source jobs", () => {
       `source must be in the input bucket s3://${local.resources.inputBucket}/ (got s3://other-bucket/)`,
     ]);
     expect(await reasons({ source: `s3://${local.resources.inputBucket}/missing.jsonl` })).toEqual([
-      `no object at s3://${local.resources.inputBucket}/missing.jsonl`,
+      `no object at s3://${local.resources.inputBucket}/missing.jsonl (or this function may not read it)`,
     ]);
     expect(await reasons({ source: await upload("open.json", "[1, 2") })).toEqual([
       "the JSON array does not end (no closing ])",

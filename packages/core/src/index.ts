@@ -22,7 +22,7 @@ export { createMetrics, metricCatalogue } from "./metrics.ts";
 export { sampleNames } from "./samples.ts";
 export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
 export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
-export type { SourceJobRequest, SourceLayout, SourceRecord, TaskFormat } from "./source-job.ts";
+export type { SourceJobRequest, SourceLayout, TaskFormat } from "./source-job.ts";
 export {
   checkSourceRecord,
   defaultJobId,

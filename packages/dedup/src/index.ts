@@ -1,7 +1,6 @@
 export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
 export type { JobNotice } from "./completion.ts";
 export { dueNotices, markNotified } from "./completion.ts";
-export type { EnqueueTake } from "./enqueue.ts";
 export {
   commitEnqueueStep,
   confirmHandover,
@@ -12,10 +11,8 @@ export {
 export { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 export type {
   CancelResult,
-  EnqueueProgress,
   JobInfo,
   JobPage,
-  JobSource,
   JobState,
   JobStatus,
 } from "./jobs.ts";

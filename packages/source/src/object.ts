@@ -19,7 +19,7 @@ export class SourceChangedError extends Error {
 /** No object at the source's URL (or no read access to it). */
 export class SourceNotFoundError extends Error {
   constructor(url: string, options?: ErrorOptions) {
-    super(`no object at ${url}`, options);
+    super(`no object at ${url} (or this function may not read it)`, options);
     this.name = "SourceNotFoundError";
   }
 }
@@ -53,7 +53,8 @@ export async function openSource(
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 412) throw new SourceChangedError(url, { cause: error });
-    if (status === 404) throw new SourceNotFoundError(url, { cause: error });
+    // Without s3:ListBucket (main has none), S3 answers a missing key with 403, not 404.
+    if (status === 404 || status === 403) throw new SourceNotFoundError(url, { cause: error });
     throw error;
   }
 }
