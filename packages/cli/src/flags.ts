@@ -1,4 +1,4 @@
-import { jobLimits } from "@fanout/core";
+import { jobLimits, s3UrlPattern } from "@fanout/core";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
 
@@ -45,7 +45,6 @@ const watchFlags = {
 };
 
 /** An S3 URL as `main` takes it in `{"source": ...}` (the same pattern as @fanout/core's source jobs). */
-export const s3UrlPattern = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 /** What `submit` sends: a job file (or stdin), or an object already in S3. */
 export type SubmitInput =

@@ -29,6 +29,7 @@ export {
   detectFormat,
   isSourceJob,
   parseSourceJob,
+  s3UrlPattern,
   sourceContentHash,
   sourceTaskOf,
 } from "./source-job.ts";

@@ -20,7 +20,8 @@ export interface SourceJobRequest {
   options: JobRunOptions;
 }
 
-const s3Url = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+/** `s3://<bucket>/<key>`: the bucket (3-63 lowercase letters, digits, dots, hyphens) and a non-empty key. */
+export const s3UrlPattern = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 const sourceJobSchema = z.strictObject(
   {
@@ -30,7 +31,7 @@ const sourceJobSchema = z.strictObject(
       .optional(),
     source: z
       .string({ error: 'source must be an S3 URL like "s3://bucket/tasks.jsonl"' })
-      .regex(s3Url, 'source must be an S3 URL like "s3://bucket/tasks.jsonl"'),
+      .regex(s3UrlPattern, 'source must be an S3 URL like "s3://bucket/tasks.jsonl"'),
     format: z.enum(["names", "tasks"], { error: 'format must be "names" or "tasks"' }).optional(),
     ...optionsShape,
   },
@@ -54,7 +55,7 @@ export function parseSourceJob(input: unknown): SourceJobRequest {
   const parsed = sourceJobSchema.safeParse(input);
   if (!parsed.success) throw new InvalidJobError(toIssues(parsed.error));
   const { jobId, source, format, ...rest } = parsed.data;
-  const [, bucket = "", key = ""] = s3Url.exec(source) ?? [];
+  const [, bucket = "", key = ""] = s3UrlPattern.exec(source) ?? [];
   const options: JobRunOptions = Object.fromEntries(
     Object.entries(rest).filter(([, v]) => v !== undefined),
   ) as JobRunOptions;
