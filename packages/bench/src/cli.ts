@@ -15,6 +15,8 @@ import { measureJobBudget } from "./job-budget.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { profileConsumer } from "./profile.ts";
 import { derive, type Results, renderTable, rows } from "./report.ts";
+import { runScale } from "./scale.ts";
+import { completedChart, quotaLines, scaleOutChart, scaleRows } from "./scale-report.ts";
 import { measureThroughput } from "./throughput.ts";
 
 const program = new Command("bench")
@@ -35,6 +37,19 @@ const program = new Command("bench")
   .option("--settings <file>", "settings file (default terraform/environments/dev.tfvars.json)")
   .option("--out <file>", "JSON output (default .fanout/bench/bench-<time>.json)")
   .option("--no-build", "skip building the function zips")
+  .option("--scale", "the scale benchmark instead: scale-out, ceiling, a 100,000-task job, AWS model")
+  .option(
+    "--scale-mode <mode>",
+    "self-scale (default): one invoke, consumer.max_parallel = N; invoke-n: N invokes at once",
+  )
+  .option("--scale-consumers <list>", "concurrent consumer runs per scale-out cell, e.g. 1,2,4,8")
+  .option("--scale-tasks <n>", "tasks queued per consumer in a scale-out cell")
+  .option("--scale-latency <ms>", "request latency of the scale-out cells (default 100)")
+  .option("--ceiling-tasks <n>", "tasks of each run of the ceiling comparison (at 0 ms)")
+  .option("--scale-e2e-tasks <n>", "tasks of the large end-to-end job (full 100,000, quick 2,000)")
+  .option("--scale-e2e-latency <ms>", "request latency of the large end-to-end job (default 0)")
+  .option("--aws-latency <ms>", "in-region AWS request latency the AWS model assumes (default 10)")
+  .option("--scale-sections <list>", "bundles,scale-out,ceiling,e2e,source,model (default: all)")
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -67,6 +82,10 @@ try {
   if (options.build) {
     log("building function zips (turbo)…");
     build();
+  }
+  if (options.scale) {
+    await scale(options.scale);
+    process.exit(0);
   }
   const results: Results = {};
   if (stepOn("bundles")) {
@@ -154,4 +173,53 @@ try {
 } catch (error) {
   process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
+}
+
+/** `--scale`: one table (pass/miss per target), the JSON report, and the charts beside it. */
+async function scale(scaleOptions: NonNullable<BenchOptions["scale"]>): Promise<void> {
+  const results = await runScale({ ...scaleOptions, coldRuns: options.coldRuns }, settings, log);
+  const defaultVariant = process.env.FANOUT_EXTERNAL_SDK === "1" ? "sdk-external" : "sdk-bundled";
+  const table = [
+    ...rows({ ...(results.bundles ? { bundles: results.bundles } : {}) }, {}, defaultVariant),
+    ...scaleRows(results, settings),
+  ];
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
+  const out = resolve(options.out ?? join(stateDir, "bench", `scale-${stamp}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  const base = out.replace(/\.json$/, "");
+  const charts: string[] = [];
+  if (results.scaleOut) {
+    writeFileSync(`${base}-scale-out.svg`, scaleOutChart(results.scaleOut));
+    charts.push(`${base}-scale-out.svg`);
+  }
+  if (results.e2e) {
+    writeFileSync(`${base}-e2e-completed.svg`, completedChart(results.e2e));
+    charts.push(`${base}-e2e-completed.svg`);
+  }
+  const command = `pnpm bench ${process.argv.slice(2).join(" ")}`;
+  const seconds = (Date.now() - started) / 1000;
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        command,
+        date: new Date(started).toISOString(),
+        seconds,
+        machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "" },
+        options,
+        settings: { path: settingsPath, functions: settings.functions, consumer: settings.consumer },
+        results,
+        rows: table,
+        charts,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  const quotas = results.model
+    ? `\nAWS quotas assumed by the model (defaults, checked 2026-12):\n${quotaLines().join("\n")}\n`
+    : "";
+  process.stdout.write(
+    `${renderTable(table)}\n${quotas}\n${command} · ${seconds.toFixed(0)} s · ${cpus().length} CPUs · Node ${process.version}\nJSON: ${out}\n${charts.map((c) => `chart: ${c}`).join("\n")}\n`,
+  );
 }

@@ -25,7 +25,7 @@ describe("parseOptions", () => {
 
   it("fills --scale from its preset, full or quick, and takes each scale flag", () => {
     expect(parseOptions({ scale: true }).scale).toMatchObject({
-      mode: "invoke-n",
+      mode: "self-scale",
       consumers: [1, 2, 4, 8],
       latencyMs: 100,
       e2eTasks: 100_000,
@@ -35,14 +35,14 @@ describe("parseOptions", () => {
     expect(
       parseOptions({
         scale: true,
-        scaleMode: "self-scale",
+        scaleMode: "invoke-n",
         scaleConsumers: "1,4",
         scaleTasks: "500",
         scaleE2eTasks: "5000",
         scaleSections: "scale-out,model",
       }).scale,
     ).toMatchObject({
-      mode: "self-scale",
+      mode: "invoke-n",
       consumers: [1, 4],
       tasksPerConsumer: 500,
       e2eTasks: 5_000,

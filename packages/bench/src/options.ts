@@ -75,7 +75,7 @@ export interface BenchOptions {
 }
 
 export interface ScaleOptions {
-  /** @default "invoke-n" */
+  /** @default "self-scale" (the consumer's own scale-out, ADR 0013) */
   mode: "invoke-n" | "self-scale";
   /** Concurrent consumer runs per scale-out cell. @default [1, 2, 4, 8] */
   consumers: number[];
@@ -150,7 +150,7 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
     ...(f.scale
       ? {
           scale: {
-            mode: f.scaleMode ?? "invoke-n",
+            mode: f.scaleMode ?? "self-scale",
             consumers: f.scaleConsumers ?? [1, 2, 4, 8],
             tasksPerConsumer: f.scaleTasks ?? scalePresets[mode].tasksPerConsumer,
             latencyMs: f.scaleLatency ?? 100,

@@ -112,11 +112,20 @@ export interface TreeSample {
   seconds: number;
 }
 
+/** A process to sample: alone, or with all its descendants (`tree`). */
+export interface SampleRoot {
+  pid: number;
+  /** Its name in the figures; a descendant that is a function instance is named by its function instead. */
+  role: string;
+  tree: boolean;
+}
+
 /**
- * Samples the trees under `roots` (pid → role) every `intervalMs` until `stop()`: CPU ticks per process
- * (a process that ended between two samples loses its last interval) and each process's VmHWM.
+ * Samples `roots` every `intervalMs` until `stop()`: CPU ticks per process (a process that ended between two
+ * samples loses its last interval; a process is counted once even if two roots reach it) and each
+ * process's VmHWM. Roots are visited in order, so the first root that reaches a process names it.
  */
-export function sampleTrees(roots: Record<number, string>, intervalMs = 1_000) {
+export function sampleTrees(roots: readonly SampleRoot[], intervalMs = 1_000) {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const peaks = new Map<number, ProcessPeak>();
@@ -124,8 +133,9 @@ export function sampleTrees(roots: Record<number, string>, intervalMs = 1_000) {
   const started = performance.now();
   const sample = () => {
     const stats = allStats();
-    for (const [root, role] of Object.entries(roots)) {
-      for (const s of processTree(Number(root), stats)) {
+    for (const { pid: root, role, tree } of roots) {
+      const procs = tree ? processTree(root, stats) : stats.filter((s) => s.pid === root);
+      for (const s of procs) {
         if (!first.has(s.pid)) first.set(s.pid, s.cpuTicks);
         last.set(s.pid, s.cpuTicks);
         const status = read(`/proc/${s.pid}/status`);

@@ -113,7 +113,10 @@ export async function measureScaleEndToEnd(options: {
     const jobBytes = Buffer.byteLength(JSON.stringify(job));
     if (jobBytes > 6_000_000)
       throw new Error(`a ${options.tasks}-task job is ${jobBytes} bytes: over main's 6 MB`);
-    const sampler = sampleTrees({ [stack.pid]: "stack", [process.pid]: "bench" });
+    const sampler = sampleTrees([
+      { pid: stack.pid, role: "stack", tree: true },
+      { pid: process.pid, role: "bench", tree: false },
+    ]);
     const started = Date.now();
     await submitToMain(stack, job);
     options.log(

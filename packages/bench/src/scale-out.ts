@@ -10,9 +10,11 @@ import { type RemoteStack, startRemoteStack } from "./remote-stack.ts";
 import { fillQueue, taskBodies, writeSeedWorker } from "./workload.ts";
 
 /**
- * How N concurrent consumer runs come about: `invoke-n` invokes the consumer function N times at once (and
- * again whenever a run ends before the queue is dispatched, as the schedule would); `self-scale` sets
- * `consumer.max_parallel = N` and invokes it once, leaving the rest to the consumer's own scale-out.
+ * How N concurrent consumer runs come about (`consumer.max_parallel = N` run slots either way):
+ * `invoke-n` invokes the consumer function N times at once (and again whenever a run ends before the queue
+ * is dispatched, as the schedule would), with scale-out kept from starting runs of its own; `self-scale`
+ * invokes it once and leaves the rest to the consumer's own scale-out (ADR 0013: the lowest run slot
+ * self-invokes runs while the backlog exceeds `scale_out_backlog` per run).
  */
 export type ScaleMode = "invoke-n" | "self-scale";
 
@@ -31,7 +33,8 @@ export interface ScaleOutCell {
   complete: boolean;
   /** Why the cell ended before every task was dispatched. */
   note?: string;
-  cpu: Pick<TreeSample, "cpuPercent" | "machineBusyPercent" | "cores">;
+  /** `otherPercent`: CPU of processes outside the stack and the bench (other work on this machine), % of a core. */
+  cpu: Pick<TreeSample, "cpuPercent" | "machineBusyPercent" | "cores"> & { otherPercent: number };
   /** [seconds since start, tasks dispatched] every ~250 ms. */
   timeline: [number, number][];
 }
@@ -65,8 +68,22 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
   const cells: ScaleOutCell[] = [];
   for (const n of options.consumers) {
     const settings = settingsWith(options.settings, {
-      // invoke-n: no self-scaling on top of the bench's N runs (once the consumer has it).
-      consumer: { max_parallel: options.mode === "self-scale" ? n : 1 },
+      consumer: {
+        // N run slots either way (a run without a slot ends at once: "no-slot").
+        max_parallel: n,
+        // invoke-n: the bench's N runs only, no self-started ones (want = ceil(visible / 1,000,000) = 1).
+        // self-scale: the settings' backlog per run, lowered so that even a quick cell asks for N runs.
+        scale_out_backlog:
+          options.mode === "invoke-n"
+            ? 1_000_000
+            : Math.max(
+                10,
+                Math.min(
+                  options.settings.consumer.scale_out_backlog,
+                  Math.floor(options.tasksPerConsumer / 2),
+                ),
+              ),
+      },
     });
     const logDir = mkdtempSync(join(tmpdir(), `fanout-bench-scale-${n}-`));
     const stack = await startRemoteStack({
@@ -79,7 +96,7 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
     try {
       const cell = await runCell(stack, n, options);
       options.log(
-        `  scale-out ${options.mode}, ${n} consumer${n > 1 ? "s" : ""}: ${cell.tasksPerSecond.toFixed(1)} tasks/s (${cell.dispatched}/${cell.tasks} in ${cell.seconds.toFixed(1)} s), CPU: stack+bench ${cell.cpu.cpuPercent.toFixed(0)} % of a core, machine ${cell.cpu.machineBusyPercent.toFixed(0)} % of ${cell.cpu.cores}${cell.note ? `; ${cell.note}` : ""}`,
+        `  scale-out ${options.mode}, ${n} consumer${n > 1 ? "s" : ""}: ${cell.tasksPerSecond.toFixed(1)} tasks/s (${cell.dispatched}/${cell.tasks} in ${cell.seconds.toFixed(1)} s), CPU: stack+bench ${cell.cpu.cpuPercent.toFixed(0)} % of a core, other processes ${cell.cpu.otherPercent.toFixed(0)} %, machine ${cell.cpu.machineBusyPercent.toFixed(0)} % of ${cell.cpu.cores} cores${cell.note ? `; ${cell.note}` : ""}`,
       );
       cells.push(cell);
     } finally {
@@ -110,7 +127,10 @@ async function runCell(stack: RemoteStack, n: number, options: ScaleOutOptions):
   const before = await stack.stats();
   const enqueued0 = before[worker]?.async.enqueued ?? 0;
   const runs0 = before[consumer]?.invocations.started ?? 0;
-  const sampler = sampleTrees({ [stack.pid]: "stack", [process.pid]: "bench" });
+  const sampler = sampleTrees([
+    { pid: stack.pid, role: "stack", tree: true },
+    { pid: process.pid, role: "bench", tree: false },
+  ]);
   const started = performance.now();
   // Generous: a cell at 1/10 of linear still finishes; past it the cell reports what it dispatched.
   const deadline = started + Math.max(120_000, (tasks / Math.max(1, n)) * 50);
@@ -178,7 +198,12 @@ async function runCell(stack: RemoteStack, n: number, options: ScaleOutOptions):
     consumerRuns,
     complete: finished !== undefined,
     ...(note ? { note } : {}),
-    cpu: { cpuPercent: cpu.cpuPercent, machineBusyPercent: cpu.machineBusyPercent, cores: cpu.cores },
+    cpu: {
+      cpuPercent: cpu.cpuPercent,
+      machineBusyPercent: cpu.machineBusyPercent,
+      cores: cpu.cores,
+      otherPercent: Math.max(0, cpu.machineBusyPercent * cpu.cores - cpu.cpuPercent),
+    },
     timeline,
   };
 }
