@@ -25,7 +25,7 @@ import {
   takeEnqueueStep,
 } from "@fanout/dedup";
 import { invokeAsync, type LambdaClient } from "@fanout/invoker";
-import { type OutgoingMessage, type SendFailure, sendMessages } from "@fanout/queue";
+import { type OutgoingMessage, type SendResult, sendMessages } from "@fanout/queue";
 import {
   openSource,
   readRecords,
@@ -33,7 +33,6 @@ import {
   SourceLayoutError,
   SourceNotFoundError,
 } from "@fanout/source";
-import pLimit from "p-limit";
 import { z } from "zod";
 import { throwIfUnsent } from "./errors.ts";
 import { nudgeConsumer } from "./nudge.ts";
@@ -313,8 +312,8 @@ async function sendFrom(
   const [, bucket = "", key = ""] = /^s3:\/\/([^/]+)\/(.+)$/.exec(src.url) ?? [];
   const opened = await openSource(source.s3, { bucket, key }, { etag: src.etag, fromByte: progress.offset });
   const margin = source.handoverMarginMs ?? 15_000;
-  const limit = pLimit(chunksInFlight);
-  const sends: Promise<{ sent: number; failed: SendFailure[] }>[] = [];
+  const results: SendResult[] = [];
+  const inFlight = new Set<Promise<void>>();
   let chunk: OutgoingMessage[] = [];
   let bytes = 0;
   let index = from;
@@ -324,9 +323,13 @@ async function sendFrom(
     const messages = chunk;
     chunk = [];
     bytes = 0;
-    sends.push(limit(() => sendMessages(deps.sqs, deps.tasksQueueUrl, messages)));
-    // Never more than chunksInFlight chunks read ahead of the sends.
-    while (limit.pendingCount > 0) await Promise.race([...sends.slice(-chunksInFlight)]);
+    const send: Promise<void> = sendMessages(deps.sqs, deps.tasksQueueUrl, messages).then((r) => {
+      results.push(r);
+      inFlight.delete(send);
+    });
+    inFlight.add(send);
+    // Never more than chunksInFlight chunks read ahead of the sends: main's memory stays bounded.
+    while (inFlight.size >= chunksInFlight) await Promise.race(inFlight);
   };
   let stopped = false;
   for await (const record of readRecords(opened.body, src.layout, {
@@ -348,7 +351,7 @@ async function sendFrom(
     }
   }
   await flush();
-  const results = await Promise.all(sends);
+  await Promise.all(inFlight);
   const sent = results.reduce((n, r) => n + r.sent, 0);
   deps.metrics?.count("TasksEnqueued", sent);
   throwIfUnsent(

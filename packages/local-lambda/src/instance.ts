@@ -51,6 +51,12 @@ interface ChildMessage {
   maxMemoryUsedMb?: number;
 }
 
+/** The old-space limit of a function's process: 90% of its memory, as Lambda's Node.js runtime sets it. */
+function heapArgs(memoryMb: string | undefined): string[] {
+  const mb = Number(memoryMb);
+  return Number.isFinite(mb) && mb > 0 ? [`--max-old-space-size=${Math.floor(mb * 0.9)}`] : [];
+}
+
 /** One execution environment: a forked Node process running `runtime/bootstrap.mjs` and the function's bundle. */
 export class Instance {
   readonly logStreamName: string;
@@ -73,7 +79,9 @@ export class Instance {
     this.child = fork(bootstrapPath, [], {
       cwd: options.codeDir,
       env: { ...options.env, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
-      execArgv: [],
+      // Lambda's Node.js runtime sizes the V8 heap from the memory setting; without a limit V8 grows
+      // lazily past it here, and a function that would run out of memory on AWS would pass locally.
+      execArgv: heapArgs(options.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
     });

@@ -6,6 +6,6 @@ export { deleteMessages } from "./delete.ts";
 export { queueDepth } from "./depth.ts";
 export type { ReceivedMessage } from "./receive.ts";
 export { receiveMessages } from "./receive.ts";
-export type { SendFailure } from "./send.ts";
+export type { SendFailure, SendResult } from "./send.ts";
 export { sendMessages } from "./send.ts";
 export { changeVisibility } from "./visibility.ts";
