@@ -51,10 +51,15 @@ interface ChildMessage {
   maxMemoryUsedMb?: number;
 }
 
-/** The old-space limit of a function's process: 90% of its memory, as Lambda's Node.js runtime sets it. */
+/**
+ * V8's heap limits as Lambda's Node.js runtime bootstrap derives them from the memory setting: new space a
+ * tenth of it (semi-space half of that), old space the rest.
+ */
 function heapArgs(memoryMb: string | undefined): string[] {
-  const mb = Number(memoryMb);
-  return Number.isFinite(mb) && mb > 0 ? [`--max-old-space-size=${Math.floor(mb * 0.9)}`] : [];
+  const mb = Math.floor(Number(memoryMb));
+  if (!Number.isFinite(mb) || mb <= 0) return [];
+  const newSpace = Math.floor(mb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${mb - newSpace}`];
 }
 
 /** One execution environment: a forked Node process running `runtime/bootstrap.mjs` and the function's bundle. */
