@@ -125,6 +125,10 @@ export async function measureScaleEndToEnd(options: {
     const deadline = started + options.timeoutSeconds * 1000;
     let lastLog = Date.now();
     let finishedAt: number | undefined;
+    // No task final for this long: the run is stuck (e.g. broken zips); fail instead of waiting out the deadline.
+    const stallMs = 180_000;
+    const lastFinal = 0;
+    const lastProgress = Date.now();
     for (;;) {
       // The job record alone (one GetItem): a status read of every counter shard would load the emulator.
       const info = await readJob(store, jobId);

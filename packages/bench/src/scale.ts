@@ -72,7 +72,8 @@ export async function runScale(
         tasks: options.e2eTasks,
         latencyMs: options.e2eLatencyMs,
         settings,
-        timeoutSeconds: 3_600,
+        // Generous (20 tasks/s would finish); a stalled run fails after 3 minutes without progress anyway.
+        timeoutSeconds: Math.max(600, Math.ceil(options.e2eTasks / 20)),
         log,
       });
     });

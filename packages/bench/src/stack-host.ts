@@ -17,6 +17,10 @@ const stack = await startStack({
   latencyMs: options.latencyMs,
 });
 const send = (reply: HostReply) => process.send?.(reply);
+// The bench process ended (or was interrupted) without stopping the stack: stop it, do not linger.
+process.once("disconnect", () => {
+  void stack.stop().finally(() => process.exit(0));
+});
 send({
   type: "ready",
   info: {
