@@ -127,8 +127,8 @@ export async function measureScaleEndToEnd(options: {
     let finishedAt: number | undefined;
     // No task final for this long: the run is stuck (e.g. broken zips); fail instead of waiting out the deadline.
     const stallMs = 180_000;
-    const lastFinal = 0;
-    const lastProgress = Date.now();
+    let lastFinal = 0;
+    let lastProgress = Date.now();
     for (;;) {
       // The job record alone (one GetItem): a status read of every counter shard would load the emulator.
       const info = await readJob(store, jobId);
@@ -140,9 +140,15 @@ export async function measureScaleEndToEnd(options: {
       if (Date.now() - lastLog > 15_000) {
         lastLog = Date.now();
         const s = await readJobStatus(store, jobId);
-        options.log(
-          `  e2e: ${s.succeeded + s.failed + s.cancelled}/${s.total} final, ${((Date.now() - started) / 1000).toFixed(0)} s`,
-        );
+        const final = s.succeeded + s.failed + s.cancelled;
+        options.log(`  e2e: ${final}/${s.total} final, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        if (final > lastFinal) {
+          lastFinal = final;
+          lastProgress = Date.now();
+        } else if (Date.now() - lastProgress > stallMs)
+          throw new Error(
+            `no task became final for ${stallMs / 1000} s (${final}/${s.total} final): see ${logDir}`,
+          );
       }
       await sleep(1_000);
     }
