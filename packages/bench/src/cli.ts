@@ -177,7 +177,7 @@ try {
 
 /** `--scale`: one table (pass/miss per target), the JSON report, and the charts beside it. */
 async function scale(scaleOptions: NonNullable<BenchOptions["scale"]>): Promise<void> {
-  const results = await runScale({ ...scaleOptions, coldRuns: options.coldRuns }, settings, log);
+  const results = await runScale(scaleOptions, settings, log);
   const defaultVariant = process.env.FANOUT_EXTERNAL_SDK === "1" ? "sdk-external" : "sdk-bundled";
   const table = [
     ...rows({ ...(results.bundles ? { bundles: results.bundles } : {}) }, {}, defaultVariant),

@@ -89,6 +89,8 @@ export interface ScaleOptions {
   e2eLatencyMs: number;
   /** Assumed in-region AWS request latency for the AWS model, ms. @default 10 */
   awsLatencyMs: number;
+  /** Fresh processes per bundle for cold init: more than the quick steps' 3, the ratio's median needs them. */
+  coldRuns: number;
   sections: ScaleSection[];
 }
 
@@ -158,6 +160,7 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
             e2eTasks: f.scaleE2eTasks ?? scalePresets[mode].e2eTasks,
             e2eLatencyMs: f.scaleE2eLatency ?? 0,
             awsLatencyMs: f.awsLatency ?? 10,
+            coldRuns: f.coldRuns ?? (mode === "quick" ? 7 : presets.full.coldRuns),
             sections: f.scaleSections ?? [...scaleSections],
           },
         }

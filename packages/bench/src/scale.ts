@@ -16,7 +16,7 @@ export const millionTasks = 1_000_000;
  * as failed (or not measured, for a {@link NotMeasuredError}) and the others still run.
  */
 export async function runScale(
-  options: ScaleOptions & { coldRuns: number },
+  options: ScaleOptions,
   settings: Settings,
   log: (line: string) => void,
 ): Promise<ScaleResults> {
