@@ -29,6 +29,43 @@ export interface ReadRecordsOptions {
   maxRecordBytes: number;
 }
 
+/** The bytes of the record being read: held up to the limit, past it only counted. */
+class RecordBuffer {
+  private parts: Buffer[] = [];
+  private held = 0;
+  private dropped = 0;
+  private readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get size(): number {
+    return this.held + this.dropped;
+  }
+
+  hold(part: Buffer): void {
+    if (part.length === 0) return;
+    if (this.dropped > 0 || this.held + part.length > this.limit) {
+      this.dropped += this.held + part.length;
+      this.parts = [];
+      this.held = 0;
+      return;
+    }
+    this.parts.push(Buffer.from(part));
+    this.held += part.length;
+  }
+
+  /** The record's text (empty when it was over the limit) and its size; the buffer starts over. */
+  take(): { text: string; size: number } {
+    const size = this.size;
+    const text = this.dropped > 0 ? "" : Buffer.concat(this.parts, this.held).toString("utf8");
+    this.parts = [];
+    this.held = 0;
+    this.dropped = 0;
+    return { text, size };
+  }
+}
+
 const newline = 0x0a;
 
 /**
@@ -47,46 +84,29 @@ export function readRecords(
 async function* readLines(body: AsyncIterable<Uint8Array>, options: ReadRecordsOptions) {
   let offset = options.offset ?? 0;
   let line = options.before ?? 0;
-  let parts: Buffer[] = [];
-  let held = 0;
-  let dropped = 0;
+  const record = new RecordBuffer(options.maxRecordBytes);
   const take = (end: number): SourceText | undefined => {
     line += 1;
-    const size = held + dropped;
-    const text = dropped > 0 ? "" : Buffer.concat(parts, held).toString("utf8").replace(/\r$/, "");
-    parts = [];
-    held = 0;
-    dropped = 0;
+    const { text, size } = record.take();
     if (size > options.maxRecordBytes) return { text: "", at: line, end, tooLarge: size };
-    return text.trim() === "" ? undefined : { text, at: line, end };
+    const trimmed = text.replace(/\r$/, "");
+    return trimmed.trim() === "" ? undefined : { text: trimmed, at: line, end };
   };
   for await (const chunk of body) {
     const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     for (let i = buffer.indexOf(newline, start); i !== -1; i = buffer.indexOf(newline, start)) {
-      hold(buffer.subarray(start, i));
-      const record = take(offset + i + 1);
-      if (record) yield record;
+      record.hold(buffer.subarray(start, i));
+      const taken = take(offset + i + 1);
+      if (taken) yield taken;
       start = i + 1;
     }
-    hold(buffer.subarray(start));
+    record.hold(buffer.subarray(start));
     offset += buffer.length;
   }
-  if (held + dropped > 0) {
-    const record = take(offset);
-    if (record) yield record;
-  }
-
-  function hold(part: Buffer) {
-    if (part.length === 0) return;
-    if (dropped > 0 || held + part.length > options.maxRecordBytes) {
-      dropped += held + part.length;
-      parts = [];
-      held = 0;
-      return;
-    }
-    parts.push(Buffer.from(part));
-    held += part.length;
+  if (record.size > 0) {
+    const taken = take(offset);
+    if (taken) yield taken;
   }
 }
 
@@ -107,18 +127,15 @@ async function* readArray(body: AsyncIterable<Uint8Array>, options: ReadRecordsO
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let parts: Buffer[] = [];
-  let held = 0;
-  let dropped = 0;
+  const record = new RecordBuffer(options.maxRecordBytes);
+  const hold = (part: Buffer) => record.hold(part);
   let sawElement = false;
   const finish = (end: number): SourceText => {
     element += 1;
     sawElement = true;
-    const size = held + dropped;
-    const text = dropped > 0 ? "" : Buffer.concat(parts, held).toString("utf8").trim();
-    parts = [];
-    held = 0;
-    dropped = 0;
+    const taken = record.take();
+    const size = taken.size;
+    const text = taken.text.trim();
     return size > options.maxRecordBytes
       ? { text: "", at: element, end, tooLarge: size }
       : { text, at: element, end };
@@ -172,16 +189,4 @@ async function* readArray(body: AsyncIterable<Uint8Array>, options: ReadRecordsO
     offset += buffer.length;
   }
   if ((state as string) !== "done") throw new SourceLayoutError("the JSON array does not end (no closing ])");
-
-  function hold(part: Buffer) {
-    if (part.length === 0) return;
-    if (dropped > 0 || held + part.length > options.maxRecordBytes) {
-      dropped += held + part.length;
-      parts = [];
-      held = 0;
-      return;
-    }
-    parts.push(Buffer.from(part));
-    held += part.length;
-  }
 }
