@@ -35,10 +35,13 @@ export interface BundleFigures {
   /** The import alone (ms). */
   importMs: { median: number; max: number };
   /**
-   * Median cold init ÷ the empty handler bundle's median, measured the same way, interleaved, in the same
-   * run: what the bundle adds to a bare Node start, independent of how fast this machine is.
+   * Cold init ÷ the empty handler bundle's, measured the same way in the same run: each cold start paired
+   * with an empty handler's cold start just before it, the median of the pairs' ratios. What the bundle adds
+   * to a bare Node start, independent of how fast the machine is, and (paired) of load that comes and goes.
    */
   coldInitRatio: number;
+  /** Each pair's ratio. */
+  coldInitRatios: number[];
 }
 
 /** Environment a function needs to load: its configuration is read at init, clients are created. */
@@ -118,9 +121,9 @@ function writeEmptyFunction(root: string): string {
 
 /**
  * Builds every function in both variants, and the empty handler, into a temporary folder (the real dist/
- * is untouched) and measures sizes and cold init, alternating bundles run by run (the empty one with each
- * function) so that machine noise hits all alike. Each function's cold init is also given as a ratio to the
- * empty handler's.
+ * is untouched) and measures sizes and cold init, alternating bundles run by run so that machine noise hits
+ * all alike, each run right after an empty handler's run: each function's cold init is also given as the
+ * median ratio to those paired empty-handler runs.
  */
 export async function measureBundles(options: {
   coldRuns: number;
@@ -152,17 +155,21 @@ export async function measureBundles(options: {
       built.push({ variant, outDir, r, zipBytes: readFileSync(bare).length });
     }
     const runs = new Map<Variant, { sinceStart: number; importMs: number }[]>();
+    const ratios = new Map<Variant, number[]>();
     for (let i = 0; i < options.coldRuns; i++) {
       for (const b of built) {
-        const list = runs.get(b.variant) ?? [];
-        list.push(coldStart(join(b.outDir, "index.mjs")));
-        runs.set(b.variant, list);
+        const empty = coldStart(join(emptyDir, "index.mjs"));
+        emptyRuns.push(empty);
+        const run = coldStart(join(b.outDir, "index.mjs"));
+        runs.set(b.variant, [...(runs.get(b.variant) ?? []), run]);
+        ratios.set(b.variant, [...(ratios.get(b.variant) ?? []), run.sinceStart / empty.sinceStart]);
       }
-      emptyRuns.push(coldStart(join(emptyDir, "index.mjs")));
     }
     for (const b of built) {
-      const list = runs.get(b.variant) ?? [];
-      out.push(figuresOf(fn, b.variant, b.r, b.zipBytes, list));
+      const f = figuresOf(fn, b.variant, b.r, b.zipBytes, runs.get(b.variant) ?? []);
+      f.coldInitRatios = (ratios.get(b.variant) ?? []).map((r) => Math.round(r * 100) / 100);
+      f.coldInitRatio = median(ratios.get(b.variant) ?? []);
+      out.push(f);
     }
   }
   const emptyBare = join(emptyDir, "bare.zip");
@@ -176,7 +183,6 @@ export async function measureBundles(options: {
     readFileSync(emptyBare).length,
     emptyRuns,
   );
-  for (const f of out) f.coldInitRatio = f.coldInitMs.median / empty.coldInitMs.median;
   out.push(empty);
   for (const f of out)
     options.log(
@@ -204,5 +210,6 @@ function figuresOf(
     coldInitMs: { median: median(since), max: Math.max(...since), runs: since },
     importMs: { median: median(imports), max: Math.max(...imports) },
     coldInitRatio: 1,
+    coldInitRatios: [],
   };
 }

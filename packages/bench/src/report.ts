@@ -311,7 +311,7 @@ export function rows(results: Results, derived: Derived, defaultVariant: string)
     });
     out.push({
       section: "bundles",
-      metric: `${b.function} ${b.variant}: cold init median / max (ms), median ÷ empty handler's`,
+      metric: `${b.function} ${b.variant}: cold init median / max (ms), median of (each ÷ the empty handler's just before)`,
       ours: `${n(b.coldInitMs.median, 0)} / ${n(b.coldInitMs.max, 0)}`,
       baseline: "",
       ratio: `${n(b.coldInitRatio, 2)}×`,
