@@ -11,10 +11,11 @@ import { fillQueue, taskBodies, writeSeedWorker } from "./workload.ts";
 
 /**
  * How N concurrent consumer runs come about (`consumer.max_parallel = N` run slots either way):
- * `invoke-n` invokes the consumer function N times at once (and again whenever a run ends before the queue
- * is dispatched, as the schedule would), with scale-out kept from starting runs of its own; `self-scale`
- * invokes it once and leaves the rest to the consumer's own scale-out (ADR 0013: the lowest run slot
- * self-invokes runs while the backlog exceeds `scale_out_backlog` per run).
+ * `invoke-n` invokes the consumer function N times at once, with scale-out kept from starting runs of its
+ * own; `self-scale` invokes it once and leaves the rest to the consumer's own scale-out (ADR 0013: the
+ * lowest run slot self-invokes runs while the backlog exceeds `scale_out_backlog` per run). Either way a
+ * bench invoke that returns while tasks remain (a run ends at its time budget) is made again at once, as the
+ * schedule would at its next tick.
  */
 export type ScaleMode = "invoke-n" | "self-scale";
 
@@ -149,14 +150,13 @@ async function runCell(stack: RemoteStack, n: number, options: ScaleOutOptions):
       );
   };
   const done = () => finished !== undefined || note !== undefined;
-  // invoke-n: N loops, each invoking again while tasks remain (a run ends at its budget or on an empty receive).
-  // self-scale: one invoke; the consumer starts the others itself.
-  const loops =
-    options.mode === "invoke-n"
-      ? Array.from({ length: n }, async () => {
-          while (!done()) await invokeOnce();
-        })
-      : [invokeOnce()];
+  // invoke-n: N loops, each invoking again while tasks remain (a run ends at its time budget, 55 s with the
+  // default settings, or on an empty receive), as the schedule would but at once.
+  // self-scale: one loop; the consumer starts the other runs itself, and a run started again after the
+  // budget scales out again.
+  const loops = Array.from({ length: options.mode === "invoke-n" ? n : 1 }, async () => {
+    while (!done()) await invokeOnce();
+  });
   const failures = Promise.all(loops).catch((error: unknown) => {
     note ??= String(error);
   });
@@ -178,7 +178,7 @@ async function runCell(stack: RemoteStack, n: number, options: ScaleOutOptions):
       if (busy > 0) idleSince = undefined;
       else if (idleSince === undefined) idleSince = now;
       else if (now - idleSince > 3_000)
-        note = `every consumer run ended with ${tasks - dispatched} tasks undispatched (no self-scaling?)`;
+        note = `no consumer run for 3 s with ${tasks - dispatched} tasks undispatched`;
     }
   }
   const cpu = sampler.stop();
