@@ -1,8 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
-  checkSourceRecord,
   defaultJobId,
-  detectFormat,
   encodeTask,
   InvalidJobError,
   type Issue,
@@ -26,13 +24,7 @@ import {
 } from "@fanout/dedup";
 import { invokeAsync, type LambdaClient } from "@fanout/invoker";
 import { type OutgoingMessage, type SendResult, sendMessages } from "@fanout/queue";
-import {
-  openSource,
-  readRecords,
-  type S3Client,
-  SourceLayoutError,
-  SourceNotFoundError,
-} from "@fanout/source";
+import { checkSource, openSource, readRecords, type S3Client, SourceNotFoundError } from "@fanout/source";
 import { z } from "zod";
 import { throwIfUnsent } from "./errors.ts";
 import { nudgeConsumer } from "./nudge.ts";
@@ -153,74 +145,27 @@ async function validateSource(s3: S3Client, request: SourceJobRequest): Promise<
       throw new InvalidJobError([{ path: "source", reason: error.message }]);
     throw error;
   });
-  const hash = createHash("sha256");
-  async function* hashed() {
-    for await (const chunk of opened.body) {
-      hash.update(chunk);
-      yield chunk;
-    }
-  }
+  const checked = await checkSource(opened.body, request.source.layout, request.format);
   const where = request.source.layout === "lines" ? "line" : "element";
-  const issues: Issue[] = [];
-  let bad = 0;
-  let total = 0;
-  let format = request.format;
-  const report = (at: number, reason: string) => {
-    bad += 1;
-    if (issues.length < jobLimits.maxReportedIssues) issues.push({ path: `${where} ${at}`, reason });
-  };
-  try {
-    for await (const record of readRecords(hashed(), request.source.layout, {
-      maxRecordBytes: jobLimits.maxSourceRecordBytes,
-    })) {
-      total += 1;
-      if (total > jobLimits.maxSourceTasks) {
-        issues.push({
-          path: "source",
-          reason: `a source may hold at most ${jobLimits.maxSourceTasks} tasks`,
-        });
-        bad += 1;
-        break;
-      }
-      if (record.tooLarge !== undefined) {
-        report(
-          record.at,
-          `record is ${record.tooLarge} bytes, over the ${jobLimits.maxSourceRecordBytes}-byte limit`,
-        );
-        continue;
-      }
-      if (format === undefined) format = formatOfFirst(record.text);
-      const checked = checkSourceRecord(record.text, format);
-      if (!checked.ok) report(record.at, checked.reason);
-    }
-  } catch (error) {
-    if (!(error instanceof SourceLayoutError)) throw error;
-    issues.push({ path: "source", reason: error.message });
-    bad += 1;
-  }
-  if (total === 0 && bad === 0) issues.push({ path: "source", reason: "source holds no tasks" });
-  if (bad > issues.length) {
+  const issues: Issue[] = checked.issues.map((i) => ({ path: `${where} ${i.at}`, reason: i.reason }));
+  if (checked.layoutError) issues.push({ path: "source", reason: checked.layoutError });
+  if (checked.tooMany)
+    issues.push({ path: "source", reason: `a source may hold at most ${jobLimits.maxSourceTasks} tasks` });
+  if (checked.tasks === 0 && issues.length === 0)
+    issues.push({ path: "source", reason: "source holds no tasks" });
+  if (checked.bad > checked.issues.length) {
     issues.push({
       path: "source",
-      reason: `${bad} bad records in all; the first ${issues.length} are listed`,
+      reason: `${checked.bad} bad records in all; the first ${checked.issues.length} are listed`,
     });
   }
   if (issues.length > 0) throw new InvalidJobError(issues);
-  const decided = format ?? "tasks";
   return {
     etag: opened.etag,
-    total,
-    format: decided,
-    contentHash: sourceContentHash(hash.digest("hex"), decided, request.options),
+    total: checked.tasks,
+    format: checked.format,
+    contentHash: sourceContentHash(checked.sha256, checked.format, request.options),
   };
-}
-
-function formatOfFirst(text: string): TaskFormat | undefined {
-  try {
-    return detectFormat(JSON.parse(text));
-  } catch {
-    return undefined; // not JSON: reported by the check, and the next record decides
-  }
 }
 
 interface StepResult {

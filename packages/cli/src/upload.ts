@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,8 +6,8 @@ import { pipeline } from "node:stream/promises";
 import { GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { checkSourceRecord, detectFormat, jobLimits, type SourceLayout, type TaskFormat } from "@fanout/core";
-import { readRecords, SourceLayoutError } from "@fanout/source";
+import { jobLimits, type SourceLayout, type TaskFormat } from "@fanout/core";
+import { checkSource } from "@fanout/source";
 import type { CliContext } from "./context.ts";
 import { CliError, describeError } from "./errors.ts";
 import type { Output } from "./io.ts";
@@ -65,58 +64,23 @@ export async function checkSourceFile(
   format: TaskFormat | undefined,
   progress: Progress,
 ): Promise<CheckedSource> {
-  const hash = createHash("sha256");
   const total = (await stat(path)).size;
-  let bytes = 0;
-  async function* hashed(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-      const buffer = chunk as Buffer;
-      hash.update(buffer);
-      bytes += buffer.length;
-      yield buffer;
-    }
-  }
   const what = layout === "lines" ? "line" : "element";
-  const issues: string[] = [];
-  let bad = 0;
-  let tasks = 0;
-  let decided = format;
-  try {
-    for await (const record of readRecords(hashed(), layout, {
-      maxRecordBytes: jobLimits.maxSourceRecordBytes,
-    })) {
-      tasks += 1;
-      let reason: string | undefined;
-      if (record.tooLarge !== undefined) {
-        reason = `${record.tooLarge} bytes, over the ${jobLimits.maxSourceRecordBytes} a record may have`;
-      } else {
-        if (decided === undefined) {
-          try {
-            decided = detectFormat(JSON.parse(record.text));
-          } catch {
-            // Not JSON: checkSourceRecord says so; the format is decided by the next good record.
-          }
-        }
-        const checked = checkSourceRecord(record.text, decided);
-        if (!checked.ok) reason = checked.reason;
-      }
-      if (reason !== undefined) {
-        bad += 1;
-        if (issues.length < maxListedIssues)
-          issues.push(`  ${what} ${record.at}: ${printable(truncate(reason, 200))}`);
-      }
-      if (tasks % 10_000 === 0)
-        progress.show(`checking ${basename(path)}: ${tasks} tasks, ${sizeText(bytes)} of ${sizeText(total)}`);
-    }
-  } catch (error) {
-    progress.done();
-    if (error instanceof SourceLayoutError) {
-      throw new CliError(`invalid source ${path}: ${error.message}; nothing was uploaded`, { cause: error });
-    }
-    throw error;
-  }
-  progress.done();
+  const checked = await checkSource(
+    createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>,
+    layout,
+    format,
+    {
+      maxReported: maxListedIssues,
+      onProgress: (tasks, bytes) =>
+        progress.show(`checking ${basename(path)}: ${tasks} tasks, ${sizeText(bytes)} of ${sizeText(total)}`),
+    },
+  ).finally(() => progress.done());
+  const { tasks, bad } = checked;
+  if (checked.layoutError !== undefined)
+    throw new CliError(`invalid source ${path}: ${checked.layoutError}; nothing was uploaded`);
   if (bad > 0) {
+    const issues = checked.issues.map((i) => `  ${what} ${i.at}: ${printable(truncate(i.reason, 200))}`);
     const more = bad > issues.length ? [`  ... and ${bad - issues.length} more`] : [];
     throw new CliError(
       `invalid source ${path}: ${bad} bad ${what}${bad === 1 ? "" : "s"} of ${tasks}; nothing was uploaded`,
@@ -124,12 +88,12 @@ export async function checkSourceFile(
     );
   }
   if (tasks === 0) throw new CliError(`invalid source ${path}: it holds no tasks; nothing was uploaded`);
-  if (tasks > jobLimits.maxSourceTasks) {
+  if (checked.tooMany) {
     throw new CliError(
-      `invalid source ${path}: ${tasks} tasks, over the ${jobLimits.maxSourceTasks} a job may have; nothing was uploaded`,
+      `invalid source ${path}: over the ${jobLimits.maxSourceTasks} tasks a job may have; nothing was uploaded`,
     );
   }
-  return { path, layout, sha256: hash.digest("hex"), bytes, tasks, format: decided ?? "tasks" };
+  return { path, layout, sha256: checked.sha256, bytes: checked.bytes, tasks, format: checked.format };
 }
 
 /** The content-addressed key of a source: the same bytes always get the same key (and one upload). */

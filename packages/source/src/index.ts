@@ -1,4 +1,5 @@
 export type { S3Client } from "@aws-sdk/client-s3";
+export { checkSource } from "./check.ts";
 export { createS3Client } from "./client.ts";
 export { openSource, SourceChangedError, SourceNotFoundError } from "./object.ts";
-export { readRecords, SourceLayoutError } from "./records.ts";
+export { readRecords } from "./records.ts";

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { checkSource } from "./check.ts";
 import { readRecords, SourceLayoutError, type SourceText } from "./records.ts";
 
 /** The text in chunks of `size` bytes, as a stream delivers it. */
@@ -78,5 +80,21 @@ describe("readRecords", () => {
     await expect(all("[1,2", "array")).rejects.toThrow("does not end");
     await expect(all("[1] 2", "array")).rejects.toThrow("after the end");
     expect(await all(" [ ] ", "array")).toEqual([]);
+  });
+});
+
+describe("checkSource", () => {
+  it("counts, hashes and checks every record, deciding the format from the first JSON record", async () => {
+    const text = 'not json\n{"name":"a"}\n{"name":""}\n{"name":"b"}\n';
+    const checked = await checkSource(chunks(text, 4), "lines", undefined, { maxReported: 1 });
+    expect(checked).toMatchObject({ tasks: 4, format: "names", bad: 2, bytes: Buffer.byteLength(text) });
+    expect(checked.issues).toEqual([{ at: 1, reason: expect.stringMatching(/^not valid JSON/) }]);
+    expect(checked.sha256).toBe(createHash("sha256").update(text).digest("hex"));
+  });
+
+  it("reports a .json source that is not one array as a layout error", async () => {
+    expect((await checkSource(chunks('{"a":1}', 3), "array", "tasks")).layoutError).toBe(
+      "a .json source must be one JSON array of tasks",
+    );
   });
 });
