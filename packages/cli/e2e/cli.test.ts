@@ -420,11 +420,20 @@ describe("fanout CLI against the local stack", () => {
     expect((await fanout(["submit", file])).code).toBe(0);
     await stack.waitForJob("cli-metrics");
     await stack.lambda.idle();
-    // What main logged it enqueued, in this file's every submission: TasksEnqueued must say the same.
+    // What main logged it enqueued, in this file's every submission (inline jobs in one go, source jobs in
+    // steps): TasksEnqueued must say the same.
     const enqueued = stack
       .logs(stack.names.mainFunction)
-      .filter((l) => l.message === "job enqueued")
-      .reduce((n, l) => n + Number(l.tasks), 0);
+      .reduce(
+        (n, l) =>
+          n +
+          (l.message === "job enqueued"
+            ? Number(l.tasks)
+            : l.message === "enqueue step committed"
+              ? Number(l.to) - Number(l.from)
+              : 0),
+        0,
+      );
     type Report = {
       source: string;
       namespace: string;

@@ -118,6 +118,7 @@ describe("lifecycle", () => {
           "AWS_ACCESS_KEY_ID",
           "AWS_DEFAULT_REGION",
           "AWS_ENDPOINT_URL_DYNAMODB",
+          "AWS_ENDPOINT_URL_S3",
           "AWS_ENDPOINT_URL_SNS",
           "AWS_ENDPOINT_URL_SQS",
           "AWS_REGION",
@@ -129,11 +130,13 @@ describe("lifecycle", () => {
         import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
         import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
         import { SNSClient, ListTopicsCommand } from "@aws-sdk/client-sns";
-        const sqs = new SQSClient({}); const db = new DynamoDBClient({}); const sns = new SNSClient({});
+        import { S3Client, ListBucketsCommand } from "@aws-sdk/client-s3";
+        const sqs = new SQSClient({}); const db = new DynamoDBClient({}); const sns = new SNSClient({}); const s3 = new S3Client({});
         const sent = await sqs.send(new SendMessageCommand({ QueueUrl: process.argv[1], MessageBody: "from child" }));
         const tables = await db.send(new ListTablesCommand({}));
         const topics = await sns.send(new ListTopicsCommand({}));
-        console.log(JSON.stringify({ id: sent.MessageId, tables: tables.TableNames, topics: topics.Topics?.map((t) => t.TopicArn) }));`;
+        const buckets = await s3.send(new ListBucketsCommand({}));
+        console.log(JSON.stringify({ id: sent.MessageId, tables: tables.TableNames, topics: topics.Topics?.map((t) => t.TopicArn), buckets: buckets.Buckets?.map((b) => b.Name) }));`;
       const { stdout } = await run(
         process.execPath,
         ["--input-type=module", "-e", child, res.tasksQueueUrl],
@@ -143,10 +146,11 @@ describe("lifecycle", () => {
           timeout: 15_000,
         },
       );
-      const out = JSON.parse(stdout) as { id: string; tables: string[]; topics: string[] };
+      const out = JSON.parse(stdout) as { id: string; tables: string[]; topics: string[]; buckets: string[] };
       expect(out.id).toBeTruthy();
       expect(out.tables).toContain(res.tableName);
       expect(out.topics).toContain(res.jobsTopicArn);
+      expect(out.buckets).toContain(res.inputBucket);
     } finally {
       await emulators.stop();
     }
