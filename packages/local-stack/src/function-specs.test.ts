@@ -9,7 +9,7 @@ import {
 import type { FanoutResources } from "@fanout/emulators";
 import { loadStack } from "@fanout/infra-check";
 import { describe, expect, it } from "vitest";
-import { functionEnvironment, functionSpecs, serviceEnvironment, unretriedAsync } from "./function-specs.ts";
+import { functionEnvironment, functionSpecs, serviceEnvironment, asyncInvokeOf } from "./function-specs.ts";
 import { repoRoot } from "./paths.ts";
 
 const settings = parseSettings({});
@@ -33,8 +33,8 @@ describe("functionSpecs' async-invoke settings", () => {
       expect(call, `module "${fn}" in terraform/main.tf`).toBeDefined();
       const terraform = call?.async_invoke as Record<string, unknown> | undefined;
       expect(terraform, `async_invoke of module "${fn}"`).toEqual({
-        maximum_retry_attempts: unretriedAsync.maximumRetryAttempts,
-        maximum_event_age_seconds: unretriedAsync.maximumEventAgeSeconds,
+        maximum_retry_attempts: asyncInvokeOf[fn].maximumRetryAttempts,
+        maximum_event_age_seconds: asyncInvokeOf[fn].maximumEventAgeSeconds,
       });
       const spec = specs.find((s) => s.name === names[`${fn}Function`]);
       expect(spec?.async).toEqual({

@@ -83,11 +83,16 @@ export function serviceEnvironment(endpoints: {
 /**
  * Lambda's asynchronous-invoke settings for `main` and `consumer`, exactly as terraform/main.tf sets them
  * (`async_invoke` of `module "main"` and `module "consumer"`, which the function module turns into an
- * `aws_lambda_function_event_invoke_config`): no retries and no stale runs. A lost consumer run is covered
- * by the next tick; a retried one would only overlap it. Without these the local Lambda would use Lambda's
+ * `aws_lambda_function_event_invoke_config`). The consumer: no retries and no stale runs (a lost run is
+ * covered by the next tick; a retried one would only overlap it). main: its async invokes are the source
+ * jobs' hand-overs (ADR 0013), and a lost one strands the rest of a job, so Lambda retries it twice within
+ * an hour (a duplicate is refused by the enqueue lease). Without these the local Lambda would use Lambda's
  * defaults (2 retries, 6 h event age). `function-specs.test.ts` compares them with main.tf.
  */
-export const unretriedAsync = { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 } as const;
+export const asyncInvokeOf = {
+  main: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3_600 },
+  consumer: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+} as const;
 
 /** The three functions as the local Lambda service runs them, configured from the settings file. */
 export function functionSpecs(
@@ -113,7 +118,7 @@ export function functionSpecs(
               maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
               onFailureQueueUrl: resources.failedQueueUrl,
             }
-          : { ...unretriedAsync },
+          : { ...asyncInvokeOf[fn] },
     };
   });
 }
