@@ -9,7 +9,7 @@ import {
 import type { FanoutResources } from "@fanout/emulators";
 import { loadStack } from "@fanout/infra-check";
 import { describe, expect, it } from "vitest";
-import { functionEnvironment, functionSpecs, serviceEnvironment, asyncInvokeOf } from "./function-specs.ts";
+import { asyncInvokeOf, functionEnvironment, functionSpecs, serviceEnvironment } from "./function-specs.ts";
 import { repoRoot } from "./paths.ts";
 
 const settings = parseSettings({});
