@@ -44,6 +44,8 @@ export const flagsSchema = z.strictObject({
   // max_tasks_per_job allows at most 100,000 (packages/core/src/ranges.ts).
   scaleE2eTasks: int(1, 100_000).optional(),
   scaleE2eLatency: int(0, 1_000).optional(),
+  // core's jobLimits.maxSourceTasks allows 10,000,000; a million is the issue's size.
+  sourceTasks: int(1, 10_000_000).optional(),
   awsLatency: int(1, 100).optional(),
   scaleSections: z
     .string()
@@ -87,6 +89,8 @@ export interface ScaleOptions {
   ceilingTasks: number;
   e2eTasks: number;
   e2eLatencyMs: number;
+  /** Records of the S3 source job whose validate and enqueue are measured (full 1,000,000, quick 20,000). */
+  sourceTasks: number;
   /** Assumed in-region AWS request latency for the AWS model, ms. @default 10 */
   awsLatencyMs: number;
   /** Fresh processes per bundle for cold init: more than the quick steps' 3, the ratio's median needs them. */
@@ -124,8 +128,8 @@ export const presets = {
 
 /** `--scale` sizes. Full: each scale-out cell runs ≥ ~20 s; quick: the whole run well under 5 minutes. */
 export const scalePresets = {
-  full: { tasksPerConsumer: 2_500, ceilingTasks: 10_000, e2eTasks: 100_000 },
-  quick: { tasksPerConsumer: 300, ceilingTasks: 1_000, e2eTasks: 2_000 },
+  full: { tasksPerConsumer: 2_500, ceilingTasks: 10_000, e2eTasks: 100_000, sourceTasks: 1_000_000 },
+  quick: { tasksPerConsumer: 300, ceilingTasks: 1_000, e2eTasks: 2_000, sourceTasks: 20_000 },
 } as const;
 
 /** Validates the flags; a preset fills in what was not given. Throws a ZodError naming each bad flag. */
@@ -159,6 +163,7 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
             ceilingTasks: f.ceilingTasks ?? scalePresets[mode].ceilingTasks,
             e2eTasks: f.scaleE2eTasks ?? scalePresets[mode].e2eTasks,
             e2eLatencyMs: f.scaleE2eLatency ?? 0,
+            sourceTasks: f.sourceTasks ?? scalePresets[mode].sourceTasks,
             awsLatencyMs: f.awsLatency ?? 10,
             coldRuns: f.coldRuns ?? (mode === "quick" ? 7 : presets.full.coldRuns),
             sections: f.scaleSections ?? [...scaleSections],

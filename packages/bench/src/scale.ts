@@ -79,7 +79,8 @@ export async function runScale(
     });
   if (on("source"))
     await attempt("source", async () => {
-      results.source = await measureSourceJob(undefined, { tasks: millionTasks });
+      log(`source: a ${options.sourceTasks}-record JSON Lines job from the local S3 bucket, main only`);
+      results.source = await measureSourceJob({ tasks: options.sourceTasks, settings, log });
     });
   if (on("model"))
     await attempt("model", async () => {
