@@ -89,11 +89,11 @@ describe("scaleRows", () => {
 
   it("prints a section without figures as not measured, with its reason, never as a number", () => {
     const results: ScaleResults = {
-      unmeasured: { source: { notMeasured: "S3 source jobs not landed" }, ceiling: { failed: "stack died" } },
+      unmeasured: { source: { notMeasured: "section not run" }, ceiling: { failed: "stack died" } },
     };
     const rows = scaleRows(results, settings);
-    const source = rows.find((r) => r.section === "source 1M");
-    expect(source?.ours).toBe("not measured (S3 source jobs not landed)");
+    const source = rows.find((r) => r.section === "source");
+    expect(source?.ours).toBe("not measured (section not run)");
     expect(source?.status).toBe("n/a");
     expect(rows.find((r) => r.section === "ceiling")?.ours).toBe("failed (stack died)");
     expect(rows.find((r) => r.section === "ceiling")?.status).toBe("miss");
