@@ -244,7 +244,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       }
       try {
         // For status only (the shard's running set); a failure here changes no outcome.
-        await countRunning(deps.store, run).catch((error: unknown) =>
+        await countRunning(deps.store, run, job).catch((error: unknown) =>
           deps.logger.warn("could not count the task as running", { error: String(error) }),
         );
         if (start.attempt === 1 && task.epoch > 0) {

@@ -196,6 +196,9 @@ async function simulate(
     tableName: options.tableName,
     ttlSeconds: settings.dedup.ttl_seconds,
     client: clients.dynamo,
+    // Jobs of 1-6 tasks recorded with shards of 2 tasks, 2 wide, 2 to a group (ADR 0014): up to 4 shards in
+    // 2 groups, so the explorer crosses every level of the counters, not just one shard.
+    counterLayout: { maxWidth: 2, perShard: 2, perGroup: 2 },
   });
   const logger = (name: string) => createLogger(name);
 
@@ -477,7 +480,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
   if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
   const input = JSON.parse(info.request.body) as {
     Key?: { pk?: { S?: string } };
-    ExpressionAttributeValues?: Record<string, { S?: string }>;
+    ExpressionAttributeValues?: Record<string, { S?: string; BOOL?: boolean }>;
     UpdateExpression?: string;
   };
   const pk = input.Key?.pk?.S ?? "";
@@ -488,10 +491,16 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
   // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
   else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
+  // A run's final failure (finishRun), for the message of a violation.
+  else if (v[":status"]?.S === "FAILED" && v[":final"]?.BOOL === true) kind = "FAILED-FINAL";
   else if (v[":running"]?.S === "RUNNING" && update.startsWith("SET #s = :running")) kind = "RUNNING";
   // A cancel, or a failure threshold that stopped the job.
   else if (update.includes("cancelledAt = :now")) kind = "JOB-CANCELLED";
   else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
+  // For the message of a violation only: the other task outcomes and each counter shard write.
+  else if (pk.startsWith("TASK#") && v[":status"]?.S) kind = v[":status"].S;
+  else if (/#[IS]#\d+$/.test(pk) && /^(ADD|DELETE) /.test(update))
+    kind = `COUNT ${update.split(" ").slice(0, 2).join(" ")}`;
   if (kind) ledger.writes.push({ kind, pk, actor: info.call.actor, seq: ledger.seq++ });
 }
 
@@ -720,7 +729,7 @@ async function check(input: {
     )
       add(
         "G8",
-        `job ${job.jobId}: the notice says ${first.succeeded} / ${first.failed} / ${first.cancelled}, the task records ${succeeded} / ${failed} / ${cancelled}`,
+        `job ${job.jobId}: the notice says ${first.succeeded} / ${first.failed} / ${first.cancelled}, the task records ${succeeded} / ${failed} / ${cancelled}; writes: ${historyOf(ledger, job.jobId)}`,
       );
     const expectedState = jobItem?.failedAt?.N
       ? "failed"
@@ -752,3 +761,14 @@ async function check(input: {
 }
 
 export { jsonError };
+
+/** A job's task and counter writes in order, `seq kind key actor` (a violation's message). */
+function historyOf(ledger: Ledger, jobId: string): string {
+  return ledger.writes
+    .filter((w) => w.pk.startsWith(`TASK#${jobId}#`) || w.pk.startsWith(`JOB#${jobId}`))
+    .map(
+      (w) =>
+        `${w.seq} ${w.kind} ${w.pk.slice(w.pk.indexOf(jobId) + jobId.length) || "job"} ${w.actor?.id ?? "-"}`,
+    )
+    .join("; ");
+}

@@ -1,9 +1,29 @@
 import { QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
-import { type CountedStatus, countOutcome } from "./counters.ts";
-import { type JobInfo, type JobState, readJob, readTaskCounts, stopFailedJob } from "./jobs.ts";
-import { jobKey, progressKey, shardCount, shardOf, shardSize } from "./keys.ts";
+import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
+import {
+  formatCounts,
+  type JobInfo,
+  type JobState,
+  readJob,
+  readShardCounts,
+  stopFailedJob,
+  sumShards,
+} from "./jobs.ts";
+import {
+  type CounterLayout,
+  counterKey,
+  groupCount,
+  groupKey,
+  groupOf,
+  groupShards,
+  jobKey,
+  progressKey,
+  shardCount,
+  shardOf,
+  shardSize,
+} from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
 /** The `job.finished` notice: published once per job incarnation when its last task became final (G8). */
@@ -24,11 +44,13 @@ export interface JobNotice {
 
 /**
  * Counts a task's status in its shard and, when that makes the shard complete or (with a failure
- * threshold) adds a final failure, records it in the job's progress item. The write that completes the
- * last shard finishes the job: returns the notice to publish when this call won `finishedAt`.
+ * threshold) adds a final failure, records it a level up. The write that completes the job finishes it:
+ * returns the notice to publish when this call won `finishedAt`. A job with a layout (ADR 0014) records it in
+ * its group items and their progress item; a job of the previous release in its progress item's
+ * `completeShards` and `f<k>`, as that release does (both releases may settle its tasks during a deploy).
  *
- * Every step is idempotent (sets, a monotonic maximum, a conditional `finishedAt`), so a retried or
- * duplicate call, or a crash at any await followed by a retry, neither double-counts nor finishes twice.
+ * Every step is idempotent (sets, versions, a monotonic maximum, a conditional `finishedAt`), so a retried
+ * or duplicate call, or a crash at any await followed by a retry, neither double-counts nor finishes twice.
  */
 export async function settleOutcome(
   store: DedupStore,
@@ -36,29 +58,245 @@ export async function settleOutcome(
   task: { jobId: string; index: number; epoch: number },
   status: CountedStatus,
 ): Promise<{ notice?: JobNotice }> {
-  const shard = await countOutcome(store, task.jobId, task.index, status, task.epoch);
   // A task of another incarnation, or of no recorded job (a worker invoked by hand): counted, nothing more.
-  if (!job || job.epoch !== task.epoch || status === "RUNNING" || status === "RETRYING") return {};
-  const k = shardOf(task.index);
-  const finalIndexes = new Set([
-    ...(shard.ok?.NS ?? []),
-    ...(shard.failed?.NS ?? []),
-    ...(shard.cancelled?.NS ?? []),
-  ]);
-  const complete = finalIndexes.size >= shardSize(job.total, k);
+  const own = job && job.epoch === task.epoch ? job : undefined;
+  const shard = await countOutcome(store, task, status, own);
+  if (!own) return {};
+  if (own.layout) {
+    const laid = { ...own, layout: own.layout };
+    await announceShard(store, laid, shardOf(laid, task.index), shard);
+    return status === "RUNNING" ? {} : settleGrouped(store, laid, task.index, shard, status);
+  }
+  if (status === "RUNNING" || status === "RETRYING") return {};
+  return settleContiguous(store, own, task.index, shard, status);
+}
+
+/**
+ * Takes a task out of the failed count when a redrive gives it another run. With a layout, a shard that was
+ * complete is no longer: its group (and the progress item) learn it, so status reads the shard again.
+ */
+export async function unsettleFailure(
+  store: DedupStore,
+  job: JobInfo | undefined,
+  task: { jobId: string; index: number; epoch: number },
+): Promise<void> {
+  const own = job && job.epoch === task.epoch ? job : undefined;
+  const shard = await uncountFailure(store, task, own);
+  if (!own?.layout) return;
+  const laid = { ...own, layout: own.layout };
+  await announceShard(store, laid, shardOf(laid, task.index), shard, true);
+  await settleGrouped(store, laid, task.index, shard, "UNCOUNTED");
+}
+
+/**
+ * Makes a shard's first writes visible to status: the shard's number into its group's `open` set and, the
+ * first time for the group, the group's number into the progress item's `openGroups`; then the shard (and
+ * the group) marked `announced`. Each mark follows the write it records; the shard's first write (its `w`
+ * is 1) announces, and if that writer died before its mark, the write that completes the shard (or a
+ * redrive) announces again. So a shard's counts reach its group (completion) only after it was announced:
+ * status reads the open groups' open shards that are not complete and sees every other shard's counts a
+ * level up; a shard whose first writer died is missing from status until it completes (ADR 0014).
+ */
+async function announceShard(
+  store: DedupStore,
+  job: LaidOut,
+  k: number,
+  shard: Item,
+  force = false,
+): Promise<void> {
+  // Only these: the concurrent early writes of a shard would otherwise each announce it until the mark lands.
+  const first = Number(shard.w?.N ?? 0) <= 1;
+  if (shard.announced || !(force || first || finalCount(shard) >= shardSize(job, k))) return;
+  const g = groupOf(job, k);
+  const add = (key: Item, name: string, n: number) =>
+    store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: key,
+        UpdateExpression: "ADD #s :n SET expiresAt = if_not_exists(expiresAt, :exp)",
+        ExpressionAttributeNames: { "#s": name },
+        ExpressionAttributeValues: { ":n": { NS: [String(n)] }, ":exp": { N: String(expiresAt(store)) } },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+  const mark = (key: Item) =>
+    store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: key,
+        UpdateExpression: "SET announced = :t",
+        ExpressionAttributeValues: { ":t": { BOOL: true } },
+      }),
+    );
+  const group = (await add(groupKey(job.jobId, job.epoch, g), "open", k)).Attributes ?? {};
+  if (!group.announced) {
+    await add(progressKey(job.jobId, job.epoch), "openGroups", g);
+    await mark(groupKey(job.jobId, job.epoch, g));
+  }
+  await mark(counterKey(job, k));
+}
+
+/** The job of the previous release: `completeShards` and `f<k>` on the progress item (ADR 0011). */
+async function settleContiguous(
+  store: DedupStore,
+  job: JobInfo,
+  index: number,
+  shard: Item,
+  status: CountedStatus,
+): Promise<{ notice?: JobNotice }> {
+  const k = shardOf(job, index);
+  const complete = finalCount(shard) >= shardSize(job, k);
   const failedHere = status === "FAILED" && hasThreshold(job) ? (shard.failed?.NS ?? []).length : undefined;
   if (!complete && failedHere === undefined) return {};
   const progress = await updateProgress(store, job, k, complete, failedHere);
   if (failedHere !== undefined) {
-    const failed = Object.entries(progress)
-      .filter(([name]) => /^f\d+$/.test(name))
-      .reduce((sum, [, v]) => sum + Number(v.N ?? 0), 0);
-    const over = exceeded(job, failed);
+    const over = exceeded(job, sumOf(progress, /^f\d+$/));
     if (over) await stopFailedJob(store, job, over);
   }
-  if ((progress.completeShards?.NS ?? []).length < shardCount(job.total)) return {};
+  if ((progress.completeShards?.NS ?? []).length < shardCount(job)) return {};
   const notice = await finishJob(store, job);
   return notice ? { notice } : {};
+}
+
+type LaidOut = JobInfo & { layout: CounterLayout };
+
+/**
+ * Two levels (ADR 0014). The shard's state goes to its group item as `c<k>` ("ok,failed,cancelled", present
+ * while the shard is complete) under the shard's version `v<k>`, written only if newer: the group keeps the
+ * newest state a writer has seen, whatever the order writers arrive in. Likewise the group's summed counts go
+ * to the progress item as `gc<g>` under the group's version `gv<g>` (the sum of its shards' versions, which
+ * grows with every accepted group write). The write that leaves every group complete finishes the job.
+ * A final failure of a job with a threshold raises `f<k>` on the group, and (more than one group) the
+ * group's sum `gf<g>` on the progress item: the job's failures are the sum, as before, from bounded items.
+ */
+async function settleGrouped(
+  store: DedupStore,
+  job: LaidOut,
+  index: number,
+  shard: Item,
+  status: CountedStatus | "UNCOUNTED",
+): Promise<{ notice?: JobNotice }> {
+  const k = shardOf(job, index);
+  const size = shardSize(job, k);
+  const final = finalCount(shard);
+  const complete = final >= size;
+  // Only a write that takes an index out of the final sets can leave a complete shard incomplete.
+  const mayHaveOpened = (status === "RETRYING" || status === "UNCOUNTED") && final === size - 1;
+  if (status === "FAILED" && hasThreshold(job)) {
+    const over = exceeded(job, await recordFailures(store, job, k, (shard.failed?.NS ?? []).length));
+    if (over) await stopFailedJob(store, job, over);
+  }
+  if (!complete && !mayHaveOpened) return {};
+  const g = groupOf(job, k);
+  const group = await versionedWrite(
+    store,
+    groupKey(job.jobId, job.epoch, g),
+    `v${k}`,
+    Number(shard.ver?.N ?? 0),
+    { name: `c${k}`, text: complete ? formatCounts(shardCounts(shard)) : undefined },
+  );
+  const { from, to } = groupShards(job, g);
+  const groupCounts = { succeeded: 0, failed: 0, cancelled: 0 };
+  let completeShards = 0;
+  for (let j = from; j < to; j++) {
+    const c = group[`c${j}`]?.S;
+    if (c === undefined) continue;
+    completeShards += 1;
+    const [ok = 0, failed = 0, cancelled = 0] = c.split(",").map(Number);
+    groupCounts.succeeded += ok;
+    groupCounts.failed += failed;
+    groupCounts.cancelled += cancelled;
+  }
+  const groupComplete = completeShards >= to - from;
+  if (!groupComplete && !(mayHaveOpened && completeShards === to - from - 1)) return {};
+  const progress = await versionedWrite(
+    store,
+    progressKey(job.jobId, job.epoch),
+    `gv${g}`,
+    sumOf(group, /^v\d+$/),
+    { name: `gc${g}`, text: groupComplete ? formatCounts(groupCounts) : undefined },
+  );
+  const groups = groupCount(job);
+  for (let h = 0; h < groups; h++) if (progress[`gc${h}`] === undefined) return {};
+  const notice = await finishJob(store, job);
+  return notice ? { notice } : {};
+}
+
+/**
+ * Sets the number `versionName` to `version`, only if the item holds a lower one (or none), and with it
+ * `field` (its text, or removed when `text` is undefined). Returns the item as it is now: written, or
+ * newer than this write (the refusal returns it). Writers arriving in any order leave the newest state.
+ */
+async function versionedWrite(
+  store: DedupStore,
+  key: Item,
+  versionName: string,
+  version: number,
+  field?: { name: string; text: string | undefined },
+): Promise<Item> {
+  const set = field?.text === undefined ? "" : ", #c = :c";
+  const remove = field && field.text === undefined ? " REMOVE #c" : "";
+  try {
+    const out = await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: key,
+        UpdateExpression: `SET #v = :v, expiresAt = if_not_exists(expiresAt, :exp)${set}${remove}`,
+        ConditionExpression: "attribute_not_exists(#v) OR #v < :v",
+        ExpressionAttributeNames: { "#v": versionName, ...(field ? { "#c": field.name } : {}) },
+        ExpressionAttributeValues: {
+          ":v": { N: String(version) },
+          ":exp": { N: String(expiresAt(store)) },
+          ...(field?.text === undefined ? {} : { ":c": { S: field.text } }),
+        },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return out.Attributes ?? {};
+  } catch (error) {
+    const refused = conditionFailure(error);
+    if (!refused) throw error;
+    return refused.item ?? {};
+  }
+}
+
+/**
+ * Raises shard `k`'s final-failure count on its group (`f<k>`) and, for a job of several groups, the
+ * group's sum on the progress item (`gf<g>`); returns the job's final failures as the last of these writes
+ * saw them. Both only rise, so a late write of a smaller count changes nothing, and whichever writer's
+ * progress write comes last sees every failure whose writes came before it.
+ */
+async function recordFailures(
+  store: DedupStore,
+  job: LaidOut,
+  k: number,
+  failedHere: number,
+): Promise<number> {
+  const g = groupOf(job, k);
+  // Counts that only rise: a count is its own version.
+  const group = await versionedWrite(store, groupKey(job.jobId, job.epoch, g), `f${k}`, failedHere);
+  const groupFailed = sumOf(group, /^f\d+$/);
+  if (groupCount(job) === 1) return groupFailed;
+  const progress = await versionedWrite(store, progressKey(job.jobId, job.epoch), `gf${g}`, groupFailed);
+  // A refused write (a later one recorded more) returns the item without ours: count the larger.
+  return sumOf(progress, /^gf\d+$/) + Math.max(0, groupFailed - Number(progress[`gf${g}`]?.N ?? 0));
+}
+
+const sumOf = (item: Item, name: RegExp) =>
+  Object.entries(item)
+    .filter(([n]) => name.test(n))
+    .reduce((sum, [, v]) => sum + Number(v.N ?? 0), 0);
+
+/** Indexes of the shard in a final set. */
+function finalCount(shard: Item): number {
+  return new Set([...(shard.ok?.NS ?? []), ...(shard.failed?.NS ?? []), ...(shard.cancelled?.NS ?? [])]).size;
+}
+
+/** A shard's final counts, read as status reads them (sumShards). */
+function shardCounts(shard: Item) {
+  const { succeeded, failed, cancelled } = sumShards([shard]);
+  return { succeeded, failed, cancelled };
 }
 
 function hasThreshold(job: JobInfo): boolean {
@@ -131,19 +369,28 @@ async function updateProgress(
 export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobNotice | undefined> {
   const job = await readJob(store, known.jobId);
   if (!job || job.epoch !== known.epoch || job.finishedAt !== undefined) return undefined;
-  const counts = await readTaskCounts(store, job);
+  // Every shard, fresh (once per job): the notice carries the counts of the shards themselves.
+  const counts = await readShardCounts(store, job);
   if (counts.succeeded + counts.failed + counts.cancelled < job.total) return undefined;
   const now = store.now();
+  // A threshold exceeded that no settling write acted on (the failure's writer died after counting it, and
+  // other tasks completed the job): the job fails here, as the threshold would have failed it (G8).
+  const over =
+    job.failedAt === undefined && job.cancelledAt === undefined && hasThreshold(job)
+      ? exceeded(job, counts.failed)
+      : undefined;
   const state: JobNotice["state"] =
-    job.failedAt !== undefined
+    job.failedAt !== undefined || over
       ? "failed"
       : job.cancelledAt !== undefined
         ? "cancelled"
-        : counts.failed > 0 && (!hasThreshold(job) || exceeded(job, counts.failed))
+        : counts.failed > 0 && !hasThreshold(job)
           ? "failed"
           : "succeeded";
   const reason =
-    job.stopReason ?? (state === "failed" ? `${counts.failed} of ${job.total} tasks failed` : undefined);
+    job.stopReason ??
+    over ??
+    (state === "failed" ? `${counts.failed} of ${job.total} tasks failed` : undefined);
   const notice: JobNotice = {
     type: "job.finished",
     jobId: job.jobId,
@@ -162,7 +409,9 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: jobKey(job.jobId),
-        UpdateExpression: "SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due",
+        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due${
+          over ? ", failedAt = :now, stopReason = :reason" : ""
+        }`,
         ConditionExpression: "epoch = :ep AND attribute_not_exists(finishedAt)",
         ExpressionAttributeValues: {
           ":now": { N: String(now) },
@@ -170,6 +419,7 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
           ":notice": { S: JSON.stringify(notice) },
           ":due": { S: "due" },
           ":ep": { N: String(job.epoch) },
+          ...(over ? { ":reason": { S: over } } : {}),
         },
       }),
     );

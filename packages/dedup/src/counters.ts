@@ -1,6 +1,6 @@
 import { type AttributeValue, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Item } from "./condition-failure.ts";
-import { shardKey, shardOf, type TaskStatus } from "./keys.ts";
+import { type Counted, counterKey, shardOf, type TaskStatus } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
 /** What a counter shard records about a task: its final outcome, a pending retry, or that it runs now. */
@@ -26,52 +26,63 @@ const updates: Record<CountedStatus, string> = {
   RUNNING: "ADD running :i",
 };
 
+/** The task a counter write is about. */
+export interface CountedTask {
+  jobId: string;
+  index: number;
+  epoch: number;
+}
+
+/** A job's counters: where its shards are (its layout, if it was recorded with one). */
+export type CounterJob = Counted & { jobId: string; epoch: number };
+
 /**
  * Counts a task's status in its job's counter shard and returns the shard as it is now (its sets tell
- * whether this write completed the shard).
+ * whether this write completed the shard). `job` gives the layout: without it (no record of this
+ * incarnation), the contiguous layout of ADR 0002. With a layout, every write but RUNNING also raises the
+ * shard's version `ver`, by which its group item keeps only the newest state (completion.ts).
  */
 export async function countOutcome(
   store: DedupStore,
-  jobId: string,
-  index: number,
+  task: CountedTask,
   status: CountedStatus,
-  epoch = 0,
+  job?: Counted,
 ): Promise<Item> {
+  const laid = job?.layout !== undefined;
+  // `w` counts the shard's writes (the first one announces the shard); `ver` its versioned states.
+  const extra = laid ? (status === "RUNNING" ? ", w :one" : ", w :one, ver :one") : "";
   return updateShard(
     store,
-    jobId,
-    epoch,
-    index,
-    `${updates[status]} SET expiresAt = if_not_exists(expiresAt, :exp)`,
-    { ":exp": { N: String(expiresAt(store)) } },
+    task,
+    job,
+    `${updates[status].replace(/^ADD (\w+) :i/, `ADD $1 :i${extra}`)} SET expiresAt = if_not_exists(expiresAt, :exp)`,
+    { ":exp": { N: String(expiresAt(store)) }, ...(laid ? { ":one": { N: "1" } } : {}) },
   );
 }
 
-/** Removes a task from the failed set, when a redrive gives it another run. */
-export async function uncountFailure(
-  store: DedupStore,
-  jobId: string,
-  index: number,
-  epoch = 0,
-): Promise<void> {
-  await updateShard(store, jobId, epoch, index, "DELETE failed :i, retrying :i");
+/** Removes a task from the failed set, when a redrive gives it another run; returns the shard as it is now. */
+export async function uncountFailure(store: DedupStore, task: CountedTask, job?: Counted): Promise<Item> {
+  return job?.layout !== undefined
+    ? updateShard(store, task, job, "DELETE failed :i, retrying :i ADD ver :one", { ":one": { N: "1" } })
+    : updateShard(store, task, job, "DELETE failed :i, retrying :i");
 }
 
 /** Applies `update` to the counter shard of task `index`, with `:i` bound to the index as a number set. */
 async function updateShard(
   store: DedupStore,
-  jobId: string,
-  epoch: number,
-  index: number,
+  task: CountedTask,
+  job: Counted | undefined,
   update: string,
   values: Record<string, AttributeValue> = {},
 ): Promise<Item> {
+  const layout: CounterJob = { jobId: task.jobId, epoch: task.epoch, total: job?.total ?? 0 };
+  if (job?.layout) layout.layout = job.layout;
   const out = await store.client.send(
     new UpdateItemCommand({
       TableName: store.tableName,
-      Key: shardKey(jobId, epoch, shardOf(index)),
+      Key: counterKey(layout, shardOf(layout, task.index)),
       UpdateExpression: update,
-      ExpressionAttributeValues: { ":i": { NS: [String(index)] }, ...values },
+      ExpressionAttributeValues: { ":i": { NS: [String(task.index)] }, ...values },
       ReturnValues: "ALL_NEW",
     }),
   );

@@ -260,7 +260,7 @@ describe("results and status", () => {
   it("count running tasks until their outcome", async () => {
     const job = await newJob(3);
     await startRun(store, ref(job, 0), 60);
-    await countRunning(store, ref(job, 0));
+    await countRunning(store, ref(job, 0), job);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 1, pending: 3, state: "running" });
     await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 0, succeeded: 1, pending: 2 });

@@ -15,7 +15,17 @@ import {
 } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
-import { jobKey, shardCount, shardKey } from "./keys.ts";
+import {
+  type Counted,
+  type CounterLayout,
+  counterKey,
+  groupCount,
+  groupKey,
+  jobKey,
+  layoutFor,
+  progressKey,
+  shardCount,
+} from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
 export interface JobRecord {
@@ -74,6 +84,11 @@ export interface JobInfo {
   notifiedAt?: number;
   source?: JobSource;
   enqueue?: EnqueueProgress;
+  /**
+   * How the job's counters are laid out (ADR 0014): interleaved shards, group items. Absent on a record of
+   * the previous release, whose counters keep the contiguous layout and `completeShards`.
+   */
+  layout?: CounterLayout;
 }
 
 /**
@@ -87,6 +102,7 @@ export async function recordJob(
   // The incarnation: a jobId accepted again after its record expired gets a new one (and new task ids).
   const epoch = store.now();
   const options = job.options ?? {};
+  const layout = layoutFor(job.total, store.counterLayout);
   try {
     await store.client.send(
       new PutItemCommand({
@@ -102,6 +118,10 @@ export async function recordJob(
           createdAt: { N: String(store.now()) },
           epoch: { N: String(epoch) },
           expiresAt: { N: String(expiresAt(store)) },
+          // The counter layout, fixed for the job's life: every writer of its counters reads it here.
+          shardWidth: { N: String(layout.width) },
+          shardTasks: { N: String(layout.perShard) },
+          groupShards: { N: String(layout.perGroup) },
           ...(options.maxConcurrency === undefined
             ? {}
             : { maxConcurrency: { N: String(options.maxConcurrency) } }),
@@ -147,7 +167,16 @@ export function jobInfoOf(item: Item): JobInfo {
   const maxConcurrency = num(item, "maxConcurrency");
   const toleratedFailureCount = num(item, "toleratedFailureCount");
   const toleratedFailurePercentage = num(item, "toleratedFailurePercentage");
+  const width = num(item, "shardWidth");
   const optional = {
+    layout:
+      width === undefined
+        ? undefined
+        : {
+            width,
+            perShard: num(item, "shardTasks") ?? 128,
+            perGroup: num(item, "groupShards") ?? 100,
+          },
     cancelledAt: num(item, "cancelledAt"),
     failedAt: num(item, "failedAt"),
     stopReason: item.stopReason?.S,
@@ -313,9 +342,8 @@ export interface JobStatus extends TaskCounts {
 }
 
 /**
- * Reads a job's counters: one GetItem (the job) and one BatchGetItem per 100 counter shards (12,800
- * tasks; larger jobs read further shards in parallel). Counts are exact: each shard holds the set of task
- * indexes in each state, so a repeated write cannot count a task twice.
+ * Reads a job's status: the job record, then its counts ({@link readTaskCounts}). Counts are exact: each
+ * shard holds the set of task indexes in each state, so a repeated write cannot count a task twice.
  */
 export async function readJobStatus(store: DedupStore, jobId: string): Promise<JobStatus> {
   const job = await readJob(store, jobId);
@@ -337,14 +365,84 @@ export async function readJobStatus(store: DedupStore, jobId: string): Promise<J
   };
 }
 
-/** Sums a job incarnation's counter shards. */
-export async function readTaskCounts(
-  store: DedupStore,
-  job: Pick<JobInfo, "jobId" | "epoch" | "total">,
-): Promise<TaskCounts> {
-  const keys = Array.from({ length: shardCount(job.total) }, (_, i) => shardKey(job.jobId, job.epoch, i));
-  const shardItems = await batchGetAll(store, keys);
-  const counts: TaskCounts = { succeeded: 0, failed: 0, retryPending: 0, cancelled: 0, running: 0 };
+type CountedJob = Pick<JobInfo, "jobId" | "epoch" | "total" | "layout">;
+
+/**
+ * A job incarnation's counts. With a layout (ADR 0014): the progress item (the summed counts of complete
+ * groups, and which groups were opened), then the group items of open incomplete groups (the counts of
+ * their complete shards, and which shards were opened), then only the open incomplete shards of those: a
+ * finished job costs one read after its record, a running one the shards in flight. Without
+ * (a job of the previous release): every shard, one BatchGetItem per 100.
+ */
+export async function readTaskCounts(store: DedupStore, job: CountedJob): Promise<TaskCounts> {
+  if (!job.layout) return readShardCounts(store, job);
+  const laid = { ...job, layout: job.layout };
+  const out = await store.client.send(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: progressKey(job.jobId, job.epoch),
+      ConsistentRead: true,
+    }),
+  );
+  const progress = out.Item ?? {};
+  const counts = noCounts();
+  // Groups with a shard written to and not complete; a group no task has reached has no counts yet.
+  const opened = new Set((progress.openGroups?.NS ?? []).map(Number));
+  const openGroups: number[] = [];
+  for (let g = 0; g < groupCount(laid); g++) {
+    const c = progress[`gc${g}`]?.S;
+    if (c !== undefined) addCounts(counts, c);
+    else if (opened.has(g)) openGroups.push(g);
+  }
+  if (openGroups.length === 0) return counts;
+  const groups = new Map(
+    (
+      await batchGetAll(
+        store,
+        openGroups.map((g) => groupKey(job.jobId, job.epoch, g)),
+      )
+    ).map((item) => [item.pk?.S, item]),
+  );
+  const openShards: number[] = [];
+  for (const g of openGroups) {
+    const group = groups.get(groupKey(job.jobId, job.epoch, g).pk.S) ?? {};
+    for (const k of (group.open?.NS ?? []).map(Number)) {
+      const c = group[`c${k}`]?.S;
+      if (c === undefined) openShards.push(k);
+      else addCounts(counts, c);
+    }
+  }
+  return sumShards(
+    await batchGetAll(
+      store,
+      openShards.map((k) => counterKey(laid, k)),
+    ),
+    counts,
+  );
+}
+
+/** Sums every counter shard of a job incarnation (a status without a layout, and the finisher's fresh read). */
+export async function readShardCounts(store: DedupStore, job: CountedJob): Promise<TaskCounts> {
+  const keys = Array.from({ length: shardCount(job as Counted) }, (_, k) => counterKey(job, k));
+  return sumShards(await batchGetAll(store, keys), noCounts());
+}
+
+const noCounts = (): TaskCounts => ({ succeeded: 0, failed: 0, retryPending: 0, cancelled: 0, running: 0 });
+
+/** The final counts of a complete shard or group as stored in its group or progress item: "ok,failed,cancelled". */
+export function formatCounts(c: Pick<TaskCounts, "succeeded" | "failed" | "cancelled">): string {
+  return `${c.succeeded},${c.failed},${c.cancelled}`;
+}
+
+function addCounts(counts: TaskCounts, text: string): void {
+  const [ok = 0, failed = 0, cancelled = 0] = text.split(",").map(Number);
+  counts.succeeded += ok;
+  counts.failed += failed;
+  counts.cancelled += cancelled;
+}
+
+/** Sums counter shard items into `counts`. */
+export function sumShards(shardItems: Item[], counts: TaskCounts = noCounts()): TaskCounts {
   for (const item of shardItems) {
     // The sets are disjoint by construction; the differences only guard against a stray late write.
     const ok = new Set(item.ok?.NS ?? []);

@@ -35,21 +35,106 @@ export const slotKey = (jobId: string, epoch: number, slot: number) => ({
 });
 
 /**
- * Tasks per counter shard. A shard is known from the task index alone (no read in the worker), holds
- * at most 128 indexes (a < 1 KB item: one write unit per update, never a hot item), and a job of up
- * to 12,800 tasks reads every shard in one BatchGetItem of <= 100 keys.
+ * Tasks per counter shard. A shard holds at most 128 indexes (a < 1 KB item: one write unit per update), so
+ * a job of up to 12,800 tasks reads every shard in one BatchGetItem of <= 100 keys.
  */
 export const tasksPerShard = 128;
 
-export function shardCount(total: number): number {
-  return Math.max(1, Math.ceil(total / tasksPerShard));
+/**
+ * How a job's counters are laid out (ADR 0014), stored on its job record by {@link recordJob} so that every
+ * writer of the job agrees. Shards are *interleaved in blocks*: a block of `width * perShard` consecutive
+ * indexes is spread over `width` shards (index i goes to shard `block * width + i % width`), so consecutive
+ * tasks write different shards (none takes more than 2R/width writes/s at R tasks/s) and a shard still
+ * completes once its block is done (a status read of a running job reads the shards of the blocks in flight,
+ * not all of them). Shards are grouped `perGroup` to a group item; the groups into the job's progress item.
+ */
+export interface CounterLayout {
+  /** Shards one block of consecutive indexes is spread over. */
+  width: number;
+  /** Tasks per shard (the last block's shards hold fewer). */
+  perShard: number;
+  /** Shards per group item. */
+  perGroup: number;
 }
 
-export function shardOf(index: number): number {
-  return Math.floor(index / tasksPerShard);
+/** The layout of new jobs; a store may override it (the fault explorer uses tiny shards and groups). */
+export const defaultCounterLayout = { maxWidth: 32, perShard: tasksPerShard, perGroup: 100 } as const;
+export type CounterLayoutSettings = { maxWidth: number; perShard: number; perGroup: number };
+
+/** The layout a job of `total` tasks is recorded with: no wider than its shard count (a small job). */
+export function layoutFor(
+  total: number,
+  settings: CounterLayoutSettings = defaultCounterLayout,
+): CounterLayout {
+  const width = Math.min(settings.maxWidth, Math.max(1, Math.ceil(total / settings.perShard)));
+  return { width, perShard: settings.perShard, perGroup: settings.perGroup };
 }
 
-/** Tasks in shard `shard` of a job of `total` tasks (the last shard may be short). */
-export function shardSize(total: number, shard: number): number {
-  return Math.max(0, Math.min(tasksPerShard, total - shard * tasksPerShard));
+/**
+ * What fixes a job's shards: its total and, for a job recorded since ADR 0014, its layout. A job without
+ * one (recorded by the previous release, or no record at all: a worker invoked by hand) keeps the contiguous
+ * layout of ADR 0002: shard = floor(index / 128), completion in the progress item's `completeShards`.
+ */
+export interface Counted {
+  total: number;
+  layout?: CounterLayout;
 }
+
+export function shardCount(job: Counted): number {
+  const l = job.layout;
+  if (!l) return Math.max(1, Math.ceil(job.total / tasksPerShard));
+  const block = l.width * l.perShard;
+  const full = Math.floor(job.total / block);
+  return Math.max(1, full * l.width + Math.min(l.width, job.total - full * block));
+}
+
+export function shardOf(job: Counted, index: number): number {
+  const l = job.layout;
+  if (!l) return Math.floor(index / tasksPerShard);
+  return Math.floor(index / (l.width * l.perShard)) * l.width + (index % l.width);
+}
+
+/** Tasks in shard `shard` of the job (the last block's shards may be short). */
+export function shardSize(job: Counted, shard: number): number {
+  const l = job.layout;
+  if (!l) return Math.max(0, Math.min(tasksPerShard, job.total - shard * tasksPerShard));
+  const block = l.width * l.perShard;
+  const b = Math.floor(shard / l.width);
+  const j = shard % l.width;
+  const inBlock = Math.min(block, job.total - b * block);
+  return j >= inBlock ? 0 : Math.ceil((inBlock - j) / l.width);
+}
+
+/** Group items of a job with a layout (at least one). */
+export function groupCount(job: Counted & { layout: CounterLayout }): number {
+  return Math.max(1, Math.ceil(shardCount(job) / job.layout.perGroup));
+}
+
+export function groupOf(job: { layout: CounterLayout }, shard: number): number {
+  return Math.floor(shard / job.layout.perGroup);
+}
+
+/** The shards of group `group`: `from` <= k < `to`. */
+export function groupShards(
+  job: Counted & { layout: CounterLayout },
+  group: number,
+): { from: number; to: number } {
+  const from = group * job.layout.perGroup;
+  return { from, to: Math.min(shardCount(job), from + job.layout.perGroup) };
+}
+
+/**
+ * A counter shard's key: `JOB#<id>#E<epoch>#I#<k>` for a job with a layout, apart from the contiguous
+ * shards' keys, so a writer of the previous release (which knows only the contiguous layout) never adds an
+ * index to a shard of the interleaved layout that does not hold it.
+ */
+export function counterKey(job: { jobId: string; epoch: number; layout?: CounterLayout }, shard: number) {
+  return job.layout
+    ? { pk: { S: `JOB#${job.jobId}#E${job.epoch}#I#${shard}` } }
+    : shardKey(job.jobId, job.epoch, shard);
+}
+
+/** A group item: the versioned counts of its complete shards, and their final-failure counts. */
+export const groupKey = (jobId: string, epoch: number, group: number) => ({
+  pk: { S: `JOB#${jobId}#E${epoch}#G#${group}` },
+});

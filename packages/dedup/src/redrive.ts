@@ -1,6 +1,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { unsettleFailure } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
-import { uncountFailure } from "./counters.ts";
+import { type JobInfo, readJob } from "./jobs.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
 
@@ -33,7 +34,16 @@ export async function requeueTask(
   task: { taskId: string; jobId: string; index: number; epoch?: number },
   /** The request id of the event whose on-failure record is being redriven. */
   failedDispatchId?: string,
+  /** The task's job record, if the caller has it (read here otherwise: it places the task's counter shard). */
+  job?: JobInfo,
 ): Promise<boolean> {
+  // Out of the failed count first, then REQUEUED: a crash in between leaves the job short of a final task
+  // (it waits for the next redrive of the same record, which repeats both), never finished with a task
+  // counted failed that is about to run again (its notice would then be wrong: the fault explorer found
+  // that order losing the second write). Harmless when the requeue is then refused: the task is not
+  // FAILED, so it is in no failed set, and a retrying one is counted again by its run.
+  const record = job ?? (await readJob(store, task.jobId));
+  await unsettleFailure(store, record, { jobId: task.jobId, index: task.index, epoch: task.epoch ?? 0 });
   try {
     await store.client.send(
       new UpdateItemCommand({
@@ -67,6 +77,5 @@ export async function requeueTask(
     if (conditionFailure(error)) return false;
     throw error;
   }
-  await uncountFailure(store, task.jobId, task.index, task.epoch ?? 0);
   return true;
 }

@@ -2,7 +2,6 @@ import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { absentClause } from "./claims.ts";
 import { type JobNotice, settleOutcome } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
-import { countOutcome } from "./counters.ts";
 import type { JobInfo } from "./jobs.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
@@ -204,12 +203,16 @@ export async function resettle(
   return settleOutcome(store, job, refOf(run), status);
 }
 
-/** Counts a started run in its shard's `running` set, for status; no guarantee depends on it. */
+/**
+ * Counts a started run in its shard's `running` set, for status; no guarantee depends on it. `job` (the
+ * record the worker read) places the shard; without it, or of another incarnation, the contiguous layout.
+ */
 export async function countRunning(
   store: DedupStore,
   run: Pick<RunRef, "jobId" | "index" | "epoch">,
+  job?: JobInfo,
 ): Promise<void> {
-  await countOutcome(store, run.jobId, run.index, "RUNNING", run.epoch ?? 0);
+  await settleOutcome(store, job, refOf(run), "RUNNING");
 }
 
 /** Why a task is closed without a run. */

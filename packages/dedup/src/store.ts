@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
+import type { CounterLayoutSettings } from "./keys.ts";
 
 /** Where dedup records live, and the clock that leases are measured against. */
 export interface DedupStore {
@@ -9,6 +10,8 @@ export interface DedupStore {
   now: () => number;
   /** How long records live (TTL), in seconds; must outlive message retention. */
   ttlSeconds: number;
+  /** The counter layout new jobs are recorded with (ADR 0014); the default unless a test shrinks it. */
+  counterLayout?: CounterLayoutSettings;
 }
 
 /** A DynamoDB client with fanout's connection pool and request counting; create it once per container. */
@@ -21,12 +24,14 @@ export function createStore(options: {
   ttlSeconds: number;
   client?: DynamoDBClient;
   now?: () => number;
+  counterLayout?: CounterLayoutSettings;
 }): DedupStore {
   return {
     client: options.client ?? createDynamoClient(),
     tableName: options.tableName,
     ttlSeconds: options.ttlSeconds,
     now: options.now ?? Date.now,
+    ...(options.counterLayout ? { counterLayout: options.counterLayout } : {}),
   };
 }
 

@@ -41,8 +41,12 @@ describe("pnpm demo", () => {
     expect(row(stdout, "dispatched \\(worker invokes\\)")).toBe("300");
     expect(row(stdout, "tasks run or dispatched twice")).toBe("0");
     // Counted by each function's SDK middleware: claim, DISPATCHED, RUNNING, running count, outcome, counter
-    // shard (ADR 0011), plus the job's own few writes; reads: the worker's job read, and each consumer run's.
-    expect(Number(row(stdout, "DynamoDB writes per task"))).toBeCloseTo(6, 1);
+    // shard (ADR 0011), plus the job's own few writes and ~4 per counter shard and group (announce, mark,
+    // completion: ADR 0014; 3 shards of 100 tasks here, 0.04-0.07 per task); reads: the worker's job read,
+    // and each consumer run's.
+    const writes = Number(row(stdout, "DynamoDB writes per task"));
+    expect(writes).toBeGreaterThanOrEqual(6);
+    expect(writes).toBeLessThan(6.1);
     expect(Number(row(stdout, "DynamoDB requests per task"))).toBeGreaterThanOrEqual(7);
     expect(Number(row(stdout, "Lambda requests per task"))).toBeCloseTo(1, 1);
     expect(row(stdout, "result")).toBe("OK: every task final, none run twice");

@@ -1,0 +1,303 @@
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { JobRunOptions } from "@fanout/core";
+import { startLocalResources } from "@fanout/emulators";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask, markDispatched } from "./claims.ts";
+import { settleOutcome } from "./completion.ts";
+import { countOutcome } from "./counters.ts";
+import { type JobInfo, readJob, readJobStatus, recordJob } from "./jobs.ts";
+import {
+  type Counted,
+  groupCount,
+  layoutFor,
+  progressKey,
+  shardCount,
+  shardKey,
+  shardOf,
+  shardSize,
+  tasksPerShard,
+} from "./keys.ts";
+import { requeueTask } from "./redrive.ts";
+import { finishRun, startRun } from "./runs.ts";
+import { createStore, type DedupStore } from "./store.ts";
+import { readTask } from "./tasks.ts";
+
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+/** The DynamoDB requests sent, with their inputs: what a status read costs. */
+const sent: { command: string; input: Record<string, unknown> }[] = [];
+let store: DedupStore;
+/** Tiny shards and groups (the fault explorer's layout): a job of 8 tasks has 4 shards in 2 groups. */
+let tiny: DedupStore;
+beforeAll(async () => {
+  local = await startLocalResources();
+  const client = new DynamoDBClient({
+    endpoint: local.dynamoEndpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "l", secretAccessKey: "l" },
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({
+        command: String(context.commandName).replace(/Command$/, ""),
+        input: args.input as Record<string, unknown>,
+      });
+      return next(args);
+    },
+    { step: "initialize", name: "recordRequests" },
+  );
+  const tableName = local.resources.tableName;
+  store = createStore({ tableName, ttlSeconds: 86_400, client });
+  tiny = createStore({
+    tableName,
+    ttlSeconds: 86_400,
+    client,
+    counterLayout: { maxWidth: 2, perShard: 2, perGroup: 2 },
+  });
+});
+afterAll(() => local.stop());
+
+async function newJob(s: DedupStore, total: number, options: JobRunOptions = {}): Promise<JobInfo> {
+  const jobId = `job-${randomUUID()}`;
+  await recordJob(s, { jobId, contentHash: "h", total, options });
+  const job = await readJob(s, jobId);
+  if (!job) throw new Error("job record missing");
+  return job;
+}
+
+const task = (job: JobInfo, index: number) => ({ jobId: job.jobId, index, epoch: job.epoch });
+
+/** Runs task `index` to `outcome` as the worker does (with its job record); returns the notice, if any. */
+async function run(
+  s: DedupStore,
+  job: JobInfo,
+  index: number,
+  outcome: "SUCCEEDED" | "FAILED" = "SUCCEEDED",
+) {
+  const r = { taskId: `${job.jobId}#${index}`, ...task(job, index), owner: `w-${randomUUID()}` };
+  expect((await startRun(s, r, 60)).outcome).toBe("started");
+  const done = await finishRun(
+    s,
+    r,
+    outcome === "SUCCEEDED"
+      ? { status: "SUCCEEDED" }
+      : { status: "FAILED", error: { type: "Error", message: "boom" }, final: true },
+    job,
+  );
+  return done.notice;
+}
+
+/** The requests `fn` sends, and the counter items (shards, groups) it reads. */
+async function requestsOf(fn: () => Promise<unknown>) {
+  const from = sent.length;
+  await fn();
+  const requests = sent.slice(from);
+  const keysRead = requests.flatMap((r) => {
+    if (r.command === "GetItem") return [(r.input.Key as { pk: { S: string } }).pk.S];
+    if (r.command !== "BatchGetItem") return [];
+    const items = r.input.RequestItems as Record<string, { Keys: { pk: { S: string } }[] }>;
+    return Object.values(items).flatMap((i) => i.Keys.map((k) => k.pk.S));
+  });
+  return { commands: requests.map((r) => r.command), keysRead };
+}
+
+describe("counter layout", () => {
+  it("consecutive tasks fall in different shards, each shard holds at most 128 and every task is counted once", () => {
+    const million: Counted = { total: 1_000_000, layout: layoutFor(1_000_000) };
+    expect(million.layout).toEqual({ width: 32, perShard: 128, perGroup: 100 });
+    expect(shardCount(million)).toBe(7_840);
+    expect(groupCount({ ...million, layout: layoutFor(1_000_000) })).toBe(79);
+    for (const start of [0, 500_000, 999_968]) {
+      const shards = new Set(Array.from({ length: 32 }, (_, i) => shardOf(million, start + i)));
+      expect(shards.size).toBe(32);
+    }
+    for (const total of [1, 5, 128, 129, 300, 4_095, 4_096, 4_097, 30_000, 70_001]) {
+      const job: Counted = { total, layout: layoutFor(total) };
+      const sizes = new Map<number, number>();
+      for (let i = 0; i < total; i++) sizes.set(shardOf(job, i), (sizes.get(shardOf(job, i)) ?? 0) + 1);
+      expect(sizes.size).toBe(shardCount(job));
+      for (let k = 0; k < shardCount(job); k++) {
+        expect(sizes.get(k)).toBe(shardSize(job, k));
+        expect(shardSize(job, k)).toBeLessThanOrEqual(tasksPerShard);
+      }
+      // Consecutive tasks go to different shards wherever the job has more than one.
+      if (shardCount(job) > 1) expect(shardOf(job, total - 2)).not.toBe(shardOf(job, total - 1));
+    }
+    // A job of the previous release keeps its contiguous shards.
+    expect(shardOf({ total: 1_000_000 }, 255)).toBe(1);
+    expect(shardCount({ total: 1_000_000 })).toBe(7_813);
+  });
+});
+
+describe("job counters", () => {
+  it("a 1,000,000-task job's status reads only its incomplete shards", async () => {
+    const job = await newJob(store, 1_000_000);
+    expect(job.layout).toEqual({ width: 32, perShard: 128, perGroup: 100 });
+    // Shard 0 complete (its 128 tasks: 0, 32, ..., 4064); one task each of shards 1 and 40 (group 0) and
+    // 500 (group 5), one of them running.
+    const shard0 = Array.from({ length: 128 }, (_, n) => n * 32);
+    expect(new Set(shard0.map((i) => shardOf(job, i)))).toEqual(new Set([0]));
+    await Promise.all(shard0.map((i) => settleOutcome(store, job, task(job, i), "SUCCEEDED")));
+    expect([shardOf(job, 1), shardOf(job, 4_104), shardOf(job, 61_460)]).toEqual([1, 40, 500]);
+    await settleOutcome(store, job, task(job, 1), "SUCCEEDED");
+    await settleOutcome(store, job, task(job, 4_104), "FAILED");
+    await settleOutcome(store, job, task(job, 61_460), "RUNNING");
+
+    const read = await requestsOf(async () =>
+      expect(await readJobStatus(store, job.jobId)).toMatchObject({
+        total: 1_000_000,
+        succeeded: 129,
+        failed: 1,
+        running: 1,
+        pending: 1_000_000 - 130,
+        done: false,
+      }),
+    );
+    // The record, the progress item, the two open groups, and the three open shards that are not complete.
+    expect(read.commands).toEqual(["GetItem", "GetItem", "BatchGetItem", "BatchGetItem"]);
+    const pk = (rest: string) => `JOB#${job.jobId}#E${job.epoch}#${rest}`;
+    expect(read.keysRead.sort()).toEqual(
+      [`JOB#${job.jobId}`, pk("P"), pk("G#0"), pk("G#5"), pk("I#1"), pk("I#40"), pk("I#500")].sort(),
+    );
+  });
+
+  it("finishes a job exactly once when its last two groups complete at the same instant, then reads 2 items", async () => {
+    const job = await newJob(tiny, 8);
+    // 4 shards of 2 tasks, in 2 groups: shard = block * 2 + index % 2, blocks of 4 tasks.
+    expect([shardCount(job), groupCount({ ...job, layout: job.layout ?? layoutFor(8) })]).toEqual([4, 2]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((i) => shardOf(job, i))).toEqual([0, 1, 0, 1, 2, 3, 2, 3]);
+    for (const i of [0, 1, 2, 4, 5, 6]) expect(await run(tiny, job, i)).toBeUndefined();
+    const notices = (await Promise.all([run(tiny, job, 3), run(tiny, job, 7, "FAILED")])).filter(Boolean);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ state: "failed", succeeded: 7, failed: 1, total: 8 });
+    const read = await requestsOf(async () =>
+      expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ succeeded: 7, failed: 1, done: true }),
+    );
+    expect(read.commands).toEqual(["GetItem", "GetItem"]);
+  });
+
+  it("status follows a redrive of a task in a complete shard, and the job's counts settle again", async () => {
+    const job = await newJob(tiny, 4);
+    await run(tiny, job, 0, "FAILED");
+    for (const i of [1, 2]) await run(tiny, job, i);
+    expect(await run(tiny, job, 3)).toMatchObject({ state: "failed", failed: 1 });
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ failed: 1, succeeded: 3, done: true });
+    const ref = { taskId: `${job.jobId}#0`, ...task(job, 0) };
+    expect(await requeueTask(tiny, ref)).toBe(true);
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ failed: 0, succeeded: 3, pending: 1 });
+    // Its message comes back: claimed and dispatched again, then run.
+    expect(await claimTask(tiny, { ...ref, owner: "c", leaseSeconds: 30 })).toMatchObject({
+      outcome: "claimed",
+    });
+    await markDispatched(tiny, ref.taskId, "c");
+    await run(tiny, job, 0);
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ failed: 0, succeeded: 4, done: true });
+  });
+
+  it("a redrive that dies between its writes never leaves a requeued task counted failed in a finished job", async () => {
+    for (const dieAtWrite of [1, 2]) {
+      const job = await newJob(tiny, 2);
+      await run(tiny, job, 0, "FAILED");
+      const ref = { taskId: `${job.jobId}#0`, ...task(job, 0) };
+      // The operator's process dies at its nth UpdateItem (a crash no server can produce: an SDK-level fault).
+      const dying = new DynamoDBClient({
+        endpoint: local.dynamoEndpoint,
+        region: "us-east-1",
+        credentials: { accessKeyId: "l", secretAccessKey: "l" },
+      });
+      let updates = 0;
+      dying.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === "UpdateItemCommand" && ++updates === dieAtWrite)
+            throw new Error("operator died");
+          return next(args);
+        },
+        { step: "initialize", name: "dieAtWrite" },
+      );
+      const operator = createStore({
+        tableName: tiny.tableName,
+        ttlSeconds: 86_400,
+        client: dying,
+        counterLayout: tiny.counterLayout,
+      });
+      await expect(requeueTask(operator, ref)).rejects.toThrow("operator died");
+      dying.destroy();
+      // The other task completes the job's tasks as far as its counters know.
+      const notice = await run(tiny, job, 1);
+      const requeued = (await readTask(tiny, ref.taskId))?.status === "REQUEUED";
+      const status = await readJobStatus(tiny, job.jobId);
+      if (requeued) expect({ notice, status }).toMatchObject({ status: { failed: 0, done: false } });
+      // Died before any write took effect: the job finished as if no redrive had come (failed, 1 of 2).
+      else if (notice) expect(notice).toMatchObject({ state: "failed", failed: 1, succeeded: 1 });
+      // Died after taking the task out of the failed count: the job waits for it.
+      else expect(status).toMatchObject({ failed: 0, succeeded: 1, done: false });
+      // The redrive's retry of the same record finishes the move; the task runs again.
+      await requeueTask(tiny, ref);
+      expect((await readTask(tiny, ref.taskId))?.status).toBe("REQUEUED");
+      await claimTask(tiny, { ...ref, owner: "c", leaseSeconds: 30 });
+      await markDispatched(tiny, ref.taskId, "c");
+      const last = await run(tiny, job, 0);
+      if (notice) expect(last).toBeUndefined();
+      else expect(last).toMatchObject({ state: "succeeded", succeeded: 2, failed: 0 });
+    }
+  });
+
+  it("a shard whose first writer died before announcing it is announced by the write that completes it", async () => {
+    const job = await newJob(tiny, 8);
+    // Task 0's count landed and its worker died: shard 0 (tasks 0 and 2) was written, never announced.
+    await countOutcome(tiny, task(job, 0), "SUCCEEDED", job);
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ succeeded: 0 });
+    // Task 2 completes shard 0 and announces it: its counts reach group 0 (whose shard 1 has not started).
+    await run(tiny, job, 2);
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ succeeded: 2, done: false });
+    for (const i of [1, 3, 4, 5, 6]) await run(tiny, job, i);
+    expect(await run(tiny, job, 7)).toMatchObject({ state: "succeeded", succeeded: 8 });
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ succeeded: 8, done: true });
+  });
+
+  it("fails a job over its threshold when its failures are in different groups", async () => {
+    const job = await newJob(tiny, 8, { toleratedFailureCount: 1 });
+    await run(tiny, job, 0, "FAILED");
+    expect((await readJob(tiny, job.jobId))?.failedAt).toBeUndefined();
+    await run(tiny, job, 5, "FAILED");
+    expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ state: "failing", failed: 2 });
+  });
+
+  it("a job recorded without a shard count (the previous release) still counts and finishes", async () => {
+    const jobId = `job-${randomUUID()}`;
+    const epoch = store.now();
+    // The record as the previous release wrote it: no shardWidth, shardTasks, groupShards.
+    await store.client.send(
+      new PutItemCommand({
+        TableName: store.tableName,
+        Item: {
+          pk: { S: `JOB#${jobId}` },
+          kind: { S: "job" },
+          jobId: { S: jobId },
+          jobList: { S: "job" },
+          contentHash: { S: "h" },
+          total: { N: "130" },
+          createdAt: { N: String(epoch) },
+          epoch: { N: String(epoch) },
+          expiresAt: { N: String(Math.floor(epoch / 1000) + 86_400) },
+        },
+      }),
+    );
+    const job = await readJob(store, jobId);
+    if (!job) throw new Error("job record missing");
+    expect(job.layout).toBeUndefined();
+    const notices = (
+      await Promise.all(
+        Array.from({ length: 130 }, (_, i) => run(store, job, i, i === 129 ? "FAILED" : "SUCCEEDED")),
+      )
+    ).filter(Boolean);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ state: "failed", succeeded: 129, failed: 1 });
+    // Contiguous shards (0-127, 128-129) and `completeShards` on the progress item, as that release counts.
+    const get = async (key: { pk: { S: string } }) =>
+      (await store.client.send(new GetItemCommand({ TableName: store.tableName, Key: key }))).Item;
+    expect((await get(shardKey(jobId, epoch, 1)))?.ok?.NS?.sort()).toEqual(["128"]);
+    expect((await get(progressKey(jobId, epoch)))?.completeShards?.NS?.sort()).toEqual(["0", "1"]);
+    expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 129, failed: 1, done: true });
+  });
+});
