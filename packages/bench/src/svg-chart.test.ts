@@ -46,6 +46,7 @@ describe("lineChart", () => {
   it("draws one polyline per series, markers where asked, a dashed reference line and a legend", () => {
     expect(svg.startsWith("<svg xmlns=")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+    expect(svg).toContain("<title>scale-out &#60;at 100 ms&#62;</title>");
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(svg.match(/<circle /g)).toHaveLength(4);
     expect(svg).toContain('stroke-dasharray="6 4" points=');
