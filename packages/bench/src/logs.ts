@@ -18,16 +18,28 @@ export function readLog(logDir: string, functionName: string): LogRecord[] {
     .map((line) => JSON.parse(line) as LogRecord);
 }
 
+/** A structured (JSON) line's fields, or undefined for any other line. */
+export function jsonOf(r: LogRecord): Record<string, unknown> | undefined {
+  if (!r.message.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(r.message) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The structured (JSON) lines a function logged. */
 export function jsonLines(records: readonly LogRecord[]): Record<string, unknown>[] {
   return records.flatMap((r) => {
-    if (!r.message.startsWith("{")) return [];
-    try {
-      return [JSON.parse(r.message) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
+    const fields = jsonOf(r);
+    return fields ? [fields] : [];
   });
+}
+
+/** A REPORT line's billed duration and "Max Memory Used", or undefined for any other line. */
+export function reportOf(message: string): { billedMs: number; maxMemoryMb: number } | undefined {
+  const m = /Billed Duration: (\d+) ms.*Max Memory Used: (\d+) MB/.exec(message);
+  return m ? { billedMs: Number(m[1]), maxMemoryMb: Number(m[2]) } : undefined;
 }
 
 /** Billed durations (ms) from Lambda's REPORT lines, one per invocation. */

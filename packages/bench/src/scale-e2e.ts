@@ -6,7 +6,7 @@ import { type Settings, sampleNames } from "@fanout/core";
 import { createStore, readJob, readJobStatus } from "@fanout/dedup";
 import { submitToMain, sumRequests } from "@fanout/local-stack";
 import { settingsWith } from "./bench-settings.ts";
-import type { LogRecord } from "./logs.ts";
+import { jsonOf, type LogRecord, reportOf } from "./logs.ts";
 import { peaksByName, sampleTrees } from "./proc-stats.ts";
 import { startRemoteStack } from "./remote-stack.ts";
 
@@ -56,20 +56,6 @@ async function eachRecord(logDir: string, fn: string, visit: (r: LogRecord) => v
   });
   for await (const line of lines) if (line) visit(JSON.parse(line) as LogRecord);
 }
-
-const json = (r: LogRecord): Record<string, unknown> | undefined => {
-  if (!r.message.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(r.message) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-};
-
-const report = (message: string) => {
-  const m = /Billed Duration: (\d+) ms.*Max Memory Used: (\d+) MB/.exec(message);
-  return m ? { billedMs: Number(m[1]), maxMemoryMb: Number(m[2]) } : undefined;
-};
 
 /** Downsamples sorted completion times to at most `points` steps of the cumulative count. */
 export function completionCurve(times: readonly number[], points = 200): [number, number][] {
@@ -169,7 +155,7 @@ export async function measureScaleEndToEnd(options: {
     let workerBilled = 0;
     let workerRuns = 0;
     await eachRecord(logDir, names.workerFunction, (r) => {
-      const rep = report(r.message);
+      const rep = reportOf(r.message);
       if (rep) {
         if (r.requestId) reports.set(r.requestId, Date.parse(r.time));
         workerBilled += rep.billedMs;
@@ -177,7 +163,7 @@ export async function measureScaleEndToEnd(options: {
         reportedMaxMemoryMb.worker = Math.max(reportedMaxMemoryMb.worker ?? 0, rep.maxMemoryMb);
         return;
       }
-      const line = json(r);
+      const line = jsonOf(r);
       if (!line) return;
       if (line.requests) lines.push({ requests: line.requests });
       if (line.jobId !== jobId || !String(line.message ?? "").startsWith("worker received name = ")) return;
@@ -195,22 +181,22 @@ export async function measureScaleEndToEnd(options: {
     let consumerRuns = 0;
     await eachRecord(logDir, names.mainFunction, (r) => {
       if (r.message.startsWith("START") && Number.isNaN(mainStart)) mainStart = Date.parse(r.time);
-      const rep = report(r.message);
+      const rep = reportOf(r.message);
       if (rep) reportedMaxMemoryMb.main = Math.max(reportedMaxMemoryMb.main ?? 0, rep.maxMemoryMb);
-      const line = json(r);
+      const line = jsonOf(r);
       if (line?.message === "job enqueued") {
         enqueuedAt = Date.parse(String(line.timestamp ?? r.time));
         lines.push(line);
       }
     });
     await eachRecord(logDir, names.consumerFunction, (r) => {
-      const rep = report(r.message);
+      const rep = reportOf(r.message);
       if (rep) {
         consumerBilled += rep.billedMs;
         consumerRuns += 1;
         reportedMaxMemoryMb.consumer = Math.max(reportedMaxMemoryMb.consumer ?? 0, rep.maxMemoryMb);
       }
-      const line = json(r);
+      const line = jsonOf(r);
       if (line?.message === "consumer run finished") lines.push(line);
     });
     const counts = sumRequests(lines);

@@ -8,7 +8,7 @@ import { createStore, readJob } from "@fanout/dedup";
 import { submitToMain } from "@fanout/local-stack";
 import { createS3Client } from "@fanout/source";
 import { settingsWith } from "./bench-settings.ts";
-import { readLog } from "./logs.ts";
+import { jsonOf, readLog, reportOf } from "./logs.ts";
 import { peaksByName, sampleTrees } from "./proc-stats.ts";
 import { startRemoteStack } from "./remote-stack.ts";
 
@@ -124,11 +124,9 @@ export async function measureSourceJob(options: {
         steps += 1;
         if (Number.isNaN(firstStart)) firstStart = t;
       }
-      const m = /Max Memory Used: (\d+) MB/.exec(r.message);
-      if (m) reported = Math.max(reported, Number(m[1]));
-      if (!r.message.startsWith("{")) continue;
-      const line = JSON.parse(r.message) as { message?: string; jobId?: string; to?: number };
-      if (line.jobId !== jobId) continue;
+      reported = Math.max(reported, reportOf(r.message)?.maxMemoryMb ?? 0);
+      const line = jsonOf(r);
+      if (line?.jobId !== jobId) continue;
       if (line.message === "job source validated") validatedAt = t;
       if (line.message === "enqueue step committed" && line.to === options.tasks) enqueuedAt = t;
     }

@@ -94,14 +94,15 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   //    lease), moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
   // The record's request id names the failed event: if it is still the task's latest dispatch (DISPATCHED),
   // nothing else will run the task, so it is requeued too (an event that aged out or never started).
-  if (await requeueTask(ctx.store, ref, r.requestId))
+  // One read of the job record serves both writes below: it places the task's counter shard.
+  const job = await readJob(ctx.store, ref.jobId);
+  if (await requeueTask(ctx.store, ref, r.requestId, job))
     return { action: "send", reason: "FAILED, failed dispatch, dead claim or dead RUNNING → REQUEUED" };
   const current = await readTask(ctx.store, r.taskId);
   // A worker whose counter write failed on its last attempt left SUCCEEDED (or a closer CANCELLED) unsettled;
   // the settling write is idempotent, so repeat it before dropping the record, or the job would never read
   // as done. With the job record, so the write that completes the job also finishes it.
   if (current?.status === TaskStatus.Succeeded || current?.status === TaskStatus.Cancelled) {
-    const job = await readJob(ctx.store, ref.jobId);
     await resettle(ctx.store, ref, current.status, job?.epoch === ref.epoch ? job : undefined);
   }
   return decideForState(current, Date.now());

@@ -33,9 +33,6 @@ export interface CountedTask {
   epoch: number;
 }
 
-/** A job's counters: where its shards are (its layout, if it was recorded with one). */
-export type CounterJob = Counted & { jobId: string; epoch: number };
-
 /**
  * Counts a task's status in its job's counter shard and returns the shard as it is now (its sets tell
  * whether this write completed the shard). `job` gives the layout: without it (no record of this
@@ -75,12 +72,11 @@ async function updateShard(
   update: string,
   values: Record<string, AttributeValue> = {},
 ): Promise<Item> {
-  const layout: CounterJob = { jobId: task.jobId, epoch: task.epoch, total: job?.total ?? 0 };
-  if (job?.layout) layout.layout = job.layout;
+  const counted = { ...task, total: job?.total ?? 0, ...(job?.layout ? { layout: job.layout } : {}) };
   const out = await store.client.send(
     new UpdateItemCommand({
       TableName: store.tableName,
-      Key: counterKey(layout, shardOf(layout, task.index)),
+      Key: counterKey(counted, shardOf(counted, task.index)),
       UpdateExpression: update,
       ExpressionAttributeValues: { ":i": { NS: [String(task.index)] }, ...values },
       ReturnValues: "ALL_NEW",
