@@ -491,7 +491,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
   // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
   else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
-  // A run's final failure (finishRun), for the message of a violation.
+  // A run's final failure (finishRun): a later write of the task is Lambda's retry of a failure judged final.
   else if (v[":status"]?.S === "FAILED" && v[":final"]?.BOOL === true) kind = "FAILED-FINAL";
   else if (v[":running"]?.S === "RUNNING" && update.startsWith("SET #s = :running")) kind = "RUNNING";
   // A cancel, or a failure threshold that stopped the job.
@@ -716,9 +716,16 @@ async function check(input: {
     const requeuedAfter = ledger.writes.some(
       (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
     );
-    // A failure the worker judged final when unsure (DISPATCHED not recorded) that Lambda retried anyway.
+    // A failure the worker judged final when unsure (DISPATCHED not recorded) that Lambda retried anyway:
+    // the retry succeeded after the notice, or found the job cancelled meanwhile and was closed CANCELLED.
+    const afterFinish = (w: { pk: string; seq: number }) =>
+      w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0);
     const succeededAfter = ledger.writes.some(
-      (w) => w.kind === "SUCCEEDED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
+      (w) =>
+        afterFinish(w) &&
+        (w.kind === "SUCCEEDED" ||
+          (w.kind === "CANCELLED" &&
+            ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
     );
     if (first && requeuedAfter) windowed("counts changed by a redrive after the job's notice");
     else if (first && succeededAfter)
