@@ -400,11 +400,17 @@ describe("worker wrapper: job features", () => {
     const { jobId, task } = await jobWith(8, { maxConcurrency: 2 });
     let running = 0;
     let most = 0;
+    let started = 0;
     const handler = worker(
       async () => {
         running += 1;
+        started += 1;
         most = Math.max(most, running);
-        await new Promise((r) => setTimeout(r, 100));
+        // Hold the slot until a second task runs beside it (or none is left to start), so that reaching
+        // the cap does not depend on how fast this machine is; a worker that ran one at a time would fail
+        // `most` below after each task's 5 s wait.
+        for (let waited = 0; running < 2 && started < 8 && waited < 5_000; waited += 20)
+          await new Promise((r) => setTimeout(r, 20));
         running -= 1;
       },
       { slotWaitMs: 30_000 },
