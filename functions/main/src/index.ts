@@ -1,1 +1,2 @@
 export { mainHandler } from "./main-handler.ts";
+export { mainDeps } from "./wiring.ts";

@@ -7,9 +7,10 @@ import {
   taskIdOf,
   workerConfigSchema,
 } from "@fanout/core";
-import { createDynamoClient, createStore } from "@fanout/dedup";
+import { createDynamoClient } from "@fanout/dedup";
 import { createSnsClient } from "@fanout/notices";
 import { referenceTaskHandler } from "./task-handler.ts";
+import { workerDeps } from "./wiring.ts";
 import { makeWorker } from "./wrapper.ts";
 
 // Read once per container: a bad environment fails the cold start with every bad variable named.
@@ -17,13 +18,6 @@ const config = readConfig(workerConfigSchema);
 const taskConfig = readConfig(referenceTaskConfigSchema);
 // A no-op unless X-Ray tracing is on (POWERTOOLS_TRACE_ENABLED, inside Lambda).
 const tracer = await createTracer("worker");
-const logger = createLogger("worker");
-const store = createStore({
-  tableName: config.TABLE_NAME,
-  ttlSeconds: config.DEDUP_TTL_SECONDS,
-  client: tracer.captureClient(createDynamoClient()),
-});
-
 export const handler = tracer.wrap(
   makeWorker(
     referenceTaskHandler({
@@ -31,20 +25,14 @@ export const handler = tracer.wrap(
       delayMs: taskConfig.WORKER_DELAY_MS,
       resultMaxBytes: config.RESULT_MAX_BYTES,
     }),
-    {
-      store,
-      logger,
-      leaseSeconds: config.RUN_LEASE_SECONDS,
-      asyncRetries: {
-        maximumRetryAttempts: config.MAX_RETRY_ATTEMPTS,
-        maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
+    workerDeps(
+      config,
+      {
+        dynamo: tracer.captureClient(createDynamoClient()),
+        sns: () => tracer.captureClient(createSnsClient()),
       },
-      resultMaxBytes: config.RESULT_MAX_BYTES,
-      ...(config.JOBS_TOPIC_ARN
-        ? { notices: { sns: tracer.captureClient(createSnsClient()), topicArn: config.JOBS_TOPIC_ARN } }
-        : {}),
-      metrics: createMetrics("worker"),
-    },
+      { logger: createLogger("worker"), metrics: createMetrics("worker") },
+    ),
   ),
   (event) => {
     const task = event as { jobId?: unknown; index?: unknown };

@@ -1,2 +1,3 @@
 export type { TaskContext, TaskHandler, WorkerTask } from "./wrapper.ts";
 export { makeWorker } from "./wrapper.ts";
+export { workerDeps } from "./wiring.ts";

@@ -1,3 +1,4 @@
+import { type CoverageReport, emptyCoverage, mergeCoverage } from "./coverage.ts";
 import { DynamoEmulator, DynamoService } from "./dynamo.ts";
 import { runSchedule, type ScheduleResult, type Violation } from "./scenario.ts";
 
@@ -29,6 +30,8 @@ export interface ExploreReport {
   failures: Failure[];
   wallMs: number;
   virtualMs: number;
+  /** Calls and faults per call site, let-through and refused per condition clause (first runs only). */
+  coverage: CoverageReport;
 }
 
 /** Runs schedules one after another on one DynamoDB emulator (each schedule has its own job ids). */
@@ -47,6 +50,7 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     failures: [],
     wallMs: 0,
     virtualMs: 0,
+    coverage: emptyCoverage(),
   };
   let generation = 0;
   // Each run of a seed needs fresh job ids, or a shrink replay would meet the first run's records.
@@ -68,6 +72,7 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
       report.schedules += 1;
       report.tasks += result.tasks;
       report.virtualMs += result.virtualMs;
+      mergeCoverage(report.coverage, result.coverage);
       for (const [k, n] of Object.entries(result.faultsByKind))
         report.faultsByKind[k] = (report.faultsByKind[k] ?? 0) + n;
       for (const [k, n] of Object.entries(result.windows)) report.windows[k] = (report.windows[k] ?? 0) + n;

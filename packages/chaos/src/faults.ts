@@ -24,6 +24,19 @@ export interface FaultRecord {
   kind: string;
 }
 
+/**
+ * A service down or throttled for minutes (correlated faults): every call to it in the period gets the same
+ * fault (or half of them, a brown-out). One fault decision, so a shrink drops the whole outage at once.
+ */
+export interface Outage {
+  index: number;
+  service: CallInfo["service"];
+  fromMs: number;
+  toMs: number;
+  kind: "server" | "throttle" | "refused";
+  rate: number;
+}
+
 export interface FaultPlanOptions {
   /** Chance that a call gets a fault. @default 0.08 */
   callRate?: number;
@@ -31,7 +44,12 @@ export interface FaultPlanOptions {
   lambdaRate?: number;
   /** Inject only the fault decisions with these indices: how a failing schedule is shrunk and replayed. */
   only?: ReadonlySet<number>;
+  /** Chance that a schedule has a sustained outage of one service (and again for a second). @default 0.4 */
+  outageRate?: number;
 }
+
+/** Which calls get faults: all, only the operator's (the final redrive), or none (the system settles). */
+export type FaultMode = "all" | "operator" | "off";
 
 /**
  * The seeded fault plan. Each decision draws from its own stream and gets an index; a decision left out by
@@ -41,26 +59,63 @@ export class FaultPlan {
   readonly injected: FaultRecord[] = [];
   readonly byKind: Record<string, number> = {};
   private decisions = 0;
-  active = true;
+  mode: FaultMode = "all";
+  readonly outages: Outage[] = [];
   private readonly callRate: number;
   private readonly lambdaRate: number;
 
   private readonly prng: Prng;
   private readonly options: FaultPlanOptions = {};
 
-  constructor(prng: Prng, options: FaultPlanOptions = {}) {
+  /** Faults on for Lambda's own decisions (events, invocations) and the simulation's chances. */
+  get active(): boolean {
+    return this.mode === "all";
+  }
+
+  /**
+   * @param window the virtual period in which outages may start (the fault window): `[startMs, endMs)`.
+   */
+  constructor(prng: Prng, options: FaultPlanOptions = {}, window?: { startMs: number; endMs: number }) {
     this.prng = prng;
     this.options = options;
     this.callRate = options.callRate ?? 0.08;
     this.lambdaRate = options.lambdaRate ?? 0.15;
+    // Outages draw from a stream of their own, so the per-call draws stay as they were.
+    const o = prng.fork("outages");
+    const services: Outage["service"][] = ["dynamodb", "sqs", "lambda", "sns", "dynamodb"];
+    const kinds: Outage["kind"][] = ["server", "throttle", "refused"];
+    for (let n = 0; n < 2 && window; n++) {
+      const roll = o.float();
+      const service = services[o.int(0, services.length - 1)] ?? "dynamodb";
+      const fromMs = o.int(window.startMs, window.endMs - 30_000);
+      const lengthMs = o.int(30_000, 6 * 60_000);
+      const kind = kinds[o.int(0, kinds.length - 1)] ?? "server";
+      const rate = o.float() < 0.6 ? 1 : 0.5;
+      const index = this.decisions++;
+      if (roll >= (options.outageRate ?? 0.4) * (n === 0 ? 1 : 0.5)) continue;
+      if (this.options.only && !this.options.only.has(index)) continue;
+      this.outages.push({ index, service, fromMs, toMs: fromMs + lengthMs, kind, rate });
+      this.injected.push({ index, at: `${service} ${fromMs - window.startMs}+${lengthMs} ms`, kind: `outage-${kind}` });
+    }
   }
 
-  /** For an AWS call leaving the gate. */
-  call(info: CallInfo): CallFault {
+  /** For an AWS call leaving the gate at virtual time `nowMs`. */
+  call(info: CallInfo, nowMs = 0): CallFault {
     const roll = this.prng.float();
     const kindRoll = this.prng.float();
     const ms = this.prng.int(5_000, 150_000);
-    if (!this.active || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
+    const brownout = this.prng.float();
+    const on = this.mode === "all" || (this.mode === "operator" && info.call.actor?.kind === "operator");
+    if (!on || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
+    // An outage answers every call to its service (a brown-out every other one), while the faults are on.
+    const outage = this.outages.find(
+      (o) => o.service === info.service && nowMs >= o.fromMs && nowMs < o.toMs && brownout < o.rate,
+    );
+    if (outage) {
+      const kind = `outage-${outage.kind}`;
+      this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
+      return { kind: outage.kind };
+    }
     const index = this.decisions++;
     if (roll >= this.callRate) return { kind: "none" };
     const kind = callFaultKinds[Math.floor(kindRoll * callFaultKinds.length)] as CallFault["kind"];

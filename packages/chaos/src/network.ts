@@ -1,4 +1,5 @@
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from "@smithy/types";
+import { callSiteOf } from "./coverage.ts";
 import type { PendingCall, World } from "./world.ts";
 
 /** A simulated service: answers one request. `process` may answer later (a long poll); it must not throw. */
@@ -45,6 +46,8 @@ export interface CallInfo {
   operation: string;
   request: Request;
   call: PendingCall;
+  /** The shipped code's call site (`callSiteOf`), e.g. `dedup/jobs.ts:cancelJob dynamodb.UpdateItem`. */
+  site: string;
 }
 
 /** Services by the host name of the endpoint the clients are given (`http://sqs.sim`, ...). */
@@ -138,6 +141,8 @@ export class SimNetwork {
       headers: Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k.toLowerCase(), v])),
       body: bodyText(http.body),
     };
+    // Where in the shipped code the call comes from (async stack frames reach past the SDK's middleware).
+    const site = `${callSiteOf(new Error().stack)} ${serviceName}.${request.operation}`;
     return new Promise((resolve, reject) => {
       const actor = this.world.current();
       // Every answer takes a few milliseconds of virtual time, so that a loop of calls lets time pass.
@@ -165,6 +170,7 @@ export class SimNetwork {
             operation: request.operation,
             request,
             call: pending(),
+            site,
           };
           const fault = this.decide(info);
           if (fault.kind !== "none") this.onFault(info, fault);

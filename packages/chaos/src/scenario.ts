@@ -1,7 +1,18 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { type CliContext, failedRedrive, memoryOutput } from "@fanout/cli";
-import { consumerHandler } from "@fanout/consumer";
-import { createLogger, parseSettings, parseTask, resourceNames, type Settings, taskIdOf } from "@fanout/core";
+import { consumerDeps, consumerHandler } from "@fanout/consumer";
+import {
+  consumerConfigSchema,
+  createLogger,
+  mainConfigSchema,
+  parseSettings,
+  parseTask,
+  readConfig,
+  resourceNames,
+  type Settings,
+  taskIdOf,
+  workerConfigSchema,
+} from "@fanout/core";
 import {
   cancelJob,
   createDynamoClient,
@@ -11,14 +22,17 @@ import {
   readJobStatus,
 } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
-import { mainHandler } from "@fanout/main";
+import { asyncInvokeOf, functionEnvironment } from "@fanout/local-stack";
+import { mainDeps, mainHandler } from "@fanout/main";
 import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
-import { makeWorker, type TaskHandler } from "@fanout/worker";
+import { createS3Client } from "@fanout/source";
+import { makeWorker, type TaskHandler, workerDeps } from "@fanout/worker";
+import { type CoverageReport, countCall, countClause, emptyCoverage } from "./coverage.ts";
 import { type DynamoService, jsonError } from "./dynamo.ts";
 import { FaultPlan, type FaultPlanOptions, type FaultRecord } from "./faults.ts";
 import { LambdaModel, type SimFunction } from "./lambda.ts";
-import { type Answer, type CallInfo, SimNetwork } from "./network.ts";
+import { type Answer, type CallFault, type CallInfo, SimNetwork } from "./network.ts";
 import { Prng } from "./prng.ts";
 import { SnsModel, snsDedupWindowMs } from "./sns.ts";
 import { SqsModel } from "./sqs.ts";
@@ -54,21 +68,32 @@ export interface ScheduleResult {
   tasks: number;
   virtualMs: number;
   calls: number;
+  coverage: CoverageReport;
 }
 
 const START = Date.UTC(2026, 0, 1);
+
+// Call sites are read from async stacks that run deep through the SDK's middleware.
+Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 100);
 
 /**
  * The settings the simulation runs with: the shipped defaults, but a 10-minute maximum event age for the
  * worker (in range), so that events aging out happen within a short stretch of virtual time.
  */
+const defaultFaultWindowMs = 10 * 60_000;
+/** How long call faults go on after the fault window, into the settle phase. */
+const settleFaultsMs = 15 * 60_000;
+
 export const simSettings: Settings = parseSettings({ worker_async: { maximum_event_age_seconds: 600 } });
 
 /** Runs one schedule: a seeded workload through the real functions over the simulated cloud, then checks. */
 export async function runSchedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const root = new Prng(options.seed);
   const workloadPrng = root.fork("workload");
-  const plan = new FaultPlan(root.fork("faults"), options);
+  const plan = new FaultPlan(root.fork("faults"), options, {
+    startMs: START,
+    endMs: START + (options.faultWindowMs ?? defaultFaultWindowMs),
+  });
   const world = new World(START, root.fork("order"), root.fork("random"));
   try {
     return await simulate(
@@ -127,6 +152,7 @@ async function simulate(
     writes: [],
     seq: 0,
   };
+  const coverage = emptyCoverage();
   const sqs = new SqsModel(world, misc.fork("sqs"), () => plan.chance("sqs.receive", "sqs-duplicate", 0.03));
   const dlq = sqs.createQueue(names.deadLetterQueue, { visibilityTimeoutSeconds: 30 });
   const tasksQueue = sqs.createQueue(names.tasksQueue, {
@@ -166,10 +192,16 @@ async function simulate(
   const network = new SimNetwork(
     world,
     { dynamodb: options.dynamo, sqs, lambda, sns },
-    (info: CallInfo) => (info.call.actor ? plan.call(info) : { kind: "none" }),
+    (info: CallInfo) => {
+      const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
+      // A delayed call is decided again when it leaves the gate the second time: count it once.
+      if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);
+      return fault;
+    },
     () => {},
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer);
+      countCondition(coverage, info, answer);
       // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
       const actor = info.call.actor;
       if (info.service === "sqs" && info.operation === "ReceiveMessage" && actor?.kind === "consumer") {
@@ -191,7 +223,6 @@ async function simulate(
     lambda: createLambdaClient({ requestHandler: network.handler("lambda") }),
     sns: createSnsClient({ requestHandler: network.handler("sns") }),
   };
-  const notices = { sns: clients.sns, topicArn: jobsTopicArn };
   const store = createStore({
     tableName: options.tableName,
     ttlSeconds: settings.dedup.ttl_seconds,
@@ -241,89 +272,63 @@ async function simulate(
       stop();
     }
   };
-  const fn = (
-    name: string,
-    kind: Actor["kind"],
-    timeoutSeconds: number,
-    async: SimFunction["async"],
-    handler: SimFunction["handler"],
-  ): SimFunction => ({
-    name,
-    kind,
-    timeoutSeconds,
-    async,
-    handler,
+  // Each function is wired as its Lambda entry module wires it (`mainDeps`, `consumerDeps`, `workerDeps`),
+  // from the environment Terraform and the local stack give it (`functionEnvironment`), with Lambda's async
+  // settings from main.tf. The simulation replaces only: the SDK clients' HTTP handler, the store's counter
+  // layout (small, so that a few tasks cross shards and groups), and the worker's process.exit.
+  const resources = {
+    tasksQueueUrl: tasksQueue.url,
+    deadLetterQueueUrl: dlq.url,
+    failedQueueUrl: failedQueue.url,
+    tableName: options.tableName,
+    jobsTopicArn,
+    inputBucket: names.inputBucket,
+    names,
+  };
+  const envOf = (fn: "main" | "consumer" | "worker") => ({
+    ...functionEnvironment(fn, settings, resources),
+    AWS_LAMBDA_FUNCTION_NAME: names[`${fn}Function`],
   });
-  // Terraform: main and consumer get 0 async retries and a 60 s event age; the worker the settings' values.
-  const quick = { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 };
-  lambda.register(
-    fn(
-      names.mainFunction,
-      "main",
-      settings.functions.main.timeout_seconds,
-      quick,
-      mainHandler({
-        sqs: clients.sqs,
-        store,
-        tasksQueueUrl: tasksQueue.url,
-        logger: logger("main"),
-        maxTasks: settings.max_tasks_per_job,
-        nudge: { lambda: clients.lambda, consumerFunctionName: names.consumerFunction },
-      }) as SimFunction["handler"],
-    ),
-  );
-  lambda.register(
-    fn(
-      names.consumerFunction,
-      "consumer",
-      settings.functions.consumer.timeout_seconds,
-      quick,
-      consumerHandler({
-        sqs: clients.sqs,
-        lambda: clients.lambda,
-        store,
-        logger: logger("consumer"),
-        tasksQueueUrl: tasksQueue.url,
-        workerFunctionName: names.workerFunction,
-        leaseSeconds: settings.dedup.claim_lease_seconds,
-        pollers: settings.consumer.pollers,
-        dispatchConcurrency: settings.consumer.dispatch_concurrency,
-        safetyMarginMs: settings.consumer.safety_margin_ms,
-        receiveWaitSeconds: settings.consumer.receive_wait_seconds,
-        notices,
-        // A small backlog per run, so that the explorer's few-task jobs start runs of their own.
-        scaleOut: {
-          maxParallel: settings.consumer.max_parallel,
-          backlogPerRun: 2,
-          selfFunctionName: names.consumerFunction,
-          lambda: clients.lambda,
-        },
-      }) as SimFunction["handler"],
-    ),
-  );
-  lambda.register(
-    fn(
-      names.workerFunction,
-      "worker",
-      settings.functions.worker.timeout_seconds,
-      {
-        maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
-        maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
-        onFailureQueueUrl: failedQueue.url,
+  const wired = { dynamo: clients.dynamo, sqs: clients.sqs, sns: () => clients.sns, lambda: () => clients.lambda };
+  const mainConfig = readConfig(mainConfigSchema, envOf("main"));
+  const consumerConfig = readConfig(consumerConfigSchema, envOf("consumer"));
+  const workerConfig = readConfig(workerConfigSchema, envOf("worker"));
+  const mainFn = mainDeps(mainConfig, { ...wired, s3: () => createS3Client({ requestHandler: noS3 }) }, { logger: logger("main") });
+  const consumerFn = consumerDeps(consumerConfig, { ...wired, lambda: clients.lambda }, { logger: logger("consumer") });
+  const workerFn = workerDeps(workerConfig, wired, { logger: logger("worker") });
+  lambda.register({
+    name: names.mainFunction,
+    kind: "main",
+    timeoutSeconds: settings.functions.main.timeout_seconds,
+    async: { ...asyncInvokeOf.main },
+    handler: mainHandler({ ...mainFn, store }) as SimFunction["handler"],
+  });
+  lambda.register({
+    name: names.consumerFunction,
+    kind: "consumer",
+    timeoutSeconds: settings.functions.consumer.timeout_seconds,
+    async: { ...asyncInvokeOf.consumer },
+    handler: consumerHandler({ ...consumerFn, store }) as SimFunction["handler"],
+  });
+  lambda.register({
+    name: names.workerFunction,
+    kind: "worker",
+    timeoutSeconds: settings.functions.worker.timeout_seconds,
+    async: {
+      maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
+      maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
+      onFailureQueueUrl: failedQueue.url,
+    },
+    handler: makeWorker(taskHandler, {
+      ...workerFn,
+      store,
+      // process.exit: the simulated process dies.
+      exit: () => {
+        const actor = world.current();
+        if (actor) world.kill(actor, "process.exit after an overrun handler");
       },
-      makeWorker(taskHandler, {
-        store,
-        logger: logger("worker"),
-        leaseSeconds: settings.functions.worker.timeout_seconds + 30,
-        notices,
-        // process.exit: the simulated process dies.
-        exit: () => {
-          const actor = world.current();
-          if (actor) world.kill(actor, "process.exit after an overrun handler");
-        },
-      }) as SimFunction["handler"],
-    ),
-  );
+    }) as SimFunction["handler"],
+  });
 
   // The schedule (EventBridge Scheduler invokes the consumer asynchronously every period).
   const schedule = setInterval(() => lambda.enqueueEvent(names.consumerFunction, "{}"), 60_000);
@@ -386,20 +391,24 @@ async function simulate(
     },
     close() {},
   };
-  const redrive = () =>
-    world
-      .spawn(
-        "operator",
-        "redrive",
-        () =>
-          failedRedrive(
-            cli,
-            { stdout: operatorOut, stderr: operatorOut, stdin: process.stdin },
-            { max: 1000, dryRun: false, json: false, nudge: true },
-          ),
-        plan.operatorSkewMs(),
-      )
-      .result.catch(() => undefined);
+  // One run of `fanout failed redrive`: true when it finished and exited 0 (a process that died, or an exit 1,
+  // is run again by the operator, as its output tells them to).
+  const redrive = (): Promise<boolean> => {
+    const run = world.spawn(
+      "operator",
+      "redrive",
+      () =>
+        failedRedrive(
+          cli,
+          { stdout: operatorOut, stderr: operatorOut, stdin: process.stdin },
+          { max: 1000, dryRun: false, json: false, nudge: true },
+        ),
+      plan.operatorSkewMs(),
+    );
+    return Promise.race([run.result.then((code) => code === 0), run.actor.died.then(() => false)]).catch(
+      () => false,
+    );
+  };
   for (const at of workload.redriveAtMs) setTimeout(() => void redrive(), at);
   // The operator cancels some jobs (`fanout cancel`): once, at a random moment, faults and all.
   for (const job of workload.jobs) {
@@ -415,11 +424,17 @@ async function simulate(
   }
 
   const quiet = () => world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url);
-  const faultWindow = options.faultWindowMs ?? 10 * 60_000;
-  // 1. Faults on, until the fault window closes.
+  const faultWindow = options.faultWindowMs ?? defaultFaultWindowMs;
+  // 1. Faults on (outages too), until the fault window closes.
   await world.run({ done: () => false, horizonMs: START + faultWindow, decide: (c) => c.process("deliver") });
-  // 2. Faults off: let the system settle (Lambda retries, schedule ticks), then wait out every lease.
-  plan.active = false;
+  // 2. The call faults go on into the settle phase for a while (no outage starts), then stop: the system
+  //    settles (Lambda retries, schedule ticks), then every lease is waited out.
+  await world.run({
+    done: () => false,
+    horizonMs: START + faultWindow + settleFaultsMs,
+    decide: (c) => c.process("deliver"),
+  });
+  plan.mode = "off";
   await world.run({
     done: quiet,
     horizonMs: START + faultWindow + 8 * 3_600_000,
@@ -430,11 +445,17 @@ async function simulate(
     horizonMs: world.now() + 3 * 60_000,
     decide: (c) => c.process("deliver"),
   });
-  // 3. The one documented recovery command, then settle again.
+  // 3. The one documented recovery command, with faults on its own calls: run again until it exits 0 (the
+  //    last tries fault-free), then settle again.
   let redriveDone = false;
-  void redrive().then(() => {
+  void (async () => {
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      plan.mode = attempt <= 3 ? "operator" : "off";
+      if (await redrive()) break;
+    }
+    plan.mode = "off";
     redriveDone = true;
-  });
+  })();
   await world.run({
     done: () => redriveDone && quiet(),
     horizonMs: world.now() + 8 * 3_600_000,
@@ -472,7 +493,16 @@ async function simulate(
     tasks: workload.jobs.reduce((n, j) => n + j.names.length, 0),
     virtualMs,
     calls,
+    coverage,
   };
+}
+
+/** Counts a conditional write's answer for its clause (named by its call site): let through, or refused. */
+function countCondition(coverage: CoverageReport, info: CallInfo, answer: Answer): void {
+  if (info.service !== "dynamodb" || !info.request.body.includes('"ConditionExpression"')) return;
+  const refused = answer.status === 400 && answer.body.includes("ConditionalCheckFailed");
+  if (answer.status !== 200 && !refused) return;
+  countClause(coverage, info.site, !refused);
 }
 
 /** Notes each successful DynamoDB write of a task state, by the actor that made it. */
@@ -768,6 +798,14 @@ async function check(input: {
 }
 
 export { jsonError };
+
+/** Until source jobs are explored, main's S3 client answers every request with an error (none is made). */
+const noS3 = {
+  handle: () => Promise.reject(new Error("no S3 in this simulation")),
+  updateHttpClientConfig: () => {},
+  httpHandlerConfigs: () => ({}),
+  destroy: () => {},
+} as unknown as NonNullable<Parameters<typeof createS3Client>[0]>["requestHandler"];
 
 /** A job's task and counter writes in order, `seq kind key actor` (a violation's message). */
 function historyOf(ledger: Ledger, jobId: string): string {

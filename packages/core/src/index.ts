@@ -7,6 +7,7 @@ export {
   referenceTaskConfigSchema,
   workerConfigSchema,
 } from "./config.ts";
+export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export type { LambdaContext } from "./context.ts";
 export type { MetricTotal } from "./emf.ts";
 export { emfData, metricSum, metricsTable, sumMetrics } from "./emf.ts";
