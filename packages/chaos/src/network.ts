@@ -1,10 +1,11 @@
+import { Readable } from "node:stream";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from "@smithy/types";
 import { callSiteOf } from "./coverage.ts";
 import type { PendingCall, World } from "./world.ts";
 
 /** A simulated service: answers one request. `process` may answer later (a long poll); it must not throw. */
 export interface Service {
-  readonly name: "dynamodb" | "sqs" | "lambda" | "sns";
+  readonly name: "dynamodb" | "sqs" | "lambda" | "sns" | "s3";
   /** Applies the request's effect and returns the answer (possibly later, e.g. a long poll). */
   serve(request: Request): Promise<Answer>;
   /** An error answer the real service would send for a throttle or a server fault. */
@@ -23,6 +24,8 @@ export interface Answer {
   status: number;
   headers?: Record<string, string>;
   body: string;
+  /** The body as bytes, sent instead of `body` (an S3 object need not be text). */
+  bytes?: Buffer;
 }
 
 /** What happens to one call; chosen by the fault plan when the call leaves the gate. */
@@ -56,6 +59,7 @@ export const simEndpoints = {
   sqs: "http://sqs.sim",
   lambda: "http://lambda.sim",
   sns: "http://sns.sim",
+  s3: "http://s3.sim",
 } as const;
 
 function operationOf(service: Service["name"], request: HttpRequest): string {
@@ -64,6 +68,12 @@ function operationOf(service: Service["name"], request: HttpRequest): string {
   if (service === "lambda") {
     const m = /\/functions\/([^/]+)\/invocations$/.exec(request.path);
     return m ? "Invoke" : `Unsupported:${request.path}`;
+  }
+  // S3 speaks REST: the SDK names most operations in the query (`?x-id=GetObject`); HEAD has none.
+  if (service === "s3") {
+    const id = request.query?.["x-id"];
+    if (typeof id === "string") return id;
+    return request.method === "HEAD" ? "HeadObject" : `Unsupported:${request.method}`;
   }
   const target = request.headers["x-amz-target"] ?? request.headers["X-Amz-Target"] ?? "";
   return target.split(".").pop() ?? "Unknown";
@@ -78,13 +88,18 @@ function bodyText(body: unknown): string {
   throw new Error(`simulated network: unsupported request body ${typeof body}`);
 }
 
-function toResponse(answer: Answer): { response: HttpResponse } {
+function toResponse(answer: Answer, service: Service["name"]): { response: HttpResponse } {
+  const bytes = answer.bytes ?? Buffer.from(answer.body);
   return {
     response: {
       statusCode: answer.status,
       reason: undefined,
-      headers: { "content-type": "application/x-amz-json-1.0", ...(answer.headers ?? {}) },
-      body: Buffer.from(answer.body),
+      headers: {
+        "content-type": service === "s3" ? "application/xml" : "application/x-amz-json-1.0",
+        ...(answer.headers ?? {}),
+      },
+      // S3's GetObject hands its body on as a stream: the SDK's sdkStreamMixin wants a Node Readable.
+      body: service === "s3" ? Readable.from(bytes.length > 0 ? [bytes] : [], { objectMode: false }) : bytes,
     } as unknown as HttpResponse,
   };
 }
@@ -103,14 +118,15 @@ function networkError(code: "ECONNREFUSED" | "ECONNRESET"): Error {
 export class SimNetwork {
   private sent = 0;
   private readonly world: World;
-  private readonly services: Record<Service["name"], Service>;
+  private readonly services: Partial<Record<Service["name"], Service>>;
   private readonly decide: (info: CallInfo) => CallFault;
   private readonly onFault: (info: CallInfo, fault: CallFault) => void;
   private readonly onAnswer: (info: CallInfo, answer: Answer) => void;
 
   constructor(
     world: World,
-    services: Record<Service["name"], Service>,
+    /** The services this world has (one without source jobs has no S3). */
+    services: Partial<Record<Service["name"], Service>>,
     decide: (info: CallInfo) => CallFault,
     onFault: (info: CallInfo, fault: CallFault) => void,
     onAnswer: (info: CallInfo, answer: Answer) => void,
@@ -135,6 +151,7 @@ export class SimNetwork {
 
   private send(serviceName: Service["name"], http: HttpRequest): Promise<{ response: HttpResponse }> {
     const service = this.services[serviceName];
+    if (!service) throw new Error(`simulated network: this world has no ${serviceName}`);
     const request: Request = {
       operation: operationOf(serviceName, http),
       path: http.path,
@@ -152,7 +169,7 @@ export class SimNetwork {
         later(() => {
           // A dead process reads no answer.
           if (actor && !actor.alive) return;
-          resolve(toResponse(a));
+          resolve(toResponse(a, serviceName));
         });
       };
       const fail = (e: Error): void => {
