@@ -23,7 +23,7 @@ export interface DispatchDeps {
   store: DedupStore;
   workerFunctionName: string;
   leaseSeconds: number;
-  /** Identifies this consumer run in claims (its request id). */
+  /** Identifies this consumer run in claims: unique per attempt (`<awsRequestId>/<nonce>`). */
   owner: string;
   /** How long a task whose invoke was throttled waits before it is tried again. @default 10 */
   throttleBackoffSeconds?: number;
