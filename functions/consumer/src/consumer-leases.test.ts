@@ -2,13 +2,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger, encodeTask, makePayloadTask, taskIdOf } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
-import { readTask } from "@fanout/dedup";
+import { acquireSlot, freeSlots, readTask, recordJob, startRun } from "@fanout/dedup";
 import { clockedStore } from "@fanout/dedup/testing";
 import { createFreshQueue, startLocalResources, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, sendMessages } from "@fanout/queue";
+import { receivedMessage } from "@fanout/queue/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsumerHandlerDeps, consumerHandler } from "./consumer-handler.ts";
+import { dispatchMessage } from "./dispatch.ts";
 
 /** A worker invoke the Lambda endpoint holds until the test answers it: accepted (202) or throttled (429). */
 interface HeldInvoke {
@@ -139,4 +141,38 @@ describe("consumer leases are per attempt", () => {
       expect(await readTask(store, taskId)).toMatchObject({ status: "DISPATCHED" });
     },
   );
+});
+
+describe("a failed worker invoke of a capped job's task", () => {
+  it("keeps the task's concurrency slot held when a stale worker event started the task meanwhile", async () => {
+    const { deps, store, invoke, jobId } = await setup("stale-start");
+    const { epoch } = await recordJob(store, {
+      jobId,
+      contentHash: "h",
+      total: 2,
+      options: { maxConcurrency: 1 },
+    });
+    const slotJob = { jobId, epoch, maxConcurrency: 1 };
+    const dispatchDeps = { ...deps, owner: "run-1" };
+    const task = (index: number) => receivedMessage(encodeTask(makePayloadTask(jobId, index, {}, epoch)));
+    const verdict = dispatchMessage(task(0), dispatchDeps);
+    const invoking = await waitUntil("the consumer claims task 0, takes its slot and invokes", invoke(0), {
+      timeoutMs: 60_000,
+    });
+    // A stale worker event of task 0 (an earlier dispatch whose DISPATCHED was never recorded) starts it
+    // from CLAIMED, adopting its slot, before Lambda's answer to this invoke comes back as an error.
+    const taskId = taskIdOf({ jobId, index: 0 });
+    expect(await acquireSlot(store, slotJob, taskId, 60)).toBe(0);
+    expect(
+      await startRun(store, { taskId, jobId, index: 0, epoch, owner: "stale-event/1" }, 60),
+    ).toMatchObject({
+      outcome: "started",
+    });
+    invoking.answer(429);
+    expect(await verdict).toMatchObject({ kind: "retried", invoke: "throttled" });
+    expect(await readTask(store, taskId)).toMatchObject({ status: "RUNNING" });
+    expect(await freeSlots(store, slotJob)).toMatchObject({ free: 0 });
+    // So the job's other task is held back rather than dispatched beside the running one.
+    expect(await dispatchMessage(task(1), dispatchDeps)).toMatchObject({ kind: "held" });
+  });
 });
