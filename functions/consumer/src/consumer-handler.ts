@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { LambdaContext, Logger } from "@fanout/core";
 import { type DrainDeps, drain } from "./drain.ts";
 import { releaseSlot, requestedSlot, type ScaleOutDeps, startScaler, takeSlot } from "./scale-out.ts";
@@ -19,11 +20,14 @@ export type ConsumerHandlerDeps = Omit<DrainDeps, "owner"> & {
 export function consumerHandler(deps: ConsumerHandlerDeps) {
   return async function consumer(event: unknown, context: LambdaContext): Promise<DrainSummary> {
     deps.logger.addContext(context as never);
+    // Unique per attempt: Lambda may deliver one async event twice under one request id, and the two must
+    // not share a run slot or a task claim (G7, G4). The request id stays in it for the logs.
+    const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
     try {
       const summary = deps.scaleOut
-        ? await drainInSlot(deps, deps.scaleOut, event, context)
-        : await drain({ ...deps, owner: context.awsRequestId }, context);
-      deps.logger.info("consumer run finished", { ...summary });
+        ? await drainInSlot(deps, deps.scaleOut, event, context, owner)
+        : await drain({ ...deps, owner }, context);
+      deps.logger.info("consumer run finished", { ...summary, owner });
       return summary;
     } finally {
       deps.metrics?.flush();
@@ -40,8 +44,8 @@ async function drainInSlot(
   scale: ScaleOutDeps,
   event: unknown,
   context: LambdaContext,
+  owner: string,
 ): Promise<DrainSummary> {
-  const owner = context.awsRequestId;
   const requested = requestedSlot(event, scale.maxParallel);
   const leaseMs = context.getRemainingTimeInMillis() + 30_000;
   const slot = await takeSlot(deps.store, scale, requested, owner, leaseMs);

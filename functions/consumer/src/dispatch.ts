@@ -23,7 +23,7 @@ export interface DispatchDeps {
   store: DedupStore;
   workerFunctionName: string;
   leaseSeconds: number;
-  /** Identifies this consumer run in claims (its request id). */
+  /** Identifies this consumer run in claims: unique per attempt (`<awsRequestId>/<nonce>`). */
   owner: string;
   /** How long a task whose invoke was throttled waits before it is tried again. @default 10 */
   throttleBackoffSeconds?: number;
@@ -148,9 +148,10 @@ export async function dispatchMessage(
       };
     }
     // Lambda answered and did not queue it: give the claim (and the slot) back so the message, when it
-    // returns, is dispatched then.
-    await releaseClaim(deps.store, taskId, deps.owner);
-    if (slotJob && slot !== undefined) await releaseSlot(deps.store, slotJob, slot, taskId);
+    // returns, is dispatched then. A refused release means the claim is no longer ours as CLAIMED: a stale
+    // worker event of the task started it meanwhile, and its run now holds the slot (G8 cap).
+    const released = await releaseClaim(deps.store, taskId, deps.owner);
+    if (released && slotJob && slot !== undefined) await releaseSlot(deps.store, slotJob, slot, taskId);
     const retryable = error instanceof InvokeError && error.retryable;
     deps.logger.warn("worker invoke failed", {
       jobId: task.jobId,

@@ -1,8 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { createLogger, encodeTask, makePayloadTask, makeTask } from "@fanout/core";
-import { testContext } from "@fanout/core/testing";
+import { createLogger, encodeTask, type FunctionMetrics, makePayloadTask, makeTask } from "@fanout/core";
 import {
   acquireSlot,
   cancelJob,
@@ -16,7 +15,8 @@ import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, queueDepth, sendMessages } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drain } from "./drain.ts";
+import { type DrainDeps, drain } from "./drain.ts";
+import type { DrainSummary } from "./summary.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let throttling: Server;
@@ -52,6 +52,42 @@ afterAll(async () => {
   await local.stop();
 });
 
+/** A run's verdict counts as it counts them (its metrics), so that a test sees them while the run goes on. */
+function countingMetrics() {
+  const counts = new Map<string, number>();
+  const metrics = {
+    count: (name: string, value = 1) => void counts.set(name, (counts.get(name) ?? 0) + value),
+    sample: () => undefined,
+    flush: () => undefined,
+  } as unknown as FunctionMetrics<"consumer">;
+  return { metrics, of: (name: string) => counts.get(name) ?? 0 };
+}
+
+/**
+ * Drains until `done()` holds, bounded by what it waits for rather than by a time budget: a run's time runs
+ * out as soon as `done()` holds, and another run starts while it does not (a run also ends on an empty
+ * receive, e.g. while the tasks it held back are delayed). `timeoutMs` is only a generous bound.
+ */
+async function drainUntil(
+  deps: DrainDeps,
+  what: string,
+  done: () => boolean,
+  timeoutMs = 90_000,
+): Promise<DrainSummary[]> {
+  const deadline = Date.now() + timeoutMs;
+  const runs: DrainSummary[] = [];
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    const context = { getRemainingTimeInMillis: () => (done() ? 0 : Math.max(0, deadline - Date.now())) };
+    runs.push(await drain(deps, context));
+  }
+  return runs;
+}
+const sum = (
+  runs: DrainSummary[],
+  key: "received" | "retried" | "recycled" | "dispatched" | "held" | "cancelled",
+) => runs.reduce((n, run) => n + run[key], 0);
+
 describe("drain", () => {
   it("never lets a valid task reach the dead-letter queue while its invoke is throttled: it goes back as a fresh message", async () => {
     // One receive allowed: on the old code the second receive of a throttled task moved it to the DLQ.
@@ -61,7 +97,8 @@ describe("drain", () => {
     });
     const sqs = createSqsClient();
     await sendMessages(sqs, queueUrl, [{ id: "0", body: encodeTask(makeTask(`t-${Date.now()}`, 0, "x")) }]);
-    const deps = {
+    const counted = countingMetrics();
+    const deps: DrainDeps = {
       sqs,
       lambda: createLambdaClient({ maxAttempts: 1 }),
       store: createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 }),
@@ -69,21 +106,35 @@ describe("drain", () => {
       tasksQueueUrl: queueUrl,
       workerFunctionName: "worker",
       leaseSeconds: 5,
-      owner: "",
+      owner: "run-1",
       pollers: 1,
       dispatchConcurrency: 1,
       safetyMarginMs: 500,
       receiveWaitSeconds: 3,
       throttleBackoffSeconds: 1,
+      metrics: counted.metrics,
     };
     const depth = async (url: string) => {
       const d = await queueDepth(sqs, url);
       return d.visible + d.inFlight + d.delayed;
     };
-    // One run long enough to receive the task several times (each copy comes back after 1 s).
-    const summary = await drain({ ...deps, owner: "run-1" }, testContext({ budgetMs: 6_000 }));
-    expect(summary.received).toBeGreaterThanOrEqual(3);
-    expect(summary).toMatchObject({ retried: summary.received, recycled: summary.received, dispatched: 0 });
+    // Until the task was received (and throttled) three times: each copy comes back after 1 s.
+    const runs = await drainUntil(
+      deps,
+      "three throttled receives",
+      () => counted.of("InvokesThrottled") >= 3,
+    );
+    const received = sum(runs, "received");
+    expect(received).toBeGreaterThanOrEqual(3);
+    expect({
+      retried: sum(runs, "retried"),
+      recycled: sum(runs, "recycled"),
+      dispatched: sum(runs, "dispatched"),
+    }).toEqual({
+      retried: received,
+      recycled: received,
+      dispatched: 0,
+    });
     expect(await depth(deadLetterQueueUrl ?? "")).toBe(0);
     expect(await depth(queueUrl)).toBe(1);
     sqs.destroy();
@@ -110,7 +161,8 @@ describe("drain: job features", () => {
       })),
     );
     const lambdaEndpoint = `http://127.0.0.1:${(accepting.address() as AddressInfo).port}`;
-    const deps = {
+    const counted = countingMetrics();
+    const deps: DrainDeps = {
       sqs,
       lambda: new LambdaClient({
         endpoint: lambdaEndpoint,
@@ -123,12 +175,13 @@ describe("drain: job features", () => {
       tasksQueueUrl: queueUrl,
       workerFunctionName: "worker",
       leaseSeconds: 5,
-      owner: "",
+      owner: "run-1",
       pollers: 1,
       dispatchConcurrency: 4,
       safetyMarginMs: 500,
       receiveWaitSeconds: 1,
       holdSeconds: 1,
+      metrics: counted.metrics,
     };
     const depth = async (url: string) => {
       const d = await queueDepth(sqs, url);
@@ -144,14 +197,22 @@ describe("drain: job features", () => {
       deps,
       depth,
       invokesOf,
+      counted,
     };
   }
 
   it("drops the queued tasks of a cancelled job without invoking the worker, and finishes the job once", async () => {
-    const { jobId, queueUrl, sqs, deps, depth, invokesOf } = await setup("cancelled", {}, 3);
+    const { jobId, queueUrl, sqs, deps, depth, invokesOf, counted } = await setup("cancelled", {}, 3);
     expect(await cancelJob(store(), jobId)).toMatchObject({ outcome: "cancelled" });
-    const summary = await drain({ ...deps, owner: "run-1" }, testContext({ budgetMs: 4_000 }));
-    expect(summary).toMatchObject({ cancelled: 3, dispatched: 0 });
+    const runs = await drainUntil(
+      deps,
+      "3 cancelled tasks",
+      () => counted.of("TasksCancelledUndispatched") >= 3,
+    );
+    expect({ cancelled: sum(runs, "cancelled"), dispatched: sum(runs, "dispatched") }).toEqual({
+      cancelled: 3,
+      dispatched: 0,
+    });
     expect(invokesOf()).toBe(0);
     expect(await depth(queueUrl)).toBe(0);
     expect(await readJobStatus(store(), jobId)).toMatchObject({
@@ -164,7 +225,7 @@ describe("drain: job features", () => {
   }, 120_000);
 
   it("holds back a job at its maxConcurrency in the queue, spending no receive towards the dead-letter queue", async () => {
-    const { jobId, epoch, queueUrl, deadLetterQueueUrl, sqs, deps, depth, invokesOf } = await setup(
+    const { jobId, epoch, queueUrl, deadLetterQueueUrl, sqs, deps, depth, invokesOf, counted } = await setup(
       "capped",
       { maxConcurrency: 1 },
       2,
@@ -172,17 +233,22 @@ describe("drain: job features", () => {
     const slotJob = { jobId, epoch, maxConcurrency: 1 };
     // Another task of the job runs: it holds the only slot.
     expect(await acquireSlot(store(), slotJob, "running-task", 60)).toBe(0);
-    const held = await drain({ ...deps, owner: "run-1" }, testContext({ budgetMs: 4_000 }));
-    expect(held.held).toBeGreaterThanOrEqual(2);
-    expect(held.dispatched).toBe(0);
+    const held = await drainUntil(deps, "2 tasks held back", () => counted.of("TasksHeldBack") >= 2);
+    expect(sum(held, "held")).toBeGreaterThanOrEqual(2);
+    expect(sum(held, "dispatched")).toBe(0);
     expect(invokesOf()).toBe(0);
     expect(await depth(deadLetterQueueUrl)).toBe(0);
     expect(await depth(queueUrl)).toBe(2);
-    // The slot frees: the next run dispatches, one task per free slot as it sees them.
+    // The slot frees: the next runs dispatch, one task per free slot as they see them (the held-back copies
+    // come back after their delay, so a run may end on an empty receive first: drainUntil starts another).
     await releaseSlot(store(), slotJob, 0, "running-task");
-    const freed = await drain({ ...deps, owner: "run-2" }, testContext({ budgetMs: 4_000 }));
-    expect(freed.dispatched).toBeGreaterThanOrEqual(1);
-    expect(invokesOf()).toBe(freed.dispatched);
+    const freed = await drainUntil(
+      { ...deps, owner: "run-2" },
+      "a dispatch",
+      () => counted.of("TasksDispatched") >= 1,
+    );
+    expect(sum(freed, "dispatched")).toBeGreaterThanOrEqual(1);
+    expect(invokesOf()).toBe(sum(freed, "dispatched"));
     expect(await depth(deadLetterQueueUrl)).toBe(0);
     sqs.destroy();
   }, 120_000);

@@ -30,3 +30,23 @@ export function throwIfUnsent(jobId: string, failed: readonly SendFailure[], att
     cause === undefined ? undefined : { cause },
   );
 }
+
+/**
+ * Another step of a source job holds its enqueue lease, so this one sent nothing and is not done (ADR 0013).
+ * A continuation step throws it so that Lambda retries it: the holder may have died, and the retry takes over
+ * once the lease has lapsed (a live holder renews it as its chunks go out). A submission throws it when no
+ * retry would replace the holder (another submission, which Lambda does not retry): submit again after it.
+ */
+export class EnqueueBusyError extends Error {
+  readonly jobId: string;
+  /** When the holder's lease lapses unless it renews it (epoch ms). */
+  readonly leaseUntil: number;
+  constructor(jobId: string, leaseUntil: number) {
+    super(
+      `job ${jobId}: another step is enqueueing its tasks (lease until ${new Date(leaseUntil).toISOString()}); if that step died, a retry after its lease takes over`,
+    );
+    this.name = "EnqueueBusyError";
+    this.jobId = jobId;
+    this.leaseUntil = leaseUntil;
+  }
+}

@@ -1,14 +1,23 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { createLogger, InvalidJobError, type LambdaContext, parseTask, type Task } from "@fanout/core";
+import {
+  type ClientOptions,
+  createLogger,
+  InvalidJobError,
+  type LambdaContext,
+  parseTask,
+  type Task,
+} from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
-import { createStore, readJob, takeEnqueueStep } from "@fanout/dedup";
+import { readJob, takeEnqueueStep } from "@fanout/dedup";
+import { clockedStore } from "@fanout/dedup/testing";
 import { createFreshQueue, startLocalResources, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, receiveMessages } from "@fanout/queue";
 import { createS3Client, SourceChangedError } from "@fanout/source";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EnqueueBusyError } from "./errors.ts";
 import { mainHandler } from "./main-handler.ts";
 import type { SubmitDeps, SubmitResult } from "./submit.ts";
 
@@ -39,14 +48,18 @@ afterAll(async () => {
 const s3 = () => createS3Client();
 let n = 0;
 
-/** A main over a fresh queue; `selfFunctionName` unique per test, so its hand-overs are told apart. */
+/**
+ * A main over a fresh queue; `selfFunctionName` unique per test, so its hand-overs are told apart. Its store's
+ * clock is the test's to move (`store.advance`): leases lapse without waiting.
+ */
 async function setup(options: { handoverMarginMs?: number } = {}) {
   n += 1;
   const { queueUrl } = await createFreshQueue(local.sqsEndpoint, { prefix: `src${n}` });
   const self = `main-${n}`;
+  const store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
   const deps: SubmitDeps = {
     sqs: createSqsClient(),
-    store: createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 }),
+    store,
     tasksQueueUrl: queueUrl,
     logger: createLogger("main-test"),
     maxTasks: 100,
@@ -58,7 +71,30 @@ async function setup(options: { handoverMarginMs?: number } = {}) {
       ...(options.handoverMarginMs === undefined ? {} : { handoverMarginMs: options.handoverMarginMs }),
     },
   };
-  return { deps, handler: mainHandler(deps), self };
+  return { deps, handler: mainHandler(deps), self, store };
+}
+
+/**
+ * An SQS client in a process that froze (then died): its requests never get an answer until `die()`, which
+ * fails them. A process death is a fault no server can produce, so it is made below the SDK.
+ */
+function frozenSqs() {
+  const hung: ((error: Error) => void)[] = [];
+  let dead = false;
+  const requestHandler = {
+    handle: () =>
+      new Promise((_, reject) => (dead ? reject(new Error("the process died")) : hung.push(reject))),
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  } as unknown as ClientOptions["requestHandler"];
+  return {
+    sqs: createSqsClient({ maxAttempts: 1, ...(requestHandler ? { requestHandler } : {}) }),
+    die: () => {
+      dead = true;
+      for (const reject of hung.splice(0)) reject(new Error("the process died"));
+    },
+  };
 }
 
 async function upload(key: string, body: string) {
@@ -78,14 +114,43 @@ async function drainQueue(deps: SubmitDeps): Promise<Task[]> {
   }
 }
 
-/** A context whose time runs short after `chunks` reads of the remaining time: forces hand-overs. */
+/** A context whose time runs short once a step has sent `chunks` chunks (it looks after each): forces hand-overs. */
 function shortContext(chunks: number): LambdaContext {
   let reads = 0;
-  return { ...testContext(), getRemainingTimeInMillis: () => (reads++ < chunks ? 60_000 : 1_000) };
+  return { ...testContext(), getRemainingTimeInMillis: () => (++reads < chunks ? 60_000 : 1_000) };
 }
 
 const lines = (count: number, line: (i: number) => string) =>
   `${Array.from({ length: count }, (_, i) => line(i)).join("\n")}\n`;
+
+/**
+ * An SQS client whose SendMessageBatch requests wait for `gateOf(first task index in the batch)` before they
+ * go to the emulator: a test holds a step's chunks to look at the step between them.
+ */
+function gatedSqs(gateOf: (firstIndex: number) => Promise<void>) {
+  const inner = createSqsClient().config.requestHandler as unknown as {
+    handle(request: unknown, options?: unknown): Promise<unknown>;
+  };
+  const requestHandler = {
+    handle: async (request: { body?: unknown }, options?: unknown) => {
+      await gateOf(Number(/"Id":"(\d+)"/.exec(String(request.body ?? ""))?.[1] ?? -1));
+      return inner.handle(request, options);
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  } as unknown as ClientOptions["requestHandler"];
+  return createSqsClient({ maxAttempts: 1, ...(requestHandler ? { requestHandler } : {}) });
+}
+
+/** A promise the test settles by hand. */
+function gate() {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
 
 describe("source jobs", () => {
   it("enqueues every task of a JSON Lines source once, as names, and records the job with the object's ETag", async () => {
@@ -220,6 +285,102 @@ describe("source jobs", () => {
     expect(new Set(tasks.map((t) => t.index)).size).toBe(1_200);
   });
 
+  it("fails a continuation while a step that died holds the job's lease, so Lambda retries it; a retry after the lease lapsed (a minute, not the dead step's whole time) enqueues the rest, each task once", async () => {
+    const { deps, handler, self, store } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "died-early.jsonl",
+      lines(1_200, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-died-early", source }, shortContext(1));
+    const event = JSON.parse(invokes.filter((i) => i.fn === self).at(-1)?.payload ?? "{}");
+    // The continuation for tasks 500.. starts with 15 minutes before its timeout, takes the lease, and
+    // freezes: its sends never return, so it neither renews the lease nor commits.
+    const frozen = frozenSqs();
+    const dying = mainHandler({ ...deps, sqs: frozen.sqs })(event, testContext({ budgetMs: 900_000 }));
+    const outcome = dying.then(
+      () => "returned",
+      (error: unknown) => String(error),
+    );
+    await waitUntil(
+      "the frozen step holds the lease",
+      async () => (await readJob(deps.store, "src-died-early"))?.enqueue?.owner,
+      { timeoutMs: 60_000 },
+    );
+    // Lambda's retry while the lease lives: it must fail, or Lambda counts the event done and never retries.
+    await expect(handler(event, testContext())).rejects.toBeInstanceOf(EnqueueBusyError);
+    // A minute later the lease has lapsed (the frozen step renewed nothing), and the next retry takes over.
+    store.advance(61_000);
+    expect(await handler(event, testContext())).toMatchObject({ enqueued: 1_200, handedOver: false });
+    frozen.die();
+    expect(await outcome).toMatch(/died/);
+    const tasks = await drainQueue(deps);
+    expect(tasks).toHaveLength(1_200);
+    expect(new Set(tasks.map((t) => t.index)).size).toBe(1_200);
+    expect((await readJob(deps.store, "src-died-early"))?.enqueue).toMatchObject({ to: 1_200 });
+  }, 120_000);
+
+  it("keeps a live step's lease as its chunks go out, so a retry meanwhile fails busy instead of sending the same tasks again", async () => {
+    const { deps, handler, self, store } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "renewed.jsonl",
+      lines(3_500, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-renewed", source }, shortContext(1));
+    const event = JSON.parse(invokes.filter((i) => i.fn === self).at(-1)?.payload ?? "{}");
+    // The continuation sends tasks 500..3499 in six chunks, four in flight: chunks 1-4 (tasks below 2500)
+    // wait for `first`, so that the step reads chunk 5 only once they are through; chunks 5-6 wait for `last`.
+    const first = gate();
+    const last = gate();
+    let held = 0;
+    const sqs = gatedSqs((index) => {
+      held += 1;
+      return index < 2_500 ? first.opened : last.opened;
+    });
+    const running = mainHandler({ ...deps, sqs })(event, testContext({ budgetMs: 900_000 }));
+    const takenAt = await waitUntil(
+      "the step holds the lease and its first chunks wait",
+      async () => held > 0 && (await readJob(deps.store, "src-renewed"))?.enqueue?.leaseUntil,
+      { timeoutMs: 60_000 },
+    );
+    // 50 s pass while chunks 1-4 are sent: the step renews its lease after the next chunk goes out.
+    store.advance(50_000);
+    first.open();
+    await waitUntil(
+      "the step renewed its lease",
+      async () => ((await readJob(deps.store, "src-renewed"))?.enqueue?.leaseUntil ?? 0) > takenAt,
+      { timeoutMs: 60_000 },
+    );
+    // Past the lease the step first took: Lambda's retry of its event finds the renewed lease and fails.
+    store.advance(30_000);
+    await expect(handler(event, testContext())).rejects.toBeInstanceOf(EnqueueBusyError);
+    last.open();
+    expect(await running).toMatchObject({ enqueued: 3_500, handedOver: false });
+    const tasks = await drainQueue(deps);
+    expect(tasks).toHaveLength(3_500);
+    expect(new Set(tasks.map((t) => t.index)).size).toBe(3_500);
+  }, 120_000);
+
+  it("refuses a resubmission (EnqueueBusyError) while another submission holds the lease, which no retry would replace if it died", async () => {
+    const { deps, handler, store } = await setup();
+    const source = await upload(
+      "sync-held.jsonl",
+      lines(40, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-sync-held", source }, testContext());
+    await drainQueue(deps);
+    // Resubmitted after the full enqueue: a first resubmission's step takes the lease and dies.
+    expect((await takeEnqueueStep(deps.store, "src-sync-held", 40, "submit/dead-call", 60_000)).taken).toBe(
+      true,
+    );
+    const busy = await handler({ jobId: "src-sync-held", source }, testContext()).catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(EnqueueBusyError);
+    expect(await drainQueue(deps)).toEqual([]);
+    // Submitted again after that lease lapsed: sent again in full.
+    store.advance(61_000);
+    expect(await handler({ jobId: "src-sync-held", source }, testContext())).toMatchObject({ enqueued: 40 });
+    expect(await drainQueue(deps)).toHaveLength(40);
+  });
+
   it("sends every task again when a fully enqueued source job is resubmitted", async () => {
     const { deps, handler } = await setup();
     const source = await upload(
@@ -241,8 +402,10 @@ describe("source jobs", () => {
     );
     await handler({ jobId: "src-busy", source }, shortContext(1));
     expect(await drainQueue(deps)).toHaveLength(500);
-    // The handed-over step is running (its lease is live) when the caller submits again.
-    expect((await takeEnqueueStep(deps.store, "src-busy", 500, "live-step", 600_000)).taken).toBe(true);
+    // The handed-over step (a continuation, which Lambda retries if it dies) runs when the caller submits again.
+    expect((await takeEnqueueStep(deps.store, "src-busy", 500, "continue/live-step", 60_000)).taken).toBe(
+      true,
+    );
     const busy = await handler({ jobId: "src-busy", source }, testContext());
     expect(busy).toMatchObject({ created: false, enqueued: 500, inProgress: true });
     expect(await drainQueue(deps)).toEqual([]);

@@ -19,6 +19,7 @@ import {
   readJob,
   recordJob,
   releaseEnqueueStep,
+  renewEnqueueStep,
   restartEnqueue,
   takeEnqueueStep,
 } from "@fanout/dedup";
@@ -26,7 +27,7 @@ import { invokeAsync, type LambdaClient } from "@fanout/invoker";
 import { type OutgoingMessage, type SendResult, sendMessages } from "@fanout/queue";
 import { checkSource, openSource, readRecords, type S3Client, SourceNotFoundError } from "@fanout/source";
 import { z } from "zod";
-import { throwIfUnsent } from "./errors.ts";
+import { EnqueueBusyError, throwIfUnsent } from "./errors.ts";
 import { nudgeConsumer } from "./nudge.ts";
 import type { SubmitDeps, SubmitResult } from "./submit.ts";
 
@@ -40,6 +41,11 @@ export interface SourceDeps {
   selfFunctionName?: string;
   /** A step stops reading and hands over when less than this much of its time is left. @default 15000 */
   handoverMarginMs?: number;
+  /**
+   * A step's enqueue lease lapses this long after the step last renewed it (it renews it as its chunks go
+   * out), so Lambda's retry of a step that died (about 1 and 3 minutes after) finds it lapsed. @default 60000
+   */
+  enqueueLeaseMs?: number;
 }
 
 /** The event a step sends to the next: enqueue the recorded job's tasks from `from` on. */
@@ -54,6 +60,13 @@ export type Continuation = z.infer<typeof continuationSchema>["continueJob"];
 
 export const isContinuation = (event: unknown) =>
   event !== null && typeof event === "object" && "continueJob" in event;
+
+/**
+ * Who holds a step's lease: a continuation (`{"continueJob"}`, invoked asynchronously, so Lambda retries it if
+ * it dies) or a submission (a caller's synchronous invoke, which nothing retries but its caller).
+ */
+type StepKind = "submit" | "continue";
+const retriedByLambda = (owner: string | undefined) => owner?.startsWith("continue/") === true;
 
 /** Messages per SendMessage chunk, chunks in flight, and bytes per chunk: bounds main's memory. */
 const chunkMessages = 500;
@@ -110,7 +123,7 @@ export async function submitSourceJob(
     if (job && to >= job.total && (await restartEnqueue(deps.store, job))) from = 0;
     else from = to;
   }
-  const step = await enqueueStep(deps, source, context, { jobId, epoch, from });
+  const step = await enqueueStep(deps, source, context, { jobId, epoch, from }, "submit");
   return { jobId, tasks: checked.total, created, ...step };
 }
 
@@ -127,7 +140,7 @@ export async function continueSourceJob(
   const next = parsed.data.continueJob;
   deps.logger.appendKeys({ jobId: next.jobId });
   if (!deps.source) throw new Error("a continuation reached a main without INPUT_BUCKET");
-  const step = await enqueueStep(deps, deps.source, context, next);
+  const step = await enqueueStep(deps, deps.source, context, next, "continue");
   return { jobId: next.jobId, tasks: step.total, created: false, ...step };
 }
 
@@ -180,17 +193,19 @@ interface StepResult {
 
 /**
  * One enqueue step: takes the job's enqueue lease at `from`, sends tasks until the job ends or its time
- * runs short, commits how far it got, then hands the rest to a new invocation of main. Sends happen
- * before the commit, so a crash re-sends (dedup drops the copies) and never skips a task.
+ * runs short (renewing the lease as chunks go out), commits how far it got, then hands the rest to a new
+ * invocation of main. Sends happen before the commit, so a crash re-sends (dedup drops the copies) and never
+ * skips a task.
  */
 async function enqueueStep(
   deps: SubmitDeps,
   source: SourceDeps,
   context: LambdaContext,
   at: Continuation,
+  kind: StepKind,
 ): Promise<StepResult> {
-  const owner = randomUUID();
-  const leaseMs = context.getRemainingTimeInMillis() + 30_000;
+  const owner = `${kind}/${randomUUID()}`;
+  const leaseMs = source.enqueueLeaseMs ?? 60_000;
   const take = await takeEnqueueStep(deps.store, at.jobId, at.from, owner, leaseMs);
   if (!take.taken) {
     const job = take.job;
@@ -201,27 +216,42 @@ async function enqueueStep(
       return { total: job?.total ?? 0, enqueued: 0, handedOver: false };
     }
     const to = job.enqueue?.to ?? 0;
+    const live = job.enqueue?.leaseUntil !== undefined && job.enqueue.leaseUntil >= deps.store.now();
+    if (take.reason === "busy") return busy(deps, job, kind);
     // This step's work was committed but its hand-over may have been lost (a crash, a failed invoke): a
     // retry of it passes the rest on again. A duplicate hand-over finds the next step's lease taken.
-    const live = job.enqueue?.leaseUntil !== undefined && job.enqueue.leaseUntil >= deps.store.now();
     const confirmed = (job.enqueue?.handedOverTo ?? 0) >= to;
-    if (take.reason === "behind" && to > at.from && to < job.total && !live && !confirmed) {
+    if (to > at.from && to < job.total && !live && !confirmed) {
       await handOver(deps, source, job, to);
       return { total: job.total, enqueued: to, handedOver: true };
     }
+    // Committed past `from` (or restarted): another step, with its own event, holds the rest.
     deps.logger.info("enqueue step skipped", { reason: take.reason, enqueued: to });
-    return { total: job.total, enqueued: to, handedOver: false, inProgress: take.reason === "busy" || live };
+    return { total: job.total, enqueued: to, handedOver: false, inProgress: live };
   }
   const job = take.job;
   try {
     if (job.epoch !== at.epoch || !job.source || !job.enqueue)
       throw new Error(`job ${at.jobId} is not this source job`);
-    const to = await sendFrom(deps, source, context, job, at.from);
-    if (!(await commitEnqueueStep(deps.store, job.jobId, owner, to.index, to.offset))) {
-      deps.logger.warn("enqueue lease lost before the commit; the step that took it over commits", {
-        sent: to.index - at.from,
+    let renewedAt = deps.store.now();
+    // At most a write every quarter lease: a live step's lease always has most of its length left.
+    const keepLease = async () => {
+      if (deps.store.now() - renewedAt < leaseMs / 4) return true;
+      renewedAt = deps.store.now();
+      return renewEnqueueStep(deps.store, job.jobId, owner, leaseMs);
+    };
+    const to = await sendFrom(deps, source, context, job, at.from, keepLease);
+    if (to.leaseLost || !(await commitEnqueueStep(deps.store, job.jobId, owner, to.index, to.offset))) {
+      deps.logger.warn("enqueue lease lost (it lapsed and another step took it over); that step goes on", {
+        from: at.from,
+        readTo: to.index,
       });
-      return { total: job.total, enqueued: to.index, handedOver: false, inProgress: true };
+      const now = await readJob(deps.store, job.jobId);
+      const committed = now?.enqueue?.to;
+      // The step that took over committed already: this step's part is in the queue.
+      if (!now || now.epoch !== job.epoch || committed !== at.from)
+        return { total: job.total, enqueued: committed ?? 0, handedOver: false, inProgress: true };
+      return busy(deps, now, kind);
     }
     deps.logger.info("enqueue step committed", { from: at.from, to: to.index, total: job.total });
     await nudgeConsumer(deps);
@@ -234,6 +264,26 @@ async function enqueueStep(
     await releaseEnqueueStep(deps.store, at.jobId, owner).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Another step holds the lease. A continuation fails ({@link EnqueueBusyError}), so that Lambda retries it:
+ * the holder may have died, and a retry after its lease lapsed takes over (answering success here would end
+ * the event's retries and strand the job, issue 18). A submission answers `inProgress` only when the holder
+ * is a continuation, which Lambda retries if it dies; a holder that is another submission is retried by
+ * nothing but its caller, so this caller is told to submit again after the lease instead.
+ */
+function busy(deps: SubmitDeps, job: JobInfo, kind: StepKind): StepResult {
+  const leaseUntil = job.enqueue?.leaseUntil ?? deps.store.now();
+  const enqueued = job.enqueue?.to ?? 0;
+  deps.logger.info("enqueue lease held by another step", {
+    enqueued,
+    leaseUntil,
+    holder: job.enqueue?.owner,
+  });
+  if (kind === "continue" || !retriedByLambda(job.enqueue?.owner))
+    throw new EnqueueBusyError(job.jobId, leaseUntil);
+  return { total: job.total, enqueued, handedOver: false, inProgress: true };
 }
 
 async function handOver(deps: SubmitDeps, source: SourceDeps, job: JobInfo, from: number): Promise<void> {
@@ -251,7 +301,9 @@ async function sendFrom(
   context: LambdaContext,
   job: JobInfo,
   from: number,
-): Promise<{ index: number; offset: number }> {
+  /** Renews the step's lease (when due); false once another step has taken it over. */
+  keepLease: () => Promise<boolean>,
+): Promise<{ index: number; offset: number; leaseLost?: boolean }> {
   const src = job.source as NonNullable<JobInfo["source"]>;
   const progress = job.enqueue as NonNullable<JobInfo["enqueue"]>;
   const [, bucket = "", key = ""] = /^s3:\/\/([^/]+)\/(.+)$/.exec(src.url) ?? [];
@@ -277,6 +329,7 @@ async function sendFrom(
     while (inFlight.size >= chunksInFlight) await Promise.race(inFlight);
   };
   let stopped = false;
+  let leaseLost = false;
   for await (const record of readRecords(opened.body, src.layout, {
     maxRecordBytes: jobLimits.maxSourceRecordBytes,
     offset: progress.offset,
@@ -288,6 +341,11 @@ async function sendFrom(
     offset = record.end;
     if (chunk.length >= chunkMessages || bytes >= chunkBytes) {
       await flush();
+      // Another step took the job over: it re-sends from the last commit, so stop here.
+      if (!(await keepLease())) {
+        leaseLost = true;
+        break;
+      }
       // At least one chunk per step, so a step always makes progress.
       if (index < job.total && context.getRemainingTimeInMillis() < margin) {
         stopped = true;
@@ -295,10 +353,11 @@ async function sendFrom(
       }
     }
   }
-  await flush();
+  if (!leaseLost) await flush();
   await Promise.all(inFlight);
   const sent = results.reduce((n, r) => n + r.sent, 0);
   deps.metrics?.count("TasksEnqueued", sent);
+  if (leaseLost) return { index, offset, leaseLost };
   throwIfUnsent(
     job.jobId,
     results.flatMap((r) => r.failed),

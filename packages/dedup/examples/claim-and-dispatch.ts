@@ -9,7 +9,7 @@ async function invokeWorker(body: string): Promise<string> {
 }
 
 const store = createStore({ tableName: "fanout-dedup", ttlSeconds: 1_296_000 });
-const owner = "consumer-request-id"; // unique per consumer run: its Lambda request id
+const owner = "consumer-request-id/9f2c41d0"; // unique per consumer attempt: <request id>/<nonce>
 const task = makeTask("job-1", 0, "Name1");
 const taskId = taskIdOf(task);
 

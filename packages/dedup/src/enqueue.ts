@@ -54,6 +54,37 @@ export async function takeEnqueueStep(
 }
 
 /**
+ * Extends a running step's lease to `leaseMs` from now, as its chunks go out: a step holds the job only while
+ * it makes progress, so the retry of one that died takes over soon after (ADR 0013). Returns false when the
+ * step no longer holds the lease (another step took it over after it lapsed): it must stop sending.
+ */
+export async function renewEnqueueStep(
+  store: DedupStore,
+  jobId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET enqueueLeaseUntil = :until",
+        ConditionExpression: "enqueueOwner = :me",
+        ExpressionAttributeValues: {
+          ":me": { S: owner },
+          ":until": { N: String(store.now() + leaseMs) },
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
  * Commits a step: tasks below `to` are in the queue, and the next step reads from `offset`. Only the
  * lease holder commits; returns false if the lease was lost (the step that took it over commits instead).
  */

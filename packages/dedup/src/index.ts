@@ -5,6 +5,7 @@ export {
   commitEnqueueStep,
   confirmHandover,
   releaseEnqueueStep,
+  renewEnqueueStep,
   restartEnqueue,
   takeEnqueueStep,
 } from "./enqueue.ts";

@@ -25,7 +25,11 @@ export async function liveRunSlots(store: DedupStore, pool: string, count: numbe
   );
 }
 
-/** Takes run slot `slot` for `owner` until `leaseMs` from now, if no live run holds it. */
+/**
+ * Takes run slot `slot` for `owner` until `leaseMs` from now, if no live run holds it. `owner` must be unique
+ * per attempt (`<requestId>/<nonce>`), not the request id: "or mine" lets a retried write of this take
+ * succeed, and two deliveries of one event (one request id) must not both pass it (G7).
+ */
 export async function takeRunSlot(
   store: DedupStore,
   pool: string,
