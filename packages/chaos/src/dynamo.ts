@@ -1,6 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { request as httpRequest } from "node:http";
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "@fanout/core";
 import { localCredentials } from "@fanout/emulators";
 import type { Answer, Request, Service } from "./network.ts";
@@ -39,7 +44,20 @@ export class DynamoEmulator {
     const client = this.client();
     // The table as the stack has it, global secondary indexes included (core's tableDefinition).
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
-    await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+    // dynalite turns the table ACTIVE on its next tick; the SDK's waiter would first sleep 20 s.
+    for (let i = 0; ; i++) {
+      const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const gsis = table.Table?.GlobalSecondaryIndexes ?? [];
+      if (table.Table?.TableStatus === "ACTIVE" && gsis.every((g) => g.IndexStatus === "ACTIVE")) break;
+      if (i > 3000) throw new Error(`table ${tableName} not ACTIVE after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    client.destroy();
+  }
+
+  async deleteTable(tableName: string): Promise<void> {
+    const client = this.client();
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
     client.destroy();
   }
 

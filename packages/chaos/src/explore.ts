@@ -11,6 +11,8 @@ export interface ExploreOptions {
   only?: ReadonlySet<number>;
   /** Shrink a failing schedule to the fewest faults that still fail. @default true */
   shrink?: boolean;
+  /** Stop at the first failing schedule (how a mutant is run). */
+  stopAtFirst?: boolean;
   onSchedule?: (result: ScheduleResult, index: number) => void;
 }
 
@@ -38,8 +40,6 @@ export interface ExploreReport {
 export async function explore(options: ExploreOptions = {}): Promise<ExploreReport> {
   const started = performance.now();
   const emulator = await DynamoEmulator.start();
-  const tableName = "fanout-chaos";
-  await emulator.createTable(tableName);
   const dynamo = new DynamoService(emulator.endpoint);
   const checkClient = emulator.client();
   const report: ExploreReport = {
@@ -53,16 +53,23 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     coverage: emptyCoverage(),
   };
   let generation = 0;
-  // Each run of a seed needs fresh job ids, or a shrink replay would meet the first run's records.
-  const run = (seed: number, only?: ReadonlySet<number>) =>
-    runSchedule({
-      seed,
-      dynamo,
-      checkClient,
-      tableName,
-      jobPrefix: `g${generation++}`,
-      ...(only ? { only } : {}),
-    });
+  // A table of its own per run: table-wide reads (the notice outbox, the jobs index) must not see another
+  // schedule's records, or a schedule would replay differently after others than alone.
+  const run = async (seed: number, only?: ReadonlySet<number>) => {
+    const tableName = `chaos-${generation++}`;
+    await emulator.createTable(tableName);
+    try {
+      return await runSchedule({
+        seed,
+        dynamo,
+        checkClient,
+        tableName,
+        ...(only ? { only } : {}),
+      });
+    } finally {
+      await emulator.deleteTable(tableName);
+    }
+  };
   try {
     const first = options.seed ?? 1;
     const count = options.schedules ?? 500;
@@ -101,6 +108,7 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
         faults,
         replay: `pnpm chaos --seed ${seed} --schedules 1 --faults ${faults.map((f) => f.index).join(",") || "none"}`,
       });
+      if (options.stopAtFirst) break;
     }
   } finally {
     checkClient.destroy();

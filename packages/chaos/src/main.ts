@@ -24,6 +24,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--faults <list>", "inject only these fault indexes (replay of a shrunk schedule)", faultList)
     .option("--no-shrink", "report a failing schedule as it is, without shrinking it")
     .option("--json", "print the whole report as JSON")
+    .option("--stop-at-first", "stop at the first failing schedule")
+    .option("--mutants", "instead: run the budget against each planted bug in mutants/, one at a time")
+    .option("--mutant <name>", "with --mutants: only the mutants whose name contains this")
+    .option("--check-mutants", "instead: check that every mutant patch still applies (what CI runs)")
     .option("--stack", "instead: a job on the local stack while processes are killed and emulators paused")
     .option("--tasks <n>", "with --stack: tasks in the job", positive("--tasks"), 2000)
     .option("--chaos-seconds <n>", "with --stack: how long to inject faults", positive("--chaos-seconds"), 60)
@@ -45,11 +49,36 @@ export async function main(argv: string[]): Promise<number> {
     faults?: Set<number>;
     shrink: boolean;
     json?: boolean;
+    stopAtFirst?: boolean;
+    mutants?: boolean;
+    mutant?: string;
+    checkMutants?: boolean;
     stack?: boolean;
     tasks: number;
     chaosSeconds: number;
     speed: number;
   }>();
+  if (flags.mutants || flags.checkMutants) {
+    const { applies, listMutants, runMutant } = await import("./mutants.ts");
+    const all = listMutants().filter((m) => !flags.mutant || m.name.includes(flags.mutant));
+    if (flags.checkMutants) {
+      const stale = all.filter((m) => !applies(m));
+      for (const m of stale) console.log(`does not apply: ${m.name}`);
+      console.log(`mutants ${all.length}, applying ${all.length - stale.length}`);
+      return stale.length === 0 ? 0 : 1;
+    }
+    console.log(`mutant                                     breaks / caught by (seed)`);
+    let caught = 0;
+    for (const m of all) {
+      const r = await runMutant(m, { seed: flags.seed, schedules: flags.schedules });
+      if (r.caught) caught += 1;
+      console.log(
+        `${m.name.padEnd(42)} ${r.caught ? "CAUGHT" : "SURVIVED"} after ${r.schedules} schedules, ${Math.round(r.wallMs / 1000)} s\n${"".padEnd(43)}breaks: ${m.breaks}\n${"".padEnd(43)}${r.caught ? `caught by ${r.by} (seed ${r.seed})` : (r.by ?? "no violation")}`,
+      );
+    }
+    console.log(`mutants ${all.length}, caught ${caught}`);
+    return caught === all.length ? 0 : 1;
+  }
   if (flags.stack) {
     const { stackChaos } = await import("./stack-chaos.ts");
     const report = await stackChaos({
@@ -84,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     seed: flags.seed,
     schedules: flags.schedules,
     shrink: flags.shrink,
+    ...(flags.stopAtFirst ? { stopAtFirst: true } : {}),
     ...(flags.faults ? { only: flags.faults } : {}),
     onSchedule: (r, i) => {
       if (r.violations.length > 0) {

@@ -228,7 +228,8 @@ export class SimNetwork {
             (e: unknown) => fail(e instanceof Error ? e : new Error(String(e))),
           );
           // Real I/O (the DynamoDB emulator) finishes before the next call is picked.
-          if (service.name === "dynamodb") await served.catch(() => undefined);
+          // (and SNS, whose deliveries the checks read the table at, as they happen).
+          if (service.name === "dynamodb" || service.name === "sns") await served.catch(() => undefined);
         },
       };
       let registered: PendingCall | undefined;

@@ -127,9 +127,37 @@ interface Ledger {
   receivers: Set<Actor>;
   mostReceivers: number;
   /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
-  writes: { kind: string; pk: string; actor: Actor | undefined; seq: number }[];
+  writes: Write[];
+  /** Calls that got a fault, by the actor that made them (evidence for the windows). */
+  faulted: { actor: Actor; site: string; kind: string; atMs: number }[];
+  /** Each job's first job.finished delivery, with the task records read at that moment. */
+  atPublish: {
+    jobId: string;
+    notice: JobNotice;
+    counts: { succeeded: number; failed: number; cancelled: number };
+    notFinal: string[];
+    jobFinished: boolean;
+    seq: number;
+  }[];
   seq: number;
 }
+
+interface Write {
+  kind: string;
+  pk: string;
+  actor: Actor | undefined;
+  seq: number;
+  /** True (virtual) time of the write. */
+  atMs: number;
+  /** A claim's lease end as written (the claimer's clock), for CLAIMED. */
+  leaseMs?: number;
+}
+
+/**
+ * How far apart two processes' clocks may be (ADR 0008): the explorer skews each Lambda process by up to
+ * ±1 s, so a lease looks ended up to this much early to another process.
+ */
+export const clockSkewToleranceMs = 2_000;
 
 async function simulate(
   options: ScheduleOptions,
@@ -150,6 +178,8 @@ async function simulate(
     receivers: new Set(),
     mostReceivers: 0,
     writes: [],
+    faulted: [],
+    atPublish: [],
     seq: 0,
   };
   const coverage = emptyCoverage();
@@ -187,7 +217,37 @@ async function simulate(
       discarded() {},
     },
   );
-  const sns = new SnsModel(world);
+  // A job's first notice is checked when it is delivered: every task final, the counts those of its records.
+  const sns = new SnsModel(world, async (delivery) => {
+    const notice = JSON.parse(delivery.message) as JobNotice;
+    const job = workload.jobs.find((j) => j.jobId === notice.jobId);
+    if (!job || ledger.atPublish.some((p) => p.jobId === job.jobId)) return;
+    const read = async (pk: string) =>
+      (
+        await options.checkClient.send(
+          new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+        )
+      ).Item;
+    const counts = { succeeded: 0, failed: 0, cancelled: 0 };
+    const notFinal: string[] = [];
+    for (let i = 0; i < job.names.length; i++) {
+      const item = await read(`TASK#${job.jobId}#${i}`);
+      const status = item?.status?.S;
+      if (status === "SUCCEEDED") counts.succeeded++;
+      else if (status === "FAILED" && item?.finalFailure?.BOOL === true) counts.failed++;
+      else if (status === "CANCELLED") counts.cancelled++;
+      else notFinal.push(`${i} ${status ?? "no record"}`);
+    }
+    const jobItem = await read(`JOB#${job.jobId}`);
+    ledger.atPublish.push({
+      jobId: job.jobId,
+      notice,
+      counts,
+      notFinal,
+      jobFinished: jobItem?.finishedAt?.N !== undefined,
+      seq: ledger.seq++,
+    });
+  });
   const jobsTopicArn = `arn:aws:sns:us-east-1:000000000000:${names.jobsTopic}`;
   const network = new SimNetwork(
     world,
@@ -196,11 +256,13 @@ async function simulate(
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
       if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);
+      if (fault.kind !== "none" && info.call.actor)
+        ledger.faulted.push({ actor: info.call.actor, site: info.site, kind: fault.kind, atMs: world.now() });
       return fault;
     },
     () => {},
     (info: CallInfo, answer: Answer) => {
-      recordWrite(ledger, info, answer);
+      recordWrite(ledger, info, answer, world.now());
       countCondition(coverage, info, answer);
       // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
       const actor = info.call.actor;
@@ -506,32 +568,44 @@ function countCondition(coverage: CoverageReport, info: CallInfo, answer: Answer
 }
 
 /** Notes each successful DynamoDB write of a task state, by the actor that made it. */
-function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer): void {
+function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: number): void {
   if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
   const input = JSON.parse(info.request.body) as {
     Key?: { pk?: { S?: string } };
-    ExpressionAttributeValues?: Record<string, { S?: string; BOOL?: boolean }>;
+    ExpressionAttributeValues?: Record<string, { S?: string; N?: string; BOOL?: boolean }>;
     UpdateExpression?: string;
   };
   const pk = input.Key?.pk?.S ?? "";
   const v = input.ExpressionAttributeValues ?? {};
   const update = input.UpdateExpression ?? "";
   let kind: string | undefined;
-  if (v[":dispatched"]?.S === "DISPATCHED" && update.includes(":dispatched")) kind = "DISPATCHED";
+  if (pk.startsWith("TASK#") && update.startsWith("SET #s = :claimed")) kind = "CLAIMED";
+  else if (v[":dispatched"]?.S === "DISPATCHED" && update.includes(":dispatched")) kind = "DISPATCHED";
   // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
   else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
+  // A consumer that let go of its claim (the invoke was refused): the message may claim it again at once.
+  else if (v[":requeued"]?.S === "REQUEUED" && pk.startsWith("TASK#")) kind = "RELEASED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
   // A run's final failure (finishRun): a later write of the task is Lambda's retry of a failure judged final.
   else if (v[":status"]?.S === "FAILED" && v[":final"]?.BOOL === true) kind = "FAILED-FINAL";
   else if (v[":running"]?.S === "RUNNING" && update.startsWith("SET #s = :running")) kind = "RUNNING";
-  // A cancel, or a failure threshold that stopped the job.
-  else if (update.includes("cancelledAt = :now")) kind = "JOB-CANCELLED";
+  // A cancel, or a failure threshold that stopped the job (JOB-FAILING too).
+  else if (update.includes("cancelledAt = :now")) kind = update.includes("failedAt") ? "JOB-FAILING" : "JOB-CANCELLED";
   else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
   // For the message of a violation only: the other task outcomes and each counter shard write.
   else if (pk.startsWith("TASK#") && v[":status"]?.S) kind = v[":status"].S;
   else if (/#[IS]#\d+$/.test(pk) && /^(ADD|DELETE) /.test(update))
     kind = `COUNT ${update.split(" ").slice(0, 2).join(" ")}`;
-  if (kind) ledger.writes.push({ kind, pk, actor: info.call.actor, seq: ledger.seq++ });
+  if (!kind) return;
+  const lease = kind === "CLAIMED" ? Number(v[":lease"]?.N) : undefined;
+  ledger.writes.push({
+    kind,
+    pk,
+    actor: info.call.actor,
+    seq: ledger.seq++,
+    atMs,
+    ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
+  });
 }
 
 async function check(input: {
@@ -595,7 +669,9 @@ async function check(input: {
     const jobItem = await get(`JOB#${job.jobId}`);
     // Cancelled by the operator, or stopped by its failure threshold: its tasks may end CANCELLED.
     const stopped = jobItem?.cancelledAt?.N !== undefined;
-    const cancelWrite = ledger.writes.find((w) => w.kind === "JOB-CANCELLED" && w.pk === `JOB#${job.jobId}`);
+    const cancelWrite = ledger.writes.find(
+      (w) => (w.kind === "JOB-CANCELLED" || w.kind === "JOB-FAILING") && w.pk === `JOB#${job.jobId}`,
+    );
     let succeeded = 0;
     let failed = 0;
     let cancelled = 0;
@@ -660,18 +736,45 @@ async function check(input: {
             w.actor !== undefined &&
             !w.actor.alive,
         );
-        if (between("REQUEUED"))
-          windows["redispatch after a redrive"] = (windows["redispatch after a redrive"] ?? 0) + 1;
+        // The claims behind the two dispatches: the second may only follow the first once the first's lease
+        // ended (its consumer died, stalled, or kept the claim after a lost answer), never after a release.
+        const claimOf = (d: { caller: Actor | undefined; seq: number }, after: number) =>
+          ledger.writes.findLast(
+            (w) =>
+              w.kind === "CLAIMED" &&
+              w.pk === `TASK#${taskId}` &&
+              w.actor === d.caller &&
+              w.seq < d.seq &&
+              w.seq > after,
+          );
+        const prevClaim = claimOf(prev, -1);
+        const curClaim = claimOf(cur, prev.seq);
+        const released = ledger.writes.some(
+          (w) =>
+            w.kind === "RELEASED" &&
+            w.pk === `TASK#${taskId}` &&
+            w.actor === prev.caller &&
+            w.seq > prev.seq &&
+            w.seq < cur.seq,
+        );
+        const leaseEnded =
+          prevClaim?.leaseMs !== undefined &&
+          curClaim !== undefined &&
+          curClaim.atMs + clockSkewToleranceMs >= prevClaim.leaseMs - (prevClaim.actor?.skewMs ?? 0);
+        if (between("REQUEUED")) windowed("redispatch after a redrive");
         else if (deadRun) windowed("redispatch of a run whose worker died (its RUNNING lease ended)");
-        else if (!marked)
-          windows["invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)"] =
-            (windows[
-              "invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)"
-            ] ?? 0) + 1;
+        else if (!marked && !released && leaseEnded)
+          windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
         else
           add(
             "G2",
-            `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though DISPATCHED was recorded`,
+            `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though ${
+              marked
+                ? "DISPATCHED was recorded"
+                : released
+                  ? "Lambda had accepted the first invoke when its consumer released the claim"
+                  : `the first claim's lease had not ended (claimed again at ${curClaim ? new Date(curClaim.atMs).toISOString() : "?"}, lease until ${prevClaim?.leaseMs ? new Date(prevClaim.leaseMs).toISOString() : "?"})`
+            }`,
           );
       }
       // G3: a second completed run needs a named reason.
@@ -682,9 +785,17 @@ async function check(input: {
         const recorded = ledger.writes.some(
           (w) => w.kind === "SUCCEEDED" && w.pk === `TASK#${taskId}` && w.actor === prev,
         );
+        // Evidence that the outcome write could not be made: DynamoDB refused it through the outcome reserve
+        // (at least two faulted tries, 3 s apart or more).
+        const outcomeFaults = ledger.faulted.filter((f) => f.actor === prev && /:finishRun /.test(f.site));
+        const spanMs =
+          outcomeFaults.length > 1
+            ? (outcomeFaults.at(-1)?.atMs ?? 0) - (outcomeFaults[0]?.atMs ?? 0)
+            : 0;
         if (!recorded && !prev.alive)
-          windows["handler completed, its process died before SUCCEEDED was recorded"] =
-            (windows["handler completed, its process died before SUCCEEDED was recorded"] ?? 0) + 1;
+          windowed("handler completed, its process died before SUCCEEDED was recorded");
+        else if (!recorded && spanMs >= 3_000)
+          windowed("handler completed, its outcome write failed through the reserve (DynamoDB unavailable)");
         else
           add(
             "G3",
@@ -757,6 +868,51 @@ async function check(input: {
           (w.kind === "CANCELLED" &&
             ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
     );
+    // The notice when it was delivered: every task final, the counts and the job record's finish those of the
+    // records at that moment, unless a redrive or a retried final failure changed them between finish and delivery.
+    const pub = ledger.atPublish.find((p) => p.jobId === job.jobId);
+    if (pub) {
+      const changed = ledger.writes.some(
+        (w) =>
+          afterFinish(w) &&
+          w.seq < pub.seq &&
+          (w.kind === "REQUEUED" ||
+            ((w.kind === "SUCCEEDED" || w.kind === "CANCELLED") &&
+              ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
+      );
+      const n = pub.notice;
+      const c = pub.counts;
+      const differs = n.succeeded !== c.succeeded || n.failed !== c.failed || n.cancelled !== c.cancelled;
+      if (!pub.jobFinished) add("G8", `job ${job.jobId}: its notice was delivered before its record was finished`);
+      if ((pub.notFinal.length > 0 || differs) && changed)
+        windowed("counts changed between the job's finish and its notice's delivery (a redrive or a retried final failure)");
+      else if (pub.notFinal.length > 0)
+        add("G8", `job ${job.jobId}: its notice was delivered while tasks were not final (${pub.notFinal.join(", ")})`);
+      else if (differs)
+        add(
+          "G8",
+          `job ${job.jobId}: its notice said ${n.succeeded} / ${n.failed} / ${n.cancelled} when delivered, the task records then ${c.succeeded} / ${c.failed} / ${c.cancelled}`,
+        );
+    }
+    // Both directions of the threshold: a job stopped as failing had more final failures than it tolerates
+    // when it was stopped (each task's last outcome before the stop).
+    const stop = ledger.writes.find((w) => w.kind === "JOB-FAILING" && w.pk === `JOB#${job.jobId}`);
+    if (stop && tolerated !== undefined) {
+      const last = new Map<string, string>();
+      for (const w of ledger.writes)
+        if (
+          w.seq < stop.seq &&
+          w.pk.startsWith(`TASK#${job.jobId}#`) &&
+          ["SUCCEEDED", "FAILED-FINAL", "CANCELLED", "REQUEUED"].includes(w.kind)
+        )
+          last.set(w.pk, w.kind);
+      const finalFailures = [...last.values()].filter((k) => k === "FAILED-FINAL").length;
+      if (finalFailures <= tolerated)
+        add(
+          "G8",
+          `job ${job.jobId} was stopped as failing with ${finalFailures} final failures recorded, within its toleratedFailureCount ${tolerated}`,
+        );
+    }
     if (first && requeuedAfter) windowed("counts changed by a redrive after the job's notice");
     else if (first && succeededAfter)
       windowed("a failure judged final succeeded on Lambda's retry after the job's notice");

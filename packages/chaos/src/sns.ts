@@ -28,9 +28,12 @@ export class SnsModel implements Service {
   private readonly firstSeen = new Map<string, number>();
   private next = 0;
   private readonly world: World;
+  /** Called with each delivery as it happens (the checks read the table at that moment). */
+  private readonly onDelivery: ((delivery: Delivery) => Promise<void>) | undefined;
 
-  constructor(world: World) {
+  constructor(world: World, onDelivery?: (delivery: Delivery) => Promise<void>) {
     this.world = world;
+    this.onDelivery = onDelivery;
   }
 
   errorAnswer(kind: "throttle" | "server"): Answer {
@@ -54,13 +57,15 @@ export class SnsModel implements Service {
     const seen = dedup === undefined ? undefined : this.firstSeen.get(dedup);
     if (seen === undefined || now - seen >= snsDedupWindowMs) {
       if (dedup !== undefined) this.firstSeen.set(dedup, now);
-      this.deliveries.push({
+      const delivery = {
         messageId,
         deduplicationId: dedup,
         groupId: form.get("MessageGroupId") ?? undefined,
         message: form.get("Message") ?? "",
         atMs: now,
-      });
+      };
+      this.deliveries.push(delivery);
+      await this.onDelivery?.(delivery);
     }
     return {
       status: 200,

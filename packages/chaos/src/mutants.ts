@@ -1,0 +1,129 @@
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * `pnpm chaos --mutants`: small realistic bugs planted one at a time in the shipped code, each kept as a
+ * patch in `packages/chaos/mutants/`, each run through the explorer's budget in a process of its own (the
+ * patched modules load fresh). A mutant is caught by its first violation; the run stops there.
+ */
+export const mutantsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "mutants");
+export const repoRoot = join(mutantsDir, "..", "..", "..");
+
+export interface Mutant {
+  /** File name without `.patch`, e.g. `03-claim-ignores-status`. */
+  name: string;
+  path: string;
+  /** The first line of the patch's description: what the bug breaks. */
+  breaks: string;
+  /** Files the patch changes, relative to the repository root. */
+  files: string[];
+}
+
+export function listMutants(dir = mutantsDir): Mutant[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".patch"))
+    .sort()
+    .map((f) => {
+      const path = join(dir, f);
+      const text = readFileSync(path, "utf8");
+      const breaks = /^Breaks: (.+)$/m.exec(text)?.[1]?.trim() ?? "(no Breaks: line)";
+      const files = [...text.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1] ?? "");
+      return { name: f.replace(/\.patch$/, ""), path, breaks, files };
+    });
+}
+
+const git = (args: string[]) =>
+  execFileSync("git", args, { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+/** Whether the patch still applies to the working tree (CI checks every one). */
+export function applies(mutant: Mutant): boolean {
+  try {
+    git(["apply", "--check", mutant.path]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface MutantResult {
+  mutant: Mutant;
+  caught: boolean;
+  /** The first violation: its guarantee and seed, or why the mutant could not run. */
+  by?: string;
+  seed?: number;
+  schedules: number;
+  wallMs: number;
+}
+
+/**
+ * Applies `mutant`, runs the explorer (`--schedules`, from `seed`, stopping at the first violation) in a
+ * child process, and always takes the patch back out.
+ */
+export async function runMutant(
+  mutant: Mutant,
+  options: { seed: number; schedules: number },
+): Promise<MutantResult> {
+  const started = performance.now();
+  const dirty = git(["status", "--porcelain", "--", ...mutant.files]).trim();
+  if (dirty)
+    throw new Error(`${mutant.name}: uncommitted changes in ${mutant.files.join(", ")}; commit or stash them`);
+  git(["apply", mutant.path]);
+  const restore = () => {
+    try {
+      git(["apply", "-R", mutant.path]);
+    } catch {
+      // Already restored.
+    }
+  };
+  process.once("SIGINT", restore);
+  try {
+    const { out, code } = await new Promise<{ out: string; code: number | null }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(dirname(fileURLToPath(import.meta.url)), "cli.ts"),
+          "--seed",
+          String(options.seed),
+          "--schedules",
+          String(options.schedules),
+          "--no-shrink",
+          "--stop-at-first",
+          "--json",
+        ],
+        { cwd: repoRoot, stdio: ["ignore", "pipe", "ignore"] },
+      );
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => {
+        text += d.toString("utf8");
+      });
+      child.on("error", reject);
+      child.on("close", (exit) => resolve({ out: text, code: exit }));
+    });
+    const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1);
+    // The explorer itself failed (a mutant that breaks loading, say): not a catch by a check.
+    if (!json)
+      return { mutant, caught: false, by: `explorer exited ${code} without a report`, schedules: 0, wallMs: performance.now() - started };
+    const report = JSON.parse(json || "{}") as {
+      schedules?: number;
+      failures?: { seed: number; violations: { guarantee: string; message: string }[] }[];
+    };
+    const first = report.failures?.[0];
+    return {
+      mutant,
+      caught: first !== undefined,
+      ...(first
+        ? {
+            by: `${first.violations[0]?.guarantee}: ${first.violations[0]?.message.slice(0, 110)}`,
+            seed: first.seed,
+          }
+        : {}),
+      schedules: report.schedules ?? 0,
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    restore();
+    process.removeListener("SIGINT", restore);
+  }
+}
