@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
@@ -161,13 +161,15 @@ async function settleContiguous(
 type LaidOut = JobInfo & { layout: CounterLayout };
 
 /**
- * Two levels (ADR 0014). The shard's state goes to its group item as `c<k>` ("ok,failed,cancelled", present
- * while the shard is complete) under the shard's version `v<k>`, written only if newer: the group keeps the
- * newest state a writer has seen, whatever the order writers arrive in. Likewise the group's summed counts go
- * to the progress item as `gc<g>` under the group's version `gv<g>` (the sum of its shards' versions, which
- * grows with every accepted group write). The write that leaves every group complete finishes the job.
- * A final failure of a job with a threshold raises `f<k>` on the group, and (more than one group) the
- * group's sum `gf<g>` on the progress item: the job's failures are the sum, as before, from bounded items.
+ * Two levels (ADR 0014). Each versioned write carries an item's whole summary under the version of the state
+ * it saw, written only if newer, so an item keeps the newest state a writer has seen, whatever the order
+ * writers arrive in. The group item holds, under shard k's version `v<k>`: `c<k>` ("ok,failed,cancelled",
+ * present while the shard is complete) and, with a failure threshold, `f<k>` (the shard's final failures,
+ * absent when none). The progress item holds, under group g's version `gv<g>` (the sum of its shards'
+ * versions, which grows with every accepted group write): `gc<g>` (the group's counts while it is complete)
+ * and `gf<g>` (its final failures). A count under a version can go down: a redrive that takes an index out of
+ * `failed` lowers the job's failures in the same writes that reopen the shard. The write that leaves every
+ * group complete finishes the job.
  */
 async function settleGrouped(
   store: DedupStore,
@@ -182,18 +184,20 @@ async function settleGrouped(
   const complete = final >= size;
   // Only a write that takes an index out of the final sets can leave a complete shard incomplete.
   const mayHaveOpened = (status === "RETRYING" || status === "UNCOUNTED") && final === size - 1;
-  if (status === "FAILED" && hasThreshold(job)) {
-    const over = exceeded(job, await recordFailures(store, job, k, (shard.failed?.NS ?? []).length));
-    if (over) await stopFailedJob(store, job, over);
-  }
-  if (!complete && !mayHaveOpened) return {};
+  const threshold = hasThreshold(job);
+  // A final failure, or a redrive taking one back, changes the job's failures: carry the shard's count up.
+  const failures = threshold && (status === "FAILED" || status === "UNCOUNTED");
+  if (!complete && !mayHaveOpened && !failures) return {};
   const g = groupOf(job, k);
   const group = await versionedWrite(
     store,
     groupKey(job.jobId, job.epoch, g),
     `v${k}`,
     Number(shard.ver?.N ?? 0),
-    { name: `c${k}`, text: complete ? formatCounts(shardCounts(shard)) : undefined },
+    [
+      { name: `c${k}`, value: complete ? { S: formatCounts(shardCounts(shard)) } : undefined },
+      ...(threshold ? [{ name: `f${k}`, value: positive((shard.failed?.NS ?? []).length) }] : []),
+    ],
   );
   const { from, to } = groupShards(job, g);
   const groupCounts = { succeeded: 0, failed: 0, cancelled: 0 };
@@ -208,47 +212,72 @@ async function settleGrouped(
     groupCounts.cancelled += cancelled;
   }
   const groupComplete = completeShards >= to - from;
-  if (!groupComplete && !(mayHaveOpened && completeShards === to - from - 1)) return {};
-  const progress = await versionedWrite(
-    store,
-    progressKey(job.jobId, job.epoch),
-    `gv${g}`,
-    sumOf(group, /^v\d+$/),
-    { name: `gc${g}`, text: groupComplete ? formatCounts(groupCounts) : undefined },
-  );
   const groups = groupCount(job);
+  const groupFailed = sumOf(group, /^f\d+$/);
+  let progress: Item | undefined;
+  if (groupComplete || (mayHaveOpened && completeShards === to - from - 1) || (failures && groups > 1)) {
+    progress = await versionedWrite(
+      store,
+      progressKey(job.jobId, job.epoch),
+      `gv${g}`,
+      sumOf(group, /^v\d+$/),
+      [
+        { name: `gc${g}`, value: groupComplete ? { S: formatCounts(groupCounts) } : undefined },
+        ...(threshold ? [{ name: `gf${g}`, value: positive(groupFailed) }] : []),
+      ],
+    );
+  }
+  if (status === "FAILED" && threshold) {
+    // The job's final failures as the last of these writes saw them: whichever writer's write comes last
+    // sees every failure (and every redrive) whose writes came before it.
+    const over = exceeded(job, groups === 1 ? groupFailed : sumOf(progress ?? {}, /^gf\d+$/));
+    if (over) await stopFailedJob(store, job, over);
+  }
+  if (!progress) return {};
   for (let h = 0; h < groups; h++) if (progress[`gc${h}`] === undefined) return {};
   const notice = await finishJob(store, job);
   return notice ? { notice } : {};
 }
 
+/** A count as a stored number, or undefined (the attribute removed) when it is zero. */
+const positive = (n: number): AttributeValue | undefined => (n > 0 ? { N: String(n) } : undefined);
+
 /**
- * Sets the number `versionName` to `version`, only if the item holds a lower one (or none), and with it
- * `field` (its text, or removed when `text` is undefined). Returns the item as it is now: written, or
- * newer than this write (the refusal returns it). Writers arriving in any order leave the newest state.
+ * Sets the number `versionName` to `version`, only if the item holds a lower one (or none), and with it each
+ * field (its value, or removed when undefined). Returns the item as it is now: written, or newer than this
+ * write (the refusal returns it). Writers arriving in any order leave the newest state.
  */
 async function versionedWrite(
   store: DedupStore,
   key: Item,
   versionName: string,
   version: number,
-  field?: { name: string; text: string | undefined },
+  fields: { name: string; value: AttributeValue | undefined }[] = [],
 ): Promise<Item> {
-  const set = field?.text === undefined ? "" : ", #c = :c";
-  const remove = field && field.text === undefined ? " REMOVE #c" : "";
+  const names: Record<string, string> = { "#v": versionName };
+  const values: Record<string, AttributeValue> = {
+    ":v": { N: String(version) },
+    ":exp": { N: String(expiresAt(store)) },
+  };
+  const set = ["#v = :v", "expiresAt = if_not_exists(expiresAt, :exp)"];
+  const remove: string[] = [];
+  fields.forEach((field, i) => {
+    names[`#f${i}`] = field.name;
+    if (field.value === undefined) remove.push(`#f${i}`);
+    else {
+      set.push(`#f${i} = :f${i}`);
+      values[`:f${i}`] = field.value;
+    }
+  });
   try {
     const out = await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: key,
-        UpdateExpression: `SET #v = :v, expiresAt = if_not_exists(expiresAt, :exp)${set}${remove}`,
+        UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
         ConditionExpression: "attribute_not_exists(#v) OR #v < :v",
-        ExpressionAttributeNames: { "#v": versionName, ...(field ? { "#c": field.name } : {}) },
-        ExpressionAttributeValues: {
-          ":v": { N: String(version) },
-          ":exp": { N: String(expiresAt(store)) },
-          ...(field?.text === undefined ? {} : { ":c": { S: field.text } }),
-        },
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -259,28 +288,6 @@ async function versionedWrite(
     if (!refused) throw error;
     return refused.item ?? {};
   }
-}
-
-/**
- * Raises shard `k`'s final-failure count on its group (`f<k>`) and, for a job of several groups, the
- * group's sum on the progress item (`gf<g>`); returns the job's final failures as the last of these writes
- * saw them. Both only rise, so a late write of a smaller count changes nothing, and whichever writer's
- * progress write comes last sees every failure whose writes came before it.
- */
-async function recordFailures(
-  store: DedupStore,
-  job: LaidOut,
-  k: number,
-  failedHere: number,
-): Promise<number> {
-  const g = groupOf(job, k);
-  // Counts that only rise: a count is its own version.
-  const group = await versionedWrite(store, groupKey(job.jobId, job.epoch, g), `f${k}`, failedHere);
-  const groupFailed = sumOf(group, /^f\d+$/);
-  if (groupCount(job) === 1) return groupFailed;
-  const progress = await versionedWrite(store, progressKey(job.jobId, job.epoch), `gf${g}`, groupFailed);
-  // A refused write (a later one recorded more) returns the item without ours: count the larger.
-  return sumOf(progress, /^gf\d+$/) + Math.max(0, groupFailed - Number(progress[`gf${g}`]?.N ?? 0));
 }
 
 const sumOf = (item: Item, name: RegExp) =>
