@@ -2,6 +2,7 @@ import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/c
 import { jobIndexes } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
+import { expireCounters } from "./expiry.ts";
 import {
   formatCounts,
   type JobInfo,
@@ -24,7 +25,7 @@ import {
   shardOf,
   shardSize,
 } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import { counterExpiry, type DedupStore, expiresAt } from "./store.ts";
 
 /** The `job.finished` notice: published once per job incarnation when its last task became final (G8). */
 export interface JobNotice {
@@ -108,14 +109,15 @@ async function announceShard(
   const first = Number(shard.w?.N ?? 0) <= 1;
   if (shard.announced || !(force || first || finalCount(shard) >= shardSize(job, k))) return;
   const g = groupOf(job, k);
+  const expiry = counterExpiry(store, job);
   const add = (key: Item, name: string, n: number) =>
     store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: key,
-        UpdateExpression: "ADD #s :n SET expiresAt = if_not_exists(expiresAt, :exp)",
+        UpdateExpression: `ADD #s :n${expiry.set ? ` SET ${expiry.set}` : ""}`,
         ExpressionAttributeNames: { "#s": name },
-        ExpressionAttributeValues: { ":n": { NS: [String(n)] }, ":exp": { N: String(expiresAt(store)) } },
+        ExpressionAttributeValues: { ":n": { NS: [String(n)] }, ...expiry.values },
         ReturnValues: "ALL_NEW",
       }),
     );
@@ -191,6 +193,7 @@ async function settleGrouped(
   const g = groupOf(job, k);
   const group = await versionedWrite(
     store,
+    job,
     groupKey(job.jobId, job.epoch, g),
     `v${k}`,
     Number(shard.ver?.N ?? 0),
@@ -218,6 +221,7 @@ async function settleGrouped(
   if (groupComplete || (mayHaveOpened && completeShards === to - from - 1) || (failures && groups > 1)) {
     progress = await versionedWrite(
       store,
+      job,
       progressKey(job.jobId, job.epoch),
       `gv${g}`,
       sumOf(group, /^v\d+$/),
@@ -249,17 +253,16 @@ const positive = (n: number): AttributeValue | undefined => (n > 0 ? { N: String
  */
 async function versionedWrite(
   store: DedupStore,
+  job: JobInfo,
   key: Item,
   versionName: string,
   version: number,
   fields: { name: string; value: AttributeValue | undefined }[] = [],
 ): Promise<Item> {
+  const expiry = counterExpiry(store, job);
   const names: Record<string, string> = { "#v": versionName };
-  const values: Record<string, AttributeValue> = {
-    ":v": { N: String(version) },
-    ":exp": { N: String(expiresAt(store)) },
-  };
-  const set = ["#v = :v", "expiresAt = if_not_exists(expiresAt, :exp)"];
+  const values: Record<string, AttributeValue> = { ":v": { N: String(version) }, ...expiry.values };
+  const set = ["#v = :v", ...(expiry.set ? [expiry.set] : [])];
   const remove: string[] = [];
   fields.forEach((field, i) => {
     names[`#f${i}`] = field.name;
@@ -337,19 +340,23 @@ async function updateProgress(
   complete: boolean,
   failedHere: number | undefined,
 ): Promise<Item> {
-  const send = (withFailures: boolean) =>
-    store.client.send(
+  const expiry = counterExpiry(store, job);
+  const send = (withFailures: boolean) => {
+    const set = [...(expiry.set ? [expiry.set] : []), ...(withFailures ? ["#f = :nf"] : [])];
+    return store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: progressKey(job.jobId, job.epoch),
         UpdateExpression: [
-          `SET expiresAt = if_not_exists(expiresAt, :exp)${withFailures ? ", #f = :nf" : ""}`,
+          set.length > 0 ? `SET ${set.join(", ")}` : "",
           complete ? "ADD completeShards :k" : "",
-        ].join(" "),
+        ]
+          .filter(Boolean)
+          .join(" "),
         ...(withFailures ? { ConditionExpression: "attribute_not_exists(#f) OR #f < :nf" } : {}),
         ExpressionAttributeNames: withFailures ? { "#f": `f${k}` } : undefined,
         ExpressionAttributeValues: {
-          ":exp": { N: String(expiresAt(store)) },
+          ...expiry.values,
           ...(complete ? { ":k": { NS: [String(k)] } } : {}),
           ...(withFailures ? { ":nf": { N: String(failedHere) } } : {}),
         },
@@ -357,6 +364,7 @@ async function updateProgress(
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
+  };
   if (failedHere === undefined) return (await send(false)).Attributes ?? {};
   try {
     return (await send(true)).Attributes ?? {};
@@ -371,11 +379,18 @@ async function updateProgress(
 /**
  * Finishes the job once: reads its counts, then `SET finishedAt` only if no one has (G8). The winner
  * also stores the notice and `notifyDue`, which puts the job in the jobs-to-notify index until the notice
- * is published ({@link markNotified}): the outbox a crash between the two cannot lose.
+ * is published ({@link markNotified}): the outbox a crash between the two cannot lose. The same write starts
+ * the job's expiry (`expiresAt`, absent until now), and the winner then gives it to the job's counter items.
  */
 export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobNotice | undefined> {
   const job = await readJob(store, known.jobId);
-  if (!job || job.epoch !== known.epoch || job.finishedAt !== undefined) return undefined;
+  if (!job || job.epoch !== known.epoch) return undefined;
+  if (job.finishedAt !== undefined) {
+    // Its winner died before its counter items had their expiry: give it to them now (best effort, as below).
+    if (job.countersExpireAt !== undefined)
+      await expireCounters(store, job, job.countersExpireAt).catch(() => undefined);
+    return undefined;
+  }
   // Every shard, fresh (once per job): the notice carries the counts of the shards themselves.
   const counts = await readShardCounts(store, job);
   if (counts.succeeded + counts.failed + counts.cancelled < job.total) return undefined;
@@ -411,12 +426,14 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
     createdAt: new Date(job.createdAt).toISOString(),
     finishedAt: new Date(now).toISOString(),
   };
+  // The job's expiry starts now (issue 18): nothing of an unfinished job expires, however long it runs.
+  const expiry = expiresAt(store);
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: jobKey(job.jobId),
-        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due${
+        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
           over ? ", failedAt = :now, stopReason = :reason" : ""
         }`,
         ConditionExpression: "epoch = :ep AND attribute_not_exists(finishedAt)",
@@ -425,16 +442,19 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
           ":state": { S: state },
           ":notice": { S: JSON.stringify(notice) },
           ":due": { S: "due" },
+          ":exp": { N: String(expiry) },
           ":ep": { N: String(job.epoch) },
           ...(over ? { ":reason": { S: over } } : {}),
         },
       }),
     );
-    return notice;
   } catch (error) {
     if (conditionFailure(error)) return undefined;
     throw error;
   }
+  // The notice is won whatever happens here: a failure leaves `countersExpireAt` for the next settling write.
+  await expireCounters(store, job, expiry).catch(() => undefined);
+  return notice;
 }
 
 /** Takes a published notice out of the outbox (the jobs-to-notify index). */

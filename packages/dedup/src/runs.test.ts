@@ -53,12 +53,28 @@ describe("job records", () => {
     );
   });
 
-  it("write a resubmitted job afresh once its record has expired, before TTL deleted it", async () => {
-    const jobId = `job-${randomUUID()}`;
-    await recordJob(store, { jobId, contentHash: "a", total: 1 });
-    store.advance(86_401_000); // past the test store's 1-day TTL
+  it("write a resubmitted job afresh once it finished and its record expired, before TTL deleted it", async () => {
+    const jobId = await newJob(1);
+    await startRun(store, ref(jobId, 0, "w"), 60);
+    await finishRun(store, ref(jobId, 0, "w"), { status: "SUCCEEDED" });
+    expect((await readJob(store, jobId))?.finishedAt).toBeDefined();
+    store.advance(86_401_000); // past the test store's 1-day TTL, counted from the finish
     expect(await recordJob(store, { jobId, contentHash: "b", total: 2 })).toMatchObject({ created: true });
     expect(await readJobStatus(store, jobId)).toMatchObject({ total: 2 });
+  });
+
+  it("keep the record of a job still unfinished past its TTL: a resubmission is the same incarnation", async () => {
+    const jobId = `job-${randomUUID()}`;
+    const first = await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    expect(await readJob(store, jobId)).not.toHaveProperty("expiresAt");
+    store.advance(3 * 86_400_000);
+    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({
+      created: false,
+      epoch: first.epoch,
+    });
+    await expect(recordJob(store, { jobId, contentHash: "b", total: 1 })).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
   });
 
   it("keep the first submission's createdAt when the same job is submitted again later", async () => {
