@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideForState } from "./failed-redrive.ts";
+import { decideForState, decideRedrive } from "./failed-redrive.ts";
 
 const now = 1_000_000;
 
@@ -40,5 +40,25 @@ describe("decideForState (a record whose task could not be requeued from FAILED)
 
   it("keeps the record when the task turned FAILED again between the requeue attempt and the read", () => {
     expect(decideForState({ status: "FAILED" }, now).action).toBe("error");
+  });
+});
+
+describe("decideRedrive (the dry run's decision, the real run's rule)", () => {
+  const task = { epoch: 7 };
+  it("sends a DISPATCHED task whose latest dispatch is the failed event, or whose record names none", () => {
+    expect(
+      decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-1" }, task, "req-1", now),
+    ).toEqual({
+      action: "send",
+      reason: "DISPATCHED by this event, which never ran → REQUEUED",
+    });
+    expect(decideRedrive({ status: "DISPATCHED", epoch: 7 }, task, "req-1", now).action).toBe("send");
+  });
+
+  it("skips a DISPATCHED task whose record names a later dispatch, and a task of another incarnation as the state table says", () => {
+    expect(
+      decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-2" }, task, "req-1", now).action,
+    ).toBe("skip");
+    expect(decideRedrive({ status: "FAILED", epoch: 6 }, task, "req-1", now).action).toBe("error");
   });
 });

@@ -1,5 +1,14 @@
 import { encodeTask } from "@fanout/core";
-import { leaseClockSkewMs, readJob, readTask, requeueTask, resettle, TaskStatus } from "@fanout/dedup";
+import {
+  type RequeueClause,
+  type RequeueState,
+  readJob,
+  readTask,
+  requeueClauseOf,
+  requeueTask,
+  resettle,
+  TaskStatus,
+} from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
 import { deleteMessages, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
@@ -56,6 +65,8 @@ export function decideForState(
     case TaskStatus.Cancelled:
       return { action: "skip", reason: "CANCELLED: its job was cancelled" };
     case TaskStatus.Dispatched:
+      // Reached only when its record names a later dispatch than this event (or this record has no
+      // request id): that dispatch will end the task. Without a dispatch id on record it was requeued.
       return { action: "skip", reason: "dispatched again since this event failed" };
     case TaskStatus.Claimed:
       return {
@@ -80,24 +91,48 @@ export function decideForState(
   }
 }
 
+/** Why a record's task is requeued, by the clause of the requeue's condition it met. */
+const requeueReasons: Record<RequeueClause, string> = {
+  failed: "FAILED → REQUEUED",
+  deadRun: "RUNNING with an expired lease (its worker died) → REQUEUED",
+  deadClaim: "CLAIMED with an expired lease (its consumer died) → REQUEUED",
+  failedDispatch: "DISPATCHED by this event, which never ran → REQUEUED",
+  unprovenDispatch: "DISPATCHED with no dispatch id on record (nothing proves a later dispatch) → REQUEUED",
+};
+
+/**
+ * The whole decision for a record, from its task's record as it is now: requeue and send when the requeue's
+ * condition holds ({@link requeueClauseOf}, the same rule as `requeueTask`'s write), else
+ * {@link decideForState}. The dry run decides with it; the real run makes the conditional write and, when it
+ * is refused, decides by {@link decideForState} on the record read after it: the same outcome for the same
+ * record.
+ */
+export function decideRedrive(
+  record: RequeueState | undefined,
+  task: { epoch?: number },
+  failedDispatchId: string | undefined,
+  now: number,
+): Decision {
+  const clause = requeueClauseOf(record, task, failedDispatchId, now);
+  if (clause) return { action: "send", reason: requeueReasons[clause] };
+  return decideForState(record, now);
+}
+
 async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promise<Decision> {
   if (!r.task || !r.taskId) return { action: "error", reason: `cannot redrive: ${r.problem ?? "no task"}` };
   const ref = { taskId: r.taskId, jobId: r.task.jobId, index: r.task.index, epoch: r.task.epoch };
-  if (dryRun) {
-    const current = await readTask(ctx.store, r.taskId);
-    if (current?.status === TaskStatus.Failed) return { action: "send", reason: "FAILED" };
-    if (current?.status === TaskStatus.Running && (current.leaseUntil ?? 0) < Date.now() - leaseClockSkewMs)
-      return { action: "send", reason: "RUNNING with an expired lease (its worker died)" };
-    return decideForState(current, Date.now());
-  }
-  // 1. Make the task claimable again: only a FAILED task, or one left RUNNING by a dead worker (expired
-  //    lease), moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
-  // The record's request id names the failed event: if it is still the task's latest dispatch (DISPATCHED),
-  // nothing else will run the task, so it is requeued too (an event that aged out or never started).
+  // Only reads: what the real run would do with the task as it is now.
+  if (dryRun) return decideRedrive(await readTask(ctx.store, r.taskId), ref, r.requestId, ctx.store.now());
+  // 1. Make the task claimable again: only a FAILED task, one whose failed event was its latest dispatch
+  //    (or whose record cannot name a later one), or one left RUNNING or CLAIMED by a dead process (expired
+  //    lease) moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
   // One read of the job record serves both writes below: it places the task's counter shard.
   const job = await readJob(ctx.store, ref.jobId);
   if (await requeueTask(ctx.store, ref, r.requestId, job))
-    return { action: "send", reason: "FAILED, failed dispatch, dead claim or dead RUNNING → REQUEUED" };
+    return {
+      action: "send",
+      reason: "FAILED, failed or unproven dispatch, dead claim or dead RUNNING → REQUEUED",
+    };
   const current = await readTask(ctx.store, r.taskId);
   // A worker whose counter write failed on its last attempt left SUCCEEDED (or a closer CANCELLED) unsettled;
   // the settling write is idempotent, so repeat it before dropping the record, or the job would never read
@@ -105,7 +140,7 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   if (current?.status === TaskStatus.Succeeded || current?.status === TaskStatus.Cancelled) {
     await resettle(ctx.store, ref, current.status, job?.epoch === ref.epoch ? job : undefined);
   }
-  return decideForState(current, Date.now());
+  return decideForState(current, ctx.store.now());
 }
 
 /**

@@ -1,7 +1,8 @@
-import { QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
+import { expireCounters } from "./expiry.ts";
 import {
   formatCounts,
   type JobInfo,
@@ -24,7 +25,7 @@ import {
   shardOf,
   shardSize,
 } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import { counterExpiry, type DedupStore, expiresAt } from "./store.ts";
 
 /** The `job.finished` notice: published once per job incarnation when its last task became final (G8). */
 export interface JobNotice {
@@ -108,14 +109,15 @@ async function announceShard(
   const first = Number(shard.w?.N ?? 0) <= 1;
   if (shard.announced || !(force || first || finalCount(shard) >= shardSize(job, k))) return;
   const g = groupOf(job, k);
+  const expiry = counterExpiry(store, job);
   const add = (key: Item, name: string, n: number) =>
     store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: key,
-        UpdateExpression: "ADD #s :n SET expiresAt = if_not_exists(expiresAt, :exp)",
+        UpdateExpression: `ADD #s :n${expiry.set ? ` SET ${expiry.set}` : ""}`,
         ExpressionAttributeNames: { "#s": name },
-        ExpressionAttributeValues: { ":n": { NS: [String(n)] }, ":exp": { N: String(expiresAt(store)) } },
+        ExpressionAttributeValues: { ":n": { NS: [String(n)] }, ...expiry.values },
         ReturnValues: "ALL_NEW",
       }),
     );
@@ -161,13 +163,15 @@ async function settleContiguous(
 type LaidOut = JobInfo & { layout: CounterLayout };
 
 /**
- * Two levels (ADR 0014). The shard's state goes to its group item as `c<k>` ("ok,failed,cancelled", present
- * while the shard is complete) under the shard's version `v<k>`, written only if newer: the group keeps the
- * newest state a writer has seen, whatever the order writers arrive in. Likewise the group's summed counts go
- * to the progress item as `gc<g>` under the group's version `gv<g>` (the sum of its shards' versions, which
- * grows with every accepted group write). The write that leaves every group complete finishes the job.
- * A final failure of a job with a threshold raises `f<k>` on the group, and (more than one group) the
- * group's sum `gf<g>` on the progress item: the job's failures are the sum, as before, from bounded items.
+ * Two levels (ADR 0014). Each versioned write carries an item's whole summary under the version of the state
+ * it saw, written only if newer, so an item keeps the newest state a writer has seen, whatever the order
+ * writers arrive in. The group item holds, under shard k's version `v<k>`: `c<k>` ("ok,failed,cancelled",
+ * present while the shard is complete) and, with a failure threshold, `f<k>` (the shard's final failures,
+ * absent when none). The progress item holds, under group g's version `gv<g>` (the sum of its shards'
+ * versions, which grows with every accepted group write): `gc<g>` (the group's counts while it is complete)
+ * and `gf<g>` (its final failures). A count under a version can go down: a redrive that takes an index out of
+ * `failed` lowers the job's failures in the same writes that reopen the shard. The write that leaves every
+ * group complete finishes the job.
  */
 async function settleGrouped(
   store: DedupStore,
@@ -182,18 +186,21 @@ async function settleGrouped(
   const complete = final >= size;
   // Only a write that takes an index out of the final sets can leave a complete shard incomplete.
   const mayHaveOpened = (status === "RETRYING" || status === "UNCOUNTED") && final === size - 1;
-  if (status === "FAILED" && hasThreshold(job)) {
-    const over = exceeded(job, await recordFailures(store, job, k, (shard.failed?.NS ?? []).length));
-    if (over) await stopFailedJob(store, job, over);
-  }
-  if (!complete && !mayHaveOpened) return {};
+  const threshold = hasThreshold(job);
+  // A final failure, or a redrive taking one back, changes the job's failures: carry the shard's count up.
+  const failures = threshold && (status === "FAILED" || status === "UNCOUNTED");
+  if (!complete && !mayHaveOpened && !failures) return {};
   const g = groupOf(job, k);
   const group = await versionedWrite(
     store,
+    job,
     groupKey(job.jobId, job.epoch, g),
     `v${k}`,
     Number(shard.ver?.N ?? 0),
-    { name: `c${k}`, text: complete ? formatCounts(shardCounts(shard)) : undefined },
+    [
+      { name: `c${k}`, value: complete ? { S: formatCounts(shardCounts(shard)) } : undefined },
+      ...(threshold ? [{ name: `f${k}`, value: positive((shard.failed?.NS ?? []).length) }] : []),
+    ],
   );
   const { from, to } = groupShards(job, g);
   const groupCounts = { succeeded: 0, failed: 0, cancelled: 0 };
@@ -208,47 +215,72 @@ async function settleGrouped(
     groupCounts.cancelled += cancelled;
   }
   const groupComplete = completeShards >= to - from;
-  if (!groupComplete && !(mayHaveOpened && completeShards === to - from - 1)) return {};
-  const progress = await versionedWrite(
-    store,
-    progressKey(job.jobId, job.epoch),
-    `gv${g}`,
-    sumOf(group, /^v\d+$/),
-    { name: `gc${g}`, text: groupComplete ? formatCounts(groupCounts) : undefined },
-  );
   const groups = groupCount(job);
+  const groupFailed = sumOf(group, /^f\d+$/);
+  let progress: Item | undefined;
+  if (groupComplete || (mayHaveOpened && completeShards === to - from - 1) || (failures && groups > 1)) {
+    progress = await versionedWrite(
+      store,
+      job,
+      progressKey(job.jobId, job.epoch),
+      `gv${g}`,
+      sumOf(group, /^v\d+$/),
+      [
+        { name: `gc${g}`, value: groupComplete ? { S: formatCounts(groupCounts) } : undefined },
+        ...(threshold ? [{ name: `gf${g}`, value: positive(groupFailed) }] : []),
+      ],
+    );
+  }
+  if (status === "FAILED" && threshold) {
+    // The job's final failures as the last of these writes saw them: whichever writer's write comes last
+    // sees every failure (and every redrive) whose writes came before it.
+    const over = exceeded(job, groups === 1 ? groupFailed : sumOf(progress ?? {}, /^gf\d+$/));
+    if (over) await stopFailedJob(store, job, over);
+  }
+  if (!progress) return {};
   for (let h = 0; h < groups; h++) if (progress[`gc${h}`] === undefined) return {};
   const notice = await finishJob(store, job);
   return notice ? { notice } : {};
 }
 
+/** A count as a stored number, or undefined (the attribute removed) when it is zero. */
+const positive = (n: number): AttributeValue | undefined => (n > 0 ? { N: String(n) } : undefined);
+
 /**
- * Sets the number `versionName` to `version`, only if the item holds a lower one (or none), and with it
- * `field` (its text, or removed when `text` is undefined). Returns the item as it is now: written, or
- * newer than this write (the refusal returns it). Writers arriving in any order leave the newest state.
+ * Sets the number `versionName` to `version`, only if the item holds a lower one (or none), and with it each
+ * field (its value, or removed when undefined). Returns the item as it is now: written, or newer than this
+ * write (the refusal returns it). Writers arriving in any order leave the newest state.
  */
 async function versionedWrite(
   store: DedupStore,
+  job: JobInfo,
   key: Item,
   versionName: string,
   version: number,
-  field?: { name: string; text: string | undefined },
+  fields: { name: string; value: AttributeValue | undefined }[] = [],
 ): Promise<Item> {
-  const set = field?.text === undefined ? "" : ", #c = :c";
-  const remove = field && field.text === undefined ? " REMOVE #c" : "";
+  const expiry = counterExpiry(store, job);
+  const names: Record<string, string> = { "#v": versionName };
+  const values: Record<string, AttributeValue> = { ":v": { N: String(version) }, ...expiry.values };
+  const set = ["#v = :v", ...(expiry.set ? [expiry.set] : [])];
+  const remove: string[] = [];
+  fields.forEach((field, i) => {
+    names[`#f${i}`] = field.name;
+    if (field.value === undefined) remove.push(`#f${i}`);
+    else {
+      set.push(`#f${i} = :f${i}`);
+      values[`:f${i}`] = field.value;
+    }
+  });
   try {
     const out = await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: key,
-        UpdateExpression: `SET #v = :v, expiresAt = if_not_exists(expiresAt, :exp)${set}${remove}`,
+        UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
         ConditionExpression: "attribute_not_exists(#v) OR #v < :v",
-        ExpressionAttributeNames: { "#v": versionName, ...(field ? { "#c": field.name } : {}) },
-        ExpressionAttributeValues: {
-          ":v": { N: String(version) },
-          ":exp": { N: String(expiresAt(store)) },
-          ...(field?.text === undefined ? {} : { ":c": { S: field.text } }),
-        },
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -259,28 +291,6 @@ async function versionedWrite(
     if (!refused) throw error;
     return refused.item ?? {};
   }
-}
-
-/**
- * Raises shard `k`'s final-failure count on its group (`f<k>`) and, for a job of several groups, the
- * group's sum on the progress item (`gf<g>`); returns the job's final failures as the last of these writes
- * saw them. Both only rise, so a late write of a smaller count changes nothing, and whichever writer's
- * progress write comes last sees every failure whose writes came before it.
- */
-async function recordFailures(
-  store: DedupStore,
-  job: LaidOut,
-  k: number,
-  failedHere: number,
-): Promise<number> {
-  const g = groupOf(job, k);
-  // Counts that only rise: a count is its own version.
-  const group = await versionedWrite(store, groupKey(job.jobId, job.epoch, g), `f${k}`, failedHere);
-  const groupFailed = sumOf(group, /^f\d+$/);
-  if (groupCount(job) === 1) return groupFailed;
-  const progress = await versionedWrite(store, progressKey(job.jobId, job.epoch), `gf${g}`, groupFailed);
-  // A refused write (a later one recorded more) returns the item without ours: count the larger.
-  return sumOf(progress, /^gf\d+$/) + Math.max(0, groupFailed - Number(progress[`gf${g}`]?.N ?? 0));
 }
 
 const sumOf = (item: Item, name: RegExp) =>
@@ -330,19 +340,23 @@ async function updateProgress(
   complete: boolean,
   failedHere: number | undefined,
 ): Promise<Item> {
-  const send = (withFailures: boolean) =>
-    store.client.send(
+  const expiry = counterExpiry(store, job);
+  const send = (withFailures: boolean) => {
+    const set = [...(expiry.set ? [expiry.set] : []), ...(withFailures ? ["#f = :nf"] : [])];
+    return store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: progressKey(job.jobId, job.epoch),
         UpdateExpression: [
-          `SET expiresAt = if_not_exists(expiresAt, :exp)${withFailures ? ", #f = :nf" : ""}`,
+          set.length > 0 ? `SET ${set.join(", ")}` : "",
           complete ? "ADD completeShards :k" : "",
-        ].join(" "),
+        ]
+          .filter(Boolean)
+          .join(" "),
         ...(withFailures ? { ConditionExpression: "attribute_not_exists(#f) OR #f < :nf" } : {}),
         ExpressionAttributeNames: withFailures ? { "#f": `f${k}` } : undefined,
         ExpressionAttributeValues: {
-          ":exp": { N: String(expiresAt(store)) },
+          ...expiry.values,
           ...(complete ? { ":k": { NS: [String(k)] } } : {}),
           ...(withFailures ? { ":nf": { N: String(failedHere) } } : {}),
         },
@@ -350,6 +364,7 @@ async function updateProgress(
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
+  };
   if (failedHere === undefined) return (await send(false)).Attributes ?? {};
   try {
     return (await send(true)).Attributes ?? {};
@@ -364,11 +379,18 @@ async function updateProgress(
 /**
  * Finishes the job once: reads its counts, then `SET finishedAt` only if no one has (G8). The winner
  * also stores the notice and `notifyDue`, which puts the job in the jobs-to-notify index until the notice
- * is published ({@link markNotified}): the outbox a crash between the two cannot lose.
+ * is published ({@link markNotified}): the outbox a crash between the two cannot lose. The same write starts
+ * the job's expiry (`expiresAt`, absent until now), and the winner then gives it to the job's counter items.
  */
 export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobNotice | undefined> {
   const job = await readJob(store, known.jobId);
-  if (!job || job.epoch !== known.epoch || job.finishedAt !== undefined) return undefined;
+  if (!job || job.epoch !== known.epoch) return undefined;
+  if (job.finishedAt !== undefined) {
+    // Its winner died before its counter items had their expiry: give it to them now (best effort, as below).
+    if (job.countersExpireAt !== undefined)
+      await expireCounters(store, job, job.countersExpireAt).catch(() => undefined);
+    return undefined;
+  }
   // Every shard, fresh (once per job): the notice carries the counts of the shards themselves.
   const counts = await readShardCounts(store, job);
   if (counts.succeeded + counts.failed + counts.cancelled < job.total) return undefined;
@@ -404,12 +426,14 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
     createdAt: new Date(job.createdAt).toISOString(),
     finishedAt: new Date(now).toISOString(),
   };
+  // The job's expiry starts now (issue 18): nothing of an unfinished job expires, however long it runs.
+  const expiry = expiresAt(store);
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: jobKey(job.jobId),
-        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due${
+        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
           over ? ", failedAt = :now, stopReason = :reason" : ""
         }`,
         ConditionExpression: "epoch = :ep AND attribute_not_exists(finishedAt)",
@@ -418,16 +442,19 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
           ":state": { S: state },
           ":notice": { S: JSON.stringify(notice) },
           ":due": { S: "due" },
+          ":exp": { N: String(expiry) },
           ":ep": { N: String(job.epoch) },
           ...(over ? { ":reason": { S: over } } : {}),
         },
       }),
     );
-    return notice;
   } catch (error) {
     if (conditionFailure(error)) return undefined;
     throw error;
   }
+  // The notice is won whatever happens here: a failure leaves `countersExpireAt` for the next settling write.
+  await expireCounters(store, job, expiry).catch(() => undefined);
+  return notice;
 }
 
 /** Takes a published notice out of the outbox (the jobs-to-notify index). */

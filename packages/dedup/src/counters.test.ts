@@ -87,6 +87,25 @@ async function run(
   return done.notice;
 }
 
+/** `fanout failed redrive` of task `index` (requeued, its message claimed and dispatched), then its run. */
+async function redriveAndRun(s: DedupStore, job: JobInfo, index: number, outcome: "SUCCEEDED" | "FAILED") {
+  const ref = { taskId: `${job.jobId}#${index}`, ...task(job, index) };
+  expect(await requeueTask(s, ref, undefined, job)).toBe(true);
+  expect(await claimTask(s, { ...ref, owner: "c", leaseSeconds: 30 })).toMatchObject({ outcome: "claimed" });
+  expect(await markDispatched(s, ref.taskId, "c")).toEqual({ ok: true });
+  return run(s, job, index, outcome);
+}
+
+/** Runs tasks `from` .. `to - 1` to success, 32 at a time; returns the notices. */
+async function runAll(s: DedupStore, job: JobInfo, from: number, to: number) {
+  const notices = [];
+  for (let i = from; i < to; i += 32) {
+    const batch = Array.from({ length: Math.min(32, to - i) }, (_, n) => run(s, job, i + n));
+    notices.push(...(await Promise.all(batch)).filter(Boolean));
+  }
+  return notices;
+}
+
 /** The requests `fn` sends, and the counter items (shards, groups) it reads. */
 async function requestsOf(fn: () => Promise<unknown>) {
   const from = sent.length;
@@ -261,6 +280,44 @@ describe("job counters", () => {
     expect((await readJob(tiny, job.jobId))?.failedAt).toBeUndefined();
     await run(tiny, job, 5, "FAILED");
     expect(await readJobStatus(tiny, job.jobId)).toMatchObject({ state: "failing", failed: 2 });
+  });
+
+  it("a failure redriven to success no longer counts towards the threshold: 256 tasks, one tolerated, end succeeded", async () => {
+    const job = await newJob(store, 256, { toleratedFailureCount: 1 });
+    // Two shards in one group: task 0 in shard 0, task 1 in shard 1.
+    expect([shardOf(job, 0), shardOf(job, 1), shardCount(job)]).toEqual([0, 1, 2]);
+    await run(store, job, 0, "FAILED");
+    await redriveAndRun(store, job, 0, "SUCCEEDED");
+    await run(store, job, 1, "FAILED");
+    expect(await readJob(store, job.jobId)).not.toHaveProperty("failedAt");
+    const notices = await runAll(store, job, 2, 256);
+    expect(notices).toEqual([expect.objectContaining({ state: "succeeded", succeeded: 255, failed: 1 })]);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ state: "succeeded", cancelled: 0 });
+  });
+
+  it("a redriven failure across groups leaves the job within tolerance, and counts again when it fails again", async () => {
+    // Tiny layout: task 0 is in shard 0 (group 0), task 5 in shard 3 (group 1).
+    const job = await newJob(tiny, 8, { toleratedFailureCount: 1 });
+    expect([
+      shardOf(job, 0),
+      shardOf(job, 5),
+      groupCount({ ...job, layout: layoutFor(8, tiny.counterLayout) }),
+    ]).toEqual([0, 3, 2]);
+    await run(tiny, job, 0, "FAILED");
+    await redriveAndRun(tiny, job, 0, "SUCCEEDED");
+    await run(tiny, job, 5, "FAILED");
+    expect(await readJob(tiny, job.jobId)).not.toHaveProperty("failedAt");
+    expect(await runAll(tiny, job, 1, 5)).toEqual([]);
+    expect(await runAll(tiny, job, 6, 8)).toEqual([
+      expect.objectContaining({ state: "succeeded", succeeded: 7, failed: 1 }),
+    ]);
+
+    const again = await newJob(tiny, 8, { toleratedFailureCount: 1 });
+    await run(tiny, again, 0, "FAILED");
+    await redriveAndRun(tiny, again, 0, "FAILED");
+    expect(await readJob(tiny, again.jobId)).not.toHaveProperty("failedAt");
+    await run(tiny, again, 5, "FAILED");
+    expect(await readJobStatus(tiny, again.jobId)).toMatchObject({ state: "failing", failed: 2 });
   });
 
   it("a job recorded without a shard count (the previous release) still counts and finishes", async () => {

@@ -1,7 +1,7 @@
 import { type AttributeValue, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Item } from "./condition-failure.ts";
 import { type Counted, counterKey, shardOf, type TaskStatus } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import { counterExpiry, type DedupStore, type JobExpiry } from "./store.ts";
 
 /** What a counter shard records about a task: its final outcome, a pending retry, or that it runs now. */
 export type CountedStatus =
@@ -37,23 +37,25 @@ export interface CountedTask {
  * Counts a task's status in its job's counter shard and returns the shard as it is now (its sets tell
  * whether this write completed the shard). `job` gives the layout: without it (no record of this
  * incarnation), the contiguous layout of ADR 0002. With a layout, every write but RUNNING also raises the
- * shard's version `ver`, by which its group item keeps only the newest state (completion.ts).
+ * shard's version `ver`, by which its group item keeps only the newest state (completion.ts). The job's
+ * `expiresAt` decides the shard's ({@link counterExpiry}): none while a job of this release runs.
  */
 export async function countOutcome(
   store: DedupStore,
   task: CountedTask,
   status: CountedStatus,
-  job?: Counted,
+  job?: Counted & JobExpiry,
 ): Promise<Item> {
   const laid = job?.layout !== undefined;
   // `w` counts the shard's writes (the first one announces the shard); `ver` its versioned states.
   const extra = laid ? (status === "RUNNING" ? ", w :one" : ", w :one, ver :one") : "";
+  const expiry = counterExpiry(store, job);
   return updateShard(
     store,
     task,
     job,
-    `${updates[status].replace(/^ADD (\w+) :i/, `ADD $1 :i${extra}`)} SET expiresAt = if_not_exists(expiresAt, :exp)`,
-    { ":exp": { N: String(expiresAt(store)) }, ...(laid ? { ":one": { N: "1" } } : {}) },
+    `${updates[status].replace(/^ADD (\w+) :i/, `ADD $1 :i${extra}`)}${expiry.set ? ` SET ${expiry.set}` : ""}`,
+    { ...expiry.values, ...(laid ? { ":one": { N: "1" } } : {}) },
   );
 }
 

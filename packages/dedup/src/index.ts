@@ -19,7 +19,8 @@ export type {
 } from "./jobs.ts";
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 export { TaskStatus } from "./keys.ts";
-export { leaseClockSkewMs, requeueTask } from "./redrive.ts";
+export type { RequeueClause, RequeueState } from "./redrive.ts";
+export { requeueClauseOf, requeueTask } from "./redrive.ts";
 export { liveRunSlots, releaseRunSlot, takeRunSlot } from "./run-slots.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";
 export { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";

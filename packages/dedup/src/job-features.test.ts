@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { JobRunOptions } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -282,5 +283,113 @@ describe("results and status", () => {
     } while (after !== undefined && seen.length < 200);
     const mine = seen.filter((id) => ids.includes(id));
     expect(mine).toEqual([...ids].reverse());
+  });
+});
+
+describe("expiry (issue 18)", () => {
+  const day = 86_400_000;
+  const nowSec = () => Math.floor(store.now() / 1000);
+  /** Every item of a job (its record, counters, slots) with its expiresAt, by key. */
+  async function itemsOf(jobId: string): Promise<Map<string, number | undefined>> {
+    const out = await store.client.send(
+      new ScanCommand({
+        TableName: store.tableName,
+        FilterExpression: "begins_with(pk, :job)",
+        ExpressionAttributeValues: { ":job": { S: `JOB#${jobId}` } },
+      }),
+    );
+    return new Map(
+      (out.Items ?? []).map((item) => [
+        item.pk?.S ?? "",
+        item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N),
+      ]),
+    );
+  }
+
+  it("a job still unfinished past its TTL answers cancel, stays one incarnation, finishes with its notice, then expires from its finish", async () => {
+    // A capped job whose last tasks run long after its TTL (held back behind its cap, say).
+    const job = await newJob(3, { maxConcurrency: 1, toleratedFailureCount: 1 });
+    await run(job, 0, "SUCCEEDED");
+    await run(job, 1, "FAILED");
+    const other = await newJob(1);
+    store.advance(2 * day); // the test store's TTL is 1 day
+    const slotJob = { jobId: job.jobId, epoch: job.epoch, maxConcurrency: 1 };
+    expect(await acquireSlot(store, slotJob, `${job.jobId}#2`, 60)).toBe(0);
+
+    // DynamoDB's TTL deletes nothing of it: no item has an expiry in the past (a held slot's is ahead).
+    for (const [pk, expiresAt] of await itemsOf(job.jobId))
+      expect({ pk, expired: expiresAt !== undefined && expiresAt < nowSec() }).toEqual({
+        pk,
+        expired: false,
+      });
+    // The same document submitted again is the same incarnation (not a second one running beside it).
+    expect(
+      await recordJob(store, { jobId: job.jobId, contentHash: "h", total: 3, options: job.options }),
+    ).toEqual({ created: false, epoch: job.epoch });
+    // Cancel finds it.
+    expect(await cancelJob(store, other.jobId)).toMatchObject({ outcome: "cancelled" });
+    expect(
+      await closeTask(store, ref(other, 0), { status: "CANCELLED" }, await readJob(store, other.jobId)),
+    ).toMatchObject({
+      closed: true,
+      notice: { state: "cancelled", cancelled: 1 },
+    });
+
+    // Its last task finishes it: one notice, and the expiry counts from now, for the record and its counters.
+    expect(await run(job, 2, "SUCCEEDED")).toMatchObject({ state: "succeeded", succeeded: 2, failed: 1 });
+    const finished = await readJob(store, job.jobId);
+    expect(finished?.expiresAt).toBeGreaterThanOrEqual(nowSec() + 86_400 - 1);
+    expect(finished).not.toHaveProperty("countersExpireAt");
+    for (const [pk, expiresAt] of await itemsOf(job.jobId)) {
+      if (pk.includes("#SLOT#")) continue; // a slot keeps its own: one taken or held last
+      expect({ pk, expiresAt }).toEqual({ pk, expiresAt: finished?.expiresAt });
+    }
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({
+      state: "succeeded",
+      succeeded: 2,
+      failed: 1,
+    });
+
+    // Past its expiry the finished job is gone: not found by cancel, and its jobId starts a new incarnation.
+    store.advance(day + 1_000);
+    expect(await cancelJob(store, job.jobId)).toEqual({ outcome: "not-found" });
+    const again = await recordJob(store, {
+      jobId: job.jobId,
+      contentHash: "h",
+      total: 3,
+      options: job.options,
+    });
+    expect(again.created).toBe(true);
+    expect(again.epoch).toBeGreaterThan(job.epoch);
+  });
+
+  it("a finisher that died before its counters had their expiry leaves that to the next settling write", async () => {
+    const job = await newJob(1);
+    await run(job, 0, "SUCCEEDED");
+    const finished = await readJob(store, job.jobId);
+    const expiry = finished?.expiresAt ?? 0;
+    // As the winner's record looks if it died right after winning: counters without expiry, the mark left.
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: { pk: { S: `JOB#${job.jobId}` } },
+        UpdateExpression: "SET countersExpireAt = :exp",
+        ExpressionAttributeValues: { ":exp": { N: String(expiry) } },
+      }),
+    );
+    for (const pk of (await itemsOf(job.jobId)).keys())
+      if (pk !== `JOB#${job.jobId}`)
+        await store.client.send(
+          new UpdateItemCommand({
+            TableName: store.tableName,
+            Key: { pk: { S: pk } },
+            UpdateExpression: "REMOVE expiresAt",
+          }),
+        );
+    // A duplicate event of the task (or a redrive) settles it again.
+    expect(await resettle(store, ref(job, 0), "SUCCEEDED", job)).toEqual({});
+    expect(await readJob(store, job.jobId)).not.toHaveProperty("countersExpireAt");
+    for (const [pk, expiresAt] of await itemsOf(job.jobId))
+      expect({ pk, expiresAt }).toEqual({ pk, expiresAt: expiry });
   });
 });

@@ -26,7 +26,7 @@ import {
   progressKey,
   shardCount,
 } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import type { DedupStore } from "./store.ts";
 
 export interface JobRecord {
   jobId: string;
@@ -82,6 +82,13 @@ export interface JobInfo {
   finalState?: JobState;
   /** When the `job.finished` notice was published (absent while it is due). */
   notifiedAt?: number;
+  /**
+   * When the record expires (TTL, epoch seconds): set when the job finishes, so an unfinished job never
+   * expires (issue 18). A record of an earlier release has one from its submission.
+   */
+  expiresAt?: number;
+  /** The expiry still to be given to the job's counter items (the job's finisher died first). */
+  countersExpireAt?: number;
   source?: JobSource;
   enqueue?: EnqueueProgress;
   /**
@@ -90,6 +97,18 @@ export interface JobInfo {
    */
   layout?: CounterLayout;
 }
+
+/**
+ * A job record that is as good as absent: its job finished and its expiry passed (TTL deletion can lag by
+ * days). An unfinished job is never gone: its record has no expiry (a record of an earlier release may have
+ * one from its submission; ignored while the job runs), however long the job runs.
+ */
+const goneClause = "attribute_exists(finishedAt) AND expiresAt < :nowSec";
+/** {@link goneClause}, read from an item (as the condition reads it: a missing attribute compares false). */
+const isGone = (item: Item, now: number) =>
+  item.finishedAt?.N !== undefined &&
+  item.expiresAt?.N !== undefined &&
+  Number(item.expiresAt.N) < Math.floor(now / 1000);
 
 /**
  * Records a job once: one conditional PutItem. Resubmitting the same content is allowed (`created:
@@ -117,7 +136,7 @@ export async function recordJob(
           total: { N: String(job.total) },
           createdAt: { N: String(store.now()) },
           epoch: { N: String(epoch) },
-          expiresAt: { N: String(expiresAt(store)) },
+          // No expiresAt: it is set when the job finishes (finishJob), so a job never outlives its record.
           // The counter layout, fixed for the job's life: every writer of its counters reads it here.
           shardWidth: { N: String(layout.width) },
           shardTasks: { N: String(layout.perShard) },
@@ -142,9 +161,9 @@ export async function recordJob(
                 enqueuedOffset: { N: "0" },
               }),
         },
-        // Only the first submission writes: a resubmission keeps the original createdAt and expiry, unless
-        // the record has expired (TTL deletes lazily): then its tasks run afresh and so does the job.
-        ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :nowSec",
+        // Only the first submission writes: a resubmission keeps the original record, unless the job is gone:
+        // finished and past its expiry (TTL deletes lazily). Then its tasks run afresh and so does the job.
+        ConditionExpression: `attribute_not_exists(pk) OR (${goneClause})`,
         ExpressionAttributeValues: { ":nowSec": { N: String(Math.floor(store.now() / 1000)) } },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -183,6 +202,8 @@ export function jobInfoOf(item: Item): JobInfo {
     finishedAt: num(item, "finishedAt"),
     finalState: item.finalState?.S as JobState | undefined,
     notifiedAt: num(item, "notifiedAt"),
+    expiresAt: num(item, "expiresAt"),
+    countersExpireAt: num(item, "countersExpireAt"),
     source: item.source?.S
       ? {
           url: item.source.S,
@@ -257,11 +278,11 @@ export async function cancelJob(
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "SET cancelledAt = :now, stopReason = :reason",
+        // An unfinished job is never gone (goneClause), whatever the age of its record.
         ConditionExpression:
-          "attribute_exists(pk) AND expiresAt >= :nowSec AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
+          "attribute_exists(pk) AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
         ExpressionAttributeValues: {
           ":now": { N: String(now) },
-          ":nowSec": { N: String(Math.floor(now / 1000)) },
           ":reason": { S: reason },
         },
         ReturnValues: "ALL_NEW",
@@ -273,7 +294,7 @@ export async function cancelJob(
     const refused = conditionFailure(error);
     if (!refused) throw error;
     const item = refused.item;
-    if (!item || Number(item.expiresAt?.N ?? 0) < Math.floor(now / 1000)) return { outcome: "not-found" };
+    if (!item || isGone(item, now)) return { outcome: "not-found" };
     const job = jobInfoOf(item);
     if (job.finishedAt !== undefined) return { outcome: "finished", job };
     return { outcome: "already-cancelled", job };

@@ -21,13 +21,59 @@ export const requeueClauses = {
    * failed before the worker's first write): nothing else will run the task.
    */
   failedDispatch: "(#s = :dispatched AND dispatchId = :rid)",
+  /**
+   * DISPATCHED with no dispatch id on record (written by an earlier release): nothing proves a later dispatch,
+   * so the task is taken back rather than left DISPATCHED for ever. Never a second run: a later event's worker
+   * meets REQUEUED and leaves the task to its message, and one that started already made it RUNNING.
+   */
+  unprovenDispatch: "(#s = :dispatched AND attribute_not_exists(dispatchId))",
 } as const;
+export type RequeueClause = keyof typeof requeueClauses;
+
+/** What {@link requeueTask}'s condition reads of a task record (`readTask` returns it). */
+export interface RequeueState {
+  status: string;
+  epoch?: number;
+  leaseUntil?: number;
+  dispatchId?: string;
+}
+
+/**
+ * The clause of {@link requeueTask}'s condition that `record` meets, or undefined when the write would be
+ * refused: the same rule, for a dry run that must predict the write without making it (a test holds the two
+ * together on the emulator). `now` is the operator's clock, as `store.now()` gives the write.
+ */
+export function requeueClauseOf(
+  record: RequeueState | undefined,
+  task: { epoch?: number },
+  failedDispatchId: string | undefined,
+  now: number,
+): RequeueClause | undefined {
+  // `#ep = :ep`: a record of another incarnation (or none) is never requeued.
+  if (!record || record.epoch === undefined || record.epoch !== (task.epoch ?? 0)) return undefined;
+  const leaseEnded = record.leaseUntil !== undefined && record.leaseUntil < now - leaseClockSkewMs;
+  switch (record.status) {
+    case TaskStatus.Failed:
+      return "failed";
+    case TaskStatus.Running:
+      return leaseEnded ? "deadRun" : undefined;
+    case TaskStatus.Claimed:
+      return leaseEnded ? "deadClaim" : undefined;
+    case TaskStatus.Dispatched:
+      if (failedDispatchId === undefined) return undefined;
+      if (record.dispatchId === undefined) return "unprovenDispatch";
+      return record.dispatchId === failedDispatchId ? "failedDispatch" : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /**
  * Makes a task claimable again (REQUEUED) before its message is sent back to the tasks queue, and takes
  * it out of the failed count: one of {@link requeueClauses} must hold (leases count as ended only past
- * {@link leaseClockSkewMs}). Never a task that succeeded, runs or is claimed under a live lease, or was
- * dispatched again after the failed event, so a redrive cannot cause a second run of it.
+ * {@link leaseClockSkewMs}; {@link requeueClauseOf} is the same rule for a dry run). Never a task that
+ * succeeded, runs or is claimed under a live lease, or was dispatched again after the failed event (its
+ * record names a later dispatch), so a redrive cannot cause a second run of it.
  */
 export async function requeueTask(
   store: DedupStore,
@@ -55,7 +101,9 @@ export async function requeueTask(
           requeueClauses.failed,
           requeueClauses.deadRun,
           requeueClauses.deadClaim,
-          ...(failedDispatchId === undefined ? [] : [requeueClauses.failedDispatch]),
+          ...(failedDispatchId === undefined
+            ? []
+            : [requeueClauses.failedDispatch, requeueClauses.unprovenDispatch]),
         ].join(" OR ")})`,
         ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#o": "owner", "#ep": "epoch" },
         ExpressionAttributeValues: {

@@ -4,8 +4,8 @@ import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, markDispatched } from "./claims.ts";
 import { readJob, readJobStatus, recordJob } from "./jobs.ts";
-import { leaseClockSkewMs, requeueTask } from "./redrive.ts";
-import { finishRun as finishRunWith, resettle as resettleWith, startRun } from "./runs.ts";
+import { leaseClockSkewMs, requeueClauseOf, requeueTask } from "./redrive.ts";
+import { closeTask, finishRun as finishRunWith, resettle as resettleWith, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
@@ -53,12 +53,28 @@ describe("job records", () => {
     );
   });
 
-  it("write a resubmitted job afresh once its record has expired, before TTL deleted it", async () => {
-    const jobId = `job-${randomUUID()}`;
-    await recordJob(store, { jobId, contentHash: "a", total: 1 });
-    store.advance(86_401_000); // past the test store's 1-day TTL
+  it("write a resubmitted job afresh once it finished and its record expired, before TTL deleted it", async () => {
+    const jobId = await newJob(1);
+    await startRun(store, ref(jobId, 0, "w"), 60);
+    await finishRun(store, ref(jobId, 0, "w"), { status: "SUCCEEDED" });
+    expect((await readJob(store, jobId))?.finishedAt).toBeDefined();
+    store.advance(86_401_000); // past the test store's 1-day TTL, counted from the finish
     expect(await recordJob(store, { jobId, contentHash: "b", total: 2 })).toMatchObject({ created: true });
     expect(await readJobStatus(store, jobId)).toMatchObject({ total: 2 });
+  });
+
+  it("keep the record of a job still unfinished past its TTL: a resubmission is the same incarnation", async () => {
+    const jobId = `job-${randomUUID()}`;
+    const first = await recordJob(store, { jobId, contentHash: "a", total: 1 });
+    expect(await readJob(store, jobId)).not.toHaveProperty("expiresAt");
+    store.advance(3 * 86_400_000);
+    expect(await recordJob(store, { jobId, contentHash: "a", total: 1 })).toEqual({
+      created: false,
+      epoch: first.epoch,
+    });
+    await expect(recordJob(store, { jobId, contentHash: "b", total: 1 })).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
   });
 
   it("keep the first submission's createdAt when the same job is submitted again later", async () => {
@@ -198,6 +214,82 @@ describe("task runs", () => {
     expect(await requeueTask(store, task, "event-0")).toBe(false);
     expect(await requeueTask(store, task, "event-1")).toBe(true);
     expect((await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 })).outcome).toBe("claimed");
+  });
+
+  it("requeue a dispatched task whose record has no dispatch id (an earlier release's): nothing proves a later dispatch", async () => {
+    const jobId = await newJob(1);
+    const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
+    await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
+    await markDispatched(store, task.taskId, "c1");
+    expect(await readTask(store, task.taskId)).not.toHaveProperty("dispatchId");
+    expect(await requeueTask(store, task, "event-1")).toBe(true);
+    // A worker of a later event (unproven, but possible) meets REQUEUED and leaves the task to its message.
+    expect(await startRun(store, ref(jobId, 0, "late"), 60)).toEqual({ outcome: "requeued" });
+    expect((await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 })).outcome).toBe("claimed");
+  });
+
+  it("requeueClauseOf predicts requeueTask's condition for every task state (the dry run's rule is the write's)", async () => {
+    const rid = "event-1";
+    type Setup = (jobId: string) => Promise<unknown>;
+    const claim: Setup = (jobId) => claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
+    const dispatch =
+      (id?: string): Setup =>
+      async (jobId) => {
+        await claim(jobId);
+        await markDispatched(store, `${jobId}#0`, "c", id);
+      };
+    const start: Setup = (jobId) => startRun(store, ref(jobId, 0, "w"), 60);
+    const finish =
+      (outcome: "SUCCEEDED" | "FAILED"): Setup =>
+      async (jobId) => {
+        await start(jobId);
+        await finishRun(
+          store,
+          ref(jobId, 0, "w"),
+          outcome === "SUCCEEDED"
+            ? { status: outcome }
+            : { status: outcome, error: { type: "E", message: "m" }, final: true },
+        );
+      };
+    const pastLeases =
+      (setup: Setup): Setup =>
+      async (jobId) => {
+        await setup(jobId);
+        store.advance(61_000 + leaseClockSkewMs);
+      };
+    const cases: [string, Setup, string | undefined, number?][] = [
+      ["no record", async () => {}, undefined],
+      ["CLAIMED under a live lease", claim, undefined],
+      ["CLAIMED, its lease ended", pastLeases(claim), "deadClaim"],
+      ["DISPATCHED by the failed event", dispatch(rid), "failedDispatch"],
+      ["DISPATCHED by a later event", dispatch("event-2"), undefined],
+      ["DISPATCHED with no dispatch id", dispatch(), "unprovenDispatch"],
+      ["RUNNING under a live lease", start, undefined],
+      ["RUNNING, its lease ended", pastLeases(start), "deadRun"],
+      ["SUCCEEDED", finish("SUCCEEDED"), undefined],
+      ["FAILED", finish("FAILED"), "failed"],
+      ["FAILED, a redriven task of an older incarnation", finish("FAILED"), undefined, -1],
+      ["CANCELLED", (jobId) => closeTask(store, ref(jobId, 0, "x"), { status: "CANCELLED" }), undefined],
+      [
+        "REQUEUED",
+        async (jobId) => {
+          await finish("FAILED")(jobId);
+          await requeueTask(store, { ...ref(jobId, 0, "x") });
+        },
+        undefined,
+      ],
+    ];
+    for (const [state, setup, clause, epochShift = 0] of cases) {
+      const jobId = await newJob(1);
+      await setup(jobId);
+      const task = { ...ref(jobId, 0, "op"), epoch: (epochs.get(jobId) ?? 0) + epochShift };
+      const predicted = requeueClauseOf(await readTask(store, task.taskId), task, rid, store.now());
+      expect({ state, predicted }).toEqual({ state, predicted: clause });
+      expect({ state, requeued: await requeueTask(store, task, rid) }).toEqual({
+        state,
+        requeued: clause !== undefined,
+      });
+    }
   });
 
   it("requeue a task claimed by a consumer that died, once its claim lease ended", async () => {

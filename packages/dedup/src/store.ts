@@ -1,4 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
 import type { CounterLayoutSettings } from "./keys.ts";
 
@@ -38,4 +38,27 @@ export function createStore(options: {
 /** TTL value (epoch seconds) for a record written now. */
 export function expiresAt(store: DedupStore): number {
   return Math.floor(store.now() / 1000) + store.ttlSeconds;
+}
+
+/** What a counter write knows of its job's expiry: the job record's `expiresAt`, if the record has one. */
+export interface JobExpiry {
+  expiresAt?: number;
+}
+
+/**
+ * The TTL part of a write to a job's counter items (shards, groups, progress item), as a SET action and its
+ * values. A job recorded by this release has no `expiresAt` until it finishes, and neither do its counter
+ * items: `finishJob` gives them all the job's expiry, so nothing a running job needs expires, however long it
+ * runs (issue 18). The items of a job whose record has an expiry (finished, or recorded by an earlier release)
+ * or of no recorded job (`job` undefined) get one at their first write, as before.
+ */
+export function counterExpiry(
+  store: DedupStore,
+  job: JobExpiry | undefined,
+): { set?: string; values: Record<string, AttributeValue> } {
+  if (job && job.expiresAt === undefined) return { values: {} };
+  return {
+    set: "expiresAt = if_not_exists(expiresAt, :exp)",
+    values: { ":exp": { N: String(expiresAt(store)) } },
+  };
 }

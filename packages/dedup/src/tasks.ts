@@ -12,6 +12,10 @@ export interface TaskRecord {
   leaseUntil?: number;
   /** The handler's result as JSON text, on a SUCCEEDED task that returned one. */
   result?: string;
+  /** The job incarnation the record belongs to (absent on a record written before epochs). */
+  epoch?: number;
+  /** The request id of the task's latest dispatch, if the consumer recorded it. */
+  dispatchId?: string;
 }
 
 /** Reads one task record (for status views and tests; the hot path never reads before it writes). */
@@ -28,6 +32,8 @@ export async function readTask(store: DedupStore, taskId: string): Promise<TaskR
     ...(item.lastError?.S ? { lastError: item.lastError.S } : {}),
     ...(item.leaseUntil?.N ? { leaseUntil: Number(item.leaseUntil.N) } : {}),
     ...(item.result?.S === undefined ? {} : { result: item.result.S }),
+    ...(item.epoch?.N === undefined ? {} : { epoch: Number(item.epoch.N) }),
+    ...(item.dispatchId?.S === undefined ? {} : { dispatchId: item.dispatchId.S }),
   };
 }
 

@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { makeTask, parseSettings, parseTask, resourceNames } from "@fanout/core";
+import {
+  claimTask,
+  createStore,
+  type DedupStore,
+  finishRun,
+  markDispatched,
+  readJob,
+  readTask,
+  recordJob,
+  startRun,
+} from "@fanout/dedup";
+import { createFreshQueue, localCredentials, startLocalResources } from "@fanout/emulators";
+import { receiveMessages } from "@fanout/queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliContext } from "./context.ts";
+import { failedRedrive, type RedriveReport } from "./failed-redrive.ts";
+import { testIo } from "./testing.ts";
+
+/**
+ * `failed redrive` on the emulators (dynalite, fauxqs) against task records in each state a record's task
+ * can be in: each test has queues of its own, and its own job in the table.
+ */
+let local: Awaited<ReturnType<typeof startLocalResources>>;
+let sqs: SQSClient;
+let store: DedupStore;
+beforeAll(async () => {
+  local = await startLocalResources();
+  const aws = { region: local.region, credentials: localCredentials };
+  sqs = new SQSClient({ ...aws, endpoint: local.sqsEndpoint });
+  store = createStore({
+    tableName: local.resources.tableName,
+    ttlSeconds: 86_400,
+    client: new DynamoDBClient({ ...aws, endpoint: local.dynamoEndpoint }),
+  });
+});
+afterAll(async () => {
+  sqs?.destroy();
+  store?.client.destroy();
+  await local?.stop();
+});
+
+/** A CLI context whose tasks, failed-task and dead-letter queues are fresh queues of this test. */
+async function contextWithFreshQueues(): Promise<{ ctx: CliContext; tasksUrl: string; failedUrl: string }> {
+  const settings = parseSettings({});
+  const names = resourceNames(settings);
+  const [tasks, failed, dlq] = await Promise.all(
+    ["tasks", "failed", "dlq"].map((prefix) => createFreshQueue(local.sqsEndpoint, { prefix })),
+  );
+  const urls = new Map([
+    [names.tasksQueue, tasks?.queueUrl],
+    [names.failedQueue, failed?.queueUrl],
+    [names.deadLetterQueue, dlq?.queueUrl],
+  ]);
+  const ctx: CliContext = {
+    settings,
+    names,
+    sqs,
+    // No nudge in these tests: the consumer is not invoked.
+    lambda: {} as CliContext["lambda"],
+    store,
+    queueUrl: async (name) => {
+      const url = urls.get(name);
+      if (!url) throw new Error(`no queue ${name} in this test`);
+      return url;
+    },
+    close() {},
+  };
+  return { ctx, tasksUrl: tasks?.queueUrl ?? "", failedUrl: failed?.queueUrl ?? "" };
+}
+
+/** Lambda's on-failure record of the event `requestId` that carried task `index`. */
+function failureRecord(jobId: string, index: number, epoch: number, requestId: string): string {
+  return JSON.stringify({
+    version: "1.0",
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId,
+      functionArn: "arn:aws:lambda:us-east-1:000000000000:function:fanout-worker:$LATEST",
+      condition: "RetriesExhausted",
+      approximateInvokeCount: 3,
+    },
+    requestPayload: makeTask(jobId, index, `task ${index}`, epoch),
+    responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+    responsePayload: { errorType: "Error", errorMessage: "boom" },
+  });
+}
+
+async function redrive(ctx: CliContext, dryRun: boolean) {
+  const { io, stdout } = testIo();
+  await failedRedrive(ctx, io, { max: 100, dryRun, json: true, nudge: false });
+  const report = JSON.parse(stdout.text()) as RedriveReport;
+  return Object.fromEntries(report.records.map((r) => [r.taskId, r.action]));
+}
+
+/** Task ids of the messages in a queue (received once, left invisible). */
+async function queuedTaskIds(queueUrl: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const got = await receiveMessages(sqs, queueUrl, { waitSeconds: 0, visibilityTimeoutSeconds: 600 });
+    if (got.length === 0) return ids.sort();
+    for (const m of got) {
+      const task = parseTask(m.body);
+      ids.push(`${task.jobId}#${task.index}`);
+    }
+  }
+}
+
+async function newJob(total: number) {
+  const jobId = `redrive-${randomUUID()}`;
+  const { epoch } = await recordJob(store, { jobId, contentHash: "h", total });
+  return { jobId, epoch };
+}
+
+const claimAndDispatch = async (taskId: string, jobId: string, index: number, epoch: number, id?: string) => {
+  await claimTask(store, { taskId, jobId, index, epoch, owner: "c", leaseSeconds: 60 });
+  await markDispatched(store, taskId, "c", id);
+};
+
+describe("fanout failed redrive, by the state of the record's task", () => {
+  it("requeues and sends a DISPATCHED task whose record has no dispatch id, instead of dropping it as dispatched again", async () => {
+    const { ctx, tasksUrl, failedUrl } = await contextWithFreshQueues();
+    const { jobId, epoch } = await newJob(1);
+    const taskId = `${jobId}#0`;
+    // Dispatched by a consumer of an earlier release, which recorded no dispatch id; the event then failed.
+    await claimAndDispatch(taskId, jobId, 0, epoch);
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: failedUrl, MessageBody: failureRecord(jobId, 0, epoch, "req-0") }),
+    );
+    expect(await redrive(ctx, true)).toEqual({ [taskId]: "redriven" });
+    expect(await redrive(ctx, false)).toEqual({ [taskId]: "redriven" });
+    expect(await readTask(store, taskId)).toMatchObject({ status: "REQUEUED" });
+    expect(await queuedTaskIds(tasksUrl)).toEqual([taskId]);
+    expect(await queuedTaskIds(failedUrl)).toEqual([]);
+  });
+
+  it("a dry run reports for every record what the real run then does, a never-started dispatch included", async () => {
+    const { ctx, tasksUrl, failedUrl } = await contextWithFreshQueues();
+    const { jobId, epoch } = await newJob(6);
+    const job = await readJob(store, jobId);
+    const id = (i: number) => `${jobId}#${i}`;
+    const run = { jobId, epoch, owner: "w" };
+    // 0: its event (req-0) was dispatched and never started (aged out): the real run requeues it.
+    await claimAndDispatch(id(0), jobId, 0, epoch, "req-0");
+    // 1: dispatched again (req-1b) after the event of the record (req-1) failed: that dispatch will end it.
+    await claimAndDispatch(id(1), jobId, 1, epoch, "req-1b");
+    // 2: FAILED for good.
+    await startRun(store, { ...run, taskId: id(2), index: 2 }, 60);
+    await finishRun(
+      store,
+      { ...run, taskId: id(2), index: 2 },
+      { status: "FAILED", error: { type: "Error", message: "boom" }, final: true },
+      job,
+    );
+    // 3: SUCCEEDED since (run by hand).
+    await startRun(store, { ...run, taskId: id(3), index: 3 }, 60);
+    await finishRun(store, { ...run, taskId: id(3), index: 3 }, { status: "SUCCEEDED" }, job);
+    // 4: RUNNING under a live lease.
+    await startRun(store, { ...run, taskId: id(4), index: 4 }, 600);
+    // 5: DISPATCHED with no dispatch id on record.
+    await claimAndDispatch(id(5), jobId, 5, epoch);
+    const requestIds = ["req-0", "req-1", "req-2", "req-3", "req-4", "req-5"];
+    for (const [i, requestId] of requestIds.entries()) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: failedUrl,
+          MessageBody: failureRecord(jobId, i, epoch, requestId),
+        }),
+      );
+    }
+    const expected = {
+      [id(0)]: "redriven",
+      [id(1)]: "skipped",
+      [id(2)]: "redriven",
+      [id(3)]: "skipped",
+      [id(4)]: "error",
+      [id(5)]: "redriven",
+    };
+    expect(await redrive(ctx, true)).toEqual(expected);
+    expect(await redrive(ctx, false)).toEqual(expected);
+    expect(await queuedTaskIds(tasksUrl)).toEqual([id(0), id(2), id(5)].sort());
+  });
+});

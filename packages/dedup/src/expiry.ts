@@ -1,0 +1,55 @@
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure, type Item } from "./condition-failure.ts";
+import type { JobInfo } from "./jobs.ts";
+import { counterKey, groupCount, groupKey, jobKey, progressKey, shardCount } from "./keys.ts";
+import type { DedupStore } from "./store.ts";
+
+/** Counter items stamped at once: a finished job of 1,000,000 tasks has ~7,900 (ADR 0014). */
+const inFlight = 25;
+
+/**
+ * Gives every counter item of a finished job (its shards, groups and progress item) the job's expiry
+ * `expiresAt` (epoch seconds), then takes `countersExpireAt` off its record: the mark that this is still to be
+ * done, written with `finishedAt`, so that a winner that dies part way is repeated by the next settling of the
+ * job (`finishJob` on a finished job). Idempotent; creates no item (a shard never written has none to keep).
+ * One write per counter item per job: ~1/128 of a write per task.
+ */
+export async function expireCounters(store: DedupStore, job: JobInfo, expiresAt: number): Promise<void> {
+  const keys: Item[] = Array.from({ length: shardCount(job) }, (_, k) => counterKey(job, k));
+  if (job.layout) {
+    const laid = { ...job, layout: job.layout };
+    for (let g = 0; g < groupCount(laid); g++) keys.push(groupKey(job.jobId, job.epoch, g));
+  }
+  keys.push(progressKey(job.jobId, job.epoch));
+  for (let i = 0; i < keys.length; i += inFlight)
+    await Promise.all(keys.slice(i, i + inFlight).map((key) => stamp(store, key, expiresAt)));
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(job.jobId),
+        UpdateExpression: "REMOVE countersExpireAt",
+        ConditionExpression: "epoch = :ep",
+        ExpressionAttributeValues: { ":ep": { N: String(job.epoch) } },
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailure(error)) throw error;
+  }
+}
+
+async function stamp(store: DedupStore, key: Item, expiresAt: number): Promise<void> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: key,
+        UpdateExpression: "SET expiresAt = :exp",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":exp": { N: String(expiresAt) } },
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailure(error)) throw error;
+  }
+}
