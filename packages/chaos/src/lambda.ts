@@ -104,7 +104,7 @@ export class LambdaModel implements Service {
       return jsonError(400, "InvalidParameterValueException", "the simulation takes Event invocations only");
     }
     const requestId = this.newRequestId();
-    this.observer.accepted(fn.name, requestId, request.body, this.world.current());
+    this.observer.accepted(fn.name, requestId, request.body, request.caller);
     this.enqueue(fn, requestId, request.body);
     return { status: 202, headers: { "x-amzn-requestid": requestId }, body: "" };
   }

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from "@smithy/types";
 import { callSiteOf } from "./coverage.ts";
-import type { PendingCall, World } from "./world.ts";
+import type { Actor, PendingCall, World } from "./world.ts";
 
 /** A simulated service: answers one request. `process` may answer later (a long poll); it must not throw. */
 export interface Service {
@@ -18,6 +18,8 @@ export interface Request {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** The process that sent it (services run in the scheduler's context, not the caller's). */
+  caller?: Actor | undefined;
 }
 
 export interface Answer {
@@ -157,6 +159,7 @@ export class SimNetwork {
       path: http.path,
       headers: Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k.toLowerCase(), v])),
       body: bodyText(http.body),
+      caller: this.world.current(),
     };
     // Where in the shipped code the call comes from (async stack frames reach past the SDK's middleware).
     const site = `${callSiteOf(new Error().stack)} ${serviceName}.${request.operation}`;

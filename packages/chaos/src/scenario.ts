@@ -1,5 +1,5 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { type CliContext, failedRedrive, memoryOutput } from "@fanout/cli";
+import { type CliContext, failedRedrive, memoryOutput, redriveVisibilitySeconds } from "@fanout/cli";
 import { consumerDeps, consumerHandler } from "@fanout/consumer";
 import {
   consumerConfigSchema,
@@ -149,7 +149,7 @@ interface Write {
   seq: number;
   /** True (virtual) time of the write. */
   atMs: number;
-  /** A claim's lease end as written (the claimer's clock), for CLAIMED. */
+  /** A claim's or a run's lease end as written (the writer's clock), for CLAIMED and RUNNING. */
   leaseMs?: number;
 }
 
@@ -256,6 +256,8 @@ async function simulate(
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
       if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);
+      if (fault.kind !== "none" && process.env.CHAOS_TRACE && info.request.body.includes(process.env.CHAOS_TRACE))
+        process.stderr.write(`${new Date(world.now()).toISOString().slice(11, 23)} ${info.call.actor?.id ?? "-"} FAULT ${fault.kind} ${info.site}\n`);
       if (fault.kind !== "none" && info.call.actor)
         ledger.faulted.push({ actor: info.call.actor, site: info.site, kind: fault.kind, atMs: world.now() });
       return fault;
@@ -514,6 +516,8 @@ async function simulate(
     for (let attempt = 1; attempt <= 6; attempt++) {
       plan.mode = attempt <= 3 ? "operator" : "off";
       if (await redrive()) break;
+      // As the redrive's message says: records another run held come back after its visibility timeout.
+      await new Promise((resolve) => setTimeout(resolve, (redriveVisibilitySeconds + 5) * 1000));
     }
     plan.mode = "off";
     redriveDone = true;
@@ -584,7 +588,8 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
   // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
   else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
   // A consumer that let go of its claim (the invoke was refused): the message may claim it again at once.
-  else if (v[":requeued"]?.S === "REQUEUED" && pk.startsWith("TASK#")) kind = "RELEASED";
+  else if (v[":requeued"]?.S === "REQUEUED" && pk.startsWith("TASK#") && update.startsWith("SET #s = :requeued"))
+    kind = "RELEASED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
   // A run's final failure (finishRun): a later write of the task is Lambda's retry of a failure judged final.
   else if (v[":status"]?.S === "FAILED" && v[":final"]?.BOOL === true) kind = "FAILED-FINAL";
@@ -597,7 +602,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
   else if (/#[IS]#\d+$/.test(pk) && /^(ADD|DELETE) /.test(update))
     kind = `COUNT ${update.split(" ").slice(0, 2).join(" ")}`;
   if (!kind) return;
-  const lease = kind === "CLAIMED" ? Number(v[":lease"]?.N) : undefined;
+  const lease = kind === "CLAIMED" || kind === "RUNNING" ? Number(v[":lease"]?.N) : undefined;
   ledger.writes.push({
     kind,
     pk,
@@ -727,6 +732,10 @@ async function check(input: {
             w.seq > prev.seq &&
             w.seq < cur.seq,
         );
+        // A run between the two that died, or stalled until its RUNNING lease ended before the claim.
+        const reclaim = ledger.writes.findLast(
+          (w) => w.kind === "CLAIMED" && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
+        );
         const deadRun = ledger.writes.some(
           (w) =>
             w.kind === "RUNNING" &&
@@ -734,7 +743,10 @@ async function check(input: {
             w.seq > prev.seq &&
             w.seq < cur.seq &&
             w.actor !== undefined &&
-            !w.actor.alive,
+            (!w.actor.alive ||
+              (reclaim !== undefined &&
+                w.leaseMs !== undefined &&
+                reclaim.atMs + clockSkewToleranceMs >= w.leaseMs - w.actor.skewMs)),
         );
         // The claims behind the two dispatches: the second may only follow the first once the first's lease
         // ended (its consumer died, stalled, or kept the claim after a lost answer), never after a release.
@@ -761,8 +773,22 @@ async function check(input: {
           prevClaim?.leaseMs !== undefined &&
           curClaim !== undefined &&
           curClaim.atMs + clockSkewToleranceMs >= prevClaim.leaseMs - (prevClaim.actor?.skewMs ?? 0);
+        // The same consumer, the same claim: its invoke's answer was lost (or late past the SDK's timeout) and
+        // the SDK's retry was accepted as a second event. The worker's RUNNING lease still runs it once.
+        const sdkRetry =
+          cur.caller !== undefined &&
+          cur.caller === prev.caller &&
+          curClaim === undefined &&
+          ledger.faulted.some(
+            (f) => f.actor === prev.caller && / lambda\.Invoke$/.test(f.site) && (f.kind === "lost" || f.kind === "delay"),
+          );
+        if (process.env.CHAOS_DEBUG_G2 === taskId)
+          process.stderr.write(
+            `${JSON.stringify({ prev: prev.requestId, cur: cur.requestId, reclaim: reclaim && { at: new Date(reclaim.atMs).toISOString(), actor: reclaim.actor?.id }, runs: ledger.writes.filter((w) => w.kind === "RUNNING" && w.pk === `TASK#${taskId}`).map((w) => ({ seq: w.seq, at: new Date(w.atMs).toISOString(), lease: w.leaseMs && new Date(w.leaseMs).toISOString(), alive: w.actor?.alive, actor: w.actor?.id })), prevSeq: prev.seq, curSeq: cur.seq })}\n`,
+          );
         if (between("REQUEUED")) windowed("redispatch after a redrive");
-        else if (deadRun) windowed("redispatch of a run whose worker died (its RUNNING lease ended)");
+        else if (sdkRetry) windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
+        else if (deadRun) windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
         else if (!marked && !released && leaseEnded)
           windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
         else

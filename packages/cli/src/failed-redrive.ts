@@ -10,7 +10,7 @@ import {
   TaskStatus,
 } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
-import { deleteMessages, sendMessages } from "@fanout/queue";
+import { deleteMessages, queueDepth, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
 import { type DeadLetterReport, redriveDeadLetters } from "./dead-letters.ts";
 import { describeError, ExitCode } from "./errors.ts";
@@ -41,6 +41,11 @@ export interface RedriveReport {
   /** Valid tasks found in the dead-letter queue and sent back; malformed messages left there. */
   deadLetters: DeadLetterReport;
   records: RedriveOutcome[];
+  /**
+   * Failed-task records this run could not see: in flight, held by another redrive or by one that stopped
+   * midway (they come back within the redrive's visibility timeout). Non-zero: run the redrive again then.
+   */
+  inFlight: number;
 }
 
 type Decision = { action: "send" | "skip" | "error"; reason: string };
@@ -234,6 +239,9 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     nudged: false,
     deadLetters,
     records: outcomes,
+    // A redrive that died after its requeue write left its record invisible for a while: a run now would
+    // miss it and report success, so say so, and fail, until nothing is in flight.
+    inFlight: flags.dryRun ? 0 : (await queueDepth(ctx.sqs, failedUrl)).inFlight,
   };
   if (!flags.dryRun && report.redriven + deadLetters.moved > 0 && flags.nudge) {
     try {
@@ -259,6 +267,12 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
       io.stdout,
       `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}${deadLetters.moved + deadLetters.kept > 0 ? `; dead-letter queue: ${deadLetters.moved} valid task${deadLetters.moved === 1 ? "" : "s"} sent back, ${deadLetters.kept} malformed kept` : ""}`,
     );
+  }
+  if (report.inFlight > 0) {
+    io.stderr.write(
+      `fanout: ${report.inFlight} record${report.inFlight === 1 ? " is" : "s are"} in flight in ${ctx.names.failedQueue} (held by another redrive, or one that stopped midway): run fanout failed redrive again in ${redriveVisibilitySeconds} s\n`,
+    );
+    return ExitCode.Failure;
   }
   if (report.errors > 0) {
     io.stderr.write(
