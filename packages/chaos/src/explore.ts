@@ -1,4 +1,6 @@
-import { type CoverageReport, emptyCoverage, mergeCoverage } from "./coverage.ts";
+import { type CoverageReport, coverageGaps, emptyCoverage, mergeCoverage } from "./coverage.ts";
+import { coverageReasons } from "./coverage-reasons.ts";
+import { windowsOverBound } from "./window-bounds.ts";
 import { DynamoEmulator, DynamoService } from "./dynamo.ts";
 import { runSchedule, type ScheduleResult, type Violation } from "./scenario.ts";
 
@@ -34,6 +36,10 @@ export interface ExploreReport {
   virtualMs: number;
   /** Calls and faults per call site, let-through and refused per condition clause (first runs only). */
   coverage: CoverageReport;
+  /** Call sites without a fault and clauses taken one way only, less those with a listed reason. */
+  gaps: { sitesWithoutFaults: string[]; oneSidedClauses: string[] };
+  /** Windows met more often than their bound (`window-bounds.ts`) allows. */
+  overBound: string[];
 }
 
 /** Runs schedules one after another on one DynamoDB emulator (each schedule has its own job ids). */
@@ -51,6 +57,8 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     wallMs: 0,
     virtualMs: 0,
     coverage: emptyCoverage(),
+    gaps: { sitesWithoutFaults: [], oneSidedClauses: [] },
+    overBound: [],
   };
   let generation = 0;
   // A table of its own per run: table-wide reads (the notice outbox, the jobs index) must not see another
@@ -114,6 +122,8 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     checkClient.destroy();
     emulator.stop();
   }
+  report.gaps = coverageGaps(report.coverage, coverageReasons);
+  report.overBound = windowsOverBound(report.windows, report.schedules);
   report.wallMs = performance.now() - started;
   return report;
 }

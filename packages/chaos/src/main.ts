@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
+import { coverageSummary, coverageTable } from "./coverage.ts";
 import { explore } from "./explore.ts";
 
 const positive = (name: string) => (value: string) => {
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--faults <list>", "inject only these fault indexes (replay of a shrunk schedule)", faultList)
     .option("--no-shrink", "report a failing schedule as it is, without shrinking it")
     .option("--json", "print the whole report as JSON")
+    .option("--coverage", "print the whole coverage table (calls and faults per call site, clauses both ways)")
     .option("--stop-at-first", "stop at the first failing schedule")
     .option("--mutants", "instead: run the budget against each planted bug in mutants/, one at a time")
     .option("--mutant <name>", "with --mutants: only the mutants whose name contains this")
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     faults?: Set<number>;
     shrink: boolean;
     json?: boolean;
+    coverage?: boolean;
     stopAtFirst?: boolean;
     mutants?: boolean;
     mutant?: string;
@@ -150,6 +153,16 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  replay: ${f.replay}`);
     }
   }
+  // The coverage the CI budget must reach (a shorter run cannot be held to it).
+  const enforced = report.schedules >= 500;
+  if (!flags.json) {
+    if (flags.coverage) for (const line of coverageTable(report.coverage)) console.log(line);
+    for (const s of report.gaps.sitesWithoutFaults) console.log(`call site without a fault: ${s}`);
+    for (const c of report.gaps.oneSidedClauses) console.log(`clause taken one way only: ${c}`);
+    for (const o of report.overBound) console.log(o);
+    console.log(coverageSummary(report.coverage, report.gaps));
+  }
+  const gaps = enforced && report.gaps.sitesWithoutFaults.length + report.gaps.oneSidedClauses.length > 0;
   console.log(`schedules ${report.schedules}, violations ${report.failures.length}`);
-  return report.failures.length > 0 ? 1 : 0;
+  return report.failures.length > 0 || report.overBound.length > 0 || gaps ? 1 : 0;
 }

@@ -108,8 +108,12 @@ export async function runMutant(
     const report = JSON.parse(json || "{}") as {
       schedules?: number;
       failures?: { seed: number; violations: { guarantee: string; message: string }[] }[];
+      overBound?: string[];
     };
     const first = report.failures?.[0];
+    const over = report.overBound?.[0];
+    if (!first && over)
+      return { mutant, caught: true, by: `window bound: ${over}`, schedules: report.schedules ?? 0, wallMs: performance.now() - started };
     return {
       mutant,
       caught: first !== undefined,

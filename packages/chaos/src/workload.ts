@@ -73,6 +73,11 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
       ...(features.chance(0.25) ? { toleratedFailureCount: features.int(0, 1) } : {}),
     };
     const cancelAtMs = features.chance(0.2) ? features.int(0, 400_000) : undefined;
+    // A deep backlog now and then: more tasks than the consumer's scale-out backlog per run (10), short ones.
+    const deep = prng.fork(`deep-${j}`);
+    if (deep.chance(0.15))
+      for (let i = names.length, more = deep.int(12, 26); more > 0; more--, i++)
+        names.push(nameOf({ kind: "ok", ms: deep.int(100, 3_000) }, i));
     jobs.push({
       jobId: `${prefix}-j${j}`,
       names,
