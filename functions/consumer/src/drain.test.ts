@@ -141,6 +141,51 @@ describe("drain", () => {
   }, 120_000);
 });
 
+describe("drain: a failing poller", () => {
+  it("ends the run only after every poller stopped, when one poller's receive fails (no poller outlives its run)", async () => {
+    const { queueUrl } = await createFreshQueue(local.sqsEndpoint, { prefix: "poller-fault" });
+    const sqs = createSqsClient();
+    // The second ReceiveMessage fails (an SQS outage, which the emulator cannot produce); the others long-poll.
+    let receives = 0;
+    let inFlight = 0;
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "ReceiveMessageCommand") return next(args);
+        receives += 1;
+        if (receives === 2) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+        inFlight += 1;
+        try {
+          return await next(args);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+      { step: "initialize", name: "failSecondReceive" },
+    );
+    const deps: DrainDeps = {
+      sqs,
+      lambda: createLambdaClient({ maxAttempts: 1 }),
+      store: createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 }),
+      logger: createLogger("consumer-test"),
+      tasksQueueUrl: queueUrl,
+      workerFunctionName: "worker",
+      leaseSeconds: 5,
+      owner: "run-poller-fault",
+      pollers: 3,
+      dispatchConcurrency: 1,
+      safetyMarginMs: 500,
+      receiveWaitSeconds: 2,
+    };
+    const until = Date.now() + 120_000;
+    await expect(drain(deps, { getRemainingTimeInMillis: () => until - Date.now() })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    // When the run ends, no poller of it is still receiving (on the old code the other two were mid long-poll).
+    expect(inFlight).toBe(0);
+    sqs.destroy();
+  }, 180_000);
+});
+
 describe("drain: job features", () => {
   const store = () => createStore({ tableName: local.resources.tableName, ttlSeconds: 86_400 });
   /** A run against a fresh queue whose worker Lambda accepts every invoke. */

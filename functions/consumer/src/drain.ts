@@ -134,8 +134,11 @@ export async function drain(
     summary.deleteFailures += deleted.failed.length;
   };
 
+  // The first poller that fails stops the others after their current receive: a run must not end (and free
+  // its run slot) while a poller of it still receives (G7: found by the fault explorer, an SQS outage).
+  let failure: { error: unknown } | undefined;
   const poll = async () => {
-    while (timeLeft() > 0) {
+    while (timeLeft() > 0 && failure === undefined) {
       // Never wait past the budget: a long poll that returns late would hold messages we cannot handle.
       const waitSeconds = Math.max(0, Math.min(deps.receiveWaitSeconds, Math.floor(timeLeft() / 1000) - 1));
       const messages = await receiveMessages(deps.sqs, deps.tasksQueueUrl, {
@@ -169,8 +172,16 @@ export async function drain(
     summary.stopped = "budget";
   };
 
-  await Promise.all(Array.from({ length: deps.pollers }, poll));
-  await Promise.all(background);
+  await Promise.allSettled(
+    Array.from({ length: deps.pollers }, () =>
+      poll().catch((error: unknown) => {
+        failure ??= { error };
+      }),
+    ),
+  );
+  const settled = await Promise.allSettled(background);
+  if (failure) throw failure.error;
+  for (const s of settled) if (s.status === "rejected") throw s.reason;
   summary.noticesRepublished = await sweep;
   summary.ms = Date.now() - started;
   const after = requestCounts();

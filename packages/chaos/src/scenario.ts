@@ -139,6 +139,8 @@ interface Ledger {
   /** Consumer runs that received from the tasks queue and have not ended (or died): the most at once. */
   receivers: Set<Actor>;
   mostReceivers: number;
+  /** The runs receiving at the moment the most did, with their run-slot writes (a G7 message). */
+  atMost: string[];
   /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
   writes: Write[];
   /** Calls that got a fault, by the actor that made them (evidence for the windows). */
@@ -191,6 +193,7 @@ async function simulate(
     running: new Map(),
     receivers: new Set(),
     mostReceivers: 0,
+    atMost: [],
     writes: [],
     faulted: [],
     atPublish: [],
@@ -285,11 +288,19 @@ async function simulate(
       if (info.service === "sqs" && info.operation === "ReceiveMessage" && actor?.kind === "consumer") {
         ledger.receivers.add(actor);
         for (const a of ledger.receivers) if (!a.alive) ledger.receivers.delete(a);
+        if (ledger.receivers.size > ledger.mostReceivers)
+          ledger.atMost = [...ledger.receivers].map(
+            (a) =>
+              `${a.id} (${ledger.writes
+                .filter((w) => w.actor === a && w.kind.startsWith("RUN-SLOT"))
+                .map((w) => `${w.kind} ${w.pk} at ${new Date(w.atMs).toISOString().slice(11, 23)}`)
+                .join(", ") || "no run slot"})`,
+          );
         ledger.mostReceivers = Math.max(ledger.mostReceivers, ledger.receivers.size);
       }
       // CHAOS_TRACE=<text>: every answered call whose request mentions it (debugging a replay).
       const trace = process.env.CHAOS_TRACE;
-      if (trace && info.request.body.includes(trace))
+      if (trace && (info.request.body.includes(trace) || (info.call.actor?.id ?? "").includes(trace)))
         process.stderr.write(
           `${new Date(world.now()).toISOString().slice(11, 23)} ${info.call.actor?.id ?? "-"} ${info.service}.${info.operation} ${answer.status} ${info.request.body.slice(0, 400)} => ${answer.body.slice(0, 300)}\n`,
         );
@@ -613,6 +624,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
   // A cancel, or a failure threshold that stopped the job (JOB-FAILING too).
   else if (update.includes("cancelledAt = :now")) kind = update.includes("failedAt") ? "JOB-FAILING" : "JOB-CANCELLED";
   else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
+  else if (pk.startsWith("RUN#")) kind = update.startsWith("REMOVE") ? "RUN-SLOT-FREED" : "RUN-SLOT-TAKEN";
   // For the message of a violation only: the other task outcomes and each counter shard write.
   else if (pk.startsWith("TASK#") && v[":status"]?.S) kind = v[":status"].S;
   else if (/#[IS]#\d+$/.test(pk) && /^(ADD|DELETE) /.test(update))
@@ -654,7 +666,7 @@ async function check(input: {
   if (ledger.mostReceivers > maxRuns)
     add(
       "G7",
-      `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}`,
+      `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}: ${ledger.atMost.join("; ")}`,
     );
   if (ledger.mostReceivers > 1) windowed("consumer runs scaled out");
   const get = async (pk: string) =>
