@@ -22,7 +22,11 @@ export function consumerDeps(
   return {
     sqs: clients.sqs,
     lambda: clients.lambda,
-    store: createStore({ tableName: config.TABLE_NAME, ttlSeconds: config.DEDUP_TTL_SECONDS, client: clients.dynamo }),
+    store: createStore({
+      tableName: config.TABLE_NAME,
+      ttlSeconds: config.DEDUP_TTL_SECONDS,
+      client: clients.dynamo,
+    }),
     logger: extras.logger,
     ...(extras.metrics ? { metrics: extras.metrics } : {}),
     tasksQueueUrl: config.TASKS_QUEUE_URL,

@@ -21,7 +21,11 @@ export function mainDeps(
 ): SubmitDeps {
   return {
     sqs: clients.sqs,
-    store: createStore({ tableName: config.TABLE_NAME, ttlSeconds: config.DEDUP_TTL_SECONDS, client: clients.dynamo }),
+    store: createStore({
+      tableName: config.TABLE_NAME,
+      ttlSeconds: config.DEDUP_TTL_SECONDS,
+      client: clients.dynamo,
+    }),
     tasksQueueUrl: config.TASKS_QUEUE_URL,
     logger: extras.logger,
     maxTasks: config.MAX_TASKS_PER_JOB,

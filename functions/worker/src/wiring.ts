@@ -13,7 +13,11 @@ export function workerDeps(
   extras: { logger: Logger; metrics?: FunctionMetrics<"worker"> },
 ): WorkerDeps {
   return {
-    store: createStore({ tableName: config.TABLE_NAME, ttlSeconds: config.DEDUP_TTL_SECONDS, client: clients.dynamo }),
+    store: createStore({
+      tableName: config.TABLE_NAME,
+      ttlSeconds: config.DEDUP_TTL_SECONDS,
+      client: clients.dynamo,
+    }),
     logger: extras.logger,
     leaseSeconds: config.RUN_LEASE_SECONDS,
     asyncRetries: {

@@ -1,8 +1,8 @@
 import { type CoverageReport, coverageGaps, emptyCoverage, mergeCoverage } from "./coverage.ts";
 import { coverageReasons } from "./coverage-reasons.ts";
-import { windowsOverBound } from "./window-bounds.ts";
 import { DynamoEmulator, DynamoService } from "./dynamo.ts";
 import { runSchedule, type ScheduleResult, type Violation } from "./scenario.ts";
+import { windowsOverBound } from "./window-bounds.ts";
 
 export interface ExploreOptions {
   /** First seed; schedule i runs seed + i. @default 1 */

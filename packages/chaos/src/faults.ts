@@ -95,7 +95,11 @@ export class FaultPlan {
       if (roll >= (options.outageRate ?? 0.4) * (n === 0 ? 1 : 0.5)) continue;
       if (this.options.only && !this.options.only.has(index)) continue;
       this.outages.push({ index, service, fromMs, toMs: fromMs + lengthMs, kind, rate });
-      this.injected.push({ index, at: `${service} ${fromMs - window.startMs}+${lengthMs} ms`, kind: `outage-${kind}` });
+      this.injected.push({
+        index,
+        at: `${service} ${fromMs - window.startMs}+${lengthMs} ms`,
+        kind: `outage-${kind}`,
+      });
     }
   }
 

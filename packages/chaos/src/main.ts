@@ -25,7 +25,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--faults <list>", "inject only these fault indexes (replay of a shrunk schedule)", faultList)
     .option("--no-shrink", "report a failing schedule as it is, without shrinking it")
     .option("--json", "print the whole report as JSON")
-    .option("--coverage", "print the whole coverage table (calls and faults per call site, clauses both ways)")
+    .option(
+      "--coverage",
+      "print the whole coverage table (calls and faults per call site, clauses both ways)",
+    )
     .option("--stop-at-first", "stop at the first failing schedule")
     .option("--mutants", "instead: run the budget against each planted bug in mutants/, one at a time")
     .option("--mutant <name>", "with --mutants: only the mutants whose name contains this")

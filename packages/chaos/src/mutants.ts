@@ -68,7 +68,9 @@ export async function runMutant(
   const started = performance.now();
   const dirty = git(["status", "--porcelain", "--", ...mutant.files]).trim();
   if (dirty)
-    throw new Error(`${mutant.name}: uncommitted changes in ${mutant.files.join(", ")}; commit or stash them`);
+    throw new Error(
+      `${mutant.name}: uncommitted changes in ${mutant.files.join(", ")}; commit or stash them`,
+    );
   git(["apply", mutant.path]);
   const restore = () => {
     try {
@@ -104,7 +106,13 @@ export async function runMutant(
     const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1);
     // The explorer itself failed (a mutant that breaks loading, say): not a catch by a check.
     if (!json)
-      return { mutant, caught: false, by: `explorer exited ${code} without a report`, schedules: 0, wallMs: performance.now() - started };
+      return {
+        mutant,
+        caught: false,
+        by: `explorer exited ${code} without a report`,
+        schedules: 0,
+        wallMs: performance.now() - started,
+      };
     const report = JSON.parse(json || "{}") as {
       schedules?: number;
       failures?: { seed: number; violations: { guarantee: string; message: string }[] }[];
@@ -113,7 +121,13 @@ export async function runMutant(
     const first = report.failures?.[0];
     const over = report.overBound?.[0];
     if (!first && over)
-      return { mutant, caught: true, by: `window bound: ${over}`, schedules: report.schedules ?? 0, wallMs: performance.now() - started };
+      return {
+        mutant,
+        caught: true,
+        by: `window bound: ${over}`,
+        schedules: report.schedules ?? 0,
+        wallMs: performance.now() - started,
+      };
     return {
       mutant,
       caught: first !== undefined,

@@ -273,8 +273,14 @@ async function simulate(
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
       if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);
-      if (fault.kind !== "none" && process.env.CHAOS_TRACE && info.request.body.includes(process.env.CHAOS_TRACE))
-        process.stderr.write(`${new Date(world.now()).toISOString().slice(11, 23)} ${info.call.actor?.id ?? "-"} FAULT ${fault.kind} ${info.site}\n`);
+      if (
+        fault.kind !== "none" &&
+        process.env.CHAOS_TRACE &&
+        info.request.body.includes(process.env.CHAOS_TRACE)
+      )
+        process.stderr.write(
+          `${new Date(world.now()).toISOString().slice(11, 23)} ${info.call.actor?.id ?? "-"} FAULT ${fault.kind} ${info.site}\n`,
+        );
       if (fault.kind !== "none" && info.call.actor)
         ledger.faulted.push({ actor: info.call.actor, site: info.site, kind: fault.kind, atMs: world.now() });
       return fault;
@@ -291,10 +297,12 @@ async function simulate(
         if (ledger.receivers.size > ledger.mostReceivers)
           ledger.atMost = [...ledger.receivers].map(
             (a) =>
-              `${a.id} (${ledger.writes
-                .filter((w) => w.actor === a && w.kind.startsWith("RUN-SLOT"))
-                .map((w) => `${w.kind} ${w.pk} at ${new Date(w.atMs).toISOString().slice(11, 23)}`)
-                .join(", ") || "no run slot"})`,
+              `${a.id} (${
+                ledger.writes
+                  .filter((w) => w.actor === a && w.kind.startsWith("RUN-SLOT"))
+                  .map((w) => `${w.kind} ${w.pk} at ${new Date(w.atMs).toISOString().slice(11, 23)}`)
+                  .join(", ") || "no run slot"
+              })`,
           );
         ledger.mostReceivers = Math.max(ledger.mostReceivers, ledger.receivers.size);
       }
@@ -378,12 +386,25 @@ async function simulate(
     ...functionEnvironment(fn, settings, resources),
     AWS_LAMBDA_FUNCTION_NAME: names[`${fn}Function`],
   });
-  const wired = { dynamo: clients.dynamo, sqs: clients.sqs, sns: () => clients.sns, lambda: () => clients.lambda };
+  const wired = {
+    dynamo: clients.dynamo,
+    sqs: clients.sqs,
+    sns: () => clients.sns,
+    lambda: () => clients.lambda,
+  };
   const mainConfig = readConfig(mainConfigSchema, envOf("main"));
   const consumerConfig = readConfig(consumerConfigSchema, envOf("consumer"));
   const workerConfig = readConfig(workerConfigSchema, envOf("worker"));
-  const mainFn = mainDeps(mainConfig, { ...wired, s3: () => createS3Client({ requestHandler: noS3 }) }, { logger: logger("main") });
-  const consumerFn = consumerDeps(consumerConfig, { ...wired, lambda: clients.lambda }, { logger: logger("consumer") });
+  const mainFn = mainDeps(
+    mainConfig,
+    { ...wired, s3: () => createS3Client({ requestHandler: noS3 }) },
+    { logger: logger("main") },
+  );
+  const consumerFn = consumerDeps(
+    consumerConfig,
+    { ...wired, lambda: clients.lambda },
+    { logger: logger("consumer") },
+  );
   const workerFn = workerDeps(workerConfig, wired, { logger: logger("worker") });
   lambda.register({
     name: names.mainFunction,
@@ -615,14 +636,19 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
   // A redrive's requeue (a released claim sets REQUEUED too, but the claim had not dispatched).
   else if (v[":requeued"]?.S === "REQUEUED" && update.includes("requeuedAt")) kind = "REQUEUED";
   // A consumer that let go of its claim (the invoke was refused): the message may claim it again at once.
-  else if (v[":requeued"]?.S === "REQUEUED" && pk.startsWith("TASK#") && update.startsWith("SET #s = :requeued"))
+  else if (
+    v[":requeued"]?.S === "REQUEUED" &&
+    pk.startsWith("TASK#") &&
+    update.startsWith("SET #s = :requeued")
+  )
     kind = "RELEASED";
   else if (v[":status"]?.S === "SUCCEEDED") kind = "SUCCEEDED";
   // A run's final failure (finishRun): a later write of the task is Lambda's retry of a failure judged final.
   else if (v[":status"]?.S === "FAILED" && v[":final"]?.BOOL === true) kind = "FAILED-FINAL";
   else if (v[":running"]?.S === "RUNNING" && update.startsWith("SET #s = :running")) kind = "RUNNING";
   // A cancel, or a failure threshold that stopped the job (JOB-FAILING too).
-  else if (update.includes("cancelledAt = :now")) kind = update.includes("failedAt") ? "JOB-FAILING" : "JOB-CANCELLED";
+  else if (update.includes("cancelledAt = :now"))
+    kind = update.includes("failedAt") ? "JOB-FAILING" : "JOB-CANCELLED";
   else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
   else if (pk.startsWith("RUN#")) kind = update.startsWith("REMOVE") ? "RUN-SLOT-FREED" : "RUN-SLOT-TAKEN";
   // For the message of a violation only: the other task outcomes and each counter shard write.
@@ -809,15 +835,20 @@ async function check(input: {
           cur.caller === prev.caller &&
           curClaim === undefined &&
           ledger.faulted.some(
-            (f) => f.actor === prev.caller && / lambda\.Invoke$/.test(f.site) && (f.kind === "lost" || f.kind === "delay"),
+            (f) =>
+              f.actor === prev.caller &&
+              / lambda\.Invoke$/.test(f.site) &&
+              (f.kind === "lost" || f.kind === "delay"),
           );
         if (process.env.CHAOS_DEBUG_G2 === taskId)
           process.stderr.write(
             `${JSON.stringify({ prev: prev.requestId, cur: cur.requestId, reclaim: reclaim && { at: new Date(reclaim.atMs).toISOString(), actor: reclaim.actor?.id }, runs: ledger.writes.filter((w) => w.kind === "RUNNING" && w.pk === `TASK#${taskId}`).map((w) => ({ seq: w.seq, at: new Date(w.atMs).toISOString(), lease: w.leaseMs && new Date(w.leaseMs).toISOString(), alive: w.actor?.alive, actor: w.actor?.id })), prevSeq: prev.seq, curSeq: cur.seq })}\n`,
           );
         if (between("REQUEUED")) windowed("redispatch after a redrive");
-        else if (sdkRetry) windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
-        else if (deadRun) windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
+        else if (sdkRetry)
+          windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
+        else if (deadRun)
+          windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
         else if (!marked && !released && leaseEnded)
           windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
         else
@@ -844,9 +875,7 @@ async function check(input: {
         // (at least two faulted tries, 3 s apart or more).
         const outcomeFaults = ledger.faulted.filter((f) => f.actor === prev && /:finishRun /.test(f.site));
         const spanMs =
-          outcomeFaults.length > 1
-            ? (outcomeFaults.at(-1)?.atMs ?? 0) - (outcomeFaults[0]?.atMs ?? 0)
-            : 0;
+          outcomeFaults.length > 1 ? (outcomeFaults.at(-1)?.atMs ?? 0) - (outcomeFaults[0]?.atMs ?? 0) : 0;
         if (!recorded && !prev.alive)
           windowed("handler completed, its process died before SUCCEEDED was recorded");
         else if (!recorded && spanMs >= 3_000)
@@ -912,7 +941,10 @@ async function check(input: {
     // that only SNS's deduplication window happens to hide.
     const finishes = ledger.writes.filter((w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}`);
     if (finishes.length > 1)
-      add("G8", `job ${job.jobId} was finished ${finishes.length} times (${finishes.map((w) => w.actor?.id ?? "-").join(", ")})`);
+      add(
+        "G8",
+        `job ${job.jobId} was finished ${finishes.length} times (${finishes.map((w) => w.actor?.id ?? "-").join(", ")})`,
+      );
     const finished = ledger.writes.find((w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}`);
     const requeuedAfter = ledger.writes.some(
       (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
@@ -943,7 +975,8 @@ async function check(input: {
       const n = pub.notice;
       const c = pub.counts;
       const differs = n.succeeded !== c.succeeded || n.failed !== c.failed || n.cancelled !== c.cancelled;
-      if (!pub.jobFinished) add("G8", `job ${job.jobId}: its notice was delivered before its record was finished`);
+      if (!pub.jobFinished)
+        add("G8", `job ${job.jobId}: its notice was delivered before its record was finished`);
       // A task not final at the notice is excused only as Lambda's retry of a failure the worker judged final
       // (a FAILED-FINAL write, then a RUNNING one, both before the delivery): ADR 0008's window.
       const retriedFinal = pub.notFinal.every((entry) => {
@@ -953,15 +986,22 @@ async function check(input: {
             f.kind === "FAILED-FINAL" &&
             f.pk === pk &&
             f.seq < pub.seq &&
-            ledger.writes.some((r) => r.kind === "RUNNING" && r.pk === pk && r.seq > f.seq && r.seq < pub.seq),
+            ledger.writes.some(
+              (r) => r.kind === "RUNNING" && r.pk === pk && r.seq > f.seq && r.seq < pub.seq,
+            ),
         );
       });
       if (pub.notFinal.length > 0 && retriedFinal)
         windowed("a failure judged final was being retried by Lambda when the job's notice went out");
       else if ((pub.notFinal.length > 0 || differs) && changed)
-        windowed("counts changed between the job's finish and its notice's delivery (a redrive or a retried final failure)");
+        windowed(
+          "counts changed between the job's finish and its notice's delivery (a redrive or a retried final failure)",
+        );
       else if (pub.notFinal.length > 0)
-        add("G8", `job ${job.jobId}: its notice was delivered while tasks were not final (${pub.notFinal.join(", ")})`);
+        add(
+          "G8",
+          `job ${job.jobId}: its notice was delivered while tasks were not final (${pub.notFinal.join(", ")})`,
+        );
       else if (differs)
         add(
           "G8",

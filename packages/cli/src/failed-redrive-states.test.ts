@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { makeTask, parseSettings, parseTask, resourceNames } from "@fanout/core";
 import {
   claimTask,
@@ -182,5 +182,38 @@ describe("fanout failed redrive, by the state of the record's task", () => {
     expect(await redrive(ctx, true)).toEqual(expected);
     expect(await redrive(ctx, false)).toEqual(expected);
     expect(await queuedTaskIds(tasksUrl)).toEqual([id(0), id(2), id(5)].sort());
+  });
+});
+
+describe("failed redrive, after a redrive that stopped midway", () => {
+  it("exits 1 and says to run it again while a stopped redrive still holds a record in flight, then requeues it", async () => {
+    const { ctx, tasksUrl, failedUrl } = await contextWithFreshQueues();
+    const { jobId, epoch } = await newJob(1);
+    const taskId = `${jobId}#0`;
+    await claimAndDispatch(taskId, jobId, 0, epoch, "req-1");
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: failedUrl, MessageBody: failureRecord(jobId, 0, epoch, "req-1") }),
+    );
+    // A redrive that received the record (60 s visibility) and died before it deleted it.
+    const held = await receiveMessages(sqs, failedUrl, { waitSeconds: 0, visibilityTimeoutSeconds: 60 });
+    expect(held).toHaveLength(1);
+    const { io, stdout, stderr } = testIo();
+    const code = await failedRedrive(ctx, io, { max: 100, dryRun: false, json: true, nudge: false });
+    // On the old code: exit 0, nothing redriven, and the task left for ever.
+    expect({ code, inFlight: (JSON.parse(stdout.text()) as RedriveReport).inFlight }).toEqual({
+      code: 1,
+      inFlight: 1,
+    });
+    expect(stderr.text()).toMatch(/in flight .* run fanout failed redrive again/);
+    // Once the record is back (here: given back at once), the next run requeues and sends the task.
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: failedUrl,
+        ReceiptHandle: held[0]?.receiptHandle ?? "",
+        VisibilityTimeout: 0,
+      }),
+    );
+    expect(await redrive(ctx, false)).toEqual({ [taskId]: "redriven" });
+    expect(await queuedTaskIds(tasksUrl)).toEqual([taskId]);
   });
 });

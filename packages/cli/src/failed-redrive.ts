@@ -148,6 +148,13 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   return decideForState(current, ctx.store.now());
 }
 
+/** Records of the failed-task and dead-letter queues that another (or a stopped) redrive holds in flight. */
+async function inFlightRecords(ctx: CliContext, failedUrl: string): Promise<number> {
+  const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);
+  const [failed, dead] = await Promise.all([queueDepth(ctx.sqs, failedUrl), queueDepth(ctx.sqs, dlqUrl)]);
+  return failed.inFlight + dead.inFlight;
+}
+
 /**
  * `fanout failed redrive`: moves failed tasks from the failed-task queue back into the tasks queue.
  * Per record, in an order that never loses a task: requeue the task record (FAILED → REQUEUED), then
@@ -241,7 +248,7 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     records: outcomes,
     // A redrive that died after its requeue write left its record invisible for a while: a run now would
     // miss it and report success, so say so, and fail, until nothing is in flight.
-    inFlight: flags.dryRun ? 0 : (await queueDepth(ctx.sqs, failedUrl)).inFlight,
+    inFlight: flags.dryRun ? 0 : await inFlightRecords(ctx, failedUrl),
   };
   if (!flags.dryRun && report.redriven + deadLetters.moved > 0 && flags.nudge) {
     try {
@@ -270,7 +277,7 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
   }
   if (report.inFlight > 0) {
     io.stderr.write(
-      `fanout: ${report.inFlight} record${report.inFlight === 1 ? " is" : "s are"} in flight in ${ctx.names.failedQueue} (held by another redrive, or one that stopped midway): run fanout failed redrive again in ${redriveVisibilitySeconds} s\n`,
+      `fanout: ${report.inFlight} record${report.inFlight === 1 ? " is" : "s are"} in flight in ${ctx.names.failedQueue} or ${ctx.names.deadLetterQueue} (held by another redrive, or one that stopped midway): run fanout failed redrive again in ${redriveVisibilitySeconds} s\n`,
     );
     return ExitCode.Failure;
   }

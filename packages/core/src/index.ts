@@ -1,5 +1,6 @@
 export type { ClientOptions, RequestCounts } from "./aws.ts";
 export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
+export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export {
   consumerConfigSchema,
   mainConfigSchema,
@@ -7,7 +8,6 @@ export {
   referenceTaskConfigSchema,
   workerConfigSchema,
 } from "./config.ts";
-export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export type { LambdaContext } from "./context.ts";
 export type { MetricTotal } from "./emf.ts";
 export { emfData, metricSum, metricsTable, sumMetrics } from "./emf.ts";
