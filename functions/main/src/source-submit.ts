@@ -46,6 +46,8 @@ export interface SourceDeps {
    * out), so Lambda's retry of a step that died (about 1 and 3 minutes after) finds it lapsed. @default 60000
    */
   enqueueLeaseMs?: number;
+  /** Messages per chunk (the fault explorer uses a few, so that its small sources take several steps). @default 500 */
+  chunkMessages?: number;
 }
 
 /** The event a step sends to the next: enqueue the recorded job's tasks from `from` on. */
@@ -339,7 +341,7 @@ async function sendFrom(
     bytes += body.length;
     index += 1;
     offset = record.end;
-    if (chunk.length >= chunkMessages || bytes >= chunkBytes) {
+    if (chunk.length >= (source.chunkMessages ?? chunkMessages) || bytes >= chunkBytes) {
       await flush();
       // Another step took the job over: it re-sends from the last commit, so stop here.
       if (!(await keepLease())) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { explore } from "./explore.ts";
 import { callFaultKinds } from "./faults.ts";
+import { applies, listMutants } from "./mutants.ts";
 import { Prng } from "./prng.ts";
 
 describe("fault explorer", () => {
-  it("finds no violation of G1-G8 in the CI budget of 500 seeded schedules", async () => {
+  it("finds no violation of G1-G8 in the CI budget of 500 seeded schedules, reaching every call site and clause", async () => {
     const report = await explore({ seed: 1, schedules: 500 });
     console.info(
       `chaos: schedules ${report.schedules}, tasks ${report.tasks}, ${Math.round(report.wallMs / 1000)} s; faults ${JSON.stringify(report.faultsByKind)}; windows ${JSON.stringify(report.windows)}`,
@@ -19,10 +20,17 @@ describe("fault explorer", () => {
       "process-crash",
       "sqs-duplicate",
       "clock-skew",
+      "outage-server",
+      "outage-throttle",
+      "outage-refused",
     ]) {
       expect(report.faultsByKind[kind] ?? 0, kind).toBeGreaterThan(0);
     }
     expect(report.failures.map((f) => `${f.replay}: ${JSON.stringify(f.violations)}`)).toEqual([]);
+    // Every call site got a fault and every condition clause was taken both ways (or has a listed reason),
+    // and no window was met more often than its bound.
+    expect(report.gaps).toEqual({ sitesWithoutFaults: [], oneSidedClauses: [] });
+    expect(report.overBound).toEqual([]);
   });
 
   it("replays a schedule exactly from its seed", async () => {
@@ -39,5 +47,14 @@ describe("fault explorer", () => {
     const xs = Array.from({ length: 5 }, () => a.float());
     expect(Array.from({ length: 5 }, () => b.float())).toEqual(xs);
     expect(new Prng(42).fork("x").float()).not.toBe(new Prng(42).fork("y").float());
+  });
+});
+
+describe("mutants (pnpm chaos --mutants)", () => {
+  it("keeps at least 20 planted bugs, each saying what it breaks, each still applying to the shipped code", () => {
+    const mutants = listMutants();
+    expect(mutants.length).toBeGreaterThanOrEqual(20);
+    expect(mutants.filter((m) => m.breaks.startsWith("(no")).map((m) => m.name)).toEqual([]);
+    expect(mutants.filter((m) => !applies(m)).map((m) => m.name)).toEqual([]);
   });
 });

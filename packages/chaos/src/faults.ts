@@ -82,7 +82,7 @@ export class FaultPlan {
     this.lambdaRate = options.lambdaRate ?? 0.15;
     // Outages draw from a stream of their own, so the per-call draws stay as they were.
     const o = prng.fork("outages");
-    const services: Outage["service"][] = ["dynamodb", "sqs", "lambda", "sns", "dynamodb"];
+    const services: Outage["service"][] = ["dynamodb", "sqs", "lambda", "sns", "s3", "dynamodb"];
     const kinds: Outage["kind"][] = ["server", "throttle", "refused"];
     for (let n = 0; n < 2 && window; n++) {
       const roll = o.float();

@@ -34,9 +34,10 @@ import { FaultPlan, type FaultPlanOptions, type FaultRecord } from "./faults.ts"
 import { LambdaModel, type SimFunction } from "./lambda.ts";
 import { type Answer, type CallFault, type CallInfo, SimNetwork } from "./network.ts";
 import { Prng } from "./prng.ts";
+import { S3Model } from "./s3.ts";
 import { SnsModel, snsDedupWindowMs } from "./sns.ts";
 import { SqsModel } from "./sqs.ts";
-import { behaviourOf, jobPayload, planWorkload, type Workload } from "./workload.ts";
+import { behaviourOf, jobPayload, planWorkload, sourceLines, type Workload } from "./workload.ts";
 import { type Actor, World } from "./world.ts";
 
 export interface ScheduleOptions extends FaultPlanOptions {
@@ -235,6 +236,10 @@ async function simulate(
     },
   );
   // A job's first notice is checked when it is delivered: every task final, the counts those of its records.
+  // The input bucket, holding the workload's source jobs (JSON Lines).
+  const s3 = new S3Model(world);
+  for (const job of workload.jobs)
+    if (job.sourceKey !== undefined) s3.put(names.inputBucket, job.sourceKey, sourceLines(job));
   const sns = new SnsModel(world, async (delivery) => {
     const notice = JSON.parse(delivery.message) as JobNotice;
     const job = workload.jobs.find((j) => j.jobId === notice.jobId);
@@ -268,7 +273,7 @@ async function simulate(
   const jobsTopicArn = `arn:aws:sns:us-east-1:000000000000:${names.jobsTopic}`;
   const network = new SimNetwork(
     world,
-    { dynamodb: options.dynamo, sqs, lambda, sns },
+    { dynamodb: options.dynamo, sqs, lambda, sns, s3 },
     (info: CallInfo) => {
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
@@ -397,7 +402,7 @@ async function simulate(
   const workerConfig = readConfig(workerConfigSchema, envOf("worker"));
   const mainFn = mainDeps(
     mainConfig,
-    { ...wired, s3: () => createS3Client({ requestHandler: noS3 }) },
+    { ...wired, s3: () => createS3Client({ requestHandler: network.handler("s3") }) },
     { logger: logger("main") },
   );
   const consumerFn = consumerDeps(
@@ -411,7 +416,21 @@ async function simulate(
     kind: "main",
     timeoutSeconds: settings.functions.main.timeout_seconds,
     async: { ...asyncInvokeOf.main },
-    handler: mainHandler({ ...mainFn, store }) as SimFunction["handler"],
+    handler: mainHandler({
+      ...mainFn,
+      store,
+      // Small chunks and an early hand-over: the workload's small sources take several steps, so that
+      // hand-overs, leases and their retries happen (ADR 0013: 500 a chunk, 15 s before the timeout).
+      ...(mainFn.source
+        ? {
+            source: {
+              ...mainFn.source,
+              chunkMessages: 4,
+              handoverMarginMs: settings.functions.main.timeout_seconds * 1000 - 50,
+            },
+          }
+        : {}),
+    }) as SimFunction["handler"],
   });
   lambda.register({
     name: names.consumerFunction,
@@ -471,7 +490,7 @@ async function simulate(
     })();
   };
   for (const job of workload.jobs) {
-    const payload = jobPayload(job);
+    const payload = jobPayload(job, job.names, names.inputBucket);
     setTimeout(() => submit(payload, job.jobId, "accept"), job.atMs);
     for (const at of job.resubmitAtMs) setTimeout(() => submit(payload, job.jobId, "accept"), at);
     if (job.conflictAtMs !== undefined) {
@@ -1068,14 +1087,6 @@ async function check(input: {
 }
 
 export { jsonError };
-
-/** Until source jobs are explored, main's S3 client answers every request with an error (none is made). */
-const noS3 = {
-  handle: () => Promise.reject(new Error("no S3 in this simulation")),
-  updateHttpClientConfig: () => {},
-  httpHandlerConfigs: () => ({}),
-  destroy: () => {},
-} as unknown as NonNullable<Parameters<typeof createS3Client>[0]>["requestHandler"];
 
 /** A job's task and counter writes in order, `seq kind key actor` (a violation's message). */
 function historyOf(ledger: Ledger, jobId: string): string {

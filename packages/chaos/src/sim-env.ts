@@ -11,6 +11,7 @@ export function simulatedEnvironment(logLevel = "SILENT"): Record<string, string
     AWS_ENDPOINT_URL_DYNAMODB: "http://dynamodb.sim",
     AWS_ENDPOINT_URL_SQS: "http://sqs.sim",
     AWS_ENDPOINT_URL_LAMBDA: "http://lambda.sim",
+    AWS_ENDPOINT_URL_S3: "http://s3.sim",
     LOG_LEVEL: logLevel,
     POWERTOOLS_LOG_LEVEL: logLevel,
   };

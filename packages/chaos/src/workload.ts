@@ -38,6 +38,11 @@ export interface PlannedJob {
   resubmitAtMs: number[];
   /** The same jobId with other content, expected to be refused (G6). */
   conflictAtMs?: number;
+  /**
+   * A job from S3: its tasks are JSON Lines in the input bucket under this key, and the job document names
+   * the object (`{"source": "s3://..."}`); main enqueues it in leased steps handed over to itself.
+   */
+  sourceKey?: string;
 }
 
 export interface Workload {
@@ -89,6 +94,35 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
       ...(prng.chance(0.2) ? { conflictAtMs: prng.int(10_000, 300_000) } : {}),
     });
   }
+  // A job from S3 in a quarter of the schedules (a stream of its own: the other draws stay as they were).
+  const src = prng.fork("source");
+  if (src.chance(0.25)) {
+    const n = src.int(5, 24);
+    const names = Array.from({ length: n }, (_, i) => {
+      const roll = src.float();
+      const ms = src.int(100, 8_000);
+      const b: Behaviour =
+        roll < 0.8
+          ? { kind: "ok", ms }
+          : roll < 0.92
+            ? { kind: "flaky", failures: 1, ms }
+            : { kind: "poison", ms };
+      return nameOf(b, i);
+    });
+    const jobId = `${prefix}-src`;
+    jobs.push({
+      jobId,
+      names,
+      format: "tasks",
+      options: {
+        ...(src.chance(0.3) ? { maxConcurrency: src.int(1, 3) } : {}),
+        ...(src.chance(0.25) ? { toleratedFailureCount: src.int(0, 1) } : {}),
+      },
+      atMs: src.int(0, 120_000),
+      resubmitAtMs: src.chance(0.4) ? [src.int(10_000, 500_000)] : [],
+      sourceKey: `jobs/${jobId}.jsonl`,
+    });
+  }
   const invalid = prng.chance(0.5)
     ? [
         {
@@ -106,10 +140,17 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
 }
 
 /** The job document the submitter sends to main. */
-export function jobPayload(job: PlannedJob, names: readonly string[] = job.names): unknown {
+export function jobPayload(job: PlannedJob, names: readonly string[] = job.names, bucket = ""): unknown {
+  if (job.sourceKey !== undefined)
+    return { jobId: job.jobId, source: `s3://${bucket}/${job.sourceKey}`, format: "tasks", ...job.options };
   const entries =
     job.format === "names"
       ? { names: names.map((name) => ({ name })) }
       : { tasks: names.map((behaviour, n) => ({ behaviour, n })) };
   return { jobId: job.jobId, ...entries, ...job.options };
+}
+
+/** A source job's object: one tasks-format record per line, as `jobPayload` would list them inline. */
+export function sourceLines(job: PlannedJob): string {
+  return job.names.map((behaviour, n) => `${JSON.stringify({ behaviour, n })}\n`).join("");
 }
