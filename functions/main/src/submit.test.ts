@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createLogger, InvalidJobError, JobConflictError, parseTask } from "@fanout/core";
 import { hostileNames } from "@fanout/core/testing";
 import { cancelJob, createStore, readJobStatus } from "@fanout/dedup";
@@ -144,6 +145,28 @@ describe("submitJob", () => {
     expect(await submitJob(job, { ...deps, store })).toMatchObject({ tasks: 2, created: false });
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ epoch, pending: 2, state: "running" });
     expect(await cancelJob(store, job.jobId)).toMatchObject({ outcome: "cancelled", job: { epoch } });
+  });
+
+  it("enqueues nothing for a resubmission of a job that has finished (its tasks would meet expired records)", async () => {
+    const job = { jobId: `done-${randomUUID()}`, names: [{ name: "a" }, { name: "b" }] };
+    expect(await submitJob(job, deps)).toMatchObject({ created: true, tasks: 2 });
+    // The job as its finishing write leaves it (the record's finishedAt; its tasks' records may expire first).
+    await deps.store.client.send(
+      new UpdateItemCommand({
+        TableName: local.resources.tableName,
+        Key: { pk: { S: `JOB#${job.jobId}` } },
+        UpdateExpression: "SET finishedAt = :now",
+        ExpressionAttributeValues: { ":now": { N: String(Date.now()) } },
+      }),
+    );
+    const before = await queued();
+    expect(await submitJob(job, deps)).toEqual({
+      jobId: job.jobId,
+      tasks: 0,
+      created: false,
+      finished: true,
+    });
+    expect(await queued()).toBe(before);
   });
 
   it("fails with EnqueueError carrying the SQS error as its cause when the queue cannot take the tasks", async () => {

@@ -42,6 +42,8 @@ export interface SubmitResult {
   handedOver?: boolean;
   /** Source jobs: another invocation is enqueueing this job right now; this one sent nothing. */
   inProgress?: boolean;
+  /** A resubmission of a job that has finished: nothing was enqueued. */
+  finished?: boolean;
 }
 
 function encodeAll(job: Job, epoch: number) {
@@ -61,12 +63,18 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   // Size checks for every message before anything is written (with the widest epoch a message can carry).
   packBatches(encodeAll(job, Number.MAX_SAFE_INTEGER));
   deps.logger.appendKeys({ jobId: job.jobId });
-  const { created, epoch } = await recordJob(deps.store, {
+  const { created, epoch, finished } = await recordJob(deps.store, {
     jobId: job.jobId,
     contentHash: job.contentHash,
     total: taskCountOf(job),
     options: job.options,
   });
+  // A finished job has nothing left to enqueue: sending its tasks again would only meet their records (or,
+  // where DynamoDB's TTL already removed a task's record, run it again).
+  if (finished) {
+    deps.logger.info("job already finished; nothing enqueued", { requests: requestCounts() });
+    return { jobId: job.jobId, tasks: 0, created: false, finished: true };
+  }
   const messages = encodeAll(job, epoch);
   const { sent, failed } = await sendMessages(deps.sqs, deps.tasksQueueUrl, messages);
   deps.metrics?.count("TasksEnqueued", sent);

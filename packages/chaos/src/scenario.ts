@@ -93,10 +93,22 @@ export const simSettings: Settings = parseSettings({ worker_async: { maximum_eve
  */
 export function settingsFor(prng: Prng): Settings {
   const maxParallel = prng.pick([1, 2, 4]);
+  // A quarter of the schedules keep records for 30 minutes only (messages 10), so that jobs outlive their
+  // TTL and jobIds are reused past it: the incarnation (epoch) paths run.
+  const shortTtl = prng.chance(0.25);
   return parseSettings({
     worker_async: { maximum_event_age_seconds: 600 },
     consumer: { max_parallel: maxParallel, scale_out_backlog: 10 },
+    ...(shortTtl ? { dedup: { ttl_seconds: 1_800 }, queue: { message_retention_seconds: 600 } } : {}),
   });
+}
+
+/** With a short TTL, half the jobs that are not cancelled are submitted again after 3 hours (a new incarnation). */
+function planReuse(workload: Workload, settings: Settings, prng: Prng): Workload {
+  if (settings.dedup.ttl_seconds > 3_600) return workload;
+  for (const job of workload.jobs)
+    if (job.cancelAtMs === undefined && prng.chance(0.5)) job.reuseAtMs = 3 * 3_600_000;
+  return workload;
 }
 
 /** Runs one schedule: a seeded workload through the real functions over the simulated cloud, then checks. */
@@ -108,16 +120,21 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
     endMs: START + (options.faultWindowMs ?? defaultFaultWindowMs),
   });
   const world = new World(START, root.fork("order"), root.fork("random"));
+  const settings = settingsFor(root.fork("settings"));
   try {
     return await simulate(
       options,
       world,
       plan,
-      planWorkload(workloadPrng, `${options.jobPrefix ?? ""}s${options.seed}`, {
-        maxTasks: options.maxTasks ?? 6,
-      }),
+      planReuse(
+        planWorkload(workloadPrng, `${options.jobPrefix ?? ""}s${options.seed}`, {
+          maxTasks: options.maxTasks ?? 6,
+        }),
+        settings,
+        root.fork("reuse"),
+      ),
       root.fork("misc"),
-      { settings: settingsFor(root.fork("settings")) },
+      { settings },
     );
   } finally {
     world.dispose();
@@ -165,6 +182,8 @@ interface Write {
   seq: number;
   /** True (virtual) time of the write. */
   atMs: number;
+  /** The incarnation a job write is about (its `:ep`), where the write names one. */
+  epoch?: number;
   /** A claim's or a run's lease end as written (the writer's clock), for CLAIMED and RUNNING. */
   leaseMs?: number;
 }
@@ -219,9 +238,10 @@ async function simulate(
         ledger.acceptedSeq.set(requestId, ledger.seq++);
         try {
           const task = parseTask(JSON.parse(payload));
-          const list = ledger.dispatches.get(taskIdOf(task)) ?? [];
+          const key = incarnationKey(taskIdOf(task), task.epoch ?? 0);
+          const list = ledger.dispatches.get(key) ?? [];
           list.push({ requestId, caller, seq: ledger.seq++ });
-          ledger.dispatches.set(taskIdOf(task), list);
+          ledger.dispatches.set(key, list);
         } catch {
           ledger.dispatches.set(`invalid:${payload.slice(0, 40)}`, [
             { requestId, caller, seq: ledger.seq++ },
@@ -243,7 +263,8 @@ async function simulate(
   const sns = new SnsModel(world, async (delivery) => {
     const notice = JSON.parse(delivery.message) as JobNotice;
     const job = workload.jobs.find((j) => j.jobId === notice.jobId);
-    if (!job || ledger.atPublish.some((p) => p.jobId === job.jobId)) return;
+    if (!job || ledger.atPublish.some((p) => p.jobId === job.jobId && p.notice.epoch === notice.epoch))
+      return;
     const read = async (pk: string) =>
       (
         await options.checkClient.send(
@@ -261,6 +282,8 @@ async function simulate(
       else notFinal.push(`${i} ${status ?? "no record"}`);
     }
     const jobItem = await read(`JOB#${job.jobId}`);
+    // The records read are those of the job's current incarnation: a notice of an older one has no records left.
+    if (Number(jobItem?.epoch?.N ?? -1) !== notice.epoch) return;
     ledger.atPublish.push({
       jobId: job.jobId,
       notice,
@@ -338,8 +361,9 @@ async function simulate(
   const taskHandler: TaskHandler = async (task, context) => {
     const actor = world.current();
     const taskId = task.taskId;
-    const attempt = (ledger.attempts.get(taskId) ?? 0) + 1;
-    ledger.attempts.set(taskId, attempt);
+    const key = incarnationKey(taskId, task.epoch);
+    const attempt = (ledger.attempts.get(key) ?? 0) + 1;
+    ledger.attempts.set(key, attempt);
     ledger.handlerStarts.push({
       jobId: task.jobId,
       taskId,
@@ -365,9 +389,9 @@ async function simulate(
       if (b.kind === "poison") throw new Error(`poison task ${taskId}`);
       if (b.kind === "flaky" && attempt <= b.failures)
         throw new Error(`flaky task ${taskId}, attempt ${attempt}`);
-      const list = ledger.completions.get(taskId) ?? [];
+      const list = ledger.completions.get(key) ?? [];
       list.push(actor);
-      ledger.completions.set(taskId, list);
+      ledger.completions.set(key, list);
       // The result names its task: the checks compare it with the record it is stored in.
       return { taskId, attempt };
     } finally {
@@ -465,12 +489,22 @@ async function simulate(
   // The submitter: a caller that follows the contract (an error other than a refusal: submit again).
   const accepted = new Set<string>();
   const refusals: { jobId: string; expected: string; got: string }[] = [];
+  // Submissions planned or under way: the system is not settled while one is (a jobId reused past its TTL).
+  let submissions = 0;
+  const later = (fn: () => unknown, at: number) => {
+    submissions += 1;
+    setTimeout(() => {
+      submissions -= 1;
+      fn();
+    }, at);
+  };
   const submit = (
     payload: unknown,
     jobId: string,
     expect: "accept" | "InvalidJobError" | "JobConflictError",
     tries = 8,
   ) => {
+    submissions += 1;
     void (async () => {
       for (let i = 0; i < tries; i++) {
         const out = await lambda.invokeSync(names.mainFunction, payload);
@@ -487,12 +521,16 @@ async function simulate(
         await new Promise((r) => setTimeout(r, Math.min(120_000, 10_000 * 2 ** i)));
       }
       if (expect !== "accept") refusals.push({ jobId, expected: expect, got: "no answer after retries" });
-    })();
+    })().finally(() => {
+      submissions -= 1;
+    });
   };
   for (const job of workload.jobs) {
     const payload = jobPayload(job, job.names, names.inputBucket);
-    setTimeout(() => submit(payload, job.jobId, "accept"), job.atMs);
-    for (const at of job.resubmitAtMs) setTimeout(() => submit(payload, job.jobId, "accept"), at);
+    later(() => submit(payload, job.jobId, "accept"), job.atMs);
+    for (const at of job.resubmitAtMs) later(() => submit(payload, job.jobId, "accept"), at);
+    // The same document again once the job's record expired (its TTL counts from its finish): a new incarnation.
+    if (job.reuseAtMs !== undefined) later(() => submit(payload, job.jobId, "accept"), job.reuseAtMs);
     if (job.conflictAtMs !== undefined) {
       const other = jobPayload(job, [...job.names, "ok-100-99"]);
       // Only meaningful once the first submission was recorded; refused either way, or accepted if first.
@@ -553,7 +591,8 @@ async function simulate(
     );
   }
 
-  const quiet = () => world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url);
+  const quiet = () =>
+    world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url) && submissions === 0;
   const faultWindow = options.faultWindowMs ?? defaultFaultWindowMs;
   // 1. Faults on (outages too), until the fault window closes.
   await world.run({ done: () => false, horizonMs: START + faultWindow, decide: (c) => c.process("deliver") });
@@ -630,6 +669,14 @@ async function simulate(
   };
 }
 
+/** A task of one incarnation of its job (a jobId reused past its TTL runs its tasks afresh). */
+const incarnationKey = (taskId: string, epoch: number) => `${taskId}@${epoch}`;
+
+/** A task's entries of a ledger map, one list per incarnation. */
+function incarnationsOf<T>(map: Map<string, T[]>, taskId: string): T[][] {
+  return [...map.entries()].filter(([k]) => k.startsWith(`${taskId}@`)).map(([, v]) => v);
+}
+
 /** Counts a conditional write's answer for its clause (named by its call site): let through, or refused. */
 function countCondition(coverage: CoverageReport, info: CallInfo, answer: Answer): void {
   if (info.service !== "dynamodb" || !info.request.body.includes('"ConditionExpression"')) return;
@@ -682,6 +729,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     actor: info.call.actor,
     seq: ledger.seq++,
     atMs,
+    ...(v[":ep"]?.N !== undefined ? { epoch: Number(v[":ep"].N) } : {}),
     ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
   });
 }
@@ -789,122 +837,124 @@ async function check(input: {
         add("G1", `task ${taskId} (${b.kind}) ended ${status ?? "with no record"}${where}`);
       }
       // G2: a second accepted worker invocation needs a named reason.
-      const dispatches = ledger.dispatches.get(taskId) ?? [];
-      for (let k = 1; k < dispatches.length; k++) {
-        const prev = dispatches[k - 1];
-        const cur = dispatches[k];
-        if (!prev || !cur) continue;
-        const between = (kind: string) =>
-          ledger.writes.some(
-            (w) => w.kind === kind && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
-          );
-        const marked = ledger.writes.some(
-          (w) =>
-            w.kind === "DISPATCHED" &&
-            w.pk === `TASK#${taskId}` &&
-            w.actor === prev.caller &&
-            w.seq > prev.seq &&
-            w.seq < cur.seq,
-        );
-        // A run between the two that died, or stalled until its RUNNING lease ended before the claim.
-        const reclaim = ledger.writes.findLast(
-          (w) => w.kind === "CLAIMED" && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
-        );
-        const deadRun = ledger.writes.some(
-          (w) =>
-            w.kind === "RUNNING" &&
-            w.pk === `TASK#${taskId}` &&
-            w.seq > prev.seq &&
-            w.seq < cur.seq &&
-            w.actor !== undefined &&
-            (!w.actor.alive ||
-              (reclaim !== undefined &&
-                w.leaseMs !== undefined &&
-                reclaim.atMs + clockSkewToleranceMs >= w.leaseMs - w.actor.skewMs)),
-        );
-        // The claims behind the two dispatches: the second may only follow the first once the first's lease
-        // ended (its consumer died, stalled, or kept the claim after a lost answer), never after a release.
-        const claimOf = (d: { caller: Actor | undefined; seq: number }, after: number) =>
-          ledger.writes.findLast(
+      for (const dispatches of incarnationsOf(ledger.dispatches, taskId))
+        for (let k = 1; k < dispatches.length; k++) {
+          const prev = dispatches[k - 1];
+          const cur = dispatches[k];
+          if (!prev || !cur) continue;
+          const between = (kind: string) =>
+            ledger.writes.some(
+              (w) => w.kind === kind && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
+            );
+          const marked = ledger.writes.some(
             (w) =>
-              w.kind === "CLAIMED" &&
+              w.kind === "DISPATCHED" &&
               w.pk === `TASK#${taskId}` &&
-              w.actor === d.caller &&
-              w.seq < d.seq &&
-              w.seq > after,
+              w.actor === prev.caller &&
+              w.seq > prev.seq &&
+              w.seq < cur.seq,
           );
-        const prevClaim = claimOf(prev, -1);
-        const curClaim = claimOf(cur, prev.seq);
-        const released = ledger.writes.some(
-          (w) =>
-            w.kind === "RELEASED" &&
-            w.pk === `TASK#${taskId}` &&
-            w.actor === prev.caller &&
-            w.seq > prev.seq &&
-            w.seq < cur.seq,
-        );
-        const leaseEnded =
-          prevClaim?.leaseMs !== undefined &&
-          curClaim !== undefined &&
-          curClaim.atMs + clockSkewToleranceMs >= prevClaim.leaseMs - (prevClaim.actor?.skewMs ?? 0);
-        // The same consumer, the same claim: its invoke's answer was lost (or late past the SDK's timeout) and
-        // the SDK's retry was accepted as a second event. The worker's RUNNING lease still runs it once.
-        const sdkRetry =
-          cur.caller !== undefined &&
-          cur.caller === prev.caller &&
-          curClaim === undefined &&
-          ledger.faulted.some(
-            (f) =>
-              f.actor === prev.caller &&
-              / lambda\.Invoke$/.test(f.site) &&
-              (f.kind === "lost" || f.kind === "delay"),
+          // A run between the two that died, or stalled until its RUNNING lease ended before the claim.
+          const reclaim = ledger.writes.findLast(
+            (w) => w.kind === "CLAIMED" && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
           );
-        if (process.env.CHAOS_DEBUG_G2 === taskId)
-          process.stderr.write(
-            `${JSON.stringify({ prev: prev.requestId, cur: cur.requestId, reclaim: reclaim && { at: new Date(reclaim.atMs).toISOString(), actor: reclaim.actor?.id }, runs: ledger.writes.filter((w) => w.kind === "RUNNING" && w.pk === `TASK#${taskId}`).map((w) => ({ seq: w.seq, at: new Date(w.atMs).toISOString(), lease: w.leaseMs && new Date(w.leaseMs).toISOString(), alive: w.actor?.alive, actor: w.actor?.id })), prevSeq: prev.seq, curSeq: cur.seq })}\n`,
+          const deadRun = ledger.writes.some(
+            (w) =>
+              w.kind === "RUNNING" &&
+              w.pk === `TASK#${taskId}` &&
+              w.seq > prev.seq &&
+              w.seq < cur.seq &&
+              w.actor !== undefined &&
+              (!w.actor.alive ||
+                (reclaim !== undefined &&
+                  w.leaseMs !== undefined &&
+                  reclaim.atMs + clockSkewToleranceMs >= w.leaseMs - w.actor.skewMs)),
           );
-        if (between("REQUEUED")) windowed("redispatch after a redrive");
-        else if (sdkRetry)
-          windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
-        else if (deadRun)
-          windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
-        else if (!marked && !released && leaseEnded)
-          windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
-        else
-          add(
-            "G2",
-            `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though ${
-              marked
-                ? "DISPATCHED was recorded"
-                : released
-                  ? "Lambda had accepted the first invoke when its consumer released the claim"
-                  : `the first claim's lease had not ended (claimed again at ${curClaim ? new Date(curClaim.atMs).toISOString() : "?"}, lease until ${prevClaim?.leaseMs ? new Date(prevClaim.leaseMs).toISOString() : "?"})`
-            }`,
+          // The claims behind the two dispatches: the second may only follow the first once the first's lease
+          // ended (its consumer died, stalled, or kept the claim after a lost answer), never after a release.
+          const claimOf = (d: { caller: Actor | undefined; seq: number }, after: number) =>
+            ledger.writes.findLast(
+              (w) =>
+                w.kind === "CLAIMED" &&
+                w.pk === `TASK#${taskId}` &&
+                w.actor === d.caller &&
+                w.seq < d.seq &&
+                w.seq > after,
+            );
+          const prevClaim = claimOf(prev, -1);
+          const curClaim = claimOf(cur, prev.seq);
+          const released = ledger.writes.some(
+            (w) =>
+              w.kind === "RELEASED" &&
+              w.pk === `TASK#${taskId}` &&
+              w.actor === prev.caller &&
+              w.seq > prev.seq &&
+              w.seq < cur.seq,
           );
-      }
+          const leaseEnded =
+            prevClaim?.leaseMs !== undefined &&
+            curClaim !== undefined &&
+            curClaim.atMs + clockSkewToleranceMs >= prevClaim.leaseMs - (prevClaim.actor?.skewMs ?? 0);
+          // The same consumer, the same claim: its invoke's answer was lost (or late past the SDK's timeout) and
+          // the SDK's retry was accepted as a second event. The worker's RUNNING lease still runs it once.
+          const sdkRetry =
+            cur.caller !== undefined &&
+            cur.caller === prev.caller &&
+            curClaim === undefined &&
+            ledger.faulted.some(
+              (f) =>
+                f.actor === prev.caller &&
+                / lambda\.Invoke$/.test(f.site) &&
+                (f.kind === "lost" || f.kind === "delay"),
+            );
+          if (process.env.CHAOS_DEBUG_G2 === taskId)
+            process.stderr.write(
+              `${JSON.stringify({ prev: prev.requestId, cur: cur.requestId, reclaim: reclaim && { at: new Date(reclaim.atMs).toISOString(), actor: reclaim.actor?.id }, runs: ledger.writes.filter((w) => w.kind === "RUNNING" && w.pk === `TASK#${taskId}`).map((w) => ({ seq: w.seq, at: new Date(w.atMs).toISOString(), lease: w.leaseMs && new Date(w.leaseMs).toISOString(), alive: w.actor?.alive, actor: w.actor?.id })), prevSeq: prev.seq, curSeq: cur.seq })}\n`,
+            );
+          if (between("REQUEUED")) windowed("redispatch after a redrive");
+          else if (sdkRetry)
+            windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
+          else if (deadRun)
+            windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
+          else if (!marked && !released && leaseEnded)
+            windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
+          else
+            add(
+              "G2",
+              `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though ${
+                marked
+                  ? "DISPATCHED was recorded"
+                  : released
+                    ? "Lambda had accepted the first invoke when its consumer released the claim"
+                    : `the first claim's lease had not ended (claimed again at ${curClaim ? new Date(curClaim.atMs).toISOString() : "?"}, lease until ${prevClaim?.leaseMs ? new Date(prevClaim.leaseMs).toISOString() : "?"})`
+              }`,
+            );
+        }
       // G3: a second completed run needs a named reason.
-      const completions = ledger.completions.get(taskId) ?? [];
-      for (let k = 1; k < completions.length; k++) {
-        const prev = completions[k - 1];
-        if (!prev) continue;
-        const recorded = ledger.writes.some(
-          (w) => w.kind === "SUCCEEDED" && w.pk === `TASK#${taskId}` && w.actor === prev,
-        );
-        // Evidence that the outcome write could not be made: DynamoDB refused it through the outcome reserve
-        // (at least two faulted tries, 3 s apart or more).
-        const outcomeFaults = ledger.faulted.filter((f) => f.actor === prev && /:finishRun /.test(f.site));
-        const spanMs =
-          outcomeFaults.length > 1 ? (outcomeFaults.at(-1)?.atMs ?? 0) - (outcomeFaults[0]?.atMs ?? 0) : 0;
-        if (!recorded && !prev.alive)
-          windowed("handler completed, its process died before SUCCEEDED was recorded");
-        else if (!recorded && spanMs >= 3_000)
-          windowed("handler completed, its outcome write failed through the reserve (DynamoDB unavailable)");
-        else
-          add(
-            "G3",
-            `task ${taskId} ran to completion ${completions.length} times (${prev.id}: SUCCEEDED ${recorded ? "recorded" : "not recorded, process alive"})`,
+      for (const completions of incarnationsOf(ledger.completions, taskId))
+        for (let k = 1; k < completions.length; k++) {
+          const prev = completions[k - 1];
+          if (!prev) continue;
+          const recorded = ledger.writes.some(
+            (w) => w.kind === "SUCCEEDED" && w.pk === `TASK#${taskId}` && w.actor === prev,
           );
-      }
+          // Evidence that the outcome write could not be made: DynamoDB refused it through the outcome reserve
+          // (at least two faulted tries, 3 s apart or more).
+          const outcomeFaults = ledger.faulted.filter((f) => f.actor === prev && /:finishRun /.test(f.site));
+          const spanMs =
+            outcomeFaults.length > 1 ? (outcomeFaults.at(-1)?.atMs ?? 0) - (outcomeFaults[0]?.atMs ?? 0) : 0;
+          if (!recorded && !prev.alive)
+            windowed("handler completed, its process died before SUCCEEDED was recorded");
+          else if (!recorded && spanMs >= 3_000)
+            windowed(
+              "handler completed, its outcome write failed through the reserve (DynamoDB unavailable)",
+            );
+          else
+            add(
+              "G3",
+              `task ${taskId} ran to completion ${completions.length} times (${prev.id}: SUCCEEDED ${recorded ? "recorded" : "not recorded, process alive"})`,
+            );
+        }
     }
     try {
       const status = await readJobStatus(store, job.jobId);
@@ -945,7 +995,16 @@ async function check(input: {
         `job ${job.jobId}: ${failed} tasks failed for good, over its toleratedFailureCount ${tolerated}, and it is not failed`,
       );
     // G8: one job.finished notice, with the counts of the task records.
-    const mine = notices.filter((n) => n.notice.jobId === job.jobId);
+    // The current incarnation's notices (a jobId reused past its TTL has one incarnation per reuse).
+    const epoch = Number(jobItem?.epoch?.N ?? -1);
+    for (const [e, list] of Map.groupBy(
+      notices.filter((n) => n.notice.jobId === job.jobId && n.notice.epoch !== epoch),
+      (n) => n.notice.epoch,
+    ))
+      for (let k = 1; k < list.length; k++)
+        if ((list[k]?.atMs ?? 0) - (list[k - 1]?.atMs ?? 0) < snsDedupWindowMs)
+          add("G8", `job ${job.jobId}: ${list.length} notices delivered for its incarnation ${e}`);
+    const mine = notices.filter((n) => n.notice.jobId === job.jobId && n.notice.epoch === epoch);
     const allFinal = succeeded + failed + cancelled === job.names.length;
     if (allFinal && mine.length === 0)
       add("G8", `job ${job.jobId}: every task is final, but no job.finished notice was delivered`);
@@ -958,13 +1017,17 @@ async function check(input: {
     const first = mine[0]?.notice;
     // Exactly one write wins the job's finish (the notice's outbox entry): a second one is a second notice
     // that only SNS's deduplication window happens to hide.
-    const finishes = ledger.writes.filter((w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}`);
+    const finishes = ledger.writes.filter(
+      (w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}` && w.epoch === epoch,
+    );
     if (finishes.length > 1)
       add(
         "G8",
         `job ${job.jobId} was finished ${finishes.length} times (${finishes.map((w) => w.actor?.id ?? "-").join(", ")})`,
       );
-    const finished = ledger.writes.find((w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}`);
+    const finished = ledger.writes.find(
+      (w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}` && w.epoch === epoch,
+    );
     const requeuedAfter = ledger.writes.some(
       (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
     );
@@ -981,7 +1044,7 @@ async function check(input: {
     );
     // The notice when it was delivered: every task final, the counts and the job record's finish those of the
     // records at that moment, unless a redrive or a retried final failure changed them between finish and delivery.
-    const pub = ledger.atPublish.find((p) => p.jobId === job.jobId);
+    const pub = ledger.atPublish.find((p) => p.jobId === job.jobId && p.notice.epoch === epoch);
     if (pub) {
       const changed = ledger.writes.some(
         (w) =>

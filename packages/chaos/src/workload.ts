@@ -43,6 +43,8 @@ export interface PlannedJob {
    * the object (`{"source": "s3://..."}`); main enqueues it in leased steps handed over to itself.
    */
   sourceKey?: string;
+  /** The same document again at this time, after the job finished and its record expired: a new incarnation. */
+  reuseAtMs?: number;
 }
 
 export interface Workload {

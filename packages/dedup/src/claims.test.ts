@@ -42,6 +42,23 @@ describe("claimTask", () => {
     expect((await markDispatched(store, taskId, "a")).ok).toBe(false);
   });
 
+  it("never claims a task of the job's current incarnation again once its record's expiry passed (a job that outlived its TTL)", async () => {
+    const taskId = `j#${randomUUID()}`;
+    const claim = { ...claimOf(taskId, "a"), epoch: 7 };
+    await claimTask(store, claim);
+    await markDispatched(store, taskId, "a");
+    const run = { taskId, jobId: "j", index: 0, owner: "w", epoch: 7 };
+    await startRun(store, run, 60);
+    await finishRun(store, run, { status: "SUCCEEDED" });
+    // Past the task record's expiresAt (claim time + the store's TTL), before DynamoDB's TTL removes it: a
+    // resubmission of the still-live job re-sends the task. On the old code the claim took it and it ran again.
+    store.advance((store.ttlSeconds + 60) * 1000);
+    expect(await claimTask(store, { ...claimOf(taskId, "b"), epoch: 7 })).toEqual({
+      outcome: "duplicate",
+      status: "SUCCEEDED",
+    });
+  });
+
   it("treats a dispatched task as a duplicate forever, even after any lease would have expired", async () => {
     const taskId = `j#${randomUUID()}`;
     await claimTask(store, claimOf(taskId, "a"));
@@ -79,11 +96,10 @@ describe("claimTask", () => {
     expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
   });
 
-  it("treats a record past its TTL as absent even if TTL deletion has not happened yet", async () => {
+  it("treats a record of an older incarnation of a reused jobId as absent, however recent", async () => {
     const taskId = `j#${randomUUID()}`;
-    await claimTask(store, claimOf(taskId, "a"));
+    await claimTask(store, { ...claimOf(taskId, "a"), epoch: 1 });
     await markDispatched(store, taskId, "a");
-    store.advance((store.ttlSeconds + 60) * 1000);
-    expect((await claimTask(store, claimOf(taskId, "b"))).outcome).toBe("claimed");
+    expect((await claimTask(store, { ...claimOf(taskId, "b"), epoch: 2 })).outcome).toBe("claimed");
   });
 });

@@ -14,11 +14,12 @@ export type ClaimResult =
 const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" };
 
 /**
- * The record belongs to no live incarnation of this task's job: absent, expired (TTL deletes lazily), or
- * written for an older incarnation of a reused jobId (or before epochs existed). It is then as good as absent.
+ * The record belongs to no live incarnation of this task's job: absent, or written for an older incarnation of
+ * a reused jobId (or before epochs existed). It is then as good as absent. Not "expired": a record of the
+ * job's current incarnation stands however old it is (issue 18: a job that outlived its task records' TTL
+ * ran a finished task again when a resubmission re-sent it; a reused jobId has a newer epoch anyway).
  */
-export const absentClause =
-  "attribute_not_exists(pk) OR #e < :nowSec OR attribute_not_exists(#ep) OR #ep < :ep";
+export const absentClause = "attribute_not_exists(pk) OR attribute_not_exists(#ep) OR #ep < :ep";
 
 /** The clauses under which a consumer may claim a task of the same incarnation. */
 export const claimClauses = {
@@ -69,7 +70,6 @@ export async function claimTask(
           ":owner": { S: claim.owner },
           ":lease": { N: String(leaseUntil) },
           ":now": { N: String(now) },
-          ":nowSec": { N: String(Math.floor(now / 1000)) },
           ":exp": { N: String(expiresAt(store)) },
           ":job": { S: claim.jobId },
           ":idx": { N: String(claim.index) },

@@ -117,7 +117,7 @@ const isGone = (item: Item, now: number) =>
 export async function recordJob(
   store: DedupStore,
   job: JobRecord,
-): Promise<{ created: boolean; epoch: number }> {
+): Promise<{ created: boolean; epoch: number; finished?: boolean }> {
   // The incarnation: a jobId accepted again after its record expired gets a new one (and new task ids).
   const epoch = store.now();
   const options = job.options ?? {};
@@ -173,7 +173,11 @@ export async function recordJob(
     const refused = conditionFailure(error);
     if (!refused) throw error;
     if (refused.item?.contentHash?.S === job.contentHash)
-      return { created: false, epoch: Number(refused.item.epoch?.N ?? 0) };
+      return {
+        created: false,
+        epoch: Number(refused.item.epoch?.N ?? 0),
+        ...(refused.item.finishedAt?.N !== undefined ? { finished: true } : {}),
+      };
     throw new JobConflictError(job.jobId, { cause: error });
   }
 }
