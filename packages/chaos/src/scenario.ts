@@ -93,21 +93,25 @@ export const simSettings: Settings = parseSettings({ worker_async: { maximum_eve
  */
 export function settingsFor(prng: Prng): Settings {
   const maxParallel = prng.pick([1, 2, 4]);
-  // A quarter of the schedules keep records for 30 minutes only (messages 10), so that jobs outlive their
+  // A quarter of the schedules keep records for 15 minutes only (messages 2), so that jobs outlive their
   // TTL and jobIds are reused past it: the incarnation (epoch) paths run.
   const shortTtl = prng.chance(0.25);
   return parseSettings({
     worker_async: { maximum_event_age_seconds: 600 },
     consumer: { max_parallel: maxParallel, scale_out_backlog: 10 },
-    ...(shortTtl ? { dedup: { ttl_seconds: 1_800 }, queue: { message_retention_seconds: 600 } } : {}),
+    ...(shortTtl ? { dedup: { ttl_seconds: 900 }, queue: { message_retention_seconds: 120 } } : {}),
   });
 }
 
-/** With a short TTL, half the jobs that are not cancelled are submitted again after 3 hours (a new incarnation). */
+/**
+ * With a short TTL, half the jobs that are not cancelled are submitted again an hour in: most finished within
+ * the first half hour, so their records have expired and this is a new incarnation (or, for one still running,
+ * a resubmission of the same).
+ */
 function planReuse(workload: Workload, settings: Settings, prng: Prng): Workload {
   if (settings.dedup.ttl_seconds > 3_600) return workload;
   for (const job of workload.jobs)
-    if (job.cancelAtMs === undefined && prng.chance(0.5)) job.reuseAtMs = 3 * 3_600_000;
+    if (job.cancelAtMs === undefined && prng.chance(0.5)) job.reuseAtMs = 3_600_000;
   return workload;
 }
 
