@@ -6,7 +6,7 @@ import { Prng } from "./prng.ts";
 
 describe("fault explorer", () => {
   it("finds no violation of G1-G8 in the CI budget of 500 seeded schedules, reaching every call site and clause", async () => {
-    const report = await explore({ seed: 1, schedules: 500 });
+    const report = await explore({ seed: 1, schedules: 500, workers: 2 });
     console.info(
       `chaos: schedules ${report.schedules}, tasks ${report.tasks}, ${Math.round(report.wallMs / 1000)} s; faults ${JSON.stringify(report.faultsByKind)}; windows ${JSON.stringify(report.windows)}`,
     );

@@ -1,8 +1,10 @@
+import { fork } from "node:child_process";
 import { createS3Client, openSource } from "@fanout/source";
 import { type CoverageReport, coverageGaps, emptyCoverage, mergeCoverage } from "./coverage.ts";
 import { coverageReasons } from "./coverage-reasons.ts";
 import { DynamoEmulator, DynamoService } from "./dynamo.ts";
 import { runSchedule, type ScheduleResult, type Violation } from "./scenario.ts";
+import { simulatedEnvironment } from "./sim-env.ts";
 import { windowsOverBound } from "./window-bounds.ts";
 
 export interface ExploreOptions {
@@ -16,7 +18,14 @@ export interface ExploreOptions {
   shrink?: boolean;
   /** Stop at the first failing schedule (how a mutant is run). */
   stopAtFirst?: boolean;
-  onSchedule?: (result: ScheduleResult, index: number) => void;
+  /**
+   * Processes to spread the schedules over (each with its own emulator; seed i goes to process i mod n), so
+   * that the budget uses every core. @default 1
+   */
+  workers?: number;
+  /** Instead of `seed`..`seed + schedules - 1`: exactly these seeds (how a worker gets its share). */
+  seeds?: number[];
+  onSchedule?: (result: Pick<ScheduleResult, "seed" | "violations">, index: number) => void;
 }
 
 export interface Failure {
@@ -43,13 +52,47 @@ export interface ExploreReport {
   overBound: string[];
 }
 
-/** Runs schedules one after another on one DynamoDB emulator (each schedule has its own job ids). */
+/** Runs the schedules, in this process or spread over `workers` processes, and checks coverage and bounds. */
 export async function explore(options: ExploreOptions = {}): Promise<ExploreReport> {
   const started = performance.now();
-  const emulator = await DynamoEmulator.start();
-  const dynamo = new DynamoService(emulator.endpoint);
-  const checkClient = emulator.client();
-  const report: ExploreReport = {
+  const first = options.seed ?? 1;
+  const seeds = options.seeds ?? Array.from({ length: options.schedules ?? 500 }, (_, i) => first + i);
+  const workers = Math.max(1, Math.min(options.workers ?? 1, seeds.length));
+  // With stopAtFirst, the first failure any worker reports stops the others.
+  const stop = new AbortController();
+  const report =
+    workers === 1
+      ? await exploreHere({ ...options, seeds })
+      : mergeReports(
+          await Promise.all(
+            Array.from({ length: workers }, (_, w) =>
+              exploreInWorker({ ...options, seeds: seeds.filter((_, i) => i % workers === w) }, stop),
+            ),
+          ),
+        );
+  report.failures.sort((a, b) => a.seed - b.seed);
+  report.gaps = coverageGaps(report.coverage, coverageReasons);
+  report.overBound = windowsOverBound(report.windows, report.schedules);
+  report.wallMs = performance.now() - started;
+  return report;
+}
+
+function mergeReports(reports: ExploreReport[]): ExploreReport {
+  const into = emptyReport();
+  for (const r of reports) {
+    into.schedules += r.schedules;
+    into.tasks += r.tasks;
+    into.virtualMs += r.virtualMs;
+    into.failures.push(...r.failures);
+    for (const [k, n] of Object.entries(r.faultsByKind)) into.faultsByKind[k] = (into.faultsByKind[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(r.windows)) into.windows[k] = (into.windows[k] ?? 0) + n;
+    mergeCoverage(into.coverage, r.coverage);
+  }
+  return into;
+}
+
+function emptyReport(): ExploreReport {
+  return {
     schedules: 0,
     tasks: 0,
     faultsByKind: {},
@@ -61,6 +104,56 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     gaps: { sitesWithoutFaults: [], oneSidedClauses: [] },
     overBound: [],
   };
+}
+
+/** One worker process (`explore-worker.ts`) running its seeds; its progress comes back as messages. */
+function exploreInWorker(
+  options: ExploreOptions & { seeds: number[] },
+  stop: AbortController,
+): Promise<ExploreReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL("./explore-worker.ts", import.meta.url), [], {
+      env: { ...process.env, ...simulatedEnvironment(process.env.CHAOS_LOG_LEVEL) },
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    let done = 0;
+    let resolved = false;
+    const stopped = () => {
+      // Another worker failed first: this one's schedules so far count, its report is not awaited.
+      if (resolved) return;
+      resolved = true;
+      child.kill();
+      resolve({ ...emptyReport(), schedules: done });
+    };
+    stop.signal.addEventListener("abort", stopped);
+    child.on("message", (m: { schedule?: { seed: number; violations: Violation[] }; report?: ExploreReport }) => {
+      if (m.schedule) {
+        options.onSchedule?.(m.schedule, done++);
+        if (options.stopAtFirst && m.schedule.violations.length > 0) {
+          stop.signal.removeEventListener("abort", stopped);
+          stop.abort();
+        }
+      }
+      if (m.report && !resolved) {
+        resolved = true;
+        resolve(m.report);
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (!resolved) reject(new Error(`explorer worker exited (${code}) before its report`));
+    });
+    const { onSchedule: _, only, ...plain } = options;
+    child.send({ ...plain, ...(only ? { only: [...only] } : {}) });
+  });
+}
+
+/** Runs schedules one after another on one DynamoDB emulator (each schedule has its own table). */
+export async function exploreHere(options: ExploreOptions & { seeds: number[] }): Promise<ExploreReport> {
+  const emulator = await DynamoEmulator.start();
+  const dynamo = new DynamoService(emulator.endpoint);
+  const checkClient = emulator.client();
+  const report = emptyReport();
   let generation = 0;
   // A table of its own per run: table-wide reads (the notice outbox, the jobs index) must not see another
   // schedule's records, or a schedule would replay differently after others than alone.
@@ -85,10 +178,7 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     () => {},
   );
   try {
-    const first = options.seed ?? 1;
-    const count = options.schedules ?? 500;
-    for (let i = 0; i < count; i++) {
-      const seed = first + i;
+    for (const [i, seed] of options.seeds.entries()) {
       const result = await run(seed, options.only);
       report.schedules += 1;
       report.tasks += result.tasks;
@@ -128,9 +218,6 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
     checkClient.destroy();
     emulator.stop();
   }
-  report.gaps = coverageGaps(report.coverage, coverageReasons);
-  report.overBound = windowsOverBound(report.windows, report.schedules);
-  report.wallMs = performance.now() - started;
   return report;
 }
 

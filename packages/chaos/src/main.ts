@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { coverageSummary, coverageTable } from "./coverage.ts";
@@ -30,6 +31,12 @@ export async function main(argv: string[]): Promise<number> {
       "print the whole coverage table (calls and faults per call site, clauses both ways)",
     )
     .option("--stop-at-first", "stop at the first failing schedule")
+    .option(
+      "--workers <n>",
+      "processes to spread the schedules over (each with its own emulator)",
+      positive("--workers"),
+      Math.min(2, availableParallelism()),
+    )
     .option("--mutants", "instead: run the budget against each planted bug in mutants/, one at a time")
     .option("--mutant <name>", "with --mutants: only the mutants whose name contains this")
     .option("--check-mutants", "instead: check that every mutant patch still applies (what CI runs)")
@@ -56,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     json?: boolean;
     coverage?: boolean;
     stopAtFirst?: boolean;
+    workers: number;
     mutants?: boolean;
     mutant?: string;
     checkMutants?: boolean;
@@ -119,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
     seed: flags.seed,
     schedules: flags.schedules,
     shrink: flags.shrink,
+    // A replay of chosen faults runs one seed: one process.
+    workers: flags.faults ? 1 : flags.workers,
     ...(flags.stopAtFirst ? { stopAtFirst: true } : {}),
     ...(flags.faults ? { only: flags.faults } : {}),
     onSchedule: (r, i) => {
