@@ -84,7 +84,8 @@ function mergeReports(reports: ExploreReport[]): ExploreReport {
     into.tasks += r.tasks;
     into.virtualMs += r.virtualMs;
     into.failures.push(...r.failures);
-    for (const [k, n] of Object.entries(r.faultsByKind)) into.faultsByKind[k] = (into.faultsByKind[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(r.faultsByKind))
+      into.faultsByKind[k] = (into.faultsByKind[k] ?? 0) + n;
     for (const [k, n] of Object.entries(r.windows)) into.windows[k] = (into.windows[k] ?? 0) + n;
     mergeCoverage(into.coverage, r.coverage);
   }
@@ -126,19 +127,22 @@ function exploreInWorker(
       resolve({ ...emptyReport(), schedules: done });
     };
     stop.signal.addEventListener("abort", stopped);
-    child.on("message", (m: { schedule?: { seed: number; violations: Violation[] }; report?: ExploreReport }) => {
-      if (m.schedule) {
-        options.onSchedule?.(m.schedule, done++);
-        if (options.stopAtFirst && m.schedule.violations.length > 0) {
-          stop.signal.removeEventListener("abort", stopped);
-          stop.abort();
+    child.on(
+      "message",
+      (m: { schedule?: { seed: number; violations: Violation[] }; report?: ExploreReport }) => {
+        if (m.schedule) {
+          options.onSchedule?.(m.schedule, done++);
+          if (options.stopAtFirst && m.schedule.violations.length > 0) {
+            stop.signal.removeEventListener("abort", stopped);
+            stop.abort();
+          }
         }
-      }
-      if (m.report && !resolved) {
-        resolved = true;
-        resolve(m.report);
-      }
-    });
+        if (m.report && !resolved) {
+          resolved = true;
+          resolve(m.report);
+        }
+      },
+    );
     child.on("error", reject);
     child.on("exit", (code) => {
       if (!resolved) reject(new Error(`explorer worker exited (${code}) before its report`));

@@ -78,6 +78,12 @@ export function decideForState(
         action: "error",
         reason: "CLAIMED under a live claim lease; record kept, redrive again after it ends",
       };
+    case TaskStatus.Failed:
+      // Reached only for a failure of a later dispatch that Lambda will still retry: its outcome decides.
+      return {
+        action: "error",
+        reason: "FAILED by a later dispatch whose retry is pending; record kept, redrive again after it",
+      };
     case TaskStatus.Running:
       // A live lease may belong to a worker that died: dropping the record could lose the task (G1).
       // Keep it; once the lease expires, requeueTask takes the task back.

@@ -10,8 +10,14 @@ export const leaseClockSkewMs = 60_000;
 
 /** The states a redrive may take a task back from, each as one clause of the condition. */
 export const requeueClauses = {
-  /** The task's last run failed. */
-  failed: "#s = :failed",
+  /**
+   * The task's last run failed for good, or it was this event's run (or no dispatch is on record): never a
+   * failure of a later dispatch that Lambda will still retry (issue 18: requeued beside that retry, the task
+   * ran on two lines at once and ended FAILED with a retry pending that nothing made; found by the explorer
+   * once an operator ran the redrive again after one that stopped midway).
+   */
+  failed:
+    "(#s = :failed AND (finalFailure = :true OR attribute_not_exists(dispatchId) OR dispatchId = :rid))",
   /** A worker died RUNNING: its lease ended (by more than the allowed clock skew). */
   deadRun: "(#s = :running AND #l < :expiredBefore)",
   /** A consumer died CLAIMED before it dispatched: its claim lease ended. */
@@ -33,6 +39,7 @@ export type RequeueClause = keyof typeof requeueClauses;
 /** What {@link requeueTask}'s condition reads of a task record (`readTask` returns it). */
 export interface RequeueState {
   status: string;
+  finalFailure?: boolean;
   epoch?: number;
   leaseUntil?: number;
   dispatchId?: string;
@@ -54,7 +61,11 @@ export function requeueClauseOf(
   const leaseEnded = record.leaseUntil !== undefined && record.leaseUntil < now - leaseClockSkewMs;
   switch (record.status) {
     case TaskStatus.Failed:
-      return "failed";
+      return record.finalFailure === true ||
+        record.dispatchId === undefined ||
+        (failedDispatchId !== undefined && record.dispatchId === failedDispatchId)
+        ? "failed"
+        : undefined;
     case TaskStatus.Running:
       return leaseEnded ? "deadRun" : undefined;
     case TaskStatus.Claimed:
@@ -112,9 +123,10 @@ export async function requeueTask(
           ":running": { S: TaskStatus.Running },
           ":claimed": { S: TaskStatus.Claimed },
           ":ep": { N: String(task.epoch ?? 0) },
-          ...(failedDispatchId === undefined
-            ? {}
-            : { ":dispatched": { S: TaskStatus.Dispatched }, ":rid": { S: failedDispatchId } }),
+          ":true": { BOOL: true },
+          // Without the failed event's request id, no dispatch can match it (and the `dispatched` clauses are off).
+          ":rid": { S: failedDispatchId ?? "(none)" },
+          ...(failedDispatchId === undefined ? {} : { ":dispatched": { S: TaskStatus.Dispatched } }),
           ":now": { N: String(store.now()) },
           // The lease was set by the worker's clock, this runs on an operator's: allow for skew.
           ":expiredBefore": { N: String(store.now() - leaseClockSkewMs) },

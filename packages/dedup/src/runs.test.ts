@@ -251,6 +251,17 @@ describe("task runs", () => {
             : { status: outcome, error: { type: "E", message: "m" }, final: true },
         );
       };
+    const failPending =
+      (id: string): Setup =>
+      async (jobId) => {
+        await dispatch(id)(jobId);
+        await start(jobId);
+        await finishRun(store, ref(jobId, 0, "w"), {
+          status: "FAILED",
+          error: { type: "E", message: "m" },
+          final: false,
+        });
+      };
     const pastLeases =
       (setup: Setup): Setup =>
       async (jobId) => {
@@ -269,6 +280,9 @@ describe("task runs", () => {
       ["SUCCEEDED", finish("SUCCEEDED"), undefined],
       ["FAILED", finish("FAILED"), "failed"],
       ["FAILED, a redriven task of an older incarnation", finish("FAILED"), undefined, -1],
+      // A retry of a later dispatch is pending: requeued beside it, the task would run on two lines at once.
+      ["FAILED, retry pending, by a later dispatch", failPending("event-2"), undefined],
+      ["FAILED, retry pending, by the failed event", failPending(rid), "failed"],
       ["CANCELLED", (jobId) => closeTask(store, ref(jobId, 0, "x"), { status: "CANCELLED" }), undefined],
       [
         "REQUEUED",

@@ -16,6 +16,8 @@ export interface TaskRecord {
   epoch?: number;
   /** The request id of the task's latest dispatch, if the consumer recorded it. */
   dispatchId?: string;
+  /** On a FAILED task: the worker judged the failure final (no retry of Lambda's to come). */
+  finalFailure?: boolean;
 }
 
 /** Reads one task record (for status views and tests; the hot path never reads before it writes). */
@@ -34,6 +36,7 @@ export async function readTask(store: DedupStore, taskId: string): Promise<TaskR
     ...(item.result?.S === undefined ? {} : { result: item.result.S }),
     ...(item.epoch?.N === undefined ? {} : { epoch: Number(item.epoch.N) }),
     ...(item.dispatchId?.S === undefined ? {} : { dispatchId: item.dispatchId.S }),
+    ...(item.finalFailure?.BOOL === true ? { finalFailure: true } : {}),
   };
 }
 
