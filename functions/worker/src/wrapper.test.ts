@@ -375,12 +375,19 @@ describe("worker wrapper: job features", () => {
       release = resolve;
     });
     const ran: number[] = [];
+    // Resolved when task 0's handler runs: the wait is for that, however slow the machine.
+    let started: () => void = () => {};
+    const startedRunning = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const handler = worker(async (t) => {
       ran.push(t.index);
+      started();
       await gate;
     });
     const running = handler(task(0, "a"), testContext());
-    await expect.poll(() => ran).toEqual([0]);
+    await startedRunning;
+    expect(ran).toEqual([0]);
     await claimTask(store, { taskId: `${jobId}#1`, jobId, index: 1, epoch, owner: "c", leaseSeconds: 30 });
     await markDispatched(store, `${jobId}#1`, "c");
     expect(await cancelJob(store, jobId)).toMatchObject({ outcome: "cancelled" });
