@@ -79,7 +79,13 @@ export async function runMutant(
       // Already restored.
     }
   };
-  process.once("SIGINT", restore);
+  // Stopped (Ctrl-C, kill): take the patch out before going, or the shipped code stays mutated.
+  const restoreAndExit = () => {
+    restore();
+    process.exit(130);
+  };
+  process.once("SIGINT", restoreAndExit);
+  process.once("SIGTERM", restoreAndExit);
   try {
     const { out, code } = await new Promise<{ out: string; code: number | null }>((resolve, reject) => {
       const child = spawn(
@@ -142,6 +148,7 @@ export async function runMutant(
     };
   } finally {
     restore();
-    process.removeListener("SIGINT", restore);
+    process.removeListener("SIGINT", restoreAndExit);
+    process.removeListener("SIGTERM", restoreAndExit);
   }
 }
