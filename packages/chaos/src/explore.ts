@@ -113,7 +113,9 @@ function exploreInWorker(
   stop: AbortController,
 ): Promise<ExploreReport> {
   return new Promise((resolve, reject) => {
+    // No inherited exec arguments: under vitest they would load its runner into the worker.
     const child = fork(new URL("./explore-worker.ts", import.meta.url), [], {
+      execArgv: [],
       env: { ...process.env, ...simulatedEnvironment(process.env.CHAOS_LOG_LEVEL) },
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
