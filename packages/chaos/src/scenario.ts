@@ -155,7 +155,7 @@ interface Ledger {
   /** When Lambda accepted each worker event (its request id), in the ledger's order. */
   acceptedSeq: Map<string, number>;
   /** Every start of a task handler: the task, the event it ran for, and when. */
-  handlerStarts: { jobId: string; taskId: string; requestId: string; seq: number }[];
+  handlerStarts: { jobId: string; epoch: number; taskId: string; requestId: string; seq: number }[];
   /** Task handlers of each job running at once: now, and the most ever. */
   running: Map<string, { now: number; most: number }>;
   /** Consumer runs that received from the tasks queue and have not ended (or died): the most at once. */
@@ -370,6 +370,7 @@ async function simulate(
     ledger.attempts.set(key, attempt);
     ledger.handlerStarts.push({
       jobId: task.jobId,
+      epoch: task.epoch,
       taskId,
       requestId: context.lambda.awsRequestId,
       seq: ledger.seq++,
@@ -490,7 +491,8 @@ async function simulate(
   // The schedule (EventBridge Scheduler invokes the consumer asynchronously every period).
   const schedule = setInterval(() => lambda.enqueueEvent(names.consumerFunction, "{}"), 60_000);
 
-  // The submitter: a caller that follows the contract (an error other than a refusal: submit again).
+  // The submitter: a caller that follows the contract (an error other than a refusal: submit again, backing
+  // off, for about 20 minutes: past an outage, init failures and crashes in a row).
   const accepted = new Set<string>();
   const refusals: { jobId: string; expected: string; got: string }[] = [];
   // Submissions planned or under way: the system is not settled while one is (a jobId reused past its TTL).
@@ -506,12 +508,14 @@ async function simulate(
     payload: unknown,
     jobId: string,
     expect: "accept" | "InvalidJobError" | "JobConflictError",
-    tries = 8,
+    tries = 12,
   ) => {
     submissions += 1;
     void (async () => {
       for (let i = 0; i < tries; i++) {
         const out = await lambda.invokeSync(names.mainFunction, payload);
+        if (process.env.CHAOS_TRACE && jobId.includes(process.env.CHAOS_TRACE))
+          process.stderr.write(`${new Date(world.now()).toISOString().slice(11, 23)} submit ${jobId} try ${i}: ${JSON.stringify(out).slice(0, 200)}\n`);
         if (out.ok) {
           if (expect === "accept") accepted.add(jobId);
           else refusals.push({ jobId, expected: expect, got: "accepted" });
@@ -972,7 +976,10 @@ async function check(input: {
     }
     // G8: no task handler starts for an event Lambda accepted after the job's cancel was written.
     if (cancelWrite)
-      for (const start of ledger.handlerStarts.filter((h) => h.jobId === job.jobId)) {
+      // The stop of one incarnation says nothing about a later one (a jobId reused past its TTL).
+      for (const start of ledger.handlerStarts.filter(
+        (h) => h.jobId === job.jobId && (cancelWrite.epoch === undefined || h.epoch === cancelWrite.epoch),
+      )) {
         const accepted = ledger.acceptedSeq.get(start.requestId) ?? -1;
         if (accepted > cancelWrite.seq)
           add(
