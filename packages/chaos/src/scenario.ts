@@ -515,7 +515,9 @@ async function simulate(
       for (let i = 0; i < tries; i++) {
         const out = await lambda.invokeSync(names.mainFunction, payload);
         if (process.env.CHAOS_TRACE && jobId.includes(process.env.CHAOS_TRACE))
-          process.stderr.write(`${new Date(world.now()).toISOString().slice(11, 23)} submit ${jobId} try ${i}: ${JSON.stringify(out).slice(0, 200)}\n`);
+          process.stderr.write(
+            `${new Date(world.now()).toISOString().slice(11, 23)} submit ${jobId} try ${i}: ${JSON.stringify(out).slice(0, 200)}\n`,
+          );
         if (out.ok) {
           if (expect === "accept") accepted.add(jobId);
           else refusals.push({ jobId, expected: expect, got: "accepted" });
