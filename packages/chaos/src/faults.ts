@@ -16,6 +16,25 @@ export const callFaultKinds: readonly Exclude<CallFault["kind"], "none">[] = [
   "crash-after",
 ];
 
+/** Operations that answer per entry: a fault may fail some entries and apply the rest ({@link partialFault}). */
+export const batchOperations: ReadonlySet<string> = new Set([
+  "SendMessageBatch",
+  "DeleteMessageBatch",
+  "ChangeMessageVisibilityBatch",
+  "BatchWriteItem",
+  "BatchGetItem",
+]);
+
+/**
+ * Whether entry `i` of a batch fails under a partial fault drawn as `pick` (at least one entry of `n` fails):
+ * a hash of the two, so a replay fails the same entries.
+ */
+export function partialFault(pick: number, n: number): (i: number) => boolean {
+  const bit = (i: number) => ((Math.imul(pick ^ (i + 1), 2654435761) >>> 16) & 1) === 1;
+  const any = Array.from({ length: n }, (_, i) => bit(i)).some(Boolean);
+  return (i) => bit(i) || (!any && i === pick % n);
+}
+
 /** One fault the plan injected: where (the call's sequence number, or an event) and what. */
 export interface FaultRecord {
   /** Position in the schedule's sequence of fault decisions; `--suppress` names these. */
@@ -48,6 +67,15 @@ export interface FaultPlanOptions {
   outageRate?: number;
 }
 
+/**
+ * Rare paths get faults too: the n-th call (from 0) of a call site in a schedule gets a fault with chance
+ * at least `0.5^(n+1)`, so the first calls of a path that runs once or twice a schedule (a recycle, a
+ * redrive's send, a step's hand-over) are faulted about as often as the hot path's calls are in total.
+ */
+function siteRate(callRate: number, callsAtSite: number): number {
+  return Math.max(callRate, 0.5 ** (callsAtSite + 1));
+}
+
 /** Which calls get faults: all, only the operator's (the final redrive), or none (the system settles). */
 export type FaultMode = "all" | "operator" | "off";
 
@@ -66,6 +94,12 @@ export class FaultPlan {
 
   private readonly prng: Prng;
   private readonly options: FaultPlanOptions = {};
+  private readonly callsBySite = new Map<string, number>();
+  /**
+   * Correlated retries: the SDK invocations (`amz-sdk-invocation-id`, the same for every attempt of one
+   * call) whose every later attempt fails the same way, as when a lost answer is followed by throttling.
+   */
+  private readonly failingAttempts = new Map<string, "throttle" | "server">();
 
   /** Faults on for Lambda's own decisions (events, invocations) and the simulation's chances. */
   get active(): boolean {
@@ -109,8 +143,19 @@ export class FaultPlan {
     const kindRoll = this.prng.float();
     const ms = this.prng.int(5_000, 150_000);
     const brownout = this.prng.float();
+    const partialRoll = this.prng.float();
+    const pick = this.prng.int(0, 2 ** 30);
+    const correlateRoll = this.prng.float();
     const on = this.mode === "all" || (this.mode === "operator" && info.call.actor?.kind === "operator");
     if (!on || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
+    // A later attempt of an SDK call whose attempts were chosen to keep failing (the decision that chose it
+    // has its own index, so a shrink that drops it drops these too).
+    const sdkCall = info.request.headers["amz-sdk-invocation-id"];
+    const failing = sdkCall === undefined ? undefined : this.failingAttempts.get(sdkCall);
+    if (failing) {
+      this.byKind["retries-fail"] = (this.byKind["retries-fail"] ?? 0) + 1;
+      return { kind: failing };
+    }
     // An outage answers every call to its service (a brown-out every other one), while the faults are on.
     const outage = this.outages.find(
       (o) => o.service === info.service && nowMs >= o.fromMs && nowMs < o.toMs && brownout < o.rate,
@@ -121,10 +166,23 @@ export class FaultPlan {
       return { kind: outage.kind };
     }
     const index = this.decisions++;
-    if (roll >= this.callRate) return { kind: "none" };
+    const callsAtSite = this.callsBySite.get(info.site) ?? 0;
+    this.callsBySite.set(info.site, callsAtSite + 1);
+    if (roll >= siteRate(this.callRate, callsAtSite)) return { kind: "none" };
+    const at = `${info.service}.${info.operation}`;
+    if (batchOperations.has(info.operation) && partialRoll < 0.3)
+      return this.record(index, at, "partial", { kind: "partial", pick });
     const kind = callFaultKinds[Math.floor(kindRoll * callFaultKinds.length)] as CallFault["kind"];
     const fault: CallFault = kind === "delay" ? { kind, ms } : ({ kind } as CallFault);
-    return this.record(index, `${info.service}.${info.operation}`, fault.kind, fault);
+    const recorded = this.record(index, at, fault.kind, fault);
+    // After a lost answer or an error, a third of the time every later attempt fails too: the SDK's retries
+    // run out and the caller sees the last attempt's error (after a lost one: an ambiguous outcome).
+    const retried = ["lost", "throttle", "server", "refused"].includes(recorded.kind);
+    if (retried && sdkCall !== undefined && correlateRoll < 1 / 3) {
+      this.failingAttempts.set(sdkCall, correlateRoll < 1 / 6 ? "throttle" : "server");
+      this.byKind["retries-fail-chosen"] = (this.byKind["retries-fail-chosen"] ?? 0) + 1;
+    }
+    return recorded;
   }
 
   event(fn: SimFunction): EventFaults {

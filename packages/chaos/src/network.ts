@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from "@smithy/types";
+import { splitBatch } from "./batch-split.ts";
 import { callSiteOf } from "./coverage.ts";
 import type { Actor, PendingCall, World } from "./world.ts";
 
@@ -44,7 +45,9 @@ export type CallFault =
   | { kind: "delay"; ms: number }
   /** The calling process dies before the request is sent, or after it took effect. */
   | { kind: "crash-before" }
-  | { kind: "crash-after" };
+  | { kind: "crash-after" }
+  /** A batch call: the entries `partialFault(pick, n)` names fail (per entry, in the answer); the rest apply. */
+  | { kind: "partial"; pick: number };
 
 export interface CallInfo {
   service: Service["name"];
@@ -210,6 +213,24 @@ export class SimNetwork {
             case "crash-before":
               if (actor) this.world.kill(actor, `crashed before ${info.call.label}`);
               return;
+            case "partial": {
+              const split = splitBatch(serviceName, request, fault.pick);
+              if (split.allFailed !== undefined) {
+                this.onAnswer(info, split.allFailed);
+                answer(split.allFailed);
+                return;
+              }
+              const served = service.serve(split.request);
+              void served.then(
+                (a) => {
+                  this.onAnswer(info, a);
+                  answer(split.merge(a));
+                },
+                (e: unknown) => fail(e instanceof Error ? e : new Error(String(e))),
+              );
+              if (service.name === "dynamodb") await served.catch(() => undefined);
+              return;
+            }
             default:
               break;
           }
