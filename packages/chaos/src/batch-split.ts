@@ -64,16 +64,21 @@ export function splitBatch(service: Service["name"], request: Request, pick: num
   }
   const fails = partialFault(pick, flat.length);
   const regroup = (want: boolean): Json => {
-    const out: Json = {};
+    const out: Record<string, unknown[]> = {};
     flat.forEach(({ table, entry }, i) => {
       if (fails(i) !== want) return;
-      if (write) ((out[table] ??= []) as unknown[]).push(entry);
-      else {
-        const { Keys: _, ...rest } = items[table] as Json;
-        ((out[table] ??= { ...rest, Keys: [] }) as { Keys: unknown[] }).Keys.push(entry);
-      }
+      const list = out[table] ?? [];
+      list.push(entry);
+      out[table] = list;
     });
-    return out;
+    if (write) return out;
+    // BatchGetItem: each table's other fields (ProjectionExpression, ConsistentRead) go with its keys.
+    return Object.fromEntries(
+      Object.entries(out).map(([table, keys]) => {
+        const { Keys: _, ...rest } = items[table] as Json;
+        return [table, { ...rest, Keys: keys }];
+      }),
+    );
   };
   const unprocessedKey = write ? "UnprocessedItems" : "UnprocessedKeys";
   const unprocessed = regroup(true);
