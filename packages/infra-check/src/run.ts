@@ -3,7 +3,7 @@ import { checkBuildOutputs } from "./build-outputs.ts";
 import { checkDocumentation } from "./documentation.ts";
 import { checkEnvironment } from "./env-vars.ts";
 import type { Finding } from "./findings.ts";
-import { type ExtraFile, loadStack, type Stack } from "./hcl.ts";
+import { type Block, type ExtraFile, loadStack, type Stack } from "./hcl.ts";
 import { checkIam } from "./iam.ts";
 import { checkInvariantsMirrored } from "./invariants.ts";
 import { checkInputBucket, checkJobsTopic, checkTableIndexes } from "./job-resources.ts";
@@ -20,6 +20,7 @@ import {
   type SettingsFile,
 } from "./settings.ts";
 import { checkTags } from "./tags.ts";
+import { checkTflintRuleset, readTflintConfig } from "./tflint-ruleset.ts";
 import { checkVisibilityTimeout } from "./timeouts.ts";
 import { checkWiring } from "./wiring.ts";
 import { checkDeployPath, checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
@@ -31,6 +32,8 @@ export interface CheckInput {
   workflows: Workflow[];
   /** terraform/README.md and each module's README.md, with its Usage example parsed. */
   readmes: ModuleReadme[];
+  /** terraform/.tflint.hcl, parsed. */
+  tflint: Block;
 }
 
 /** Loads terraform/, its settings files and the workflows, with optional extra (fixture) files. */
@@ -44,6 +47,7 @@ export async function loadInput(
     settings: options.settings ?? readSettingsFiles(join(terraform, "environments")),
     workflows: options.workflows ?? readWorkflows(),
     readmes: await readModuleReadmes(stack),
+    tflint: await readTflintConfig(),
   };
 }
 
@@ -60,6 +64,7 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkDocumentation(input.stack),
     ...checkModuleReadmes(input.stack, input.readmes),
     ...checkTags(input.stack),
+    ...checkTflintRuleset(input.stack, input.tflint),
     ...checkIam(input.stack),
     ...checkBuildOutputs(input.stack, functions),
     ...checkEnvironment(input.stack),
