@@ -12,6 +12,7 @@ import { checkModuleReadmes, type ModuleReadme, readModuleReadmes } from "./modu
 import { checkModuleValidations } from "./module-validations.ts";
 import { checkPathFilters } from "./path-filters.ts";
 import { checkProviderSchema } from "./provider-schema.ts";
+import { checkQueueSizes } from "./queue-sizes.ts";
 import { checkSchedule } from "./schedule.ts";
 import {
   checkSettingsFiles,
@@ -69,6 +70,7 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkBuildOutputs(input.stack, functions),
     ...checkEnvironment(input.stack),
     ...checkVisibilityTimeout(input.stack),
+    ...checkQueueSizes(input.stack),
     ...checkSchedule(input.stack),
     ...checkWiring(input.stack),
     ...checkTableIndexes(input.stack),

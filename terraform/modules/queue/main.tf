@@ -26,7 +26,9 @@ resource "aws_sqs_queue" "tasks" {
 resource "aws_sqs_queue" "dead_letter" {
   name                      = "${var.name_prefix}-tasks-dlq"
   message_retention_seconds = local.maximum_retention_seconds
-  sqs_managed_sse_enabled   = true
+  # As large as the tasks it receives: at the provider's 256 KiB default, SQS could not move a larger task.
+  max_message_size        = 1048576
+  sqs_managed_sse_enabled = true
 
   tags = merge(var.tags, { "fanout:queue" = "dead-letter" })
 }
