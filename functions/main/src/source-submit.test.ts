@@ -10,7 +10,7 @@ import {
   type Task,
 } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
-import { readJob, takeEnqueueStep } from "@fanout/dedup";
+import { createDynamoClient, createStore, readJob, takeEnqueueStep } from "@fanout/dedup";
 import { clockedStore } from "@fanout/dedup/testing";
 import { createFreshQueue, startLocalResources, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
@@ -143,6 +143,31 @@ function gatedSqs(gateOf: (firstIndex: number) => Promise<void>) {
   return createSqsClient({ maxAttempts: 1, ...(requestHandler ? { requestHandler } : {}) });
 }
 
+/**
+ * A DynamoDB client whose first request matching `lose` takes effect on the emulator, then fails as a
+ * reset connection would (its answer lost): the SDK retries it. Losing an answer is a fault no server makes.
+ */
+function answerLosingDynamo(lose: (body: string) => boolean) {
+  const inner = createDynamoClient().config.requestHandler as unknown as {
+    handle(request: unknown, options?: unknown): Promise<unknown>;
+  };
+  let lost = 0;
+  const requestHandler = {
+    handle: async (request: { body?: unknown }, options?: unknown) => {
+      const answer = await inner.handle(request, options);
+      if (lost === 0 && lose(String(request.body ?? ""))) {
+        lost += 1;
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      }
+      return answer;
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  } as unknown as ClientOptions["requestHandler"];
+  return { client: createDynamoClient(requestHandler ? { requestHandler } : {}), lost: () => lost };
+}
+
 /** A promise the test settles by hand. */
 function gate() {
   let open = () => {};
@@ -260,6 +285,26 @@ describe("source jobs", () => {
       to: total,
       handedOverTo: 2_000,
     });
+  });
+
+  it("hands the rest over when its commit took effect but the answer was lost (the SDK's retry is refused)", async () => {
+    const { deps, self } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "lost-commit.jsonl",
+      lines(1_200, (i) => JSON.stringify({ i })),
+    );
+    const lossy = answerLosingDynamo((body) => body.includes("SET enqueuedTo = :to"));
+    const store = createStore({ tableName: deps.store.tableName, ttlSeconds: 86_400, client: lossy.client });
+    const handler = mainHandler({ ...deps, store });
+    const first = await handler({ jobId: "src-lost-commit", source }, shortContext(1));
+    expect(lossy.lost()).toBe(1);
+    // Before: the refused retry read as "another step took over", nothing was handed over, 700 tasks stranded.
+    expect(first).toMatchObject({ tasks: 1_200, handedOver: true, enqueued: 500 });
+    const handover = invokes.filter((i) => i.fn === self).at(-1);
+    await handler(JSON.parse(handover?.payload ?? "{}"), testContext());
+    const tasks = await drainQueue(deps);
+    expect(new Set(tasks.map((t) => t.index)).size).toBe(1_200);
+    expect((await readJob(deps.store, "src-lost-commit"))?.enqueue?.to).toBe(1_200);
   });
 
   it("takes over a step that died holding the lease once the lease ends, and re-sends only from the last commit", async () => {

@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure } from "./condition-failure.ts";
 import { type JobInfo, jobInfoOf } from "./jobs.ts";
 import { jobKey } from "./keys.ts";
@@ -87,6 +87,9 @@ export async function renewEnqueueStep(
 /**
  * Commits a step: tasks below `to` are in the queue, and the next step reads from `offset`. Only the
  * lease holder commits; returns false if the lease was lost (the step that took it over commits instead).
+ * The commit names its step (`enqueueCommittedBy`): when an attempt took effect but its answer was lost,
+ * the SDK's retry is refused (the lease is gone), and the record shows the commit was this step's own, so
+ * the step still hands the rest over instead of leaving the job half-enqueued (found by the explorer).
  */
 export async function commitEnqueueStep(
   store: DedupStore,
@@ -101,7 +104,7 @@ export async function commitEnqueueStep(
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression:
-          "SET enqueuedTo = :to, enqueuedOffset = :offset REMOVE enqueueOwner, enqueueLeaseUntil",
+          "SET enqueuedTo = :to, enqueuedOffset = :offset, enqueueCommittedBy = :me REMOVE enqueueOwner, enqueueLeaseUntil",
         ConditionExpression: "enqueueOwner = :me",
         ExpressionAttributeValues: {
           ":me": { S: owner },
@@ -112,9 +115,22 @@ export async function commitEnqueueStep(
     );
     return true;
   } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
+    if (!conditionFailure(error)) throw error;
+    return committedBy(store, jobId, owner, to);
   }
+}
+
+/** Whether the job's last commit is `owner`'s, up to `to` (an earlier attempt of its commit took effect). */
+async function committedBy(store: DedupStore, jobId: string, owner: string, to: number): Promise<boolean> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: jobKey(jobId),
+      ConsistentRead: true,
+      ProjectionExpression: "enqueueCommittedBy, enqueuedTo",
+    }),
+  );
+  return Item?.enqueueCommittedBy?.S === owner && Item.enqueuedTo?.N === String(to);
 }
 
 /**
