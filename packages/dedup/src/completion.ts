@@ -148,7 +148,10 @@ async function settleContiguous(
 ): Promise<{ notice?: JobNotice }> {
   const k = shardOf(job, index);
   const complete = finalCount(shard) >= shardSize(job, k);
-  const failedHere = status === "FAILED" && hasThreshold(job) ? (shard.failed?.NS ?? []).length : undefined;
+  const failedHere =
+    (status === "FAILED" || wasFinalFailure(shard, index)) && hasThreshold(job)
+      ? (shard.failed?.NS ?? []).length
+      : undefined;
   if (!complete && failedHere === undefined) return {};
   const progress = await updateProgress(store, job, k, complete, failedHere);
   if (failedHere !== undefined) {
@@ -187,8 +190,10 @@ async function settleGrouped(
   // Only a write that takes an index out of the final sets can leave a complete shard incomplete.
   const mayHaveOpened = (status === "RETRYING" || status === "UNCOUNTED") && final === size - 1;
   const threshold = hasThreshold(job);
-  // A final failure, or a redrive taking one back, changes the job's failures: carry the shard's count up.
-  const failures = threshold && (status === "FAILED" || status === "UNCOUNTED");
+  // A final failure, a redrive taking one back, or a later outcome of a task once counted a final failure
+  // (Lambda retried it anyway) changes the job's failures: carry the shard's count up.
+  const failures =
+    threshold && (status === "FAILED" || status === "UNCOUNTED" || wasFinalFailure(shard, index));
   if (!complete && !mayHaveOpened && !failures) return {};
   const g = groupOf(job, k);
   const group = await versionedWrite(
@@ -242,6 +247,9 @@ async function settleGrouped(
   const notice = await finishJob(store, job);
   return notice ? { notice } : {};
 }
+
+/** Whether task `index` was ever counted a final failure in `shard` (its `fx` set; counters.ts). */
+const wasFinalFailure = (shard: Item, index: number): boolean => (shard.fx?.NS ?? []).includes(String(index));
 
 /** A count as a stored number, or undefined (the attribute removed) when it is zero. */
 const positive = (n: number): AttributeValue | undefined => (n > 0 ? { N: String(n) } : undefined);

@@ -19,7 +19,7 @@ import {
   tasksPerShard,
 } from "./keys.ts";
 import { requeueTask } from "./redrive.ts";
-import { finishRun, startRun } from "./runs.ts";
+import { finishRun, resettle, startRun } from "./runs.ts";
 import { createStore, type DedupStore } from "./store.ts";
 import { readTask } from "./tasks.ts";
 
@@ -293,6 +293,30 @@ describe("job counters", () => {
     const notices = await runAll(store, job, 2, 256);
     expect(notices).toEqual([expect.objectContaining({ state: "succeeded", succeeded: 255, failed: 1 })]);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ state: "succeeded", cancelled: 0 });
+  });
+
+  it("a failure judged final that succeeds on Lambda's retry no longer counts towards the threshold", async () => {
+    // The explorer's seed 230: the success took task 0 out of its shard's failed set but did not carry the
+    // shard's failures up, so the group kept f0 = 1 and task 1's failure stopped the job as "2 tasks failed".
+    const job = await newJob(store, 256, { toleratedFailureCount: 1 });
+    await run(store, job, 0, "FAILED");
+    await run(store, job, 0, "SUCCEEDED");
+    await run(store, job, 1, "FAILED");
+    expect(await readJob(store, job.jobId)).not.toHaveProperty("failedAt");
+    expect(await runAll(store, job, 2, 256)).toEqual([
+      expect.objectContaining({ state: "succeeded", succeeded: 255, failed: 1 }),
+    ]);
+  });
+
+  it("a retried final failure across groups, settled again after a crash before its group write, leaves the job within tolerance", async () => {
+    const job = await newJob(tiny, 8, { toleratedFailureCount: 1 });
+    await run(tiny, job, 0, "FAILED");
+    // Lambda's retry succeeds; its process dies after the shard write, before the group write (the shard
+    // write alone), and a duplicate event settles the task again.
+    await countOutcome(tiny, { ...task(job, 0) }, "SUCCEEDED", job);
+    await resettle(tiny, task(job, 0), "SUCCEEDED", job);
+    await run(tiny, job, 5, "FAILED");
+    expect(await readJob(tiny, job.jobId)).not.toHaveProperty("failedAt");
   });
 
   it("a redriven failure across groups leaves the job within tolerance, and counts again when it fails again", async () => {

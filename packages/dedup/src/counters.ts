@@ -19,7 +19,9 @@ export type CountedStatus =
  */
 const updates: Record<CountedStatus, string> = {
   SUCCEEDED: "ADD ok :i DELETE failed :i, retrying :i, running :i",
-  FAILED: "ADD failed :i DELETE retrying :i, running :i",
+  // `fx`: every index ever counted a final failure here (never taken out), so a later outcome of the task
+  // knows its failure was carried up and must be taken back a level up (completion.ts).
+  FAILED: "ADD failed :i, fx :i DELETE retrying :i, running :i",
   // A task's last word: out of `failed` too (a failure judged final that Lambda retried anyway).
   CANCELLED: "ADD cancelled :i DELETE failed :i, retrying :i, running :i",
   RETRYING: "ADD retrying :i DELETE failed :i, running :i",
