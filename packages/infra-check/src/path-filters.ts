@@ -112,3 +112,39 @@ export function checkPathFilters(
   }
   return out;
 }
+
+/** The workflow that deploys every environment (deploy.yml), and the reusable one it runs per environment. */
+export const deployTrigger = ".github/workflows/deploy.yml";
+
+/**
+ * deploy.yml runs on a push to main that changes what is deployed, and on nothing else: the three
+ * functions, their workspace closures, the shared inputs, terraform/ and the workflows it runs. A change to
+ * the CLI, the bench or the explorer deploys nothing (they were under a `packages/**` filter).
+ */
+export function checkDeployTriggers(
+  workflows: readonly Workflow[],
+  functions: readonly FunctionPackage[],
+  packages = workspacePackages(),
+): Finding[] {
+  const wf = workflows.find((w) => w.path === deployTrigger);
+  if (!wf?.doc) return [finding("path-filters", deployTrigger, "missing")];
+  const expected = new Set([
+    ...functions.flatMap((fn) =>
+      expectedPaths(fn, packages).filter((p) => p !== callerWorkflow(fn.fanout.function)),
+    ),
+    "terraform/**",
+    deployTrigger,
+    ".github/workflows/deploy-environment.yml",
+  ]);
+  const paths = pathsOf(triggersOf(wf).push);
+  if (!paths) return [finding("path-filters", wf.path, "on.push has no paths filter")];
+  const out: Finding[] = [];
+  for (const p of [...expected].sort())
+    if (!paths.includes(p)) out.push(finding("path-filters", wf.path, `on.push.paths misses ${p}`));
+  for (const p of paths)
+    if (!expected.has(p))
+      out.push(
+        finding("path-filters", wf.path, `on.push.paths has ${p}, which no deployed function depends on`),
+      );
+  return out;
+}

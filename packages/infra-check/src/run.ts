@@ -10,7 +10,7 @@ import { checkInputBucket, checkJobsTopic, checkTableIndexes } from "./job-resou
 import { checkModuleCalls } from "./module-calls.ts";
 import { checkModuleReadmes, type ModuleReadme, readModuleReadmes } from "./module-readme.ts";
 import { checkModuleValidations } from "./module-validations.ts";
-import { checkPathFilters } from "./path-filters.ts";
+import { checkDeployTriggers, checkPathFilters } from "./path-filters.ts";
 import { checkProviderSchema } from "./provider-schema.ts";
 import { checkQueueSizes } from "./queue-sizes.ts";
 import { checkSchedule } from "./schedule.ts";
@@ -24,7 +24,7 @@ import { checkTags } from "./tags.ts";
 import { checkTflintRuleset, readTflintConfig } from "./tflint-ruleset.ts";
 import { checkVisibilityTimeout } from "./timeouts.ts";
 import { checkWiring } from "./wiring.ts";
-import { checkDeployPath, checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
+import { checkCiRoles, checkDeployPath, checkWorkflows, readWorkflows, type Workflow } from "./workflows.ts";
 import { functionPackages, readJson, repoRoot } from "./workspace.ts";
 
 export interface CheckInput {
@@ -81,6 +81,8 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkInvariantsMirrored(input.stack, dev),
     ...checkWorkflows(input.workflows),
     ...checkDeployPath(input.workflows),
+    ...checkCiRoles(input.workflows),
     ...checkPathFilters(input.workflows, functions),
+    ...checkDeployTriggers(input.workflows, functions),
   ];
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkPathFilters, expectedPaths } from "./path-filters.ts";
+import { checkDeployTriggers, checkPathFilters, expectedPaths } from "./path-filters.ts";
 import { messages, workflowFixture } from "./testing.ts";
-import { checkDeployPath, checkWorkflows, readWorkflows } from "./workflows.ts";
+import { checkCiRoles, checkDeployPath, checkWorkflows, parseWorkflow, readWorkflows } from "./workflows.ts";
 import { functionPackages, type WorkspacePackage, workspaceClosure } from "./workspace.ts";
 
 const workflows = readWorkflows();
@@ -32,10 +32,35 @@ describe("checkWorkflows", () => {
     expect(found[0]).toMatch(/^\.github\/workflows\/invalid\.yml: not valid YAML/);
   });
 
-  it("catches actions pinned to a moving tag or branch", () => {
+  it("catches actions pinned to a tag (an exact version too) or a branch, and an image by tag", () => {
+    const why = "not pinned to a commit SHA (an image to a sha256 digest); a tag can be moved";
     expect(messages(checkWorkflows([workflowFixture("unpinned-action.yml")]))).toEqual([
-      ".github/workflows/unpinned-action.yml: job build: uses actions/checkout@v4: not pinned to a commit SHA or an exact vX.Y.Z version",
-      ".github/workflows/unpinned-action.yml: job build: uses actions/setup-node@main: not pinned to a commit SHA or an exact vX.Y.Z version",
+      `.github/workflows/unpinned-action.yml: job build: uses actions/checkout@v4: ${why}`,
+      `.github/workflows/unpinned-action.yml: job build: uses actions/setup-node@main: ${why}`,
+      `.github/workflows/unpinned-action.yml: job build: uses hashicorp/setup-terraform@v3.1.2: ${why}`,
+      `.github/workflows/unpinned-action.yml: job build: uses docker://rhysd/actionlint:1.7.7: ${why}`,
+    ]);
+  });
+
+  it("passes the committed workflows' CI roles", () => {
+    expect(messages(checkCiRoles(readWorkflows()))).toEqual([]);
+  });
+
+  it("catches a pull request plan that borrows the deploy plan role (the old terraform.yml), and a deploy from any branch", () => {
+    const planRole = "$" + "{{ vars.AWS_PLAN_ROLE_ARN }}";
+    expect(
+      messages(
+        checkCiRoles([
+          workflowFixture("pr-plan-deploy-role.yml", ".github/workflows/terraform.yml"),
+          workflowFixture("deploy-any-branch.yml", ".github/workflows/deploy.yml"),
+        ]),
+      ),
+    ).toEqual([
+      `.github/workflows/terraform.yml: job plan: assumes a deploy role (${planRole}) outside .github/workflows/deploy-environment.yml`,
+      ".github/workflows/terraform.yml: job plan: plans a pull request under a GitHub environment (its OIDC subject would be the environment's, not pull_request)",
+      `.github/workflows/terraform.yml: job plan: plans a pull request with ${planRole}, not vars.AWS_PR_PLAN_ROLE_ARN`,
+      ".github/workflows/terraform.yml: job plan: terraform plan -no-color -out=tfplan: a pull request's plan may not take the state lock (-lock=false)",
+      ".github/workflows/deploy.yml: job prod: deploys an environment from any branch (no `if:` on refs/heads/main)",
     ]);
   });
 
@@ -160,5 +185,26 @@ describe("checkPathFilters", () => {
     expect(found).toEqual([
       ".github/workflows/function-worker.yml: missing: no pipeline for functions/worker",
     ]);
+  });
+});
+
+describe("checkDeployTriggers", () => {
+  it("passes deploy.yml: it runs on exactly what the deployed functions and the stack depend on", () => {
+    expect(messages(checkDeployTriggers(readWorkflows(), functionPackages()))).toEqual([]);
+  });
+
+  it("catches the old packages/** filter, which deployed every environment for a CLI or bench change", () => {
+    const wf = readWorkflows().find((w) => w.path === ".github/workflows/deploy.yml");
+    const source = String(wf?.source).replace(
+      / {6}- "packages\/bundler\/\*\*"\n(?: {6}- "packages\/[a-z]+\/\*\*"\n)+/,
+      '      - "packages/**"\n',
+    );
+    const found = messages(
+      checkDeployTriggers([parseWorkflow(".github/workflows/deploy.yml", source)], functionPackages()),
+    );
+    expect(found).toContain(
+      ".github/workflows/deploy.yml: on.push.paths has packages/**, which no deployed function depends on",
+    );
+    expect(found).toContain(".github/workflows/deploy.yml: on.push.paths misses packages/dedup/**");
   });
 });

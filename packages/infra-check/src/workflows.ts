@@ -45,7 +45,10 @@ export function triggersOf(wf: Workflow): Record<string, unknown> {
   return (on as Record<string, unknown>) ?? {};
 }
 
-const pinned = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@([0-9a-f]{40}|v\d+\.\d+\.\d+)$/;
+/** An action at a full commit SHA: a tag, even an exact vX.Y.Z, can be moved to other code. */
+const pinned = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/;
+/** A container action at an image digest. */
+const pinnedImage = /^docker:\/\/[^@\s]+@sha256:[0-9a-f]{64}$/;
 
 /** pnpm commands that are not package scripts. */
 const pnpmBuiltins = new Set([
@@ -170,8 +173,8 @@ export function commandsOf(run: string): string[][] {
 }
 
 /**
- * Workflows parse as YAML with `on` and `jobs`; every external action is pinned to a full commit SHA or an
- * exact vX.Y.Z tag; every local reusable workflow, script, file, package, script name and turbo task that a
+ * Workflows parse as YAML with `on` and `jobs`; every external action is pinned to a full commit SHA (a
+ * container action to an image digest); every local reusable workflow, script, file, package, script name and turbo task that a
  * step refers to exists.
  */
 export function checkWorkflows(workflows: readonly Workflow[], root = repoRoot): Finding[] {
@@ -193,9 +196,13 @@ export function checkWorkflows(workflows: readonly Workflow[], root = repoRoot):
         if (u.startsWith("./")) {
           if (!existsSync(join(root, u.replace(/@.*$/, ""))))
             out.push(finding("workflows", where, `uses ${u}: no such file`));
-        } else if (!u.startsWith("docker://") && !pinned.test(u)) {
+        } else if (u.startsWith("docker://") ? !pinnedImage.test(u) : !pinned.test(u)) {
           out.push(
-            finding("workflows", where, `uses ${u}: not pinned to a commit SHA or an exact vX.Y.Z version`),
+            finding(
+              "workflows",
+              where,
+              `uses ${u}: not pinned to a commit SHA (an image to a sha256 digest); a tag can be moved`,
+            ),
           );
         }
       }
@@ -265,6 +272,87 @@ export function checkDeployPath(workflows: readonly Workflow[]): Finding[] {
             );
         }
       }
+    }
+  }
+  return out;
+}
+
+/** The role a job assumes (configure-aws-credentials' `role-to-assume`), as written. */
+function rolesOf(job: Job): string[] {
+  return (job.steps ?? [])
+    .filter((s) => typeof s.uses === "string" && s.uses.startsWith("aws-actions/configure-aws-credentials@"))
+    .map((s) => String((s.with as Record<string, unknown> | undefined)?.["role-to-assume"] ?? ""));
+}
+
+/**
+ * CI roles (issue 19): a pull request's plan runs the PR's own code, so it must not hold a role that can
+ * change anything. A job of a pull_request workflow that runs `terraform plan` has no GitHub environment
+ * (its OIDC subject is then `repo:<owner>/<repo>:pull_request`), assumes only `vars.AWS_PR_PLAN_ROLE_ARN`,
+ * and plans with `-lock=false` (that role may only read the state). The deploy roles (`AWS_PLAN_ROLE_ARN`,
+ * `AWS_APPLY_ROLE_ARN`) are assumed only in the deploy workflow; no workflow that runs Terraform is
+ * triggered by `pull_request_target` (which runs with the base repository's secrets); and every job that
+ * deploys an environment runs only on main or a release tag.
+ */
+export function checkCiRoles(workflows: readonly Workflow[]): Finding[] {
+  const out: Finding[] = [];
+  const deployRole = /vars\.AWS_(PLAN|APPLY)_ROLE_ARN/;
+  for (const wf of workflows) {
+    const triggers = triggersOf(wf);
+    for (const [jobName, job] of jobsOf(wf)) {
+      const where = `${wf.path}: job ${jobName}`;
+      const commands = (job.steps ?? []).flatMap((s) => (typeof s.run === "string" ? commandsOf(s.run) : []));
+      const terraform = commands.filter((c) => c[0] === "terraform");
+      const plans = terraform.filter((c) => c[1] === "plan");
+      const roles = rolesOf(job);
+      if (terraform.length > 0 && "pull_request_target" in triggers)
+        out.push(
+          finding(
+            "ci-roles",
+            where,
+            "runs Terraform on pull_request_target, with the base repository's secrets",
+          ),
+        );
+      if (wf.path !== deployWorkflow && roles.some((r) => deployRole.test(r)))
+        out.push(
+          finding("ci-roles", where, `assumes a deploy role (${roles.join(", ")}) outside ${deployWorkflow}`),
+        );
+      if (wf.path === deployWorkflow || !("pull_request" in triggers) || plans.length === 0) continue;
+      if (job.environment !== undefined)
+        out.push(
+          finding(
+            "ci-roles",
+            where,
+            "plans a pull request under a GitHub environment (its OIDC subject would be the environment's, not pull_request)",
+          ),
+        );
+      if (roles.length === 0 || roles.some((r) => !r.includes("vars.AWS_PR_PLAN_ROLE_ARN")))
+        out.push(
+          finding(
+            "ci-roles",
+            where,
+            `plans a pull request with ${roles.join(", ") || "no role"}, not vars.AWS_PR_PLAN_ROLE_ARN`,
+          ),
+        );
+      for (const plan of plans)
+        if (!plan.includes("-lock=false"))
+          out.push(
+            finding(
+              "ci-roles",
+              where,
+              `${plan.join(" ")}: a pull request's plan may not take the state lock (-lock=false)`,
+            ),
+          );
+    }
+    for (const [jobName, job] of jobsOf(wf)) {
+      if (job.uses !== `./${deployWorkflow}`) continue;
+      if (!/github\.ref == 'refs\/heads\/main'/.test(String(job.if ?? "")))
+        out.push(
+          finding(
+            "ci-roles",
+            `${wf.path}: job ${jobName}`,
+            "deploys an environment from any branch (no `if:` on refs/heads/main)",
+          ),
+        );
     }
   }
   return out;
