@@ -7,13 +7,17 @@ describe("checkTableIndexes", () => {
     expect(messages(checkTableIndexes(await stackWith()))).toEqual([]);
   });
 
-  it("catches an index dropped or changed, and attributes that drift", async () => {
+  it("catches an index dropped or changed (its keys as the deprecated hash_key/range_key), and attributes that drift", async () => {
     const found = messages(
       checkTableIndexes(await stackWith(["table-index-drift_override.tf", "modules/table"])),
     );
     const where = "modules/table: aws_dynamodb_table.this";
     expect(found).toEqual([
+      `${where}: index "jobs-by-created": key_schema HASH = [], core says ["jobList"]`,
+      `${where}: index "jobs-by-created": key_schema RANGE = [], core says ["createdAt"]`,
       `${where}: index "jobs-by-created": projection_type = "KEYS_ONLY", core says "ALL"`,
+      `${where}: index "jobs-by-created": hash_key is deprecated in provider 6.x (every plan warns): use key_schema blocks`,
+      `${where}: index "jobs-by-created": range_key is deprecated in provider 6.x (every plan warns): use key_schema blocks`,
       `${where}: no global_secondary_index "jobs-to-notify" (core's tableIndexes)`,
       `${where}: attribute "createdAt" must be declared with type N`,
       `${where}: attribute "notifyDue" must be declared with type S`,

@@ -9,7 +9,8 @@ function moduleOf(stack: Stack, call: string): TfModule | undefined {
 
 /**
  * The table module declares exactly the global secondary indexes of core's `tableIndexes` (which the
- * emulators and the fault explorer create): same names, hash and range keys, projection; an `attribute`
+ * emulators and the fault explorer create): same names, hash and range keys (as `key_schema` blocks, not
+ * the deprecated `hash_key`/`range_key`), projection; an `attribute`
  * block for `pk` and for each index key with its type, and no other (Terraform wants attributes for keys
  * only); and the output `jobs_to_notify_index_arn` is that index's ARN.
  */
@@ -30,21 +31,40 @@ export function checkTableIndexes(stack: Stack): Finding[] {
       );
       continue;
     }
-    const expected = {
-      hash_key: index.hashKey.name,
-      range_key: index.rangeKey.name,
+    // Provider 6.x: the index's keys as key_schema blocks (hash_key/range_key there are deprecated).
+    const keysOf = (type: string) =>
+      nested(gsi, "key_schema")
+        .filter((k) => k.key_type === type)
+        .map((k) => String(k.attribute_name));
+    const expected: Record<string, unknown> = {
+      "key_schema HASH": [index.hashKey.name],
+      "key_schema RANGE": [index.rangeKey.name],
       projection_type: index.projection,
     };
+    const actual: Record<string, unknown> = {
+      "key_schema HASH": keysOf("HASH"),
+      "key_schema RANGE": keysOf("RANGE"),
+      projection_type: gsi.projection_type,
+    };
     for (const [key, value] of Object.entries(expected)) {
-      if (gsi[key] !== value)
+      if (JSON.stringify(actual[key]) !== JSON.stringify(value))
         out.push(
           finding(
             "table indexes",
             where,
-            `index "${index.name}": ${key} = ${JSON.stringify(gsi[key])}, core says "${value}"`,
+            `index "${index.name}": ${key} = ${JSON.stringify(actual[key])}, core says ${JSON.stringify(value)}`,
           ),
         );
     }
+    for (const deprecated of ["hash_key", "range_key"])
+      if (gsi[deprecated] !== undefined)
+        out.push(
+          finding(
+            "table indexes",
+            where,
+            `index "${index.name}": ${deprecated} is deprecated in provider 6.x (every plan warns): use key_schema blocks`,
+          ),
+        );
   }
   for (const name of declared.keys()) {
     if (!tableIndexes.some((i) => i.name === name))

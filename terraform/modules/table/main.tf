@@ -38,17 +38,33 @@ resource "aws_dynamodb_table" "this" {
   # or the notice sweep reads each job in the Query itself, with no GetItem per job.
   global_secondary_index {
     name            = "jobs-by-created"
-    hash_key        = "jobList"
-    range_key       = "createdAt"
     projection_type = "ALL"
+
+    key_schema {
+      attribute_name = "jobList"
+      key_type       = "HASH"
+    }
+
+    key_schema {
+      attribute_name = "createdAt"
+      key_type       = "RANGE"
+    }
   }
 
   # Sparse: an item without notifyDue is not in it.
   global_secondary_index {
     name            = "jobs-to-notify"
-    hash_key        = "notifyDue"
-    range_key       = "finishedAt"
     projection_type = "ALL"
+
+    key_schema {
+      attribute_name = "notifyDue"
+      key_type       = "HASH"
+    }
+
+    key_schema {
+      attribute_name = "finishedAt"
+      key_type       = "RANGE"
+    }
   }
 
   ttl {

@@ -15,9 +15,9 @@ variable "kms_key_arn" {
 }
 
 variable "deletion_protection" {
-  description = "Whether DynamoDB refuses to delete the table (DeleteTable fails, whoever calls it). Turn it off, and apply, before destroying or replacing the table (ADR 0105)."
+  description = "Whether DynamoDB refuses to delete the table (DeleteTable fails, whoever calls it). On by default, as a reusable module should be; turn it off, and apply, before destroying or replacing the table (ADR 0105)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "tags" {
