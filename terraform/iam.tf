@@ -13,6 +13,13 @@ data "aws_iam_policy_document" "main_queue" {
     actions   = ["sqs:SendMessage"]
     resources = [module.queue.tasks_queue_arn]
   }
+
+  statement {
+    sid = "OnFailureDestination"
+    # Used by Lambda: a source job's enqueue step that failed its retries goes to the failed-task queue.
+    actions   = ["sqs:SendMessage"]
+    resources = [module.queue.failed_tasks_queue_arn]
+  }
 }
 
 data "aws_iam_policy_document" "main_table" {

@@ -108,9 +108,12 @@ module "main" {
   # Callers invoke main synchronously; its only asynchronous caller is main itself, handing a source job's
   # next enqueue step on. A lost step would strand the rest of the job, and a retried one is safe (one
   # step holds the job's enqueue lease; a step already committed only hands over again): retry (ADR 0013).
+  # A step still failing after its retries, or aged out, goes to the failed-task queue with its event, where
+  # the failed-tasks alarm sees it and `fanout failed redrive` restarts it (issue 19).
   async_invoke = {
-    maximum_retry_attempts    = 2
-    maximum_event_age_seconds = 3600
+    maximum_retry_attempts     = 2
+    maximum_event_age_seconds  = 3600
+    on_failure_destination_arn = module.queue.failed_tasks_queue_arn
   }
 
   # main hands the rest of a long source job on to itself; the chain ends with the source (ADR 0107).

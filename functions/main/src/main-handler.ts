@@ -1,5 +1,6 @@
 import {
   InvalidJobError,
+  isContinuation,
   isSourceJob,
   JobConflictError,
   type LambdaContext,
@@ -8,7 +9,7 @@ import {
   ValidationError,
 } from "@fanout/core";
 import { SourceChangedError } from "@fanout/source";
-import { continueSourceJob, isContinuation, submitSourceJob } from "./source-submit.ts";
+import { continueSourceJob, submitSourceJob } from "./source-submit.ts";
 import { type SubmitDeps, type SubmitResult, submitJob } from "./submit.ts";
 
 /** A job the caller must change before it can be accepted (as opposed to a fault on our side). */
@@ -27,10 +28,22 @@ const refused = (error: unknown) =>
 export function mainHandler(deps: SubmitDeps) {
   return async function main(event: unknown, context: LambdaContext): Promise<SubmitResult> {
     deps.logger.addContext(context as never);
-    // A later enqueue step of a source job: not a submission, so not counted as one.
+    // A later enqueue step of a source job: not a submission, so not counted as one, but as a step (a step
+    // that fails is retried by Lambda, then lands in the on-failure destination: the alarms watch both).
     if (isContinuation(event)) {
       try {
-        return await continueSourceJob(event, deps, context);
+        const result = await continueSourceJob(event, deps, context);
+        const outcome = result.handedOver
+          ? "handedOver"
+          : (result.enqueued ?? 0) >= result.tasks
+            ? "finished"
+            : "skipped";
+        deps.metrics?.count("EnqueueSteps", 1, outcome);
+        return result;
+      } catch (error) {
+        deps.metrics?.count("EnqueueSteps", 1, "failed");
+        deps.logger.error("enqueue step failed", { error: String(error) });
+        throw error;
       } finally {
         deps.metrics?.flush();
         deps.logger.resetKeys();

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  type Continuation,
+  continuationSchema,
   defaultJobId,
   encodeTask,
   InvalidJobError,
@@ -49,19 +51,6 @@ export interface SourceDeps {
   /** Messages per chunk (the fault explorer uses a few, so that its small sources take several steps). @default 500 */
   chunkMessages?: number;
 }
-
-/** The event a step sends to the next: enqueue the recorded job's tasks from `from` on. */
-const continuationSchema = z.strictObject({
-  continueJob: z.strictObject({
-    jobId: z.string().regex(jobLimits.jobIdPattern),
-    epoch: z.number().int().nonnegative(),
-    from: z.number().int().nonnegative(),
-  }),
-});
-export type Continuation = z.infer<typeof continuationSchema>["continueJob"];
-
-export const isContinuation = (event: unknown) =>
-  event !== null && typeof event === "object" && "continueJob" in event;
 
 /**
  * Who holds a step's lease: a continuation (`{"continueJob"}`, invoked asynchronously, so Lambda retries it if
@@ -308,6 +297,9 @@ async function sendFrom(
 ): Promise<{ index: number; offset: number; leaseLost?: boolean }> {
   const src = job.source as NonNullable<JobInfo["source"]>;
   const progress = job.enqueue as NonNullable<JobInfo["enqueue"]>;
+  // Every task is in the queue (a restarted or repeated last step): nothing to read. Opening the source at
+  // its end would be a range S3 refuses (416 InvalidRange), failing a step that has nothing left to do.
+  if (from >= job.total) return { index: from, offset: progress.offset };
   const [, bucket = "", key = ""] = /^s3:\/\/([^/]+)\/(.+)$/.exec(src.url) ?? [];
   const opened = await openSource(source.s3, { bucket, key }, { etag: src.etag, fromByte: progress.offset });
   const margin = source.handoverMarginMs ?? 15_000;

@@ -20,6 +20,8 @@ export interface FailedListEntry {
   name: string | null;
   /** A `tasks`-format task's payload (any JSON value); absent for a seed-format task. */
   payload?: unknown;
+  /** A failed enqueue step of a source job: where it was to enqueue from. */
+  step?: { jobId: string; epoch: number; from: number };
   errorType: string | null;
   errorMessage: string | null;
   condition: string | null;
@@ -32,7 +34,7 @@ export function toEntry(r: FailedRecord): FailedListEntry {
   return {
     messageId: r.messageId,
     taskId: r.taskId ?? null,
-    jobId: r.task?.jobId ?? null,
+    jobId: r.task?.jobId ?? r.step?.jobId ?? null,
     index: r.task?.index ?? null,
     name: r.task?.v === 1 ? r.task.name : null,
     ...(r.task?.v === 2 ? { payload: r.task.payload } : {}),
@@ -42,6 +44,8 @@ export function toEntry(r: FailedRecord): FailedListEntry {
     approximateInvokeCount: r.approximateInvokeCount ?? null,
     timestamp: r.timestamp ?? null,
     problem: r.problem ?? null,
+    // A failed enqueue step of a source job (main's event), which `failed redrive` restarts.
+    ...(r.step ? { step: r.step } : {}),
   };
 }
 

@@ -1,16 +1,26 @@
-import { parseTask, type Task, taskIdOf } from "@fanout/core";
+import {
+  type Continuation,
+  continuationSchema,
+  isContinuation,
+  parseTask,
+  type Task,
+  taskIdOf,
+} from "@fanout/core";
 import { changeVisibility, type ReceivedMessage, receiveMessages, type SQSClient } from "@fanout/queue";
 import { z } from "zod";
 
 /**
  * One message of the failed-task queue: the record Lambda's on-failure destination sends after the
- * worker's async retries ran out. `requestPayload` is the worker event, i.e. the task itself.
+ * worker's async retries ran out (`requestPayload` is the worker event, i.e. the task itself), or after
+ * main's retries of a source job's enqueue step ran out (`requestPayload` is the step's continuation).
  */
 export interface FailedRecord {
   messageId: string;
   receiptHandle: string;
   /** The task to redrive; undefined when the payload is not a valid task (reported, never resent). */
   task: Task | undefined;
+  /** A failed enqueue step of a source job (main's event): the redrive restarts it. */
+  step?: Continuation;
   taskId: string | undefined;
   /** The failed event's request id (its dispatch id on the task record). */
   requestId: string | undefined;
@@ -73,6 +83,12 @@ export function parseFailedRecord(message: ReceivedMessage): FailedRecord {
     approximateInvokeCount: record.requestContext?.approximateInvokeCount,
     timestamp: record.timestamp,
   };
+  if (isContinuation(record.requestPayload)) {
+    const step = continuationSchema.safeParse(record.requestPayload);
+    return step.success
+      ? { ...details, step: step.data.continueJob, problem: undefined }
+      : { ...details, problem: `invalid enqueue step: ${step.error.issues[0]?.message ?? "unknown"}` };
+  }
   try {
     const task = parseTask(record.requestPayload, "requestPayload");
     return { ...details, task, taskId: taskIdOf(task), problem: undefined };

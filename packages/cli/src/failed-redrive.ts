@@ -176,18 +176,45 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
   const tasksUrl = await ctx.queueUrl(ctx.names.tasksQueue);
   const outcomes: RedriveOutcome[] = [];
   const keep: string[] = [];
+  const restartedSteps: FailedRecord[] = [];
   const handleBatch = async (records: FailedRecord[]) => {
     const decided = await Promise.all(
-      records.map(async (r) => {
-        try {
-          return { r, d: await decide(ctx, r, flags.dryRun) };
-        } catch (error) {
-          return { r, d: { action: "error", reason: describeError(error) } satisfies Decision };
-        }
-      }),
+      records
+        .filter((r) => !r.step)
+        .map(async (r) => {
+          try {
+            return { r, d: await decide(ctx, r, flags.dryRun) };
+          } catch (error) {
+            return { r, d: { action: "error", reason: describeError(error) } satisfies Decision };
+          }
+        }),
     );
     const outcome = (r: FailedRecord, action: RedriveAction, reason: string) =>
       outcomes.push({ messageId: r.messageId, taskId: r.taskId ?? null, action, reason });
+    // A failed enqueue step of a source job: restart it (main's step is idempotent: it takes the job's
+    // enqueue lease at the same point, or finds the work committed and only hands the rest on again).
+    const steps = records.filter((r) => r.step);
+    for (const r of steps) {
+      const step = r.step as NonNullable<FailedRecord["step"]>;
+      const label = `enqueue step of ${step.jobId} from task ${step.from}`;
+      if (flags.dryRun) {
+        outcome(r, "redriven", `${label}: would restart it (invoke ${ctx.names.mainFunction})`);
+        keep.push(r.receiptHandle);
+        continue;
+      }
+      try {
+        await invokeAsync(ctx.lambda, ctx.names.mainFunction, JSON.stringify({ continueJob: step }));
+        outcome(r, "redriven", `${label}: restarted`);
+        restartedSteps.push(r);
+      } catch (error) {
+        outcome(
+          r,
+          "error",
+          `${label}: could not invoke ${ctx.names.mainFunction} (${describeError(error)}); record kept`,
+        );
+        keep.push(r.receiptHandle);
+      }
+    }
     if (flags.dryRun) {
       for (const { r, d } of decided) {
         outcome(r, d.action === "send" ? "redriven" : d.action === "skip" ? "skipped" : "error", d.reason);
@@ -219,11 +246,10 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
       }
     }
     // 3. Delete: a record not deleted now comes back, and the next redrive skips or resends it safely.
-    const deleted = await deleteMessages(
-      ctx.sqs,
-      failedUrl,
-      done.map((r) => r.receiptHandle),
-    );
+    const deleted = await deleteMessages(ctx.sqs, failedUrl, [
+      ...done.map((r) => r.receiptHandle),
+      ...restartedSteps.splice(0).map((r) => r.receiptHandle),
+    ]);
     for (const f of deleted.failed) {
       io.stderr.write(
         `fanout: warning: could not delete a redriven record (${f.code}); a later redrive skips it\n`,

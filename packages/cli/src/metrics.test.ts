@@ -132,8 +132,9 @@ describe("cloudWatchTotals", () => {
     expect(sent).toHaveLength(1);
     const input = sent[0]?.input;
     expect(input?.StartTime).toEqual(new Date(now - 3_600_000));
-    // 19 count series (JobsSubmitted ×4 outcomes, InvokesFailed ×3, 12 without an outcome); 3 timing series × 4 statistics.
-    expect(input?.MetricDataQueries).toHaveLength(19 + 3 * 4);
+    // 23 count series (JobsSubmitted ×4 outcomes, EnqueueSteps ×4, InvokesFailed ×3, 12 without an outcome);
+    // 3 timing series × 4 statistics.
+    expect(input?.MetricDataQueries).toHaveLength(23 + 3 * 4);
     const dispatched = input?.MetricDataQueries?.find(
       (q) => q.MetricStat?.Metric?.MetricName === "TasksDispatched",
     );

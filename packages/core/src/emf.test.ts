@@ -107,6 +107,6 @@ describe("metricsTable", () => {
     expect(table).toMatch(/JobsSubmitted\s+main\s+-\s+Count\s+0\n/);
     expect(table).toMatch(/TaskDuration\s+worker\s+succeeded\s+Milliseconds\s+3 samples, avg 20, max 30/);
     expect(table).toMatch(/EnqueueToStartLag\s+worker\s+-\s+Milliseconds\s+0 samples/);
-    expect(rows).toHaveLength(1 + 16 + 1); // header, 16 metrics, TaskDuration twice
+    expect(rows).toHaveLength(1 + 17 + 1); // header, 17 metrics, TaskDuration twice
   });
 });

@@ -9,6 +9,8 @@ export {
   workerConfigSchema,
 } from "./config.ts";
 export type { LambdaContext } from "./context.ts";
+export type { Continuation } from "./continuation.ts";
+export { continuationSchema, isContinuation } from "./continuation.ts";
 export type { MetricTotal } from "./emf.ts";
 export { emfData, metricSum, metricsTable, sumMetrics } from "./emf.ts";
 export type { Issue } from "./errors.ts";

@@ -28,6 +28,13 @@ export const metricCatalogue = {
     moves:
       "once per submission (a source job's later enqueue steps are not submissions): created (new jobId), resubmitted (same jobId and content), refused (invalid job, jobId conflict), failed (an AWS error or some tasks not enqueued)",
   },
+  EnqueueSteps: {
+    unit: "Count",
+    function: "main",
+    outcomes: ["handedOver", "finished", "skipped", "failed"],
+    moves:
+      "once per later enqueue step of a source job (an attempt of main's self-invocation): handedOver (it passed the rest on), finished (it enqueued the last task), skipped (nothing to do: another step holds or did the work), failed (it threw; Lambda retries it, then sends it to the on-failure destination, where fanout failed redrive restarts it)",
+  },
   TasksEnqueued: {
     unit: "Count",
     function: "main",

@@ -33,7 +33,11 @@ const notices: Record<string, Rule> = {
 
 export const leastPrivilege: Record<string, Record<string, Rule>> = {
   main: {
-    "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
+    "sqs:SendMessage": [
+      { resource: "module.queue.tasks_queue_arn" },
+      // Lambda's on-failure destination of main's own async invokes (a source job's failed enqueue step).
+      { resource: "module.queue.failed_tasks_queue_arn" },
+    ],
     "dynamodb:PutItem": { resource: "module.table.table_arn" },
     // A source job's enqueue steps, leased and committed on its job record, and the record's reads.
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },

@@ -12,6 +12,9 @@ import { describe, expect, it } from "vitest";
 import { asyncInvokeOf, functionEnvironment, functionSpecs, serviceEnvironment } from "./function-specs.ts";
 import { repoRoot } from "./paths.ts";
 
+/** A Terraform interpolation as hcl2json writes it. */
+const expr = (inner: string): string => `$` + `{${inner}}`;
+
 const settings = parseSettings({});
 const resources: FanoutResources = {
   tasksQueueUrl: "http://127.0.0.1:1/000000000000/fanout-tasks",
@@ -32,14 +35,19 @@ describe("functionSpecs' async-invoke settings", () => {
       const call = stack.root.moduleCalls.get(fn);
       expect(call, `module "${fn}" in terraform/main.tf`).toBeDefined();
       const terraform = call?.async_invoke as Record<string, unknown> | undefined;
+      // main's failed enqueue steps go to the failed-task queue; the consumer's runs nowhere.
+      const destination =
+        fn === "main" ? { on_failure_destination_arn: expr("module.queue.failed_tasks_queue_arn") } : {};
       expect(terraform, `async_invoke of module "${fn}"`).toEqual({
         maximum_retry_attempts: asyncInvokeOf[fn].maximumRetryAttempts,
         maximum_event_age_seconds: asyncInvokeOf[fn].maximumEventAgeSeconds,
+        ...destination,
       });
       const spec = specs.find((s) => s.name === names[`${fn}Function`]);
       expect(spec?.async).toEqual({
         maximumRetryAttempts: terraform?.maximum_retry_attempts,
         maximumEventAgeSeconds: terraform?.maximum_event_age_seconds,
+        ...(fn === "main" ? { onFailureQueueUrl: resources.failedQueueUrl } : {}),
       });
     }
   }, 60_000);

@@ -118,7 +118,9 @@ export function functionSpecs(
               maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
               onFailureQueueUrl: resources.failedQueueUrl,
             }
-          : { ...asyncInvokeOf[fn] },
+          : fn === "main"
+            ? { ...asyncInvokeOf.main, onFailureQueueUrl: resources.failedQueueUrl }
+            : { ...asyncInvokeOf[fn] },
     };
   });
 }

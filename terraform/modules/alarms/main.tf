@@ -167,7 +167,7 @@ locals {
     # A task that failed after Lambda's retries, or whose event aged out, waits here to be redriven (G1).
     failed_tasks = {
       name        = "failed-tasks-queue-not-empty"
-      description = "Messages in ${var.failed_tasks_queue_name}: tasks that failed after their retries or aged out. Inspect, then redrive with pnpm fanout."
+      description = "Messages in ${var.failed_tasks_queue_name}: tasks that failed after their retries or aged out, or a source job's enqueue step given up. Inspect, then redrive with pnpm fanout failed redrive."
       metric      = "ApproximateNumberOfMessagesVisible"
       queue       = var.failed_tasks_queue_name
       threshold   = 0
@@ -206,6 +206,25 @@ locals {
       # its reserved concurrency by design; a consumer falling behind is the oldest_task alarm.
     } if fn != "consumer" },
     {
+      # A source job's enqueue step (main's own async event) that Lambda gave up: the rest of the job waits
+      # in the failed-task queue for `fanout failed redrive` (issue 19).
+      main_events_dropped = {
+        name        = "main-async-events-dropped"
+        description = "Lambda gave up an enqueue step of ${var.function_names.main} (aged out or out of retries): a source job is half-enqueued. Run fanout failed redrive."
+        metric      = "AsyncEventsDropped"
+        function    = var.function_names.main
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # A failed step that could not reach the failed-task queue: nothing is left to restart it from.
+      main_destination_failures = {
+        name        = "main-destination-delivery-failures"
+        description = "Lambda could not deliver a failed enqueue step of ${var.function_names.main} to ${var.failed_tasks_queue_name}."
+        metric      = "DestinationDeliveryFailures"
+        function    = var.function_names.main
+        statistic   = "Sum"
+        threshold   = 0
+      }
       # An asynchronous worker event Lambda dropped without running it (too old, or retries used up).
       worker_events_dropped = {
         name        = "worker-async-events-dropped"
@@ -246,6 +265,18 @@ locals {
         description = "${var.function_names.main} failed to enqueue a valid job (JobsSubmitted, outcome failed)."
         namespace   = var.metrics_namespace
         metric      = "JobsSubmitted"
+        dimensions  = tomap({ function = "main", outcome = "failed" })
+        statistic   = "Sum"
+        threshold   = 0
+        missing     = "notBreaching"
+      }
+      # An attempt of a source job's enqueue step failed (Lambda retries it; the dropped-events alarm fires
+      # once it gives up): from main's EMF metrics, since main has no Errors alarm (refusals are errors).
+      main_enqueue_step_failures = {
+        name        = "main-enqueue-step-failures"
+        description = "An enqueue step of ${var.function_names.main} failed (EnqueueSteps, outcome failed); Lambda retries it."
+        namespace   = var.metrics_namespace
+        metric      = "EnqueueSteps"
         dimensions  = tomap({ function = "main", outcome = "failed" })
         statistic   = "Sum"
         threshold   = 0
