@@ -125,6 +125,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
   });
   const world = new World(START, root.fork("order"), root.fork("random"));
   const settings = settingsFor(root.fork("settings"));
+  // A third of the schedules give source jobs' enqueue steps a 20 ms lease (60 s ships) and one task a
+  // chunk: a step's lease is then due for renewal every few chunks and lapses under any delay, so renewals,
+  // refused renewals and takeovers of a live step happen in the budget, not only after a fault of minutes.
+  const enqueueLeaseMs = root.fork("enqueue-lease").chance(1 / 3) ? 20 : undefined;
   try {
     return await simulate(
       options,
@@ -138,7 +142,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
         root.fork("reuse"),
       ),
       root.fork("misc"),
-      { settings },
+      { settings, ...(enqueueLeaseMs === undefined ? {} : { enqueueLeaseMs }) },
     );
   } finally {
     world.dispose();
@@ -204,7 +208,7 @@ async function simulate(
   plan: FaultPlan,
   workload: Workload,
   misc: Prng,
-  drawn: { settings: Settings },
+  drawn: { settings: Settings; enqueueLeaseMs?: number },
 ): Promise<ScheduleResult> {
   const settings = drawn.settings;
   const names = resourceNames(settings);
@@ -454,8 +458,12 @@ async function simulate(
         ? {
             source: {
               ...mainFn.source,
-              chunkMessages: 4,
-              handoverMarginMs: settings.functions.main.timeout_seconds * 1000 - 50,
+              chunkMessages: drawn.enqueueLeaseMs === undefined ? 4 : 1,
+              // With the short lease, steps of 400 ms: several renewals each, and a lapse under any delay.
+              handoverMarginMs:
+                settings.functions.main.timeout_seconds * 1000 -
+                (drawn.enqueueLeaseMs === undefined ? 50 : 400),
+              ...(drawn.enqueueLeaseMs === undefined ? {} : { enqueueLeaseMs: drawn.enqueueLeaseMs }),
             },
           }
         : {}),
