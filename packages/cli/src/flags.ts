@@ -173,6 +173,8 @@ export const durationFlag = (flag: string) =>
     )
     .refine((ms) => ms >= 60_000 && ms <= 15 * 86_400_000, `${flag} must be from 1m to 15d`);
 
+export const doctorFlags = z.object({ json: z.boolean().default(false) });
+
 export const metricsFlags = z.object({
   since: durationFlag("--since").default(3_600_000),
   json: z.boolean().default(false),

@@ -1,12 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { cancel } from "./cancel.ts";
 import { type CliContext, createContext } from "./context.ts";
+import { doctor } from "./doctor.ts";
 import { CliError, describeError, ExitCode, oneLine, UsageError } from "./errors.ts";
 import { failedList } from "./failed-list.ts";
 import { failedRedrive } from "./failed-redrive.ts";
 import {
   cancelFlags,
   defaultJobsLimit,
+  doctorFlags,
   failedListFlags,
   failedRedriveFlags,
   type GlobalFlags,
@@ -309,6 +311,27 @@ ${exitCodes}`,
       await withContext(cmd, (ctx) => invoke(ctx, io, flags));
     });
   program
+    .command("doctor")
+    .description(
+      "before an apply: whether the settings' reserved concurrency fits the account's Lambda limit",
+    )
+    .option("--json", "print JSON: accountLimit, reservedByOthers, functions, unreservedAfter, fits")
+    .addHelpText(
+      "after",
+      `
+Reads GetAccountSettings and each function's GetFunctionConcurrency (IAM lambda:GetAccountSettings,
+lambda:GetFunctionConcurrency). Lambda refuses a reservation that leaves fewer than 100 unreserved
+concurrent executions; new accounts often have a limit of 10 or 1,000.
+Examples:
+  fanout doctor --settings terraform/environments/prod.tfvars.json
+${exitCodes}`,
+    )
+    .action(async (raw: object, cmd: Command) => {
+      const flags = parseFlags(doctorFlags, raw, "fanout doctor");
+      await withContext(cmd, (ctx) => doctor(ctx, io, flags));
+    });
+
+  program
     .command("metrics")
     .description("show the functions' metrics: from the local stack's logs, or from CloudWatch on AWS")
     .option("--since <duration>", "window ending now: 90s, 15m, 1h, 2d (1m to 15d)", "1h")
@@ -325,7 +348,7 @@ ${exitCodes}`,
 Examples:
   fanout metrics --since 15m
   fanout metrics --json | jq '.metrics[] | select(.name == "TasksFailedFinal")'
-Metrics (namespace from the settings' metrics.namespace, default Fanout): JobsSubmitted, TasksEnqueued,
+Metrics (namespace from the settings' metrics.namespace, default Fanout): JobsSubmitted, EnqueueSteps, TasksEnqueued,
 TasksDispatched, DuplicatesDropped, ClaimsBusy, InvokesThrottled, InvokesFailed,
 TasksCancelledUndispatched, TasksHeldBack, TasksSucceeded, TasksFailedRetryPending, TasksFailedFinal,
 TasksCancelledUnstarted, TasksDeferred, TaskDuration, EnqueueToStartLag. On AWS this reads

@@ -25,24 +25,36 @@ export interface ApiResponse {
 export type InvokeHandler = (request: ApiRequest) => Promise<ApiResponse>;
 
 const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const accountSettingsPath = /^\/2016-08-19\/account-settings\/?$/;
+const concurrencyPath = /^\/2019-09-30\/functions\/([^/]+)\/concurrency\/?$/;
+
+/** The read-only account APIs a deploy preflight calls (`fanout doctor`): GetAccountSettings, GetFunctionConcurrency. */
+export interface AccountApi {
+  accountSettings(): Record<string, unknown>;
+  /** The function's reserved concurrency (`{}` when none); throws ResourceNotFoundError for an unknown name. */
+  functionConcurrency(name: string): Record<string, unknown>;
+}
 
 /**
  * The HTTP face of the service: routes `POST /2015-03-31/functions/{name}/invocations` to `invoke`,
  * answers everything else with `UnknownOperationException`, and renders `LambdaApiError`s the way the
  * restJson1 protocol expects. Signatures are not checked.
  */
-export function createLambdaServer(invoke: InvokeHandler, options: { latencyMs?: number } = {}): Server {
+export function createLambdaServer(
+  invoke: InvokeHandler,
+  options: { latencyMs?: number; account?: AccountApi } = {},
+): Server {
   const latencyMs = options.latencyMs ?? 0;
   return createServer((req, res) => {
     // A fixed network round trip (the body buffers meanwhile); requests wait independently, in parallel.
-    if (latencyMs > 0) setTimeout(() => serve(req, res, invoke), latencyMs);
-    else serve(req, res, invoke);
+    if (latencyMs > 0) setTimeout(() => serve(req, res, invoke, options.account), latencyMs);
+    else serve(req, res, invoke, options.account);
   });
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, invoke: InvokeHandler): void {
+function serve(req: IncomingMessage, res: ServerResponse, invoke: InvokeHandler, account?: AccountApi): void {
   const requestId = randomUUID();
-  void handle(req, res, requestId, invoke).catch((error: unknown) => {
+  void handle(req, res, requestId, invoke, account).catch((error: unknown) => {
     const apiError =
       error instanceof LambdaApiError
         ? error
@@ -62,10 +74,22 @@ async function handle(
   res: ServerResponse,
   requestId: string,
   invoke: InvokeHandler,
+  account?: AccountApi,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const match = invokePath.exec(url.pathname);
   const { body, bytes } = await readBody(req);
+  const json = (value: Record<string, unknown>) =>
+    send(res, requestId, {
+      statusCode: 200,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(value),
+    });
+  if (account && req.method === "GET" && accountSettingsPath.test(url.pathname))
+    return json(account.accountSettings());
+  const concurrency = concurrencyPath.exec(url.pathname);
+  if (account && req.method === "GET" && concurrency?.[1] !== undefined)
+    return json(account.functionConcurrency(decodeURIComponent(concurrency[1])));
   if (req.method !== "POST" || match?.[1] === undefined) {
     throw new UnknownOperationError(req.method ?? "?", url.pathname);
   }

@@ -1,11 +1,12 @@
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
+import { functionArn } from "./arn.ts";
 import { AsyncEventQueue } from "./async-queue.ts";
 import { DestinationSender } from "./destinations.ts";
-import { InvalidFunctionSpecError, UnknownFunctionError } from "./errors.ts";
+import { InvalidFunctionSpecError, ResourceNotFoundError, UnknownFunctionError } from "./errors.ts";
 import { validateFaults } from "./faults.ts";
 import { FunctionRuntime, type ServiceContext } from "./function.ts";
-import { close, createLambdaServer, listen } from "./http-server.ts";
+import { type AccountApi, close, createLambdaServer, listen } from "./http-server.ts";
 import { createInvokeHandler } from "./invoke-api.ts";
 import { LogRouter } from "./logs.ts";
 import { checkEnvironment, validateSpec } from "./spec.ts";
@@ -105,9 +106,34 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     functions.set(spec.name, { fn, queue });
   }
 
+  const accountLimit = options.accountConcurrencyLimit ?? 1_000;
+  const account: AccountApi = {
+    accountSettings: () => {
+      const reserved = [...functions.values()].reduce(
+        (n, { fn }) => n + (fn.spec.reservedConcurrency ?? 0),
+        0,
+      );
+      return {
+        AccountLimit: {
+          ConcurrentExecutions: accountLimit,
+          UnreservedConcurrentExecutions: accountLimit - reserved,
+          CodeSizeUnzipped: 262_144_000,
+          CodeSizeZipped: 52_428_800,
+          TotalCodeSize: 80_530_636_800,
+        },
+        AccountUsage: { FunctionCount: functions.size, TotalCodeSize: 0 },
+      };
+    },
+    functionConcurrency: (name) => {
+      const entry = functions.get(name);
+      if (!entry) throw new ResourceNotFoundError(functionArn(region, context.accountId, name));
+      const reserved = entry.fn.spec.reservedConcurrency;
+      return reserved === undefined || reserved === null ? {} : { ReservedConcurrentExecutions: reserved };
+    },
+  };
   const server = createLambdaServer(
     createInvokeHandler({ region, accountId: context.accountId, lookup: (name) => functions.get(name) }),
-    { latencyMs: options.latencyMs ?? 0 },
+    { latencyMs: options.latencyMs ?? 0, account },
   );
   const host = options.host ?? "127.0.0.1";
   const port = await listen(server, host, options.port ?? 3001);

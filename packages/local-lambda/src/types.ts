@@ -68,6 +68,11 @@ export interface LocalLambdaOptions {
   /** Concurrency cap per function without reserved concurrency. Default 10. */
   maxConcurrency?: number;
   /**
+   * The account's concurrent-executions limit that GetAccountSettings reports (its unreserved part is this
+   * minus the functions' reserved concurrency). Default 1,000, a common limit; a new account may have 10.
+   */
+  accountConcurrencyLimit?: number;
+  /**
    * Lambda's on-demand init limit, in ms. Default 10,000, as on AWS. An init that takes longer is not an
    * error: it counts against the invocation's timeout (AWS re-runs it inside the first invoke). A test seam.
    */

@@ -31,6 +31,8 @@ export interface StackOptions {
   logDir?: string | null;
   /** Concurrency cap for functions without reserved concurrency. */
   maxConcurrency?: number;
+  /** The account limit the local Lambda's GetAccountSettings reports (default 1,000): `fanout doctor` reads it. */
+  accountConcurrencyLimit?: number;
   /** Extra environment for the worker (e.g. WORKER_FAIL_RATE for demos). */
   workerEnvironment?: Record<string, string>;
   /** Fixed delay added to every request reaching SQS, DynamoDB and Lambda (a network round trip); default 0. */
@@ -114,6 +116,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The service multiplies its retry delays by this factor; ours means "this many times faster".
       speed: 1 / (options.speed ?? 1),
       maxConcurrency: options.maxConcurrency ?? 16,
+      ...(options.accountConcurrencyLimit === undefined
+        ? {}
+        : { accountConcurrencyLimit: options.accountConcurrencyLimit }),
       latencyMs: options.latencyMs ?? 0,
       logDir: options.logDir === undefined ? join(stateDir, "logs") : options.logDir,
       ...(options.output === undefined ? {} : { output: options.output }),
