@@ -9,6 +9,8 @@ export interface DeadLetterReport {
   moved: number;
   /** Malformed messages, left in the DLQ where they belong (G5). */
   kept: number;
+  /** Valid tasks that could not be sent back (their send failed): still in the DLQ, so the redrive fails. */
+  failed: number;
 }
 
 /**
@@ -22,11 +24,11 @@ export async function redriveDeadLetters(
 ): Promise<DeadLetterReport> {
   const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);
   const tasksUrl = await ctx.queueUrl(ctx.names.tasksQueue);
-  const report: DeadLetterReport = { moved: 0, kept: 0 };
+  const report: DeadLetterReport = { moved: 0, kept: 0, failed: 0 };
   const giveBack: string[] = [];
   const seen = new Set<string>();
   try {
-    while (report.moved + report.kept < options.max) {
+    while (report.moved + report.kept + report.failed < options.max) {
       const batch = await receiveMessages(ctx.sqs, dlqUrl, {
         maxMessages: 10,
         waitSeconds: 0,
@@ -58,6 +60,9 @@ export async function redriveDeadLetters(
       const notSent = new Set(sent.failed.map((f) => f.id));
       const moved = valid.filter((m) => !notSent.has(m.messageId));
       giveBack.push(...valid.filter((m) => notSent.has(m.messageId)).map((m) => m.receiptHandle));
+      // Not sent: the task stays in the DLQ, and this redrive must not report success (found by the explorer:
+      // an exit 0 ended the operator's redrive with a valid task left there, its job never finishing).
+      report.failed += notSent.size;
       const deleted = await deleteMessages(
         ctx.sqs,
         dlqUrl,

@@ -216,4 +216,66 @@ describe("failed redrive, after a redrive that stopped midway", () => {
     expect(await redrive(ctx, false)).toEqual({ [taskId]: "redriven" });
     expect(await queuedTaskIds(tasksUrl)).toEqual([taskId]);
   });
+
+  it("exits 1 while a valid task it could not send back stays in the dead-letter queue, then sends it", async () => {
+    const { ctx, tasksUrl } = await contextWithFreshQueues();
+    const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);
+    const { jobId, epoch } = await newJob(1);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(makeTask(jobId, 0, "a", epoch)),
+      }),
+    );
+    // SQS takes the batch but fails its entry (a partial failure, which the emulator cannot be made to give).
+    const failing = new SQSClient({
+      region: local.region,
+      credentials: localCredentials,
+      endpoint: local.sqsEndpoint,
+    });
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { QueueUrl?: string; Entries?: { Id: string }[] };
+        if (context.commandName === "SendMessageBatchCommand" && input.QueueUrl === tasksUrl)
+          return {
+            output: {
+              $metadata: {},
+              Successful: [],
+              Failed: (input.Entries ?? []).map((e) => ({
+                Id: e.Id,
+                SenderFault: false,
+                Code: "InternalError",
+                Message: "down",
+              })),
+            },
+            response: {},
+          } as never;
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const { io, stdout, stderr } = testIo();
+    const code = await failedRedrive({ ...ctx, sqs: failing }, io, {
+      max: 100,
+      dryRun: false,
+      json: true,
+      nudge: false,
+    });
+    failing.destroy();
+    // On the old code: exit 0 ("0 valid tasks sent back"), the task left in the DLQ and its job never finishing.
+    expect(code).toBe(1);
+    expect((JSON.parse(stdout.text()) as RedriveReport).deadLetters).toEqual({
+      moved: 0,
+      kept: 0,
+      failed: 1,
+    });
+    expect(stderr.text()).toMatch(
+      /1 valid task in .* could not be sent back .* run fanout failed redrive again/,
+    );
+    // The next redrive, with SQS answering again, sends it.
+    const { io: io2, stdout: out2 } = testIo();
+    expect(await failedRedrive(ctx, io2, { max: 100, dryRun: false, json: true, nudge: false })).toBe(0);
+    expect((JSON.parse(out2.text()) as RedriveReport).deadLetters).toEqual({ moved: 1, kept: 0, failed: 0 });
+    expect(await queuedTaskIds(tasksUrl)).toEqual([`${jobId}#0`]);
+  });
 });

@@ -304,12 +304,18 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     }
     writeLine(
       io.stdout,
-      `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}${deadLetters.moved + deadLetters.kept > 0 ? `; dead-letter queue: ${deadLetters.moved} valid task${deadLetters.moved === 1 ? "" : "s"} sent back, ${deadLetters.kept} malformed kept` : ""}`,
+      `${flags.dryRun ? "dry run, nothing changed: " : ""}redriven ${report.redriven}, skipped ${report.skipped}, errors ${report.errors}${deadLetters.moved + deadLetters.kept + deadLetters.failed > 0 ? `; dead-letter queue: ${deadLetters.moved} valid task${deadLetters.moved === 1 ? "" : "s"} sent back, ${deadLetters.kept} malformed kept${deadLetters.failed > 0 ? `, ${deadLetters.failed} valid not sent (kept)` : ""}` : ""}`,
     );
   }
   if (report.inFlight > 0) {
     io.stderr.write(
       `fanout: ${report.inFlight} record${report.inFlight === 1 ? " is" : "s are"} in flight in ${ctx.names.failedQueue} or ${ctx.names.deadLetterQueue} (held by another redrive, or one that stopped midway): run fanout failed redrive again in ${redriveVisibilitySeconds} s\n`,
+    );
+    return ExitCode.Failure;
+  }
+  if (deadLetters.failed > 0) {
+    io.stderr.write(
+      `fanout: ${deadLetters.failed} valid task${deadLetters.failed === 1 ? "" : "s"} in ${ctx.names.deadLetterQueue} could not be sent back (the send failed) and stay there: run fanout failed redrive again\n`,
     );
     return ExitCode.Failure;
   }
