@@ -31,6 +31,7 @@ describe("status report", () => {
       stopReason: "cancelled by request",
       options: { maxConcurrency: 2 },
       finishedAt: Date.parse("2026-01-01T00:01:00Z"),
+      notifiedAt: Date.parse("2026-01-01T00:01:02Z"),
     });
     expect(r).toEqual({
       jobId: "j-1",
@@ -48,6 +49,7 @@ describe("status report", () => {
       options: { maxConcurrency: 2 },
       createdAt: "2026-01-01T00:00:00.000Z",
       finishedAt: "2026-01-01T00:01:00.000Z",
+      notifiedAt: "2026-01-01T00:01:02.000Z",
       epoch: 7,
     });
     expect(toReport(base)).toMatchObject({ stopReason: null, finishedAt: null });

@@ -31,6 +31,8 @@ export interface StatusReport {
   options: JobRunOptions;
   createdAt: string | null;
   finishedAt: string | null;
+  /** When the `job.finished` notice was published; null until then. */
+  notifiedAt: string | null;
   epoch: number;
 }
 
@@ -53,6 +55,7 @@ export function toReport(s: JobStatus): StatusReport {
     options: s.options,
     createdAt: iso(s.createdAt),
     finishedAt: iso(s.finishedAt),
+    notifiedAt: iso(s.notifiedAt),
     epoch: s.epoch,
   };
 }

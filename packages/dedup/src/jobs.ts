@@ -362,6 +362,8 @@ export interface JobStatus extends TaskCounts {
   options: JobRunOptions;
   createdAt: number;
   finishedAt?: number;
+  /** When its `job.finished` notice was published (absent until then). */
+  notifiedAt?: number;
   /** The job's incarnation (see {@link recordJob}). */
   epoch: number;
 }
@@ -386,6 +388,7 @@ export async function readJobStatus(store: DedupStore, jobId: string): Promise<J
     options: job.options,
     createdAt: job.createdAt,
     ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
+    ...(job.notifiedAt === undefined ? {} : { notifiedAt: job.notifiedAt }),
     epoch: job.epoch,
   };
 }
