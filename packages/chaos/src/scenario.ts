@@ -1075,6 +1075,18 @@ async function check(input: {
             ((w.kind === "SUCCEEDED" || w.kind === "CANCELLED" || w.kind === "RUNNING") &&
               ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
       );
+      // Lambda's retry of a failure judged final recorded its new outcome and its process died before the
+      // counters learnt it (a crash after the record's write): the failure's shard was complete already, so
+      // the job could finish on counts that still hold the failure, until a duplicate event settles it again.
+      const diedBeforeCounting = ledger.writes.some(
+        (w) =>
+          w.pk.startsWith(`TASK#${job.jobId}#`) &&
+          w.seq < pub.seq &&
+          (w.kind === "SUCCEEDED" || w.kind === "CANCELLED") &&
+          w.actor !== undefined &&
+          !w.actor.alive &&
+          ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq),
+      );
       const n = pub.notice;
       const c = pub.counts;
       const differs = n.succeeded !== c.succeeded || n.failed !== c.failed || n.cancelled !== c.cancelled;
@@ -1099,6 +1111,10 @@ async function check(input: {
       else if ((pub.notFinal.length > 0 || differs) && changed)
         windowed(
           "counts changed between the job's finish and its notice's delivery (a redrive or a retried final failure)",
+        );
+      else if (differs && pub.notFinal.length === 0 && diedBeforeCounting)
+        windowed(
+          "a retried final failure's new outcome was recorded, its process died before counting it, and the job finished on the old counts",
         );
       else if (pub.notFinal.length > 0)
         add(
