@@ -125,10 +125,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
   });
   const world = new World(START, root.fork("order"), root.fork("random"));
   const settings = settingsFor(root.fork("settings"));
-  // A third of the schedules give source jobs' enqueue steps a 20 ms lease (60 s ships) and one task a
-  // chunk: a step's lease is then due for renewal every few chunks and lapses under any delay, so renewals,
+  // A quarter of the schedules give source jobs' enqueue steps a 50 ms lease (60 s ships) and one task a
+  // chunk: a step's lease is then due for renewal every few chunks and lapses under a delay, so renewals,
   // refused renewals and takeovers of a live step happen in the budget, not only after a fault of minutes.
-  const enqueueLeaseMs = root.fork("enqueue-lease").chance(1 / 3) ? 20 : undefined;
+  const enqueueLeaseMs = root.fork("enqueue-lease").chance(1 / 4) ? 50 : undefined;
   try {
     return await simulate(
       options,
