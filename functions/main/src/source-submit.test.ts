@@ -307,6 +307,25 @@ describe("source jobs", () => {
     expect((await readJob(deps.store, "src-lost-commit"))?.enqueue?.to).toBe(1_200);
   });
 
+  it("sends every task again on a resubmission whose restart took effect but lost its answer", async () => {
+    const { deps } = await setup();
+    const source = await upload(
+      "lost-restart.jsonl",
+      lines(30, (i) => JSON.stringify({ i })),
+    );
+    await mainHandler(deps)({ jobId: "src-lost-restart", source }, testContext());
+    expect(await drainQueue(deps)).toHaveLength(30);
+    // The resubmission's restart (progress back to 0) takes effect; its answer is lost and the SDK's retry
+    // is refused (the job is no longer enqueued in full). Before: read as "someone else restarted it",
+    // nothing was sent, and the record was left restarted with no step.
+    const lossy = answerLosingDynamo((body) => body.includes("SET enqueuedTo = :zero"));
+    const store = createStore({ tableName: deps.store.tableName, ttlSeconds: 86_400, client: lossy.client });
+    const again = await mainHandler({ ...deps, store })({ jobId: "src-lost-restart", source }, testContext());
+    expect(lossy.lost()).toBe(1);
+    expect(again).toMatchObject({ created: false, enqueued: 30 });
+    expect(new Set((await drainQueue(deps)).map((t) => t.index)).size).toBe(30);
+  });
+
   it("takes over a step that died holding the lease once the lease ends, and re-sends only from the last commit", async () => {
     const { deps, handler, self } = await setup({ handoverMarginMs: 10_000 });
     const source = await upload(

@@ -111,7 +111,7 @@ export async function submitSourceJob(
     const to = job?.enqueue?.to ?? 0;
     // Enqueued in full: send everything again (lost messages come back, dedup drops the rest), as for
     // an inline job. Part way: resume where it stopped (a live step refuses the lease: nothing is sent).
-    if (job && to >= job.total && (await restartEnqueue(deps.store, job))) from = 0;
+    if (job && to >= job.total && (await restartEnqueue(deps.store, job, randomUUID()))) from = 0;
     else from = to;
   }
   const step = await enqueueStep(deps, source, context, { jobId, epoch, from }, "submit");

@@ -172,16 +172,20 @@ export async function releaseEnqueueStep(store: DedupStore, jobId: string, owner
 
 /**
  * A resubmission of a source job that was enqueued in full sends its tasks again (G6: lost messages come
- * back; dedup drops the rest): its progress starts over at 0, unless a step is running.
+ * back; dedup drops the rest): its progress starts over at 0, unless a step is running. The restart names
+ * its caller (`restartedBy`, any unique token): when an attempt took effect but its answer was lost, the
+ * SDK's retry is refused (the job is no longer enqueued in full) and the record shows the restart was this
+ * caller's own, so it still sends the tasks again instead of leaving the job restarted with no step.
  */
-export async function restartEnqueue(store: DedupStore, job: JobInfo): Promise<boolean> {
+export async function restartEnqueue(store: DedupStore, job: JobInfo, restartedBy: string): Promise<boolean> {
   const now = store.now();
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: jobKey(job.jobId),
-        UpdateExpression: "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero",
+        UpdateExpression:
+          "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero, enqueueRestartedBy = :me",
         ConditionExpression:
           "epoch = :ep AND enqueuedTo = #total AND (attribute_not_exists(enqueueLeaseUntil) OR enqueueLeaseUntil < :now)",
         ExpressionAttributeNames: { "#total": "total" },
@@ -189,12 +193,25 @@ export async function restartEnqueue(store: DedupStore, job: JobInfo): Promise<b
           ":zero": { N: "0" },
           ":ep": { N: String(job.epoch) },
           ":now": { N: String(now) },
+          ":me": { S: restartedBy },
         },
       }),
     );
     return true;
   } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
+    if (!conditionFailure(error)) throw error;
+    const { Item } = await store.client.send(
+      new GetItemCommand({
+        TableName: store.tableName,
+        Key: jobKey(job.jobId),
+        ConsistentRead: true,
+        ProjectionExpression: "enqueueRestartedBy, enqueuedTo, epoch",
+      }),
+    );
+    return (
+      Item?.enqueueRestartedBy?.S === restartedBy &&
+      Item.enqueuedTo?.N === "0" &&
+      Item.epoch?.N === String(job.epoch)
+    );
   }
 }
