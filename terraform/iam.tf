@@ -175,3 +175,74 @@ data "aws_iam_policy_document" "tracing" {
     resources = ["*"]
   }
 }
+
+# --- the operator: the person running `pnpm fanout` (output operator_policy_json; infra-check holds it to
+# operatorPrivilege, and the CLI's e2e test operator-policy.test.ts to the calls its commands make) ---
+
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid = "InvokeFunctions"
+    # submit (main), invoke (any function), failed redrive (nudges the consumer, restarts main's steps).
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.main.function_arn, module.consumer.function_arn, module.worker.function_arn]
+  }
+
+  statement {
+    sid       = "ReadReservations"
+    actions   = ["lambda:GetFunctionConcurrency"]
+    resources = [module.main.function_arn, module.consumer.function_arn, module.worker.function_arn]
+  }
+
+  statement {
+    sid = "ReadAccountLimit"
+    # fanout doctor: lambda:GetAccountSettings has no resource-level permission, so "*".
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadAndSteerJobs"
+    # status, results, cancel, failed redrive (a task's and its job's records, the requeue, the resettle).
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
+    resources = [module.table.table_arn]
+  }
+
+  statement {
+    sid       = "ListJobs"
+    actions   = ["dynamodb:Query"]
+    resources = ["${module.table.table_arn}/index/jobs-by-created"]
+  }
+
+  statement {
+    sid = "ManageFailedTasks"
+    # failed list/redrive read the failed-task and dead-letter queues and give back what they keep.
+    actions = [
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [module.queue.failed_tasks_queue_arn, module.queue.dead_letter_queue_arn]
+  }
+
+  statement {
+    sid       = "SendTasksBack"
+    actions   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+    resources = [module.queue.tasks_queue_arn]
+  }
+
+  statement {
+    sid = "UploadJobSources"
+    # submit of a file: uploaded to the input bucket (HeadObject is authorised by s3:GetObject).
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${module.input.bucket_arn}/*"]
+  }
+
+  statement {
+    sid = "ReadMetrics"
+    # fanout metrics on AWS: cloudwatch:GetMetricData has no resource-level permission, so "*".
+    actions   = ["cloudwatch:GetMetricData"]
+    resources = ["*"]
+  }
+}

@@ -87,3 +87,8 @@ output "input_bucket_arn" {
   description = "ARN of the job-source bucket: an operator who submits source jobs needs s3:PutObject on <arn>/* (README, Job sources in S3)."
   value       = module.input.bucket_arn
 }
+
+output "operator_policy_json" {
+  description = "A least-privilege IAM policy (JSON) for the person running pnpm fanout against this stack: attach it to their role or user."
+  value       = data.aws_iam_policy_document.operator.json
+}

@@ -4,7 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
+import { countRequests, loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
 import { createStore, type DedupStore } from "@fanout/dedup";
 import { CliError, describeError } from "./errors.ts";
 import type { GlobalFlags } from "./flags.ts";
@@ -50,29 +50,45 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     ...(flags.profile ? { profile: flags.profile } : {}),
     maxAttempts: 3,
   };
-  const sqs = new SQSClient({
-    ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-  });
+  // Counted (core's requestCounts): the operator-policy test compares the calls with the policy's grants.
+  const sqs = countRequests(
+    new SQSClient({
+      ...common,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+    }),
+    "SQS",
+  );
   // A synchronous invoke lasts as long as the function runs (up to 15 minutes): no request timeout below that.
-  const lambda = new LambdaClient({
-    ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 905_000, throwOnRequestTimeout: true },
-  });
-  const dynamo = new DynamoDBClient({
-    ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-  });
-  const cloudwatch = new CloudWatchClient({
-    ...common,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-  });
+  const lambda = countRequests(
+    new LambdaClient({
+      ...common,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 905_000, throwOnRequestTimeout: true },
+    }),
+    "Lambda",
+  );
+  const dynamo = countRequests(
+    new DynamoDBClient({
+      ...common,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+    }),
+    "DynamoDB",
+  );
+  const cloudwatch = countRequests(
+    new CloudWatchClient({
+      ...common,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+    }),
+    "CloudWatch",
+  );
   // An upload's part may take a while on a slow link; path-style on a local endpoint (no bucket host names).
-  const s3 = new S3Client({
-    ...common,
-    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 300_000, throwOnRequestTimeout: true },
-  });
+  const s3 = countRequests(
+    new S3Client({
+      ...common,
+      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 300_000, throwOnRequestTimeout: true },
+    }),
+    "S3",
+  );
   const store = createStore({
     tableName: names.table,
     ttlSeconds: settings.dedup.ttl_seconds,

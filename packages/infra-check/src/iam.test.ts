@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkIam } from "./iam.ts";
+import { checkIam, checkOperatorPolicy } from "./iam.ts";
 import { expr, messages, stackWith } from "./testing.ts";
 
 const iam = async (...fixtures: Array<[string, string]>) => messages(checkIam(await stackWith(...fixtures)));
@@ -95,5 +95,16 @@ describe("checkIam", () => {
       `root: local.self_arns.main = ${JSON.stringify(own("consumer"))}; it must be main's own ARN, "${own("main")}"`,
       'root: module "worker": recursive_loop = "Allow", but it does not invoke itself',
     ]);
+  });
+
+  it("holds the operator policy to operatorPrivilege: a widened or missing grant is found", async () => {
+    expect(messages(checkOperatorPolicy(await stackWith()))).toEqual([]);
+    const found = messages(checkOperatorPolicy(await stackWith(["iam-operator-wide_override.tf", ""])));
+    expect(found).toContain(
+      "root: data.aws_iam_policy_document.operator: grants sqs:SendMessage on *; it must be exactly module.queue.tasks_queue_arn",
+    );
+    expect(found).toContain(
+      "root: data.aws_iam_policy_document.operator: misses lambda:InvokeFunction, which the CLI calls",
+    );
   });
 });

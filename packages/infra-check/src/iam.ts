@@ -31,6 +31,43 @@ const notices: Record<string, Rule> = {
   "kms:Decrypt": { resource: "module.notifications.kms_key_arn" },
 };
 
+const functions = ["module.main.function_arn", "module.consumer.function_arn", "module.worker.function_arn"];
+const onFunctions = functions.map((resource) => ({ resource }));
+const humanQueues = [
+  { resource: "module.queue.failed_tasks_queue_arn" },
+  { resource: "module.queue.dead_letter_queue_arn" },
+];
+
+/**
+ * What the person running `pnpm fanout` (submit, status, results, jobs, cancel, failed list/redrive, invoke,
+ * metrics, doctor) needs, on which resources: the Terraform output `operator_policy_json` must grant exactly
+ * this, and the CLI's e2e test `operator-policy.test.ts` checks it against the calls its commands make.
+ */
+export const operatorPrivilege: Record<string, Rule> = {
+  // submit (main), invoke (any function), failed redrive (nudges the consumer, restarts main's steps).
+  "lambda:InvokeFunction": onFunctions,
+  // doctor: the account's limit (no resource-level permission) and each function's reservation.
+  "lambda:GetAccountSettings": { resource: "*" },
+  "lambda:GetFunctionConcurrency": onFunctions,
+  // status, results, jobs, cancel, failed redrive (a task's and its job's records, requeue, resettle).
+  "dynamodb:GetItem": { resource: "module.table.table_arn" },
+  "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
+  "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
+  "dynamodb:Query": { resource: `\${module.table.table_arn}/index/jobs-by-created` },
+  // failed list/redrive: the failed-task and dead-letter queues; the tasks queue takes what goes back.
+  "sqs:GetQueueUrl": [...humanQueues, { resource: "module.queue.tasks_queue_arn" }],
+  "sqs:ReceiveMessage": humanQueues,
+  "sqs:ChangeMessageVisibility": humanQueues,
+  "sqs:DeleteMessage": humanQueues,
+  "sqs:GetQueueAttributes": humanQueues,
+  "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
+  // submit of a file: uploaded to the input bucket first (HeadObject is authorised by s3:GetObject).
+  "s3:PutObject": { resource: `\${module.input.bucket_arn}/*` },
+  "s3:GetObject": { resource: `\${module.input.bucket_arn}/*` },
+  // metrics on AWS (no resource-level permission).
+  "cloudwatch:GetMetricData": { resource: "*" },
+};
+
 export const leastPrivilege: Record<string, Record<string, Rule>> = {
   main: {
     "sqs:SendMessage": [
@@ -94,6 +131,8 @@ export const actionsWithoutResourceLevelPermission = new Set([
   "xray:PutTelemetryRecords",
   "cloudwatch:PutMetricData",
   "sts:GetCallerIdentity",
+  "lambda:GetAccountSettings",
+  "cloudwatch:GetMetricData",
 ]);
 
 const POLICY_DOC = "aws_iam_policy_document";
@@ -196,6 +235,7 @@ export function checkIam(stack: Stack): Finding[] {
     }
   }
   out.push(
+    ...checkOperatorPolicy(stack),
     ...checkFunctionRoles(stack),
     ...checkSelfInvocation(stack),
     ...checkLogs(stack),
@@ -408,5 +448,43 @@ function checkScheduler(stack: Stack): Finding[] {
         out.push(finding("iam", mod.dir, `${s.doc}: the scheduler role may do more than invoke its target`));
     }
   }
+  return out;
+}
+
+/**
+ * The root's `operator` policy document (output `operator_policy_json`) grants exactly
+ * {@link operatorPrivilege}: every action it needs, each on exactly its resources, nothing else.
+ */
+export function checkOperatorPolicy(stack: Stack): Finding[] {
+  const where = "root: data.aws_iam_policy_document.operator";
+  const statements = statementsOf(stack.root, "operator").filter(isAllow);
+  if (statements.length === 0) return [finding("iam", "root", "no operator policy document")];
+  const granted = new Map<string, Set<string>>();
+  for (const s of statements)
+    for (const action of s.actions) {
+      const set = granted.get(action) ?? new Set<string>();
+      for (const r of s.resources) set.add(expressionText(r));
+      granted.set(action, set);
+    }
+  const out: Finding[] = [];
+  for (const [action, resources] of granted) {
+    const rule = operatorPrivilege[action];
+    if (!rule) {
+      out.push(finding("iam", where, `grants ${action}, which the CLI does not call`));
+      continue;
+    }
+    const want = new Set((isTargetList(rule) ? rule : [rule]).map((t) => t.resource));
+    const same = resources.size === want.size && [...want].every((r) => resources.has(r));
+    if (!same)
+      out.push(
+        finding(
+          "iam",
+          where,
+          `grants ${action} on ${[...resources].join(", ")}; it must be exactly ${[...want].join(", ")}`,
+        ),
+      );
+  }
+  for (const action of Object.keys(operatorPrivilege))
+    if (!granted.has(action)) out.push(finding("iam", where, `misses ${action}, which the CLI calls`));
   return out;
 }

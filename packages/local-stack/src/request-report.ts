@@ -36,6 +36,11 @@ const iamActionRenames: Record<string, string> = {
   "SQS.DeleteMessageBatch": "sqs:DeleteMessage",
   "SQS.ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
   "Lambda.Invoke": "lambda:InvokeFunction",
+  // S3: HEAD is authorised by GetObject; a multipart upload's parts by PutObject.
+  "S3.HeadObject": "s3:GetObject",
+  "S3.CreateMultipartUpload": "s3:PutObject",
+  "S3.UploadPart": "s3:PutObject",
+  "S3.CompleteMultipartUpload": "s3:PutObject",
 };
 
 /** The IAM action that authorises an SDK operation counted as `Service.Operation`, e.g. `dynamodb:UpdateItem`. */
