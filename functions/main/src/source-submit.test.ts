@@ -424,6 +424,36 @@ describe("source jobs", () => {
     expect(new Set(tasks.map((t) => t.index)).size).toBe(3_500);
   }, 120_000);
 
+  it("stops a step whose lease another step took over while its chunks were out, without committing; the taker enqueues the rest", async () => {
+    const { deps, handler, self, store } = await setup({ handoverMarginMs: 10_000 });
+    const source = await upload(
+      "taken.jsonl",
+      lines(3_500, (i) => JSON.stringify({ i })),
+    );
+    await handler({ jobId: "src-taken", source }, shortContext(1));
+    const event = JSON.parse(invokes.filter((i) => i.fn === self).at(-1)?.payload ?? "{}");
+    const first = gate();
+    let held = 0;
+    const sqs = gatedSqs(() => {
+      held += 1;
+      return first.opened;
+    });
+    const stalled = mainHandler({ ...deps, sqs })(event, testContext({ budgetMs: 900_000 }));
+    await waitUntil(
+      "the step holds the lease and its first chunks wait",
+      async () => held > 0 && (await readJob(deps.store, "src-taken"))?.enqueue?.leaseUntil,
+      { timeoutMs: 60_000 },
+    );
+    // Its lease lapses while its sends hang; Lambda's retry of the event takes the step over and finishes it.
+    store.advance(61_000);
+    expect(await handler(event, testContext({ budgetMs: 900_000 }))).toMatchObject({ enqueued: 3_500 });
+    first.open();
+    // The stalled step's renewal is refused: it stops, commits nothing, and says another step has the job.
+    expect(await stalled).toMatchObject({ enqueued: 3_500, handedOver: false, inProgress: true });
+    expect((await readJob(deps.store, "src-taken"))?.enqueue).toMatchObject({ to: 3_500 });
+    expect(new Set((await drainQueue(deps)).map((t) => t.index)).size).toBe(3_500);
+  }, 120_000);
+
   it("refuses a resubmission (EnqueueBusyError) while another submission holds the lease, which no retry would replace if it died", async () => {
     const { deps, handler, store } = await setup();
     const source = await upload(

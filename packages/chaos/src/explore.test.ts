@@ -23,6 +23,9 @@ describe("fault explorer", () => {
       "outage-server",
       "outage-throttle",
       "outage-refused",
+      // The second round: a batch failing in part, and SDK attempts that keep failing after a fault.
+      "partial",
+      "retries-fail",
     ]) {
       expect(report.faultsByKind[kind] ?? 0, kind).toBeGreaterThan(0);
     }
