@@ -98,9 +98,22 @@ describe("consumer", () => {
       drain(deps(), testContext({ budgetMs: 60_000 })),
       drain(deps(), testContext({ budgetMs: 60_000 })),
     ]);
-    expect((a?.dispatched ?? 0) + (b?.dispatched ?? 0)).toBe(1_200);
     expect(a?.dispatched).toBeGreaterThan(0);
     expect(b?.dispatched).toBeGreaterThan(0);
+    // On a slow, busy machine the two runs' budgets may end before the queue is empty (CI met 1,020 of
+    // 1,200): later runs drain the rest. What is under test is that no task is dispatched twice, not speed.
+    let rest = 0;
+    await waitUntil(
+      "later runs to drain what the two concurrent runs left",
+      async () => {
+        const depth = await queueDepth(stack.sqs, queueUrl);
+        if (depth.visible + depth.inFlight === 0) return true;
+        rest += (await drain(deps(), testContext({ budgetMs: 60_000 }))).dispatched;
+        return false;
+      },
+      { timeoutMs: 600_000 },
+    );
+    expect((a?.dispatched ?? 0) + (b?.dispatched ?? 0) + rest).toBe(1_200);
     await stack.lambda.idle();
     expect(dispatched()).toBe(1_200);
     const runs = stack.workerRuns().filter((r) => r.taskId.startsWith(`${jobId}#`));
@@ -110,7 +123,7 @@ describe("consumer", () => {
       visible: 0,
       inFlight: 0,
     });
-  });
+  }, 900_000);
 
   it("dispatches a task once, after the lease expires, when a consumer died between claim and invoke", async () => {
     const { tasks } = await enqueue(1);
