@@ -187,9 +187,8 @@ export class SqsModel implements Service {
         const all = [...queue.messages.values()];
         return ok({
           Attributes: {
-            ApproximateNumberOfMessages: String(
-              all.filter((m) => m.visibleAt <= now && m.receipt === undefined).length,
-            ),
+            // A received message whose visibility timeout ended is visible again, as on SQS.
+            ApproximateNumberOfMessages: String(all.filter((m) => m.visibleAt <= now).length),
             ApproximateNumberOfMessagesNotVisible: String(
               all.filter((m) => m.receipt !== undefined && m.visibleAt > now).length,
             ),

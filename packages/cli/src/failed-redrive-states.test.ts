@@ -217,6 +217,67 @@ describe("failed redrive, after a redrive that stopped midway", () => {
     expect(await queuedTaskIds(tasksUrl)).toEqual([taskId]);
   });
 
+  it("exits 1 when a dead letter it read with a lost answer is visible again at its end, then sends it", async () => {
+    const { ctx, tasksUrl } = await contextWithFreshQueues();
+    const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);
+    const { jobId, epoch } = await newJob(1);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(makeTask(jobId, 0, "a", epoch)),
+      }),
+    );
+    // The first read of the dead-letter queue takes its message but the answer is lost (the SDK's retry finds
+    // the queue empty); by the end of the run the read's visibility timeout has ended (made 0 here).
+    const losing = new SQSClient({
+      region: local.region,
+      credentials: localCredentials,
+      endpoint: local.sqsEndpoint,
+    });
+    let lost = false;
+    losing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { QueueUrl?: string };
+        const result = await next(args);
+        if (context.commandName !== "ReceiveMessageCommand" || input.QueueUrl !== dlqUrl || lost)
+          return result;
+        lost = true;
+        const taken = (result.output as { Messages?: { ReceiptHandle?: string }[] }).Messages ?? [];
+        for (const m of taken)
+          await sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: dlqUrl,
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          );
+        expect(taken).toHaveLength(1);
+        return { ...result, output: { ...(result.output as object), Messages: [] } };
+      },
+      { step: "initialize" },
+    );
+    const { io, stdout, stderr } = testIo();
+    const code = await failedRedrive({ ...ctx, sqs: losing }, io, {
+      max: 100,
+      dryRun: false,
+      json: true,
+      nudge: false,
+    });
+    losing.destroy();
+    // On the old code: exit 0 with nothing sent, the task left in the DLQ and its job never finishing (seed 1091).
+    expect({ code, remaining: (JSON.parse(stdout.text()) as RedriveReport).remaining }).toEqual({
+      code: 1,
+      remaining: 1,
+    });
+    expect(stderr.text()).toMatch(
+      /1 record remains in .* came back after this run read past them\): run fanout failed redrive again/,
+    );
+    const { io: io2, stdout: out2 } = testIo();
+    expect(await failedRedrive(ctx, io2, { max: 100, dryRun: false, json: true, nudge: false })).toBe(0);
+    expect((JSON.parse(out2.text()) as RedriveReport).deadLetters).toEqual({ moved: 1, kept: 0, failed: 0 });
+    expect(await queuedTaskIds(tasksUrl)).toEqual([`${jobId}#0`]);
+  });
+
   it("exits 1 while a valid task it could not send back stays in the dead-letter queue, then sends it", async () => {
     const { ctx, tasksUrl } = await contextWithFreshQueues();
     const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);

@@ -46,6 +46,12 @@ export interface RedriveReport {
    * midway (they come back within the redrive's visibility timeout). Non-zero: run the redrive again then.
    */
   inFlight: number;
+  /**
+   * Records visible in the failed-task and dead-letter queues when the run ended, beyond those it gave back
+   * itself (kept, malformed, not sent): they arrived, or came back from a read whose answer was lost, after
+   * the run read past them. Non-zero: run the redrive again.
+   */
+  remaining: number;
 }
 
 type Decision = { action: "send" | "skip" | "error"; reason: string };
@@ -154,11 +160,17 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
   return decideForState(current, ctx.store.now());
 }
 
-/** Records of the failed-task and dead-letter queues that another (or a stopped) redrive holds in flight. */
-async function inFlightRecords(ctx: CliContext, failedUrl: string): Promise<number> {
+/**
+ * What the failed-task and dead-letter queues hold after a run: records in flight (held by another, or a
+ * stopped, redrive) and visible ones (given back by this run, or arrived or come back after it read past).
+ */
+async function recordsLeft(
+  ctx: CliContext,
+  failedUrl: string,
+): Promise<{ inFlight: number; visible: number }> {
   const dlqUrl = await ctx.queueUrl(ctx.names.deadLetterQueue);
   const [failed, dead] = await Promise.all([queueDepth(ctx.sqs, failedUrl), queueDepth(ctx.sqs, dlqUrl)]);
-  return failed.inFlight + dead.inFlight;
+  return { inFlight: failed.inFlight + dead.inFlight, visible: failed.visible + dead.visible };
 }
 
 /**
@@ -270,6 +282,8 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     await release(ctx.sqs, failedUrl, [...keep, ...extraHandles]).catch(() => undefined);
   }
   const count = (a: RedriveAction) => outcomes.filter((o) => o.action === a).length;
+  const left = flags.dryRun ? { inFlight: 0, visible: 0 } : await recordsLeft(ctx, failedUrl);
+  const givenBack = keep.length + extraHandles.length + deadLetters.kept + deadLetters.failed;
   const report: RedriveReport = {
     dryRun: flags.dryRun,
     redriven: count("redriven"),
@@ -280,7 +294,10 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
     records: outcomes,
     // A redrive that died after its requeue write left its record invisible for a while: a run now would
     // miss it and report success, so say so, and fail, until nothing is in flight.
-    inFlight: flags.dryRun ? 0 : await inFlightRecords(ctx, failedUrl),
+    inFlight: left.inFlight,
+    // A read whose answer was lost hides its messages for the visibility timeout; if that ended before this
+    // check, they are visible again and the run must not report the queues drained.
+    remaining: Math.max(0, left.visible - givenBack),
   };
   if (!flags.dryRun && report.redriven + deadLetters.moved > 0 && flags.nudge) {
     try {
@@ -310,6 +327,12 @@ export async function failedRedrive(ctx: CliContext, io: Io, flags: FailedRedriv
   if (report.inFlight > 0) {
     io.stderr.write(
       `fanout: ${report.inFlight} record${report.inFlight === 1 ? " is" : "s are"} in flight in ${ctx.names.failedQueue} or ${ctx.names.deadLetterQueue} (held by another redrive, or one that stopped midway): run fanout failed redrive again in ${redriveVisibilitySeconds} s\n`,
+    );
+    return ExitCode.Failure;
+  }
+  if (report.remaining > 0) {
+    io.stderr.write(
+      `fanout: ${report.remaining} record${report.remaining === 1 ? " remains" : "s remain"} in ${ctx.names.failedQueue} or ${ctx.names.deadLetterQueue} (beyond --max, or arrived or came back after this run read past them): run fanout failed redrive again\n`,
     );
     return ExitCode.Failure;
   }
