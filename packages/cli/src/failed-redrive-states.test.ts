@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  type ReceiveMessageCommandOutput,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { makeTask, parseSettings, parseTask, resourceNames } from "@fanout/core";
 import {
   claimTask,
@@ -252,7 +257,11 @@ describe("failed redrive, after a redrive that stopped midway", () => {
             }),
           );
         expect(taken).toHaveLength(1);
-        return { ...result, output: { ...(result.output as object), Messages: [] } };
+        const output: ReceiveMessageCommandOutput = {
+          ...(result.output as ReceiveMessageCommandOutput),
+          Messages: [],
+        };
+        return { ...result, output };
       },
       { step: "initialize" },
     );
