@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { returnOldItemOnConditionFailure } from "./dynalite-internals.ts";
+import { cacheExpressionParses } from "./dynalite-parse-cache.ts";
 import { delayRequests } from "./latency.ts";
 import { type RunningEmulator, urlHost } from "./sqs.ts";
 
@@ -21,6 +22,7 @@ export interface StartDynamoOptions {
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? "127.0.0.1";
   returnOldItemOnConditionFailure();
+  cacheExpressionParses();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const server = dynalite({
     ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
