@@ -100,6 +100,13 @@ export class FaultPlan {
    * call) whose every later attempt fails the same way, as when a lost answer is followed by throttling.
    */
   private readonly failingAttempts = new Map<string, "throttle" | "server">();
+  /**
+   * Swarm testing (Groce et al., 2012): half the schedules stress one kind of call fault. Most of their faults
+   * are of that kind, at twice the rate, so a bug that needs two or three faults of one kind on one path (a
+   * lost commit answer and its refused retry; a delayed counter write passed by a newer one; a lost invoke
+   * answer whose retries all fail) meets them far more often than under an even mix.
+   */
+  readonly focus: Exclude<CallFault["kind"], "none"> | undefined;
 
   /** Faults on for Lambda's own decisions (events, invocations) and the simulation's chances. */
   get active(): boolean {
@@ -114,6 +121,8 @@ export class FaultPlan {
     this.options = options;
     this.callRate = options.callRate ?? 0.08;
     this.lambdaRate = options.lambdaRate ?? 0.15;
+    const swarm = prng.fork("swarm");
+    this.focus = swarm.chance(0.5) ? callFaultKinds[swarm.int(0, callFaultKinds.length - 1)] : undefined;
     // Outages draw from a stream of their own, so the per-call draws stay as they were.
     const o = prng.fork("outages");
     const services: Outage["service"][] = ["dynamodb", "sqs", "lambda", "sns", "s3", "dynamodb"];
@@ -168,11 +177,18 @@ export class FaultPlan {
     const index = this.decisions++;
     const callsAtSite = this.callsBySite.get(info.site) ?? 0;
     this.callsBySite.set(info.site, callsAtSite + 1);
-    if (roll >= siteRate(this.callRate, callsAtSite)) return { kind: "none" };
+    const callRate = this.focus ? 2 * this.callRate : this.callRate;
+    if (roll >= siteRate(callRate, callsAtSite)) return { kind: "none" };
     const at = `${info.service}.${info.operation}`;
     if (batchOperations.has(info.operation) && partialRoll < 0.3)
       return this.record(index, at, "partial", { kind: "partial", pick });
-    const kind = callFaultKinds[Math.floor(kindRoll * callFaultKinds.length)] as CallFault["kind"];
+    // In a focused schedule 70 % of the faults are of its kind, the rest an even mix (the same roll decides).
+    const evenRoll = this.focus ? Math.max(0, kindRoll - 0.7) / 0.3 : kindRoll;
+    const kind = (
+      this.focus && kindRoll < 0.7
+        ? this.focus
+        : callFaultKinds[Math.min(callFaultKinds.length - 1, Math.floor(evenRoll * callFaultKinds.length))]
+    ) as CallFault["kind"];
     const fault: CallFault = kind === "delay" ? { kind, ms } : ({ kind } as CallFault);
     const recorded = this.record(index, at, fault.kind, fault);
     // After a lost answer or an error, a third of the time every later attempt fails too: the SDK's retries
