@@ -22,7 +22,7 @@ import {
   readJobStatus,
 } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
-import { asyncInvokeOf, functionEnvironment } from "@fanout/local-stack";
+import { functionEnvironment, functionSpecs } from "@fanout/local-stack";
 import { mainDeps, mainHandler } from "@fanout/main";
 import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
@@ -420,6 +420,20 @@ async function simulate(
     inputBucket: names.inputBucket,
     names,
   };
+  // Lambda's async settings (retries, event age, on-failure destination) exactly as the local stack and
+  // Terraform give them (function-specs.test.ts compares the two).
+  const specs = functionSpecs(settings, resources, (fn) => fn);
+  const asyncOf = (fn: "main" | "consumer" | "worker") => {
+    const spec = specs.find((s) => s.name === names[`${fn}Function`]);
+    const a = spec?.async;
+    if (a?.maximumRetryAttempts === undefined || a.maximumEventAgeSeconds === undefined)
+      throw new Error(`no async settings for ${fn}`);
+    return {
+      maximumRetryAttempts: a.maximumRetryAttempts,
+      maximumEventAgeSeconds: a.maximumEventAgeSeconds,
+      ...(a.onFailureQueueUrl === undefined ? {} : { onFailureQueueUrl: a.onFailureQueueUrl }),
+    };
+  };
   const envOf = (fn: "main" | "consumer" | "worker") => ({
     ...functionEnvironment(fn, settings, resources),
     AWS_LAMBDA_FUNCTION_NAME: names[`${fn}Function`],
@@ -448,7 +462,7 @@ async function simulate(
     name: names.mainFunction,
     kind: "main",
     timeoutSeconds: settings.functions.main.timeout_seconds,
-    async: { ...asyncInvokeOf.main },
+    async: asyncOf("main"),
     handler: mainHandler({
       ...mainFn,
       store,
@@ -473,18 +487,14 @@ async function simulate(
     name: names.consumerFunction,
     kind: "consumer",
     timeoutSeconds: settings.functions.consumer.timeout_seconds,
-    async: { ...asyncInvokeOf.consumer },
+    async: asyncOf("consumer"),
     handler: consumerHandler({ ...consumerFn, store }) as SimFunction["handler"],
   });
   lambda.register({
     name: names.workerFunction,
     kind: "worker",
     timeoutSeconds: settings.functions.worker.timeout_seconds,
-    async: {
-      maximumRetryAttempts: settings.worker_async.maximum_retry_attempts,
-      maximumEventAgeSeconds: settings.worker_async.maximum_event_age_seconds,
-      onFailureQueueUrl: failedQueue.url,
-    },
+    async: asyncOf("worker"),
     handler: makeWorker(taskHandler, {
       ...workerFn,
       store,

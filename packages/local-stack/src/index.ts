@@ -1,5 +1,5 @@
 export { ensureBuilt } from "./build.ts";
-export { asyncInvokeOf, functionEnvironment } from "./function-specs.ts";
+export { asyncInvokeOf, functionEnvironment, functionSpecs } from "./function-specs.ts";
 export { collectLogs } from "./log-collector.ts";
 export { defaultSettingsPath, functionNames, repoRoot, stateDir } from "./paths.ts";
 export { byService, iamActionOf, sumRequests } from "./request-report.ts";
