@@ -13,7 +13,7 @@ import { asyncInvokeOf, functionEnvironment, functionSpecs, serviceEnvironment }
 import { repoRoot } from "./paths.ts";
 
 /** A Terraform interpolation as hcl2json writes it. */
-const expr = (inner: string): string => `$` + `{${inner}}`;
+const expr = (inner: string): string => `\${${inner}}`;
 
 const settings = parseSettings({});
 const resources: FanoutResources = {
