@@ -214,8 +214,14 @@ export class FaultPlan {
     const at = `lambda.${fn.kind}.event`;
     const out: EventFaults = { ...base };
     let i = this.decisions++;
-    if ((r[0] ?? 1) < this.lambdaRate / 3 && this.record(i, at, "event-late", true))
+    if ((r[0] ?? 1) < this.lambdaRate / 3 && this.record(i, at, "event-late", true)) {
       out.deliveryDelayMs = delays[1] ?? 0;
+      // Half the late events wait for their task's redispatch, the moment a stale event can do harm.
+      if ((r[3] ?? 1) < 0.5) {
+        out.untilRedispatch = true;
+        this.byKind["event-until-redispatch"] = (this.byKind["event-until-redispatch"] ?? 0) + 1;
+      }
+    }
     i = this.decisions++;
     if ((r[1] ?? 1) < this.lambdaRate / 2 && this.record(i, at, "event-duplicate", true))
       out.duplicateAfterMs = delays[2] ?? 0;

@@ -22,6 +22,12 @@ export interface EventFaults {
   duplicateAfterMs?: number;
   /** Deliver the event again under a new request id, this long after the first delivery, if set. */
   duplicateNewIdAfterMs?: number;
+  /**
+   * A late event held until another invoke with the same payload reaches Lambda (a redispatch of its task),
+   * then delivered at once, while that invoke is answered: the stale event overtakes its redispatch. Delivered
+   * after `deliveryDelayMs` if none comes.
+   */
+  untilRedispatch?: boolean;
 }
 
 export interface InvocationFaults {
@@ -66,6 +72,8 @@ export class LambdaModel implements Service {
   private readonly queued = new Set<QueuedEvent>();
   private nextRequest = 0;
   private running = 0;
+  /** Late events waiting for a redispatch of their payload ({@link EventFaults.untilRedispatch}). */
+  private readonly held = new Map<string, (() => void)[]>();
 
   private readonly world: World;
   private readonly sqs: SqsModel;
@@ -143,19 +151,26 @@ export class LambdaModel implements Service {
     };
     this.queued.add(event);
     const f = this.faults.event(fn);
-    setTimeout(() => void this.attempt(fn, event, event.requestId), f.deliveryDelayMs);
-    if (f.duplicateAfterMs !== undefined) {
-      setTimeout(
-        () => void this.duplicate(fn, event, event.requestId),
-        f.deliveryDelayMs + f.duplicateAfterMs,
-      );
-    }
-    if (f.duplicateNewIdAfterMs !== undefined) {
-      setTimeout(
-        () => void this.duplicate(fn, event, this.newRequestId()),
-        f.deliveryDelayMs + f.duplicateNewIdAfterMs,
-      );
-    }
+    let delivered = false;
+    const deliver = (): void => {
+      if (delivered) return;
+      delivered = true;
+      void this.attempt(fn, event, event.requestId);
+      if (f.duplicateAfterMs !== undefined)
+        setTimeout(() => void this.duplicate(fn, event, event.requestId), f.duplicateAfterMs);
+      if (f.duplicateNewIdAfterMs !== undefined)
+        setTimeout(() => void this.duplicate(fn, event, this.newRequestId()), f.duplicateNewIdAfterMs);
+    };
+    if (f.untilRedispatch) this.held.set(payload, [...(this.held.get(payload) ?? []), deliver]);
+    setTimeout(deliver, f.deliveryDelayMs);
+  }
+
+  /** An invoke reaching Lambda (answered or not): delivers the late events held for its payload. */
+  arriving(request: Request): void {
+    const waiting = this.held.get(request.body);
+    if (!waiting) return;
+    this.held.delete(request.body);
+    for (const deliver of waiting) setTimeout(deliver, 0);
   }
 
   /** A duplicate delivery: runs once, its outcome changes nothing about the event's retries. */

@@ -11,6 +11,8 @@ export interface Service {
   serve(request: Request): Promise<Answer>;
   /** An error answer the real service would send for a throttle or a server fault. */
   errorAnswer(kind: "throttle" | "server"): Answer;
+  /** Sees every request that reaches the service, whatever its answer (not one refused or held back). */
+  arriving?(request: Request): void;
 }
 
 export interface Request {
@@ -197,6 +199,8 @@ export class SimNetwork {
           };
           const fault = this.decide(info);
           if (fault.kind !== "none") this.onFault(info, fault);
+          if (fault.kind !== "delay" && fault.kind !== "refused" && fault.kind !== "crash-before")
+            service.arriving?.(request);
           switch (fault.kind) {
             case "delay":
               this.world.requeue(info.call, this.world.now() + fault.ms);

@@ -138,7 +138,25 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
     ? ["not json", JSON.stringify({ v: 1, jobId: `${prefix}-m`, index: -1, name: "x" })]
     : [];
   const redriveAtMs = Array.from({ length: prng.int(0, 2) }, () => prng.int(60_000, 600_000));
-  return { jobs, invalid, malformed, redriveAtMs };
+  return { jobs: swarmFeatures(prng.fork("workload-swarm"), jobs), invalid, malformed, redriveAtMs };
+}
+
+/**
+ * Swarm testing over the job features: a quarter of the schedules give every job a failure threshold, a
+ * quarter a concurrency cap, so paths that need two jobs' worth of one feature (a threshold job's counter
+ * writes racing each other; a capped job's slot under a stale event) meet it in more than one job in ten.
+ */
+function swarmFeatures(swarm: Prng, jobs: PlannedJob[]): PlannedJob[] {
+  const feature = swarm.pick(["threshold", "cap", "mixed", "mixed"] as const);
+  return jobs.map((job) => {
+    const tolerated = swarm.int(0, 1);
+    const cap = swarm.int(1, 2);
+    if (feature === "threshold" && job.options.toleratedFailureCount === undefined)
+      return { ...job, options: { ...job.options, toleratedFailureCount: tolerated } };
+    if (feature === "cap" && job.options.maxConcurrency === undefined)
+      return { ...job, options: { ...job.options, maxConcurrency: cap } };
+    return job;
+  });
 }
 
 /** The job document the submitter sends to main. */

@@ -52,6 +52,8 @@ export class World {
     this.clock = FakeTimers.install({
       now: startMs,
       toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+      // The SDK clears, under the fake clock, socket timers it set before a schedule began.
+      shouldClearNativeTimers: true,
     });
     // Each process reads its own clock: the true time plus its skew.
     const fakeNow = Date.now.bind(Date);
