@@ -155,6 +155,7 @@ export class FaultPlan {
     const partialRoll = this.prng.float();
     const pick = this.prng.int(0, 2 ** 30);
     const correlateRoll = this.prng.float();
+    const overtakeRoll = this.prng.float();
     const on = this.mode === "all" || (this.mode === "operator" && info.call.actor?.kind === "operator");
     if (!on || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
     // A later attempt of an SDK call whose attempts were chosen to keep failing (the decision that chose it
@@ -164,6 +165,18 @@ export class FaultPlan {
     if (failing) {
       this.byKind["retries-fail"] = (this.byKind["retries-fail"] ?? 0) + 1;
       return { kind: failing };
+    }
+    // A redispatch that a stale event of its task overtook is refused, half the time, on every attempt (the
+    // Lambda that held the event back is throttling): the consumer releases a claim the stale run now holds.
+    if (info.overtakes && sdkCall !== undefined) {
+      const index = this.decisions++;
+      if (
+        overtakeRoll < 0.5 &&
+        this.record(index, `${info.service}.${info.operation}`, "overtaken-throttled", true)
+      ) {
+        this.failingAttempts.set(sdkCall, "throttle");
+        return { kind: "throttle" };
+      }
     }
     // An outage answers every call to its service (a brown-out every other one), while the faults are on.
     const outage = this.outages.find(
@@ -201,7 +214,12 @@ export class FaultPlan {
     return recorded;
   }
 
-  event(fn: SimFunction): EventFaults {
+  /**
+   * Lambda's faults for one accepted event. Half the late events, and a third of the events whose invoker
+   * recorded no dispatch (`unrecorded`), wait for their task's redispatch ({@link EventFaults.untilRedispatch}):
+   * a stale event harms only if it runs while its task is dispatched again.
+   */
+  event(fn: SimFunction, unrecorded = false): EventFaults {
     const r = [this.prng.float(), this.prng.float(), this.prng.float(), this.prng.float()];
     const delays = [
       this.prng.int(0, 3_000),
@@ -220,6 +238,12 @@ export class FaultPlan {
       if ((r[3] ?? 1) < 0.5) {
         out.untilRedispatch = true;
         this.byKind["event-until-redispatch"] = (this.byKind["event-until-redispatch"] ?? 0) + 1;
+      }
+    } else if (unrecorded) {
+      i = this.decisions++;
+      if ((r[3] ?? 1) < 1 / 3 && this.record(i, at, "event-until-redispatch", true)) {
+        out.deliveryDelayMs = delays[1] ?? 0;
+        out.untilRedispatch = true;
       }
     }
     i = this.decisions++;

@@ -47,7 +47,8 @@ export interface LambdaObserver {
 }
 
 export interface LambdaFaultSource {
-  event: (fn: SimFunction) => EventFaults;
+  /** `unrecorded`: its invoker got no answer or died after the call, so it recorded no dispatch. */
+  event: (fn: SimFunction, unrecorded: boolean) => EventFaults;
   invocation: (fn: SimFunction) => InvocationFaults;
 }
 
@@ -113,7 +114,8 @@ export class LambdaModel implements Service {
     }
     const requestId = this.newRequestId();
     this.observer.accepted(fn.name, requestId, request.body, request.caller);
-    this.enqueue(fn, requestId, request.body);
+    // An answer lost, or a caller dying after the call: the caller cannot record the dispatch.
+    this.enqueue(fn, requestId, request.body, request.fault === "lost" || request.fault === "crash-after");
     return { status: 202, headers: { "x-amzn-requestid": requestId }, body: "" };
   }
 
@@ -140,7 +142,7 @@ export class LambdaModel implements Service {
     return `req-${(this.nextRequest++).toString().padStart(6, "0")}`;
   }
 
-  private enqueue(fn: SimFunction, requestId: string, payload: string): void {
+  private enqueue(fn: SimFunction, requestId: string, payload: string, unrecorded = false): void {
     const event: QueuedEvent = {
       requestId,
       payload,
@@ -150,7 +152,7 @@ export class LambdaModel implements Service {
       done: false,
     };
     this.queued.add(event);
-    const f = this.faults.event(fn);
+    const f = this.faults.event(fn, unrecorded);
     let delivered = false;
     const deliver = (): void => {
       if (delivered) return;
@@ -165,12 +167,13 @@ export class LambdaModel implements Service {
     setTimeout(deliver, f.deliveryDelayMs);
   }
 
-  /** An invoke reaching Lambda (answered or not): delivers the late events held for its payload. */
-  arriving(request: Request): void {
+  /** An invoke leaving for Lambda: delivers the late events held for its payload (true if there were). */
+  arriving(request: Request): boolean {
     const waiting = this.held.get(request.body);
-    if (!waiting) return;
+    if (!waiting) return false;
     this.held.delete(request.body);
     for (const deliver of waiting) setTimeout(deliver, 0);
+    return true;
   }
 
   /** A duplicate delivery: runs once, its outcome changes nothing about the event's retries. */

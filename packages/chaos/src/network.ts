@@ -11,8 +11,11 @@ export interface Service {
   serve(request: Request): Promise<Answer>;
   /** An error answer the real service would send for a throttle or a server fault. */
   errorAnswer(kind: "throttle" | "server"): Answer;
-  /** Sees every request that reaches the service, whatever its answer (not one refused or held back). */
-  arriving?(request: Request): void;
+  /**
+   * Sees every request as it leaves the caller's gate, before its fault is chosen; true when the request met
+   * something the fault plan may correlate with (Lambda: a stale event it released, {@link CallInfo}).
+   */
+  arriving?(request: Request): boolean;
 }
 
 export interface Request {
@@ -23,6 +26,8 @@ export interface Request {
   body: string;
   /** The process that sent it (services run in the scheduler's context, not the caller's). */
   caller?: Actor | undefined;
+  /** The fault this request got: a service may model what comes with it (Lambda: a late event). */
+  fault?: CallFault["kind"];
 }
 
 export interface Answer {
@@ -58,6 +63,8 @@ export interface CallInfo {
   call: PendingCall;
   /** The shipped code's call site (`callSiteOf`), e.g. `dedup/jobs.ts:cancelJob dynamodb.UpdateItem`. */
   site: string;
+  /** A stale event of the same payload was released as this invoke left (the task's redispatch). */
+  overtakes?: boolean;
 }
 
 /** Services by the host name of the endpoint the clients are given (`http://sqs.sim`, ...). */
@@ -197,10 +204,10 @@ export class SimNetwork {
             call: pending(),
             site,
           };
+          if (service.arriving?.(request)) info.overtakes = true;
           const fault = this.decide(info);
+          request.fault = fault.kind;
           if (fault.kind !== "none") this.onFault(info, fault);
-          if (fault.kind !== "delay" && fault.kind !== "refused" && fault.kind !== "crash-before")
-            service.arriving?.(request);
           switch (fault.kind) {
             case "delay":
               this.world.requeue(info.call, this.world.now() + fault.ms);

@@ -239,7 +239,7 @@ async function simulate(
     world,
     sqs,
     misc.fork("lambda"),
-    { event: (fn) => plan.event(fn), invocation: (fn) => plan.invocation(fn) },
+    { event: (fn, unrecorded) => plan.event(fn, unrecorded), invocation: (fn) => plan.invocation(fn) },
     {
       accepted(fn, requestId, payload, caller) {
         if (fn !== names.workerFunction) return;
