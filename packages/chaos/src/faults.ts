@@ -100,6 +100,8 @@ export class FaultPlan {
    * call) whose every later attempt fails the same way, as when a lost answer is followed by throttling.
    */
   private readonly failingAttempts = new Map<string, "throttle" | "server">();
+  /** The SDK calls of redispatches a stale event overtook that were chosen to be throttled throughout. */
+  private readonly overtaken = new Set<string>();
   /**
    * Swarm testing (Groce et al., 2012): half the schedules stress one kind of call fault. Most of their faults
    * are of that kind, at twice the rate, so a bug that needs two or three faults of one kind on one path (a
@@ -157,26 +159,30 @@ export class FaultPlan {
     const correlateRoll = this.prng.float();
     const overtakeRoll = this.prng.float();
     const on = this.mode === "all" || (this.mode === "operator" && info.call.actor?.kind === "operator");
+    const sdkCall = info.request.headers["amz-sdk-invocation-id"];
+    // A redispatch that a stale event of its task overtook is refused, half the time, on every attempt (the
+    // Lambda that held the event back is throttling): the consumer releases a claim the stale run now holds.
+    // Also once the faults are off: the redispatch of a task whose dispatcher died comes after the queue's
+    // visibility timeout, mostly past the fault window, and a throttled redispatch is retried 10 s later.
+    if (sdkCall !== undefined && this.overtaken.has(sdkCall)) {
+      this.byKind["retries-fail"] = (this.byKind["retries-fail"] ?? 0) + 1;
+      return { kind: "throttle" };
+    }
+    if (info.overtakes && sdkCall !== undefined) {
+      const index = this.decisions++;
+      const at = `${info.service}.${info.operation}`;
+      if (overtakeRoll < 0.5 && this.record(index, at, "overtaken-throttled", true)) {
+        this.overtaken.add(sdkCall);
+        return { kind: "throttle" };
+      }
+    }
     if (!on || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
     // A later attempt of an SDK call whose attempts were chosen to keep failing (the decision that chose it
     // has its own index, so a shrink that drops it drops these too).
-    const sdkCall = info.request.headers["amz-sdk-invocation-id"];
     const failing = sdkCall === undefined ? undefined : this.failingAttempts.get(sdkCall);
     if (failing) {
       this.byKind["retries-fail"] = (this.byKind["retries-fail"] ?? 0) + 1;
       return { kind: failing };
-    }
-    // A redispatch that a stale event of its task overtook is refused, half the time, on every attempt (the
-    // Lambda that held the event back is throttling): the consumer releases a claim the stale run now holds.
-    if (info.overtakes && sdkCall !== undefined) {
-      const index = this.decisions++;
-      if (
-        overtakeRoll < 0.5 &&
-        this.record(index, `${info.service}.${info.operation}`, "overtaken-throttled", true)
-      ) {
-        this.failingAttempts.set(sdkCall, "throttle");
-        return { kind: "throttle" };
-      }
     }
     // An outage answers every call to its service (a brown-out every other one), while the faults are on.
     const outage = this.outages.find(
@@ -215,7 +221,7 @@ export class FaultPlan {
   }
 
   /**
-   * Lambda's faults for one accepted event. Half the late events, and a third of the events whose invoker
+   * Lambda's faults for one accepted event. Half the late worker events, and a third of those whose invoker
    * recorded no dispatch (`unrecorded`), wait for their task's redispatch ({@link EventFaults.untilRedispatch}):
    * a stale event harms only if it runs while its task is dispatched again.
    */
@@ -235,11 +241,11 @@ export class FaultPlan {
     if ((r[0] ?? 1) < this.lambdaRate / 3 && this.record(i, at, "event-late", true)) {
       out.deliveryDelayMs = delays[1] ?? 0;
       // Half the late events wait for their task's redispatch, the moment a stale event can do harm.
-      if ((r[3] ?? 1) < 0.5) {
+      if ((r[3] ?? 1) < 0.5 && fn.kind === "worker") {
         out.untilRedispatch = true;
         this.byKind["event-until-redispatch"] = (this.byKind["event-until-redispatch"] ?? 0) + 1;
       }
-    } else if (unrecorded) {
+    } else if (unrecorded && fn.kind === "worker") {
       i = this.decisions++;
       if ((r[3] ?? 1) < 1 / 3 && this.record(i, at, "event-until-redispatch", true)) {
         out.deliveryDelayMs = delays[1] ?? 0;

@@ -74,7 +74,7 @@ export class LambdaModel implements Service {
   private nextRequest = 0;
   private running = 0;
   /** Late events waiting for a redispatch of their payload ({@link EventFaults.untilRedispatch}). */
-  private readonly held = new Map<string, (() => void)[]>();
+  private readonly held = new Map<string, { sdkCall: string | undefined; deliver: () => void }[]>();
 
   private readonly world: World;
   private readonly sqs: SqsModel;
@@ -115,7 +115,13 @@ export class LambdaModel implements Service {
     const requestId = this.newRequestId();
     this.observer.accepted(fn.name, requestId, request.body, request.caller);
     // An answer lost, or a caller dying after the call: the caller cannot record the dispatch.
-    this.enqueue(fn, requestId, request.body, request.fault === "lost" || request.fault === "crash-after");
+    this.enqueue(
+      fn,
+      requestId,
+      request.body,
+      request.fault === "lost" || request.fault === "crash-after",
+      request.headers["amz-sdk-invocation-id"],
+    );
     return { status: 202, headers: { "x-amzn-requestid": requestId }, body: "" };
   }
 
@@ -142,7 +148,13 @@ export class LambdaModel implements Service {
     return `req-${(this.nextRequest++).toString().padStart(6, "0")}`;
   }
 
-  private enqueue(fn: SimFunction, requestId: string, payload: string, unrecorded = false): void {
+  private enqueue(
+    fn: SimFunction,
+    requestId: string,
+    payload: string,
+    unrecorded = false,
+    sdkCall: string | undefined = undefined,
+  ): void {
     const event: QueuedEvent = {
       requestId,
       payload,
@@ -157,22 +169,37 @@ export class LambdaModel implements Service {
     const deliver = (): void => {
       if (delivered) return;
       delivered = true;
+      const still = this.held.get(payload)?.filter((h) => h.deliver !== deliver) ?? [];
+      if (still.length > 0) this.held.set(payload, still);
+      else this.held.delete(payload);
       void this.attempt(fn, event, event.requestId);
       if (f.duplicateAfterMs !== undefined)
         setTimeout(() => void this.duplicate(fn, event, event.requestId), f.duplicateAfterMs);
       if (f.duplicateNewIdAfterMs !== undefined)
         setTimeout(() => void this.duplicate(fn, event, this.newRequestId()), f.duplicateNewIdAfterMs);
     };
-    if (f.untilRedispatch) this.held.set(payload, [...(this.held.get(payload) ?? []), deliver]);
-    setTimeout(deliver, f.deliveryDelayMs);
+    if (f.untilRedispatch) this.held.set(payload, [...(this.held.get(payload) ?? []), { sdkCall, deliver }]);
+    // A held event waits for a redispatch up to most of its maximum age (a redispatch after a crashed
+    // dispatcher waits for the queue's visibility timeout), then runs anyway.
+    const ageMs = fn.async.maximumEventAgeSeconds * 1000;
+    setTimeout(deliver, f.untilRedispatch ? Math.max(f.deliveryDelayMs, 0.9 * ageMs) : f.deliveryDelayMs);
   }
 
-  /** An invoke leaving for Lambda: delivers the late events held for its payload (true if there were). */
+  /**
+   * An invoke leaving for Lambda: delivers the late events held for its payload (true if there were), unless
+   * it is an SDK retry of the call that queued them (the same dispatch, not a redispatch).
+   */
   arriving(request: Request): boolean {
-    const waiting = this.held.get(request.body);
-    if (!waiting) return false;
-    this.held.delete(request.body);
-    for (const deliver of waiting) setTimeout(deliver, 0);
+    const sdkCall = request.headers["amz-sdk-invocation-id"];
+    const waiting = this.held
+      .get(request.body)
+      ?.filter((h) => sdkCall === undefined || h.sdkCall !== sdkCall);
+    if (!waiting?.length) return false;
+    this.held.set(
+      request.body,
+      (this.held.get(request.body) ?? []).filter((h) => !waiting.includes(h)),
+    );
+    for (const { deliver } of waiting) setTimeout(deliver, 0);
     return true;
   }
 
