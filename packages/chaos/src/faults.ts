@@ -160,7 +160,7 @@ export class FaultPlan {
     const overtakeRoll = this.prng.float();
     const on = this.mode === "all" || (this.mode === "operator" && info.call.actor?.kind === "operator");
     const sdkCall = info.request.headers["amz-sdk-invocation-id"];
-    // A redispatch that a stale event of its task overtook is refused, half the time, on every attempt (the
+    // A redispatch that a stale event of its task overtook is refused, 2 times in 3, on every attempt (the
     // Lambda that held the event back is throttling): the consumer releases a claim the stale run now holds.
     // Also once the faults are off: the redispatch of a task whose dispatcher died comes after the queue's
     // visibility timeout, mostly past the fault window, and a throttled redispatch is retried 10 s later.
@@ -171,7 +171,7 @@ export class FaultPlan {
     if (info.overtakes && sdkCall !== undefined) {
       const index = this.decisions++;
       const at = `${info.service}.${info.operation}`;
-      if (overtakeRoll < 0.5 && this.record(index, at, "overtaken-throttled", true)) {
+      if (overtakeRoll < 2 / 3 && this.record(index, at, "overtaken-throttled", true)) {
         this.overtaken.add(sdkCall);
         return { kind: "throttle" };
       }
@@ -221,8 +221,8 @@ export class FaultPlan {
   }
 
   /**
-   * Lambda's faults for one accepted event. Half the late worker events, and a third of those whose invoker
-   * recorded no dispatch (`unrecorded`), wait for their task's redispatch ({@link EventFaults.untilRedispatch}):
+   * Lambda's faults for one accepted event. Half the late worker events, and two in three of those whose
+   * invoker recorded no dispatch (`unrecorded`), wait for their task's redispatch ({@link EventFaults.untilRedispatch}):
    * a stale event harms only if it runs while its task is dispatched again.
    */
   event(fn: SimFunction, unrecorded = false): EventFaults {
@@ -247,7 +247,7 @@ export class FaultPlan {
       }
     } else if (unrecorded && fn.kind === "worker") {
       i = this.decisions++;
-      if ((r[3] ?? 1) < 1 / 3 && this.record(i, at, "event-until-redispatch", true)) {
+      if ((r[3] ?? 1) < 2 / 3 && this.record(i, at, "event-until-redispatch", true)) {
         out.deliveryDelayMs = delays[1] ?? 0;
         out.untilRedispatch = true;
       }

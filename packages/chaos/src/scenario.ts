@@ -180,6 +180,10 @@ interface Ledger {
     jobFinished: boolean;
     seq: number;
   }[];
+  /** The highest version written so far to each counter summary (`<pk> <v0|gv0|...>`). */
+  versions: Map<string, number>;
+  /** Versioned writes that took effect over an equal or newer version (a "counters" violation each). */
+  versionRegressions: string[];
   seq: number;
 }
 
@@ -225,6 +229,8 @@ async function simulate(
     writes: [],
     faulted: [],
     atPublish: [],
+    versions: new Map(),
+    versionRegressions: [],
     seq: 0,
   };
   const coverage = emptyCoverage();
@@ -324,6 +330,7 @@ async function simulate(
     () => {},
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer, world.now());
+      recordVersion(ledger, info, answer);
       countCondition(coverage, info, answer);
       // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
       const actor = info.call.actor;
@@ -714,6 +721,30 @@ function countCondition(coverage: CoverageReport, info: CallInfo, answer: Answer
 }
 
 /** Notes each successful DynamoDB write of a task state, by the actor that made it. */
+/**
+ * The counter summaries' version order (ADR 0014): a group or progress item carries each part's summary under
+ * a version (`v<k>`, `gv<g>`), written only over a lower one, so that writers arriving in any order leave the
+ * newest state. Checked at each write that took effect, not at the end: a later write may hide a regression.
+ */
+function recordVersion(ledger: Ledger, info: CallInfo, answer: Answer): void {
+  if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
+  const input = JSON.parse(info.request.body) as {
+    Key?: { pk?: { S?: string } };
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, { N?: string }>;
+    UpdateExpression?: string;
+  };
+  const name = input.ExpressionAttributeNames?.["#v"];
+  const version = Number(input.ExpressionAttributeValues?.[":v"]?.N);
+  if (!name || !/^g?v\d+$/.test(name) || !input.UpdateExpression?.startsWith("SET #v = :v")) return;
+  if (!Number.isFinite(version)) return;
+  const key = `${input.Key?.pk?.S ?? ""} ${name}`;
+  const before = ledger.versions.get(key);
+  if (before !== undefined && version <= before)
+    ledger.versionRegressions.push(`${key}: version ${version} written over version ${before}`);
+  ledger.versions.set(key, Math.max(before ?? version, version));
+}
+
 function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: number): void {
   if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
   const input = JSON.parse(info.request.body) as {
@@ -790,6 +821,8 @@ async function check(input: {
       `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}: ${ledger.atMost.join("; ")}`,
     );
   if (ledger.mostReceivers > 1) windowed("consumer runs scaled out");
+  for (const regression of ledger.versionRegressions)
+    add("counters", `a counter summary went back: ${regression}`);
   const get = async (pk: string) =>
     (
       await options.checkClient.send(
