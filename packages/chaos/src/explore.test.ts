@@ -26,6 +26,9 @@ describe("fault explorer", () => {
       // The second round: a batch failing in part, and SDK attempts that keep failing after a fault.
       "partial",
       "retries-fail",
+      // The third round: stale worker events held for their task's redispatch, which may be throttled.
+      "event-until-redispatch",
+      "overtaken-throttled",
     ]) {
       expect(report.faultsByKind[kind] ?? 0, kind).toBeGreaterThan(0);
     }
