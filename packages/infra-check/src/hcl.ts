@@ -160,6 +160,9 @@ export function mentions(value: unknown, reference: string): boolean {
   return new RegExp(`(^|[^\\w.])${escaped}(?![\\w])`).test(JSON.stringify(value) ?? "");
 }
 
+/** A Terraform interpolation as hcl2json writes it: expr("var.x") is "$" + "{var.x}". */
+export const expr = (inner: string): string => `\${${inner}}`;
+
 /** The text of an expression without its `${ }` wrapper; literals as JSON. */
 export function expressionText(value: unknown): string {
   if (typeof value === "string") {

@@ -32,15 +32,19 @@ describe("checkJobsTopic", () => {
     expect(messages(checkJobsTopic(await stackWith()))).toEqual([]);
   });
 
-  it("catches a standard topic, content-based deduplication and another name", async () => {
-    const found = messages(
+  it("catches a standard topic under another name, and content-based deduplication in the topic module", async () => {
+    const standard = messages(
       checkJobsTopic(await stackWith(["jobs-topic-standard_override.tf", "modules/notifications"])),
     );
-    const where = "modules/notifications: aws_sns_topic.jobs";
-    expect(found).toEqual([
-      `${where}: name = "\${var.name_prefix}-jobs"; resourceNames() says "\${var.name_prefix}-jobs.fifo"`,
-      `${where}: fifo_topic must be true`,
-      `${where}: content_based_deduplication must be false (the publisher names the id)`,
+    expect(standard).toEqual([
+      "modules/notifications: module.topic: fifo must be true",
+      `modules/notifications: module.topic: makes a topic named "\${var.name_prefix}-notices"; resourceNames() says "\${var.name_prefix}-jobs.fifo"`,
+    ]);
+    const deduplicating = messages(
+      checkJobsTopic(await stackWith(["jobs-topic-content-dedup_override.tf", "modules/topic"])),
+    );
+    expect(deduplicating).toEqual([
+      "modules/topic: aws_sns_topic.this: content_based_deduplication must be false (the publisher names the id)",
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { jobIndexes, resourceNames, tableIndexes } from "@fanout/core";
 import { type Finding, finding } from "./findings.ts";
-import { calledModule, expressionText, mentions, nested, type Stack, type TfModule } from "./hcl.ts";
+import { calledModule, expr, expressionText, mentions, nested, type Stack, type TfModule } from "./hcl.ts";
 
 function moduleOf(stack: Stack, call: string): TfModule | undefined {
   const block = stack.root.moduleCalls.get(call);
@@ -101,35 +101,69 @@ export function checkTableIndexes(stack: Stack): Finding[] {
 /**
  * The jobs topic is what the job.finished notice relies on (ADR 0012): an SNS FIFO topic named as
  * `resourceNames().jobsTopic`, deduplicating by the publisher's MessageDeduplicationId only (no content-based
- * deduplication), encrypted with a KMS key, and the output `topic_arn` is its ARN.
+ * deduplication), encrypted with a KMS key of its own. The notifications module makes it with the shared
+ * topic module (modules/topic, which the alarm topic uses too), so the check reads the call's arguments and
+ * the topic module's resource as it is with them (`var.fifo ? a : b` taken on the call's `fifo`).
  */
 export function checkJobsTopic(stack: Stack): Finding[] {
   const mod = moduleOf(stack, "notifications");
   if (!mod) return [finding("jobs topic", "root", 'no module "notifications"')];
-  const topics = mod.resources.filter((r) => r.type === "aws_sns_topic");
-  const topic = topics.find((r) =>
-    mentions(mod.outputs.get("topic_arn")?.value, `aws_sns_topic.${r.name}.arn`),
+  const callName = /^\$\{module\.(\w+)\.topic_arn\}$/.exec(
+    String(mod.outputs.get("topic_arn")?.value ?? ""),
+  )?.[1];
+  const call = callName === undefined ? undefined : mod.moduleCalls.get(callName);
+  const topicModule = call ? calledModule(stack, mod, call) : undefined;
+  const topic = topicModule?.resources.find(
+    (r) =>
+      r.type === "aws_sns_topic" &&
+      mentions(topicModule.outputs.get("topic_arn")?.value, `aws_sns_topic.${r.name}.arn`),
   );
-  if (!topic) return [finding("jobs topic", mod.dir, "output topic_arn is not the arn of an aws_sns_topic")];
-  const where = `${mod.dir}: aws_sns_topic.${topic.name}`;
+  if (!call || !topicModule || !topic)
+    return [
+      finding(
+        "jobs topic",
+        mod.dir,
+        "output topic_arn is not the topic_arn of a module call making an aws_sns_topic",
+      ),
+    ];
+  const where = `${mod.dir}: module.${callName}`;
   const out: Finding[] = [];
+  const fifo = call.fifo === true;
+  if (!fifo) out.push(finding("jobs topic", where, "fifo must be true"));
+  /** An attribute of the topic as the call makes it: `var.fifo ? a : b` resolved, `var.name` substituted. */
+  const asCalled = (value: unknown): unknown => {
+    const branch = /^var\.fifo\s*\?\s*(.+?)\s*:\s*(.+)$/.exec(expressionText(value));
+    const text = branch ? (fifo ? branch[1] : branch[2]) : undefined;
+    if (text === undefined) return value;
+    if (text === "var.name") return call.name;
+    try {
+      const literal = JSON.parse(text) as unknown;
+      // A quoted interpolation of the name, e.g. "${var.name}.fifo".
+      return typeof literal === "string" ? literal.replace(expr("var.name"), String(call.name)) : literal;
+    } catch {
+      return text;
+    }
+  };
   // The Terraform expression resourceNames() stands for: the prefix is var.name_prefix.
   const name = resourceNames({ name_prefix: "PREFIX" }).jobsTopic.replace("PREFIX", `\${var.name_prefix}`);
-  if (topic.body.name !== name)
+  const made = asCalled(topic.body.name);
+  if (made !== name)
     out.push(
       finding(
         "jobs topic",
         where,
-        `name = ${JSON.stringify(topic.body.name)}; resourceNames() says "${name}"`,
+        `makes a topic named ${JSON.stringify(made)}; resourceNames() says "${name}"`,
       ),
     );
-  if (topic.body.fifo_topic !== true) out.push(finding("jobs topic", where, "fifo_topic must be true"));
-  if (topic.body.content_based_deduplication !== false)
+  const tw = `${topicModule.dir}: aws_sns_topic.${topic.name}`;
+  if (fifo && asCalled(topic.body.fifo_topic) !== true)
+    out.push(finding("jobs topic", tw, "fifo_topic must be true for a FIFO topic"));
+  if (fifo && asCalled(topic.body.content_based_deduplication) !== false)
     out.push(
-      finding("jobs topic", where, "content_based_deduplication must be false (the publisher names the id)"),
+      finding("jobs topic", tw, "content_based_deduplication must be false (the publisher names the id)"),
     );
   if (!mentions(topic.body.kms_master_key_id, "aws_kms_key"))
-    out.push(finding("jobs topic", where, "kms_master_key_id must be the module's own aws_kms_key"));
+    out.push(finding("jobs topic", tw, "kms_master_key_id must be the module's own aws_kms_key"));
   return out;
 }
 

@@ -32,8 +32,7 @@ export function workflowFixture(name: string, asPath = `.github/workflows/${name
   return parseWorkflow(asPath, readFileSync(join(fixturesDir, "workflows", name), "utf8"));
 }
 
-/** A Terraform interpolation as hcl2json writes it: expr("var.x") is "$" + "{var.x}". */
-export const expr = (inner: string): string => `\${${inner}}`;
+export { expr } from "./hcl.ts";
 
 /** Messages of the findings, for readable assertions. */
 export function messages(findings: readonly Finding[]): string[] {

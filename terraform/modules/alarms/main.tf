@@ -38,83 +38,36 @@ locals {
   custom_timings = ["TaskDuration", "EnqueueToStartLag"]
 }
 
-# --- the topic: encrypted with its own key, because CloudWatch alarms cannot publish to a topic under the
-# AWS managed key alias/aws/sns (its key policy does not let cloudwatch.amazonaws.com use it, and it cannot
-# be edited). See ADR 0103.
+# --- the topic: encrypted with its own key (modules/topic), because CloudWatch alarms cannot publish to a
+# topic under the AWS managed key alias/aws/sns (its key policy does not let cloudwatch.amazonaws.com use it,
+# and it cannot be edited). See ADR 0103.
 
-resource "aws_kms_key" "alarms" {
-  description             = "${var.name_prefix}: encrypts the alarm topic; CloudWatch alarms may use it"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.alarm_key.json
+module "topic" {
+  source = "../topic"
 
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "alarms" {
-  name          = "alias/${var.name_prefix}-alarms"
-  target_key_id = aws_kms_key.alarms.key_id
-}
-
-# A key policy's "*" resource is the key itself (infra-check treats documents used as a key policy so).
-data "aws_iam_policy_document" "alarm_key" {
-  statement {
-    sid = "AccountAdministersKey"
-    # The account's IAM policies decide who else may manage or use the key (the deploy role, operators).
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    # In a key policy "*" means this key and nothing else (a key policy cannot name other resources).
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid     = "CloudWatchAlarmsPublish"
-    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
-    # This key only, as above: CloudWatch encrypts the alarm notices it publishes to the topic with it.
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_sns_topic" "alarms" {
-  name              = "${var.name_prefix}-alarms"
-  kms_master_key_id = aws_kms_key.alarms.arn
+  name               = "${var.name_prefix}-alarms"
+  key_alias          = "${var.name_prefix}-alarms"
+  key_description    = "${var.name_prefix}: encrypts the alarm topic; CloudWatch alarms may use it"
+  service_publishers = ["cloudwatch.amazonaws.com"]
 
   tags = var.tags
+}
+
+# The topic and its key lived in this module before modules/topic: moved, not replaced (a replaced topic
+# would lose its email subscription's confirmation).
+moved {
+  from = aws_kms_key.alarms
+  to   = module.topic.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.alarms
+  to   = module.topic.aws_kms_alias.this
+}
+
+moved {
+  from = aws_sns_topic.alarms
+  to   = module.topic.aws_sns_topic.this
 }
 
 # Only this account's CloudWatch alarms may publish (confused-deputy protection).
@@ -122,7 +75,7 @@ data "aws_iam_policy_document" "topic" {
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alarms.arn]
+    resources = [module.topic.topic_arn]
 
     principals {
       type        = "Service"
@@ -138,14 +91,14 @@ data "aws_iam_policy_document" "topic" {
 }
 
 resource "aws_sns_topic_policy" "alarms" {
-  arn    = aws_sns_topic.alarms.arn
+  arn    = module.topic.topic_arn
   policy = data.aws_iam_policy_document.topic.json
 }
 
 resource "aws_sns_topic_subscription" "email" {
   count = var.alarm_email == null ? 0 : 1
 
-  topic_arn = aws_sns_topic.alarms.arn
+  topic_arn = module.topic.topic_arn
   protocol  = "email"
   endpoint  = var.alarm_email
 }
@@ -322,8 +275,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   threshold           = each.value.threshold
   treat_missing_data  = each.value.missing
 
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
+  alarm_actions = [module.topic.topic_arn]
+  ok_actions    = [module.topic.topic_arn]
 
   tags = var.tags
 }

@@ -1,6 +1,6 @@
 output "topic_arn" {
   description = "ARN of the SNS topic every alarm notifies (on ALARM and on OK); subscribe more endpoints to it."
-  value       = aws_sns_topic.alarms.arn
+  value       = module.topic.topic_arn
 }
 
 output "alarm_names" {

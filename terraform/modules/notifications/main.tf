@@ -2,80 +2,33 @@
 # consumer that finishes a job publishes with MessageDeduplicationId = <jobId>#<epoch>, so a republish after
 # a crash within 5 minutes is accepted and delivered nowhere. Subscriptions are the users' own (README).
 
-data "aws_caller_identity" "current" {}
+# A customer managed key, as the alarm topic has (modules/topic): its policy leaves every use to the
+# account's IAM policies, so the functions' roles get kms:GenerateDataKey and kms:Decrypt on this key only,
+# and a subscriber in another account can be let in later (the AWS managed alias/aws/sns cannot be shared).
+module "topic" {
+  source = "../topic"
 
-data "aws_partition" "current" {}
-
-# A customer managed key, as the alarm topic has: its policy leaves every use to the account's IAM policies,
-# so the functions' roles get kms:GenerateDataKey and kms:Decrypt on this key only, and a subscriber in
-# another account can be let in here later (the AWS managed alias/aws/sns cannot be shared or edited).
-resource "aws_kms_key" "jobs" {
-  description             = "${var.name_prefix}: encrypts the jobs topic (job.finished notices)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.jobs_key.json
+  name            = "${var.name_prefix}-jobs"
+  fifo            = true
+  key_alias       = "${var.name_prefix}-jobs"
+  key_description = "${var.name_prefix}: encrypts the jobs topic (job.finished notices)"
 
   tags = var.tags
 }
 
-resource "aws_kms_alias" "jobs" {
-  name          = "alias/${var.name_prefix}-jobs"
-  target_key_id = aws_kms_key.jobs.key_id
+# The topic and its key lived in this module before modules/topic: moved, not replaced (a replaced topic
+# would lose its subscriptions).
+moved {
+  from = aws_kms_key.jobs
+  to   = module.topic.aws_kms_key.this
 }
 
-# A key policy's "*" resource is the key itself (infra-check treats documents used as a key policy so).
-data "aws_iam_policy_document" "jobs_key" {
-  statement {
-    sid = "AccountAdministersKey"
-    # The account's IAM policies decide who may manage or use the key (the deploy role, the functions).
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    # In a key policy "*" means this key and nothing else (a key policy cannot name other resources).
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+moved {
+  from = aws_kms_alias.jobs
+  to   = module.topic.aws_kms_alias.this
 }
 
-resource "aws_sns_topic" "jobs" {
-  name = "${var.name_prefix}-jobs.fifo"
-
-  fifo_topic = true
-  # The publisher names each notice's deduplication id (<jobId>#<epoch>); a body hash would let two
-  # notices of one job that differ in a field (a republish's time) both through.
-  content_based_deduplication = false
-  # Deduplicate across the whole topic (the id already holds the job): 300 publishes/s, one per job.
-  fifo_throughput_scope = "Topic"
-
-  kms_master_key_id = aws_kms_key.jobs.arn
-
-  tags = var.tags
+moved {
+  from = aws_sns_topic.jobs
+  to   = module.topic.aws_sns_topic.this
 }
