@@ -37,6 +37,8 @@ export interface StackOptions {
   workerEnvironment?: Record<string, string>;
   /** Fixed delay added to every request reaching SQS, DynamoDB and Lambda (a network round trip); default 0. */
   latencyMs?: number;
+  /** Zips to run instead of the built ones (`functions/<fn>/dist/<fn>.zip`), e.g. a release's for an upgrade test. */
+  code?: Partial<Record<FunctionName, string>>;
 }
 
 export interface Stack {
@@ -50,6 +52,11 @@ export interface Stack {
   env: Record<string, string>;
   /** Replaces the worker's extra environment (e.g. `{ WORKER_FAIL_RATE: "1" }`); instances restart. */
   setWorkerEnvironment(extra: Record<string, string>): void;
+  /**
+   * Deploys another zip to a function, as UpdateFunctionCode does: invocations already running finish on the
+   * old code, every later one starts an instance of the new.
+   */
+  deployCode(fn: FunctionName, zipPath: string): void;
   /** Stops firing the consumer on the schedule (idempotent); `lambda.idle()` can then settle. */
   stopSchedule(): void;
   /** Freezes both emulators for `ms`: requests arriving meanwhile wait (chaos runs). */
@@ -78,9 +85,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port(options.dynamoPort, 8000),
     port(options.lambdaPort, 3001),
   ]);
-  const codeDirOf = (fn: FunctionName) => {
-    const dir = join(stateDir, "functions", `${names[`${fn}Function`]}-${lambdaPort}`);
-    unpackZip(zipPathOf(fn), dir);
+  let deployments = 0;
+  /** Unpacks a zip into a directory of its own (a deployment's code is never unpacked over a running one's). */
+  const codeDirOf = (fn: FunctionName, zipPath = options.code?.[fn] ?? zipPathOf(fn)) => {
+    const dir = join(stateDir, "functions", `${names[`${fn}Function`]}-${lambdaPort}-${deployments++}`);
+    unpackZip(zipPath, dir);
     return dir;
   };
   const local = await startLocalResources({
@@ -167,6 +176,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         started.configure(names.workerFunction, {
           environment: { ...functionEnvironment("worker", settings, local.resources), ...extra },
         });
+      },
+      deployCode(fn, zipPath) {
+        started.configure(names[`${fn}Function`], { codeDir: codeDirOf(fn, zipPath) });
       },
       stopSchedule() {
         scheduler?.stop();
