@@ -25,7 +25,7 @@ export interface EventFaults {
   /**
    * A late event held until another invoke with the same payload reaches Lambda (a redispatch of its task),
    * then delivered at once, while that invoke is answered: the stale event overtakes its redispatch. Delivered
-   * after `deliveryDelayMs` if none comes.
+   * after `deliveryDelayMs` or 90 % of the maximum event age, whichever is later, if none comes.
    */
   untilRedispatch?: boolean;
 }

@@ -330,7 +330,6 @@ async function simulate(
     () => {},
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer, world.now());
-      recordVersion(ledger, info, answer);
       countCondition(coverage, info, answer);
       // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
       const actor = info.call.actor;
@@ -726,14 +725,7 @@ function countCondition(coverage: CoverageReport, info: CallInfo, answer: Answer
  * a version (`v<k>`, `gv<g>`), written only over a lower one, so that writers arriving in any order leave the
  * newest state. Checked at each write that took effect, not at the end: a later write may hide a regression.
  */
-function recordVersion(ledger: Ledger, info: CallInfo, answer: Answer): void {
-  if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
-  const input = JSON.parse(info.request.body) as {
-    Key?: { pk?: { S?: string } };
-    ExpressionAttributeNames?: Record<string, string>;
-    ExpressionAttributeValues?: Record<string, { N?: string }>;
-    UpdateExpression?: string;
-  };
+function recordVersion(ledger: Ledger, input: UpdateInput): void {
   const name = input.ExpressionAttributeNames?.["#v"];
   const version = Number(input.ExpressionAttributeValues?.[":v"]?.N);
   if (!name || !/^g?v\d+$/.test(name) || !input.UpdateExpression?.startsWith("SET #v = :v")) return;
@@ -745,13 +737,18 @@ function recordVersion(ledger: Ledger, info: CallInfo, answer: Answer): void {
   ledger.versions.set(key, Math.max(before ?? version, version));
 }
 
+/** The parts of an UpdateItem request the checks read. */
+interface UpdateInput {
+  Key?: { pk?: { S?: string } };
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, { S?: string; N?: string; BOOL?: boolean }>;
+  UpdateExpression?: string;
+}
+
 function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: number): void {
   if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
-  const input = JSON.parse(info.request.body) as {
-    Key?: { pk?: { S?: string } };
-    ExpressionAttributeValues?: Record<string, { S?: string; N?: string; BOOL?: boolean }>;
-    UpdateExpression?: string;
-  };
+  const input = JSON.parse(info.request.body) as UpdateInput;
+  recordVersion(ledger, input);
   const pk = input.Key?.pk?.S ?? "";
   const v = input.ExpressionAttributeValues ?? {};
   const update = input.UpdateExpression ?? "";
