@@ -232,8 +232,10 @@ export class LambdaModel implements Service {
     }
     event.lastError = { errorType: result.errorType, errorMessage: result.errorMessage };
     if (event.invokeCount > fn.async.maximumRetryAttempts) return this.discard(fn, event, "RetriesExhausted");
-    // About 1 minute before the first retry, 2 before the second.
-    const delay = 60_000 * event.invokeCount + this.prng.int(0, 10_000);
+    // About 1 minute before the first retry, 2 before the second. "About": Lambda documents no lower bound,
+    // so a retry may come up to the clock-skew tolerance early, and a lease of exactly a minute (main's enqueue
+    // step) can still be live when the retry of the step that died holding it arrives (issue 18, mutant 26).
+    const delay = 60_000 * event.invokeCount + this.prng.int(-2_000, 10_000);
     setTimeout(() => void this.attempt(fn, event, requestId), delay);
   }
 

@@ -213,6 +213,10 @@ export class SimNetwork {
               this.world.requeue(info.call, this.world.now() + fault.ms);
               // The delayed call is decided afresh when it is picked again; mark it so it is not delayed twice.
               (info.call as PendingCall & { delayed?: boolean }).delayed = true;
+              // A DynamoDB write held this long lands after its sender died too (killed at its timeout while
+              // waiting): every lease, claim and slot condition must hold against such a late write. Other
+              // services' requests are dropped with their sender, as before.
+              if (serviceName === "dynamodb") info.call.inFlight = true;
               return;
             case "refused":
               fail(networkError("ECONNREFUSED"));

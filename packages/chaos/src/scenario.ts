@@ -96,10 +96,17 @@ export function settingsFor(prng: Prng): Settings {
   // A quarter of the schedules keep records for 15 minutes only (messages 2), so that jobs outlive their
   // TTL and jobIds are reused past it: the incarnation (epoch) paths run.
   const shortTtl = prng.chance(0.25);
+  // A quarter send a message to the dead-letter queue at its second receive, so that the dead-letter half of
+  // the redrive (and its sends failing in the final one) meets valid tasks, not only after five receives.
+  const fewReceives = prng.chance(0.25);
   return parseSettings({
     worker_async: { maximum_event_age_seconds: 600 },
     consumer: { max_parallel: maxParallel, scale_out_backlog: 10 },
-    ...(shortTtl ? { dedup: { ttl_seconds: 900 }, queue: { message_retention_seconds: 120 } } : {}),
+    ...(shortTtl ? { dedup: { ttl_seconds: 900 } } : {}),
+    queue: {
+      ...(shortTtl ? { message_retention_seconds: 120 } : {}),
+      ...(fewReceives ? { max_receive_count: 2 } : {}),
+    },
   });
 }
 
@@ -198,6 +205,8 @@ interface Write {
   epoch?: number;
   /** A claim's or a run's lease end as written (the writer's clock), for CLAIMED and RUNNING. */
   leaseMs?: number;
+  /** A redrive's requeue (REQUEUED): the request id of the failed event it redrove. */
+  rid?: string;
 }
 
 /**
@@ -745,6 +754,19 @@ interface UpdateInput {
   UpdateExpression?: string;
 }
 
+/** The ledger's kinds that set a task's status. */
+const taskStates = new Set([
+  "CLAIMED",
+  "DISPATCHED",
+  "REQUEUED",
+  "RELEASED",
+  "SUCCEEDED",
+  "FAILED-FINAL",
+  "FAILED",
+  "RUNNING",
+  "CANCELLED",
+]);
+
 function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: number): void {
   if (info.service !== "dynamodb" || answer.status !== 200 || info.operation !== "UpdateItem") return;
   const input = JSON.parse(info.request.body) as UpdateInput;
@@ -787,6 +809,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     atMs,
     ...(v[":ep"]?.N !== undefined ? { epoch: Number(v[":ep"].N) } : {}),
     ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
+    ...(kind === "REQUEUED" && v[":rid"]?.S !== undefined ? { rid: v[":rid"].S } : {}),
   });
 }
 
@@ -818,6 +841,17 @@ async function check(input: {
       `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}: ${ledger.atMost.join("; ")}`,
     );
   if (ledger.mostReceivers > 1) windowed("consumer runs scaled out");
+  // G7, at the moment it breaks: a run slot is freed only by the run that holds it (a late release of a run
+  // whose lease ended would free the slot under its successor, and a third run would drain beside it).
+  const slotHolders = new Map<string, Actor | undefined>();
+  for (const w of ledger.writes) {
+    if (w.kind === "RUN-SLOT-TAKEN") slotHolders.set(w.pk, w.actor);
+    if (w.kind !== "RUN-SLOT-FREED") continue;
+    const holder = slotHolders.get(w.pk);
+    if (holder !== undefined && holder !== w.actor)
+      add("G7", `run slot ${w.pk} freed by ${w.actor?.id ?? "?"} while ${holder.id} held it`);
+    slotHolders.set(w.pk, undefined);
+  }
   for (const regression of ledger.versionRegressions)
     add("counters", `a counter summary went back: ${regression}`);
   const get = async (pk: string) =>
@@ -969,7 +1003,22 @@ async function check(input: {
             process.stderr.write(
               `${JSON.stringify({ prev: prev.requestId, cur: cur.requestId, reclaim: reclaim && { at: new Date(reclaim.atMs).toISOString(), actor: reclaim.actor?.id }, runs: ledger.writes.filter((w) => w.kind === "RUNNING" && w.pk === `TASK#${taskId}`).map((w) => ({ seq: w.seq, at: new Date(w.atMs).toISOString(), lease: w.leaseMs && new Date(w.leaseMs).toISOString(), alive: w.actor?.alive, actor: w.actor?.id })), prevSeq: prev.seq, curSeq: cur.seq })}\n`,
             );
-          if (between("REQUEUED")) windowed("redispatch after a redrive");
+          // A redrive's requeue between the two, made when nothing else would run the task: it redrove the
+          // first dispatch's own failed event, or the task's latest run had failed for good, or the run or
+          // claim after the first dispatch had ended (its lease over, by the true clock and the skew allowed).
+          const task = `TASK#${taskId}`;
+          const redriven = ledger.writes.some((rq) => {
+            if (rq.kind !== "REQUEUED" || rq.pk !== task || rq.seq < prev.seq || rq.seq > cur.seq) return false;
+            if (rq.rid === prev.requestId) return true;
+            const before = ledger.writes.filter((w) => w.pk === task && w.seq > prev.seq && w.seq < rq.seq);
+            const ended = (w: Write) =>
+              w.leaseMs !== undefined && w.leaseMs - (w.actor?.skewMs ?? 0) <= rq.atMs + clockSkewToleranceMs;
+            return (
+              before.findLast((w) => taskStates.has(w.kind))?.kind === "FAILED-FINAL" ||
+              before.some((w) => (w.kind === "RUNNING" || w.kind === "CLAIMED") && ended(w))
+            );
+          });
+          if (redriven) windowed("redispatch after a redrive");
           else if (sdkRetry)
             windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
           else if (deadRun)

@@ -24,6 +24,11 @@ export interface PendingCall {
   /** Runs the call: returns when its effect is done (the answer may come later, e.g. a long poll). */
   readonly process: (decision: "deliver" | "lose") => Promise<void>;
   readonly reject: (error: Error) => void;
+  /**
+   * Sent already and held by the network (a delay fault): it lands even if its sender dies meanwhile, as a
+   * DynamoDB write the client gave up on still takes effect ({@link Network}).
+   */
+  inFlight?: boolean;
 }
 
 /**
@@ -106,7 +111,10 @@ export class World {
     return { actor, result };
   }
 
-  /** The process dies here: nothing it started resumes, and its calls still waiting are never sent. */
+  /**
+   * The process dies here: nothing it started resumes, and its calls still waiting are never sent (a call
+   * already in flight still lands: {@link PendingCall.inFlight}).
+   */
   kill(actor: Actor, cause: string): void {
     if (!actor.alive) return;
     actor.alive = false;
@@ -152,10 +160,10 @@ export class World {
       }
       if (options.done()) return "done";
       const now = this.clock.now;
-      // Calls of dead actors are never sent.
+      // Calls of dead actors are never sent (those already in flight land all the same).
       for (let i = this.ready.length - 1; i >= 0; i--) {
-        const a = this.ready[i]?.actor;
-        if (a && !a.alive) this.ready.splice(i, 1);
+        const c = this.ready[i];
+        if (c?.actor && !c.actor.alive && !c.inFlight) this.ready.splice(i, 1);
       }
       if (this.ready.length > 0) {
         const call = this.ready[Math.floor(this.order.float() * this.ready.length)] as PendingCall;
