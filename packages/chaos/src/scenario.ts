@@ -934,10 +934,6 @@ async function check(input: {
           const prev = dispatches[k - 1];
           const cur = dispatches[k];
           if (!prev || !cur) continue;
-          const between = (kind: string) =>
-            ledger.writes.some(
-              (w) => w.kind === kind && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
-            );
           const marked = ledger.writes.some(
             (w) =>
               w.kind === "DISPATCHED" &&
@@ -1008,7 +1004,8 @@ async function check(input: {
           // claim after the first dispatch had ended (its lease over, by the true clock and the skew allowed).
           const task = `TASK#${taskId}`;
           const redriven = ledger.writes.some((rq) => {
-            if (rq.kind !== "REQUEUED" || rq.pk !== task || rq.seq < prev.seq || rq.seq > cur.seq) return false;
+            if (rq.kind !== "REQUEUED" || rq.pk !== task || rq.seq < prev.seq || rq.seq > cur.seq)
+              return false;
             if (rq.rid === prev.requestId) return true;
             const before = ledger.writes.filter((w) => w.pk === task && w.seq > prev.seq && w.seq < rq.seq);
             const ended = (w: Write) =>
