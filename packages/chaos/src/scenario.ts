@@ -891,6 +891,15 @@ async function check(input: {
     const cancelWrite = ledger.writes.find(
       (w) => (w.kind === "JOB-CANCELLED" || w.kind === "JOB-FAILING") && w.pk === `JOB#${job.jobId}`,
     );
+    // G1 for a source job's record: once settled, its enqueue progress reached its total (a job left part way,
+    // or restarted at 0 with no step running, has tasks nothing will send if their messages were lost).
+    const enqueuedTo = jobItem?.enqueuedTo?.N;
+    if (job.sourceKey !== undefined && jobItem?.source !== undefined && !stopped && enqueuedTo !== undefined)
+      if (Number(enqueuedTo) !== Number(jobItem.total?.N))
+        add(
+          "G1",
+          `source job ${job.jobId} settled with its enqueue progress at ${enqueuedTo} of ${jobItem.total?.N} (restarted by ${jobItem.enqueueRestartedBy?.S ?? "nobody"}, lease until ${jobItem.enqueueLeaseUntil?.N ?? "none"})`,
+        );
     let succeeded = 0;
     let failed = 0;
     let cancelled = 0;
