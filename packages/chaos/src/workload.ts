@@ -138,7 +138,8 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
     ? ["not json", JSON.stringify({ v: 1, jobId: `${prefix}-m`, index: -1, name: "x" })]
     : [];
   const redriveAtMs = Array.from({ length: prng.int(0, 2) }, () => prng.int(60_000, 600_000));
-  return { jobs: swarmFeatures(prng.fork("workload-swarm"), jobs), invalid, malformed, redriveAtMs };
+  const featured = swarmFeatures(prng.fork("workload-swarm"), jobs);
+  return { jobs: swarmFailures(prng.fork("failure-swarm"), featured), invalid, malformed, redriveAtMs };
 }
 
 /**
@@ -157,6 +158,29 @@ function swarmFeatures(swarm: Prng, jobs: PlannedJob[]): PlannedJob[] {
       return { ...job, options: { ...job.options, maxConcurrency: cap } };
     return job;
   });
+}
+
+/**
+ * Swarm testing over task behaviour: a quarter of the schedules make a third of their tasks fail at first
+ * (flaky) and one in ten for good (poison), and give every job a tolerance of one or two failures, so that
+ * a job meets two final failures within its tolerance, one of them retried by Lambda after it was judged
+ * final: the path where the job's failure count must come down again (mutant 30).
+ */
+function swarmFailures(swarm: Prng, jobs: PlannedJob[]): PlannedJob[] {
+  if (!swarm.chance(0.25)) return jobs;
+  return jobs.map((job) => ({
+    ...job,
+    names: job.names.map((name, i) => {
+      const b = behaviourOf(name);
+      const roll = swarm.float();
+      if (b.kind !== "ok" || roll >= 0.43) return name;
+      return nameOf(
+        roll < 0.33 ? { kind: "flaky", failures: swarm.int(1, 2), ms: b.ms } : { kind: "poison", ms: b.ms },
+        i,
+      );
+    }),
+    options: { ...job.options, toleratedFailureCount: job.options.toleratedFailureCount ?? swarm.int(1, 2) },
+  }));
 }
 
 /** The job document the submitter sends to main. */
