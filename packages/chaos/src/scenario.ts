@@ -528,6 +528,9 @@ async function simulate(
   // off, for about 20 minutes: past an outage, init failures and crashes in a row).
   const accepted = new Set<string>();
   const refusals: { jobId: string; expected: string; got: string }[] = [];
+  // Jobs a submission of which ran out of tries: the caller stopped short of the contract (submit again
+  // until answered), so a restart it made may be left with no step.
+  const gaveUp = new Set<string>();
   // Submissions planned or under way: the system is not settled while one is (a jobId reused past its TTL).
   let submissions = 0;
   const later = (fn: () => unknown, at: number) => {
@@ -564,6 +567,7 @@ async function simulate(
         await new Promise((r) => setTimeout(r, Math.min(120_000, 10_000 * 2 ** i)));
       }
       if (expect !== "accept") refusals.push({ jobId, expected: expect, got: "no answer after retries" });
+      else gaveUp.add(jobId);
     })().finally(() => {
       submissions -= 1;
     });
@@ -693,6 +697,7 @@ async function simulate(
     ledger,
     accepted,
     refusals,
+    gaveUp,
     sqs,
     sns,
     queues: { tasks: tasksQueue.url, dlq: dlq.url, failed: failedQueue.url },
@@ -819,6 +824,7 @@ async function check(input: {
   ledger: Ledger;
   accepted: Set<string>;
   refusals: { jobId: string; expected: string; got: string }[];
+  gaveUp: ReadonlySet<string>;
   sqs: SqsModel;
   sns: SnsModel;
   queues: { tasks: string; dlq: string; failed: string };
@@ -894,7 +900,9 @@ async function check(input: {
     // G1 for a source job's record: once settled, its enqueue progress reached its total (a job left part way,
     // or restarted at 0 with no step running, has tasks nothing will send if their messages were lost).
     const enqueuedTo = jobItem?.enqueuedTo?.N;
-    if (job.sourceKey !== undefined && jobItem?.source !== undefined && !stopped && enqueuedTo !== undefined)
+    // Unless a submission gave up (its caller broke the contract, and a restart it made has no step).
+    const owed = !stopped && !input.gaveUp.has(job.jobId);
+    if (job.sourceKey !== undefined && jobItem?.source !== undefined && owed && enqueuedTo !== undefined)
       if (Number(enqueuedTo) !== Number(jobItem.total?.N))
         add(
           "G1",
