@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { explore } from "./explore.ts";
 import { callFaultKinds } from "./faults.ts";
-import { applies, listMutants } from "./mutants.ts";
+import { applies, listMutants, unusedPlaceholders } from "./mutants.ts";
 import { Prng } from "./prng.ts";
 
 describe("fault explorer", () => {
@@ -62,5 +62,9 @@ describe("mutants (pnpm chaos --mutants)", () => {
     expect(mutants.length).toBeGreaterThanOrEqual(20);
     expect(mutants.filter((m) => m.breaks.startsWith("(no")).map((m) => m.name)).toEqual([]);
     expect(mutants.filter((m) => !applies(m)).map((m) => m.name)).toEqual([]);
+  });
+
+  it("leaves no expression placeholder defined but unused (DynamoDB would refuse the request, not run the bug)", () => {
+    expect(listMutants().flatMap((m) => unusedPlaceholders(m).map((u) => `${m.name}: ${u}`))).toEqual([]);
   });
 });

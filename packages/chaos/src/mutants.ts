@@ -47,6 +47,63 @@ export function applies(mutant: Mutant): boolean {
   }
 }
 
+/**
+ * A patch applied to `text` (the file it names): its hunks in order, each at its old line number. Only for
+ * patches `applies` accepts, so the context lines are not checked again here.
+ */
+export function patchText(text: string, patch: string, file: string): string {
+  const lines = text.split("\n");
+  const section = patch.split(/^diff --git /m).find((d) => d.includes(`+++ b/${file}\n`)) ?? "";
+  const out: string[] = [];
+  let at = 0;
+  for (const hunk of section.split(/^(?=@@ )/m).slice(1)) {
+    const start = Number(/^@@ -(\d+)/.exec(hunk)?.[1] ?? 1) - 1;
+    out.push(...lines.slice(at, start));
+    at = start;
+    for (const line of hunk.split("\n").slice(1)) {
+      if (line.startsWith("+")) out.push(line.slice(1));
+      else if (line.startsWith("-")) at++;
+      else if (line.startsWith(" ")) out.push(lines[at++] ?? "");
+    }
+  }
+  return [...out, ...lines.slice(at)].join("\n");
+}
+
+/** Expression placeholders (`:name`) a piece of code defines (`":name":`) and the ones its expressions use. */
+function placeholders(text: string): { defined: Set<string>; used: Set<string> } {
+  const defined = new Set([...text.matchAll(/"(:[A-Za-z]\w*)":/g)].map((m) => m[1] ?? ""));
+  const used = new Set([...text.matchAll(/(?<![\w"]):([A-Za-z]\w*)/g)].map((m) => `:${m[1]}`));
+  return { defined, used };
+}
+
+/** A module cut at each top-level function: its prelude (shared constants, clause tables) and the functions. */
+function functionsOf(text: string): { prelude: string; functions: string[] } {
+  const [prelude = "", ...functions] = text.split(/^(?=(?:export )?(?:async )?function )/m);
+  return { prelude, functions };
+}
+
+/**
+ * Placeholders the patch leaves defined in a function but no longer used there (nor in the module's prelude,
+ * where clause tables live): DynamoDB refuses such a request outright (ValidationException), so the mutant
+ * would plant that refusal, not the bug it names (mutants 22 and 28 once did).
+ */
+export function unusedPlaceholders(mutant: Mutant): string[] {
+  const patch = readFileSync(mutant.path, "utf8");
+  return mutant.files.flatMap((file) => {
+    const before = functionsOf(readFileSync(join(repoRoot, file), "utf8"));
+    const after = functionsOf(patchText(readFileSync(join(repoRoot, file), "utf8"), patch, file));
+    const shared = placeholders(after.prelude).used;
+    return after.functions.flatMap((fn, i) => {
+      const now = placeholders(fn);
+      const was = placeholders(before.functions[i] ?? "");
+      const name = /function\s+(\w+)/.exec(fn)?.[1] ?? `function ${i}`;
+      return [...now.defined]
+        .filter((p) => was.used.has(p) && !now.used.has(p) && !shared.has(p))
+        .map((p) => `${file}:${name} ${p}`);
+    });
+  });
+}
+
 export interface MutantResult {
   mutant: Mutant;
   caught: boolean;
