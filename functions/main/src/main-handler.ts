@@ -9,8 +9,9 @@ import {
   ValidationError,
 } from "@fanout/core";
 import { SourceChangedError } from "@fanout/source";
+import type { SubmitDeps, SubmitResult } from "./deps.ts";
 import { continueSourceJob, submitSourceJob } from "./source-submit.ts";
-import { type SubmitDeps, type SubmitResult, submitJob } from "./submit.ts";
+import { submitJob } from "./submit.ts";
 
 /** A job the caller must change before it can be accepted (as opposed to a fault on our side). */
 const refused = (error: unknown) =>

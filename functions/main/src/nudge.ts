@@ -1,5 +1,5 @@
 import { invokeAsync } from "@fanout/invoker";
-import type { SubmitDeps } from "./submit.ts";
+import type { SubmitDeps } from "./deps.ts";
 
 /** Starts a consumer run now instead of at the next tick. Best effort: the schedule is the safety net. */
 export async function nudgeConsumer(deps: Pick<SubmitDeps, "nudge" | "logger">): Promise<void> {

@@ -17,9 +17,9 @@ import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient, receiveMessages } from "@fanout/queue";
 import { createS3Client, SourceChangedError } from "@fanout/source";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SubmitDeps, SubmitResult } from "./deps.ts";
 import { EnqueueBusyError } from "./errors.ts";
 import { mainHandler } from "./main-handler.ts";
-import type { SubmitDeps, SubmitResult } from "./submit.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 /** A Lambda endpoint that accepts every Event invoke (202) and keeps each one's function and payload. */

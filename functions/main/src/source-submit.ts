@@ -25,32 +25,13 @@ import {
   restartEnqueue,
   takeEnqueueStep,
 } from "@fanout/dedup";
-import { invokeAsync, type LambdaClient } from "@fanout/invoker";
+import { invokeAsync } from "@fanout/invoker";
 import { type OutgoingMessage, type SendResult, sendMessages } from "@fanout/queue";
 import { checkSource, openSource, readRecords, type S3Client, SourceNotFoundError } from "@fanout/source";
 import { z } from "zod";
+import type { SourceDeps, SubmitDeps, SubmitResult } from "./deps.ts";
 import { EnqueueBusyError, throwIfUnsent } from "./errors.ts";
 import { nudgeConsumer } from "./nudge.ts";
-import type { SubmitDeps, SubmitResult } from "./submit.ts";
-
-/** What main needs to read job sources and hand a long enqueue over to itself. */
-export interface SourceDeps {
-  s3: S3Client;
-  /** INPUT_BUCKET: sources elsewhere are refused by name. */
-  bucket: string;
-  lambda: LambdaClient;
-  /** This function's own name (AWS_LAMBDA_FUNCTION_NAME): the rest of a long enqueue is handed to it. */
-  selfFunctionName?: string;
-  /** A step stops reading and hands over when less than this much of its time is left. @default 15000 */
-  handoverMarginMs?: number;
-  /**
-   * A step's enqueue lease lapses this long after the step last renewed it (it renews it as its chunks go
-   * out), so Lambda's retry of a step that died (about 1 and 3 minutes after) finds it lapsed. @default 60000
-   */
-  enqueueLeaseMs?: number;
-  /** Messages per chunk (the fault explorer uses a few, so that its small sources take several steps). @default 500 */
-  chunkMessages?: number;
-}
 
 /**
  * Who holds a step's lease: a continuation (`{"continueJob"}`, invoked asynchronously, so Lambda retries it if

@@ -6,8 +6,9 @@ import { cancelJob, createStore, readJobStatus } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
 import { createSqsClient, queueDepth, receiveMessages } from "@fanout/queue";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { SubmitDeps } from "./deps.ts";
 import { EnqueueError } from "./errors.ts";
-import { type SubmitDeps, submitJob } from "./submit.ts";
+import { submitJob } from "./submit.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let deps: SubmitDeps;

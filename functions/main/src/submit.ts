@@ -1,50 +1,17 @@
 import {
   encodeTask,
-  type FunctionMetrics,
   type Job,
-  type Logger,
   parseJob,
   requestCounts,
   resetRequestCounts,
   taskCountOf,
   taskOf,
 } from "@fanout/core";
-import { type DedupStore, recordJob } from "@fanout/dedup";
-import type { LambdaClient } from "@fanout/invoker";
-import type { SQSClient } from "@fanout/queue";
+import { recordJob } from "@fanout/dedup";
 import { packBatches, sendMessages } from "@fanout/queue";
+import type { SubmitDeps, SubmitResult } from "./deps.ts";
 import { throwIfUnsent } from "./errors.ts";
 import { nudgeConsumer } from "./nudge.ts";
-import type { SourceDeps } from "./source-submit.ts";
-
-export interface SubmitDeps {
-  sqs: SQSClient;
-  store: DedupStore;
-  tasksQueueUrl: string;
-  logger: Logger;
-  maxTasks: number;
-  /** When set, the consumer is nudged after enqueueing, so work starts now, not at the next tick. */
-  nudge?: { lambda: LambdaClient; consumerFunctionName: string };
-  /** TasksEnqueued is counted here; the handler counts JobsSubmitted and flushes. */
-  metrics?: FunctionMetrics<"main">;
-  /** Set when main reads job sources from S3 (INPUT_BUCKET). */
-  source?: SourceDeps;
-}
-
-export interface SubmitResult {
-  jobId: string;
-  tasks: number;
-  /** False when this jobId was already recorded with the same content (a safe resubmission). */
-  created: boolean;
-  /** Source jobs: tasks in the queue when this invocation ended. */
-  enqueued?: number;
-  /** Source jobs: the rest was handed to a next invocation of main. */
-  handedOver?: boolean;
-  /** Source jobs: another invocation is enqueueing this job right now; this one sent nothing. */
-  inProgress?: boolean;
-  /** A resubmission of a job that has finished: nothing was enqueued. */
-  finished?: boolean;
-}
 
 function encodeAll(job: Job, epoch: number) {
   return Array.from({ length: taskCountOf(job) }, (_, index) => ({

@@ -3,7 +3,7 @@ import { type createDynamoClient, createStore } from "@fanout/dedup";
 import type { createLambdaClient } from "@fanout/invoker";
 import type { createSqsClient } from "@fanout/queue";
 import type { createS3Client } from "@fanout/source";
-import type { SubmitDeps } from "./submit.ts";
+import type { SubmitDeps } from "./deps.ts";
 
 /**
  * main's dependencies from its environment, as its Lambda entry module wires them; the fault explorer calls
