@@ -207,6 +207,8 @@ interface Write {
   leaseMs?: number;
   /** A redrive's requeue (REQUEUED): the request id of the failed event it redrove. */
   rid?: string;
+  /** A concurrency slot given back (SLOT-FREED): the task id that held it. */
+  holder?: string;
 }
 
 /**
@@ -800,6 +802,8 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     kind = update.includes("failedAt") ? "JOB-FAILING" : "JOB-CANCELLED";
   else if (update.includes("finishedAt = :now, finalState")) kind = "JOB-FINISHED";
   else if (pk.startsWith("RUN#")) kind = update.startsWith("REMOVE") ? "RUN-SLOT-FREED" : "RUN-SLOT-TAKEN";
+  // A job's concurrency slot given back (the task that held it is the holder).
+  else if (/#SLOT#\d+$/.test(pk) && update.includes("REMOVE holder")) kind = "SLOT-FREED";
   // For the message of a violation only: the other task outcomes and each counter shard write.
   else if (pk.startsWith("TASK#") && v[":status"]?.S) kind = v[":status"].S;
   else if (/#[IS]#\d+$/.test(pk) && /^(ADD|DELETE) /.test(update))
@@ -815,6 +819,7 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     ...(v[":ep"]?.N !== undefined ? { epoch: Number(v[":ep"].N) } : {}),
     ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
     ...(kind === "REQUEUED" && v[":rid"]?.S !== undefined ? { rid: v[":rid"].S } : {}),
+    ...(kind === "SLOT-FREED" && v[":me"]?.S !== undefined ? { holder: v[":me"].S } : {}),
   });
 }
 
@@ -847,6 +852,27 @@ async function check(input: {
       `${ledger.mostReceivers} consumer runs received at once, over consumer.max_parallel ${maxRuns}: ${ledger.atMost.join("; ")}`,
     );
   if (ledger.mostReceivers > 1) windowed("consumer runs scaled out");
+  // G8 cap, at the moment it breaks: a job's concurrency slot is not given back while its task runs under a
+  // live lease in another process (the consumer that lost a claim to a stale run, defect 4; a worker whose
+  // start was refused): another task of the job could take it and run beside it.
+  for (const w of ledger.writes) {
+    if (w.kind !== "SLOT-FREED" || w.holder === undefined) continue;
+    const last = ledger.writes.findLast(
+      (t) => t.pk === `TASK#${w.holder}` && t.seq < w.seq && taskStates.has(t.kind),
+    );
+    const run = last?.kind === "RUNNING" ? last : undefined;
+    const live =
+      run?.actor !== undefined &&
+      run.actor !== w.actor &&
+      run.leaseMs !== undefined &&
+      run.leaseMs - run.actor.skewMs > w.atMs + clockSkewToleranceMs &&
+      (run.actor.alive || (run.actor.diedAtMs ?? 0) > w.atMs);
+    if (live)
+      add(
+        "G8",
+        `task ${w.holder}'s concurrency slot was freed by ${w.actor?.id ?? "?"} while ${run?.actor?.id ?? "?"} ran it under a live lease`,
+      );
+  }
   // G7, at the moment it breaks: a run slot is freed only by the run that holds it (a late release of a run
   // whose lease ended would free the slot under its successor, and a third run would drain beside it).
   const slotHolders = new Map<string, Actor | undefined>();

@@ -12,6 +12,8 @@ export interface Actor {
   alive: boolean;
   /** Why it died, when it did. */
   cause?: string;
+  /** When (true virtual time) it died. */
+  diedAtMs?: number;
   /** Resolves when the actor dies. */
   readonly died: Promise<void>;
 }
@@ -119,6 +121,7 @@ export class World {
     if (!actor.alive) return;
     actor.alive = false;
     actor.cause = cause;
+    actor.diedAtMs = this.clock.now;
     this.kills.get(actor)?.();
     this.kills.delete(actor);
   }
