@@ -1178,6 +1178,21 @@ async function check(input: {
     const finished = ledger.writes.find(
       (w) => w.kind === "JOB-FINISHED" && w.pk === `JOB#${job.jobId}` && w.epoch === epoch,
     );
+    // A task record written after the same task was recorded a final failure (Lambda retried it anyway).
+    const afterFinalFailure = (w: Write) =>
+      ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq);
+    // Such a retry's new outcome, written before `seq` by a process that died before counting it: the
+    // counters then still hold the failure until another write of its shard (ADR 0015, seed 237).
+    const retriedByTheDead = (seq: number, kinds: readonly string[]) =>
+      ledger.writes.filter(
+        (w) =>
+          w.pk.startsWith(`TASK#${job.jobId}#`) &&
+          w.seq < seq &&
+          kinds.includes(w.kind) &&
+          w.actor !== undefined &&
+          !w.actor.alive &&
+          afterFinalFailure(w),
+      );
     const requeuedAfter = ledger.writes.some(
       (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
     );
@@ -1186,11 +1201,7 @@ async function check(input: {
     const afterFinish = (w: { pk: string; seq: number }) =>
       w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0);
     const succeededAfter = ledger.writes.some(
-      (w) =>
-        afterFinish(w) &&
-        (w.kind === "SUCCEEDED" ||
-          (w.kind === "CANCELLED" &&
-            ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
+      (w) => afterFinish(w) && (w.kind === "SUCCEEDED" || (w.kind === "CANCELLED" && afterFinalFailure(w))),
     );
     // The notice when it was delivered: every task final, the counts and the job record's finish those of the
     // records at that moment, unless a redrive or a retried final failure changed them between finish and delivery.
@@ -1202,20 +1213,12 @@ async function check(input: {
           w.seq < pub.seq &&
           (w.kind === "REQUEUED" ||
             ((w.kind === "SUCCEEDED" || w.kind === "CANCELLED" || w.kind === "RUNNING") &&
-              ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq))),
+              afterFinalFailure(w))),
       );
       // Lambda's retry of a failure judged final recorded its new outcome and its process died before the
       // counters learnt it (a crash after the record's write): the failure's shard was complete already, so
       // the job could finish on counts that still hold the failure, until a duplicate event settles it again.
-      const diedBeforeCounting = ledger.writes.some(
-        (w) =>
-          w.pk.startsWith(`TASK#${job.jobId}#`) &&
-          w.seq < pub.seq &&
-          (w.kind === "SUCCEEDED" || w.kind === "CANCELLED") &&
-          w.actor !== undefined &&
-          !w.actor.alive &&
-          ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq),
-      );
+      const diedBeforeCounting = retriedByTheDead(pub.seq, ["SUCCEEDED", "CANCELLED"]).length > 0;
       const n = pub.notice;
       const c = pub.counts;
       const differs = n.succeeded !== c.succeeded || n.failed !== c.failed || n.cancelled !== c.cancelled;
@@ -1279,19 +1282,7 @@ async function check(input: {
       );
       // Lambda's retry of a failure judged final recorded its success, and its process died before the job's
       // failure count learnt it: the count still holds the failure until another write of that shard.
-      const uncounted = new Set(
-        ledger.writes
-          .filter(
-            (w) =>
-              w.pk.startsWith(`TASK#${job.jobId}#`) &&
-              w.seq < stop.seq &&
-              w.kind === "SUCCEEDED" &&
-              w.actor !== undefined &&
-              !w.actor.alive &&
-              ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq),
-          )
-          .map((w) => w.pk),
-      ).size;
+      const uncounted = new Set(retriedByTheDead(stop.seq, ["SUCCEEDED"]).map((w) => w.pk)).size;
       if (finalFailures <= tolerated && sent && failuresBefore((w) => w.atMs < sent.atMs) > tolerated)
         windowed(
           "a threshold stop held by the network landed after a failure judged final was retried to success",
@@ -1308,15 +1299,7 @@ async function check(input: {
     }
     // The finish's own window (counted when the notice was delivered): Lambda's retry of a failure judged
     // final recorded its new outcome before the finish, and its process died before counting it.
-    const finishedOnOldCounts = ledger.writes.some(
-      (w) =>
-        w.pk.startsWith(`TASK#${job.jobId}#`) &&
-        w.seq < (finished?.seq ?? 0) &&
-        (w.kind === "SUCCEEDED" || w.kind === "CANCELLED") &&
-        w.actor !== undefined &&
-        !w.actor.alive &&
-        ledger.writes.some((f) => f.kind === "FAILED-FINAL" && f.pk === w.pk && f.seq < w.seq),
-    );
+    const finishedOnOldCounts = retriedByTheDead(finished?.seq ?? 0, ["SUCCEEDED", "CANCELLED"]).length > 0;
     if (first && requeuedAfter) windowed("counts changed by a redrive after the job's notice");
     else if (first && succeededAfter)
       windowed("a failure judged final succeeded on Lambda's retry after the job's notice");
