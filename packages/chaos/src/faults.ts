@@ -110,6 +110,12 @@ export class FaultPlan {
    */
   readonly focus: Exclude<CallFault["kind"], "none"> | undefined;
 
+  private readonly sitePrng: Prng;
+  private siteFocus: { match: string; rate: number } | undefined;
+  private readonly operatorPrng: Prng;
+  private readonly targetedOperator: boolean;
+  private operatorTarget: { ordinal: number; seen: string[] } | undefined;
+
   /** Faults on for Lambda's own decisions (events, invocations) and the simulation's chances. */
   get active(): boolean {
     return this.mode === "all";
@@ -146,6 +152,33 @@ export class FaultPlan {
         kind: `outage-${kind}`,
       });
     }
+    // Streams of their own for the focused site and the final redrive's targets, forked from the outages'
+    // stream after its draws: every other draw of a seed stays as it was.
+    this.sitePrng = o.fork("site-focus");
+    this.operatorPrng = o.fork("operator-targets");
+    this.targetedOperator = this.operatorPrng.chance(0.5);
+  }
+
+  /**
+   * Fails a share of the calls at the call sites whose name contains `match`, every SDK retry of each with a
+   * server error, so the write does not land: how a schedule walks one site's failure path many times over
+   * (the failure swarm loses the consumer's DISPATCHED marks, so failures are judged final while Lambda may
+   * still retry them).
+   */
+  focusSite(match: string, rate: number): void {
+    this.siteFocus = { match, rate };
+  }
+
+  /**
+   * Starts one faulted attempt of the final redrive. In half the schedules each such attempt fails one call
+   * site of the operator's, the `ordinal`-th distinct site it reaches (every call there, through the SDK's
+   * retries), and nothing else: a failure the command does not report is then not hidden by another fault
+   * in the same run that it does report (an exit 1 either way), which is what the rest of the schedules'
+   * even spread of faults over the operator's calls nearly always does.
+   */
+  operatorAttempt(): void {
+    const ordinal = this.operatorPrng.int(0, 7);
+    this.operatorTarget = this.targetedOperator ? { ordinal, seen: [] } : undefined;
   }
 
   /** For an AWS call leaving the gate at virtual time `nowMs`. */
@@ -176,7 +209,18 @@ export class FaultPlan {
         return { kind: "throttle" };
       }
     }
-    if (!on || (info.call as { delayed?: boolean }).delayed) return { kind: "none" };
+    const delayed = (info.call as { delayed?: boolean }).delayed === true;
+    const target = this.operatorTarget;
+    if (this.mode === "operator" && target && info.call.actor?.kind === "operator" && !delayed) {
+      if (!target.seen.includes(info.site)) target.seen.push(info.site);
+      if (target.seen.indexOf(info.site) !== target.ordinal) return { kind: "none" };
+      const index = this.decisions++;
+      const kind = correlateRoll < 0.5 ? "throttle" : "server";
+      return this.record(index, `${info.service}.${info.operation}`, `target-${kind}`, true)
+        ? { kind }
+        : { kind: "none" };
+    }
+    if (!on || delayed) return { kind: "none" };
     // A later attempt of an SDK call whose attempts were chosen to keep failing (the decision that chose it
     // has its own index, so a shrink that drops it drops these too).
     const failing = sdkCall === undefined ? undefined : this.failingAttempts.get(sdkCall);
@@ -192,6 +236,15 @@ export class FaultPlan {
       const kind = `outage-${outage.kind}`;
       this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
       return { kind: outage.kind };
+    }
+    const focused = this.siteFocus;
+    if (focused && info.site.includes(focused.match) && this.sitePrng.float() < focused.rate) {
+      const index = this.decisions++;
+      const kind = correlateRoll < 0.5 ? "throttle" : "server";
+      if (!this.record(index, `${info.service}.${info.operation}`, `focus-${kind}`, true))
+        return { kind: "none" };
+      if (sdkCall !== undefined) this.failingAttempts.set(sdkCall, kind);
+      return { kind };
     }
     const index = this.decisions++;
     const callsAtSite = this.callsBySite.get(info.site) ?? 0;
