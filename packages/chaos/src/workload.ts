@@ -123,7 +123,7 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
         ...(src.chance(0.25) ? { toleratedFailureCount: src.int(0, 1) } : {}),
       },
       atMs: src.int(0, 120_000),
-      resubmitAtMs: src.chance(0.4) ? [src.int(10_000, 500_000)] : [],
+      resubmitAtMs: resubmissions(src),
       sourceKey: `jobs/${jobId}.jsonl`,
     });
   }
@@ -143,6 +143,17 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
   const featured = swarmFeatures(prng.fork("workload-swarm"), jobs);
   const failing = swarmFailures(prng.fork("failure-swarm"), featured);
   return { jobs: failing ?? featured, invalid, malformed, redriveAtMs, failureSwarm: failing !== undefined };
+}
+
+/**
+ * When a source job's document is submitted again: in 40 % of the schedules once, half of those twice within
+ * three seconds (a caller retrying an impatient submit), so the second finds the first's restart under way:
+ * its restart is refused while a step holds the job's enqueue lease, and steps meet each other's leases.
+ */
+function resubmissions(src: Prng): number[] {
+  if (!src.chance(0.4)) return [];
+  const at = src.int(10_000, 500_000);
+  return src.chance(0.5) ? [at, at + src.int(0, 3_000)] : [at];
 }
 
 /**
