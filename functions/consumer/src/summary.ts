@@ -1,4 +1,4 @@
-import type { RequestCounts } from "@fanout/core";
+import type { CapacityCounts, RequestCounts } from "@fanout/core";
 
 /** What one consumer run did; returned as the invocation's result and logged. */
 export interface DrainSummary {
@@ -37,6 +37,8 @@ export interface DrainSummary {
   /** Runs this run started because the backlog was large. */
   runsStarted?: number;
   requests: RequestCounts;
+  /** DynamoDB capacity units this run consumed, by item kind (`capacityCounts` of `@fanout/core`). */
+  capacity: CapacityCounts;
 }
 
 export function emptySummary(): DrainSummary {
@@ -57,5 +59,6 @@ export function emptySummary(): DrainSummary {
     ms: 0,
     stopped: "empty",
     requests: {},
+    capacity: {},
   };
 }

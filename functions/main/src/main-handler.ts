@@ -5,7 +5,7 @@ import {
   JobConflictError,
   type LambdaContext,
   PayloadTooLargeError,
-  requestCounts,
+  usage,
   ValidationError,
 } from "@fanout/core";
 import { SourceChangedError } from "@fanout/source";
@@ -59,7 +59,7 @@ export function mainHandler(deps: SubmitDeps) {
     } catch (error) {
       deps.metrics?.count("JobsSubmitted", 1, refused(error) ? "refused" : "failed");
       // Every path logs its AWS requests, so the e2e IAM check sees the calls of refusals too.
-      deps.logger.error("job not accepted", { error: String(error), requests: requestCounts() });
+      deps.logger.error("job not accepted", { error: String(error), ...usage() });
       throw error;
     } finally {
       deps.metrics?.flush();

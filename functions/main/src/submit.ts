@@ -1,12 +1,4 @@
-import {
-  encodeTask,
-  type Job,
-  parseJob,
-  requestCounts,
-  resetRequestCounts,
-  taskCountOf,
-  taskOf,
-} from "@fanout/core";
+import { encodeTask, type Job, parseJob, resetRequestCounts, taskCountOf, taskOf, usage } from "@fanout/core";
 import { recordJob } from "@fanout/dedup";
 import { packBatches, sendMessages } from "@fanout/queue";
 import type { SubmitDeps, SubmitResult } from "./deps.ts";
@@ -39,7 +31,7 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
   // A finished job has nothing left to enqueue: sending its tasks again would only meet their records (or,
   // where DynamoDB's TTL already removed a task's record, run it again).
   if (finished) {
-    deps.logger.info("job already finished; nothing enqueued", { requests: requestCounts() });
+    deps.logger.info("job already finished; nothing enqueued", usage());
     return { jobId: job.jobId, tasks: 0, created: false, finished: true };
   }
   const messages = encodeAll(job, epoch);
@@ -49,6 +41,6 @@ export async function submitJob(event: unknown, deps: SubmitDeps): Promise<Submi
     deps.logger.error("enqueue failed", { failed: failed.length, sent, first: failed[0] });
   throwIfUnsent(job.jobId, failed, messages.length);
   await nudgeConsumer(deps);
-  deps.logger.info("job enqueued", { tasks: sent, created, requests: requestCounts() });
+  deps.logger.info("job enqueued", { tasks: sent, created, ...usage() });
   return { jobId: job.jobId, tasks: sent, created };
 }

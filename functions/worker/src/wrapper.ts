@@ -5,9 +5,9 @@ import {
   type Logger,
   parseTask,
   payloadOf,
-  requestCounts,
   resetRequestCounts,
   taskIdOf,
+  usage,
   utf8Bytes,
 } from "@fanout/core";
 import {
@@ -214,31 +214,31 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         // Re-apply the idempotent settling write, in case an earlier run stopped right before it.
         await publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
         deps.logger.info("duplicate event for a task that already succeeded; not run again", {
-          requests: requestCounts(),
+          ...usage(),
         });
         return { taskId, status: "duplicate" };
       }
       if (start.outcome === "cancelled") {
         await publish((await resettle(deps.store, run, "CANCELLED", job)).notice);
-        deps.logger.info("event for a task that was cancelled; not run", { requests: requestCounts() });
+        deps.logger.info("event for a task that was cancelled; not run", usage());
         return { taskId, status: "cancelled" };
       }
       if (start.outcome === "requeued") {
         deps.logger.info("the task was handed back to the queue; its message dispatches it, not this event", {
-          requests: requestCounts(),
+          ...usage(),
         });
         return { taskId, status: "duplicate" };
       }
       if (start.outcome === "superseded") {
         deps.logger.info("event of an older incarnation of this jobId; not run", {
-          requests: requestCounts(),
+          ...usage(),
         });
         return { taskId, status: "duplicate" };
       }
       if (start.outcome === "busy") {
         deps.logger.warn("task is RUNNING in another invocation; failing this one so Lambda retries it", {
           leaseUntil: start.leaseUntil,
-          requests: requestCounts(),
+          ...usage(),
         });
         throw new TaskBusyError(start.leaseUntil);
       }
@@ -296,7 +296,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
             eventAttempt: start.eventAttempt,
             final,
             error: { type: e.name, message: e.message },
-            requests: requestCounts(),
+            ...usage(),
           });
           deps.metrics?.sample("TaskDuration", handlerMs, "failed");
           deps.metrics?.count(final ? "TasksFailedFinal" : "TasksFailedRetryPending");
@@ -321,7 +321,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
         deps.metrics?.count("TasksSucceeded");
         await settleSlot();
-        deps.logger.info("task succeeded", { attempt: start.attempt, requests: requestCounts() });
+        deps.logger.info("task succeeded", { attempt: start.attempt, ...usage() });
         return outcome.json === undefined
           ? { taskId, status: "SUCCEEDED" }
           : { taskId, status: "SUCCEEDED", result: outcome.result };
@@ -340,7 +340,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
     if (closed.closed) {
       deps.metrics?.count("TasksCancelledUnstarted");
       await publish(closed.notice);
-      deps.logger.info("task of a cancelled job; closed without running", { requests: requestCounts() });
+      deps.logger.info("task of a cancelled job; closed without running", usage());
       return { taskId, status: "cancelled" };
     }
     // Running in another invocation (or a run that died, until its lease ends): fail, so that Lambda retries
@@ -377,7 +377,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
     deps.metrics?.count("SlotWaitsExceeded");
     deps.logger.warn("every concurrency slot of the job is held; failing so that Lambda retries the event", {
       maxConcurrency: job.maxConcurrency,
-      requests: requestCounts(),
+      ...usage(),
     });
     throw new NoSlotError(job.maxConcurrency);
   }

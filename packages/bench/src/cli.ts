@@ -129,7 +129,9 @@ try {
     });
   }
   if (stepOn("budget")) {
-    log(`budget: DynamoDB requests per task for each job feature, ${options.budgetTasks}-task jobs`);
+    log(
+      `budget: DynamoDB requests and capacity units per task for each job feature, ${options.budgetTasks}-task jobs`,
+    );
     results.budget = await measureJobBudget({ tasks: options.budgetTasks, log });
   }
   const defaultVariant = process.env.FANOUT_EXTERNAL_SDK === "1" ? "sdk-external" : "sdk-bundled";
@@ -162,11 +164,12 @@ try {
   );
   const budget = (results.budget ?? []).map(
     (r) =>
-      `${r.case.padEnd(48)} ${String(r.writesPerTask).padStart(7)} ${String(r.readsPerTask).padStart(7)}   ${r.final.succeeded}/${r.final.failed}/${r.final.cancelled}`,
+      `${r.case.padEnd(48)} ${String(r.writesPerTask).padStart(7)} ${String(r.readsPerTask).padStart(7)} ${String(r.writeUnitsPerTask).padStart(7)} ${String(r.readUnitsPerTask).padStart(7)}   ${r.final.succeeded}/${r.final.failed}/${r.final.cancelled}`,
   );
+  const kinds = (results.budget ?? []).map((r) => `${r.case}: ${JSON.stringify(r.unitsPerTask)}`);
   if (budget.length > 0)
     process.stdout.write(
-      `DynamoDB requests per task (writes, reads; succeeded/failed/cancelled)\n${budget.join("\n")}\n\n`,
+      `DynamoDB per task (writes, reads, write units incl. index and refused, read units; succeeded/failed/cancelled)\n${budget.join("\n")}\nunits per task by item kind:\n${kinds.join("\n")}\n\n`,
     );
   process.stdout.write(
     `${text}\n\n${command} · ${((Date.now() - started) / 1000).toFixed(0)} s · ${cpus().length} CPUs · Node ${process.version}\nJSON: ${out}\n`,

@@ -1,5 +1,5 @@
 import { cancelJob, readJobStatus } from "@fanout/dedup";
-import { submitToMain, sumRequests } from "@fanout/local-stack";
+import { submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 
 /** One job shape whose DynamoDB requests per task the budget step measures. */
@@ -19,6 +19,14 @@ export interface BudgetRow {
   perTask: Record<string, number>;
   writesPerTask: number;
   readsPerTask: number;
+  /**
+   * DynamoDB capacity units per task, as the functions' clients measured them (`ReturnConsumedCapacity`):
+   * write units with the index writes AWS would add (modelled on the emulator) and refused conditional
+   * writes (one unit each), read units; and per item kind and use (`task.write`, `job.read`, ...).
+   */
+  writeUnitsPerTask: number;
+  readUnitsPerTask: number;
+  unitsPerTask: Record<string, number>;
   final: { succeeded: number; failed: number; cancelled: number };
 }
 
@@ -60,6 +68,8 @@ function names(n: number) {
   return Array.from({ length: n }, (_, i) => ({ name: `Name${i}` }));
 }
 
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
 const per = (counts: Record<string, number>, keys: string[], n: number) =>
   keys.reduce((sum, k) => sum + (counts[k] ?? 0), 0) / n;
 
@@ -97,16 +107,30 @@ export async function measureJobBudget(options: { tasks: number; log: (line: str
           .filter(([k]) => k.startsWith("DynamoDB."))
           .map(([k, v]) => [k, Math.round((v / options.tasks) * 1000) / 1000]),
       );
+      const capacity = sumCapacity(lines);
+      const units = (match: (key: string) => boolean) =>
+        round(
+          Object.entries(capacity)
+            .filter(([k]) => match(k))
+            .reduce((n, [, v]) => n + v, 0) / options.tasks,
+        );
       const row: BudgetRow = {
         case: c.name,
         tasks: options.tasks,
         perTask,
         writesPerTask: Math.round(per(counts, writes, options.tasks) * 1000) / 1000,
         readsPerTask: Math.round(per(counts, reads, options.tasks) * 1000) / 1000,
+        writeUnitsPerTask: units((k) => !k.endsWith(".read")),
+        readUnitsPerTask: units((k) => k.endsWith(".read")),
+        unitsPerTask: Object.fromEntries(
+          Object.entries(capacity)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, v]) => [k, round(v / options.tasks)]),
+        ),
         final: { succeeded: status.succeeded, failed: status.failed, cancelled: status.cancelled },
       };
       options.log(
-        `budget: ${c.name}: ${row.writesPerTask} writes, ${row.readsPerTask} reads per task ${JSON.stringify(perTask)}`,
+        `budget: ${c.name}: ${row.writesPerTask} writes, ${row.readsPerTask} reads per task ${JSON.stringify(perTask)}; ${row.writeUnitsPerTask} write units, ${row.readUnitsPerTask} read units per task ${JSON.stringify(row.unitsPerTask)}`,
       );
       rows.push(row);
     }

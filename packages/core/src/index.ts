@@ -1,5 +1,13 @@
-export type { ClientOptions, RequestCounts } from "./aws.ts";
-export { clientOptions, countRequests, requestCounts, resetRequestCounts } from "./aws.ts";
+export type { CapacityCounts, ClientOptions, RequestCounts } from "./aws.ts";
+export {
+  capacityCounts,
+  clientOptions,
+  countCapacity,
+  countRequests,
+  requestCounts,
+  resetRequestCounts,
+  usage,
+} from "./aws.ts";
 export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export {
   consumerConfigSchema,
@@ -36,7 +44,7 @@ export {
   sourceContentHash,
   sourceTaskOf,
 } from "./source-job.ts";
-export { jobIndexes, tableDefinition, tableIndexes } from "./table-schema.ts";
+export { jobIndexes, partitionKey, tableDefinition, tableIndexes } from "./table-schema.ts";
 export type { NameTask, PayloadTask, Task } from "./task.ts";
 export { encodeTask, makePayloadTask, makeTask, parseTask, payloadOf, taskIdOf } from "./task.ts";
 export { createTracer } from "./tracing.ts";

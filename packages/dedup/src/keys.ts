@@ -138,3 +138,31 @@ export function counterKey(job: { jobId: string; epoch: number; layout?: Counter
 export const groupKey = (jobId: string, epoch: number, group: number) => ({
   pk: { S: `JOB#${jobId}#E${epoch}#G#${group}` },
 });
+
+/** What an item of the table is, from its partition key: how capacity is reported per kind (`countCapacity`). */
+export type ItemKind = "task" | "job" | "shard" | "group" | "progress" | "slot" | "run-slot" | "other";
+
+export function itemKindOf(pk: string): ItemKind {
+  if (pk.startsWith("TASK#")) return "task";
+  if (pk.startsWith("RUN#")) return "run-slot";
+  if (!pk.startsWith("JOB#")) return "other";
+  // jobIds have no "#" (jobLimits.jobIdPattern): whatever follows the id names the job's item.
+  const rest = pk.slice(4).split("#").slice(1);
+  if (rest.length === 0) return "job";
+  if (rest.includes("S") || rest.includes("I")) return "shard";
+  if (rest.includes("G")) return "group";
+  if (rest.includes("SLOT")) return "slot";
+  if (rest.at(-1) === "P") return "progress";
+  return "other";
+}
+
+/**
+ * Global secondary indexes a write of an item of this kind also writes (projection ALL, so the same units):
+ * every job record is in `jobs-by-created`; one whose write sets or removes `notifyDue` also changes its entry
+ * in `jobs-to-notify` (a finished job's notice is due until it is marked published). A model for the local
+ * emulator, which reports table units only; AWS reports the real figure.
+ */
+export function indexWritesOf(kind: string, updateExpression: string | undefined): number {
+  if (kind !== "job") return 0;
+  return 1 + (updateExpression?.includes("notifyDue") ? 1 : 0);
+}

@@ -1,6 +1,6 @@
 import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type ClientOptions, clientOptions, countRequests } from "@fanout/core";
-import type { CounterLayoutSettings } from "./keys.ts";
+import { type ClientOptions, clientOptions, countCapacity, countRequests, partitionKey } from "@fanout/core";
+import { type CounterLayoutSettings, indexWritesOf, itemKindOf } from "./keys.ts";
 
 /** Where dedup records live, and the clock that leases are measured against. */
 export interface DedupStore {
@@ -14,9 +14,16 @@ export interface DedupStore {
   counterLayout?: CounterLayoutSettings;
 }
 
-/** A DynamoDB client with fanout's connection pool and request counting; create it once per container. */
+/**
+ * A DynamoDB client with fanout's connection pool, request counting and capacity counting by item kind;
+ * create it once per container.
+ */
 export function createDynamoClient(options: ClientOptions = {}): DynamoDBClient {
-  return countRequests(new DynamoDBClient(clientOptions(options)), "DynamoDB");
+  return countCapacity(countRequests(new DynamoDBClient(clientOptions(options)), "DynamoDB"), {
+    partitionKey: partitionKey.name,
+    kindOf: itemKindOf,
+    indexesOf: indexWritesOf,
+  });
 }
 
 export function createStore(options: {

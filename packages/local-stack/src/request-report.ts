@@ -1,10 +1,19 @@
 /** AWS requests by `Service.Operation`, summed over the log lines that carry a `requests` field. */
 export function sumRequests(lines: readonly Record<string, unknown>[]): Record<string, number> {
+  return sumField(lines, "requests");
+}
+
+/** DynamoDB capacity units by item kind and use (`task.write`, ...), summed over the lines' `capacity` fields. */
+export function sumCapacity(lines: readonly Record<string, unknown>[]): Record<string, number> {
+  return sumField(lines, "capacity");
+}
+
+function sumField(lines: readonly Record<string, unknown>[], field: string): Record<string, number> {
   const total: Record<string, number> = {};
   for (const line of lines) {
-    const requests = line.requests;
-    if (!requests || typeof requests !== "object") continue;
-    for (const [key, n] of Object.entries(requests as Record<string, unknown>)) {
+    const counts = line[field];
+    if (!counts || typeof counts !== "object") continue;
+    for (const [key, n] of Object.entries(counts as Record<string, unknown>)) {
       if (typeof n === "number") total[key] = (total[key] ?? 0) + n;
     }
   }
