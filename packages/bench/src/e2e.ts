@@ -1,13 +1,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AttributeValue, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { clientOptions, sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
-import { byService, submitToMain, sumRequests } from "@fanout/local-stack";
-import { itemBytes } from "./item-size.ts";
+import { byService, submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { billedDurations, jsonLines, median, percentile, readLog } from "./logs.ts";
 import { startRemoteStack } from "./remote-stack.ts";
+import { type LargestItem, largestByKind } from "./table-items.ts";
 
 export interface EndToEnd {
   latencyMs: number;
@@ -28,8 +28,13 @@ export interface EndToEnd {
   requestsPerTaskByService: Record<string, number>;
   /** Invocations and billed ms per function over the run. */
   lambda: Record<string, { invocations: number; billedMs: number; memoryMb: number }>;
-  /** Largest item in the table after the run, in DynamoDB's size accounting. */
-  maxItemBytes: number;
+  /**
+   * DynamoDB capacity units per task as the functions' clients measured them, by item kind and use
+   * (`task.write`, `job.read`, `job.index.model`, `task.refused`, ...): see `countCapacity` in `@fanout/core`.
+   */
+  unitsPerTask: Record<string, number>;
+  /** The largest item of each kind in the table after the run, in DynamoDB's size accounting, with its key. */
+  largestItems: Record<string, LargestItem>;
 }
 
 const when = (line: Record<string, unknown>) => Date.parse(String(line.timestamp));
@@ -94,11 +99,12 @@ export async function measureEndToEnd(options: {
     const starts = [...firstRun.values()];
     const fromEnqueue = starts.map((t) => t - when(enqueued));
     const fromSubmit = starts.map((t) => t - mainStart);
-    const counts = sumRequests([
+    const usageLines = [
       ...mainLines,
       ...jsonLines(consumerRecords).filter((l) => l.message === "consumer run finished"),
       ...workerLines,
-    ]);
+    ];
+    const counts = sumRequests(usageLines);
     const per = (c: Record<string, number>) =>
       Object.fromEntries(Object.entries(c).map(([k, n]) => [k, n / options.tasks]));
     const fns = stack.settings.functions;
@@ -132,25 +138,19 @@ export async function measureEndToEnd(options: {
       requestsPerTask: per(counts),
       requestsPerTaskByService: per(byService(counts)),
       lambda: lambdaFigures,
-      maxItemBytes: await largestItem(stack.resources.tableName),
+      unitsPerTask: per(sumCapacity(usageLines)),
+      largestItems: await largestItems(stack.resources.tableName),
     };
   } finally {
     await stack.stop();
   }
 }
 
-async function largestItem(tableName: string): Promise<number> {
+async function largestItems(tableName: string): Promise<Record<string, LargestItem>> {
   const db = new DynamoDBClient(clientOptions());
-  let max = 0;
-  let start: Record<string, AttributeValue> | undefined;
   try {
-    do {
-      const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-      for (const item of page.Items ?? []) max = Math.max(max, itemBytes(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    return await largestByKind(db, tableName);
   } finally {
     db.destroy();
   }
-  return max;
 }

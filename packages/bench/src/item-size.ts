@@ -29,5 +29,12 @@ export function itemBytes(item: Record<string, AttributeValue>): number {
   return Object.entries(item).reduce((n, [name, value]) => n + utf8(name) + valueBytes(value), 0);
 }
 
-export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-export const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+/**
+ * Write (or read) units per task from units measured by item kind and use (`task.write`, `job.read`,
+ * `job.index.model`, `task.refused`, ...: `countCapacity` in `@fanout/core`): every key but `.read` is a write.
+ */
+export function units(perTask: Record<string, number>, read: boolean): number {
+  return Object.entries(perTask)
+    .filter(([k]) => k.endsWith(".read") === read)
+    .reduce((sum, [, n]) => sum + n, 0);
+}

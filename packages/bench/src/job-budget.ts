@@ -1,6 +1,7 @@
 import { cancelJob, readJobStatus } from "@fanout/dedup";
 import { submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
+import { type LargestItem, largestByKind } from "./table-items.ts";
 
 /** One job shape whose DynamoDB requests per task the budget step measures. */
 interface BudgetCase {
@@ -27,6 +28,8 @@ export interface BudgetRow {
   writeUnitsPerTask: number;
   readUnitsPerTask: number;
   unitsPerTask: Record<string, number>;
+  /** The job's largest item of each kind after it finished (bytes by DynamoDB's rules, and its key). */
+  largestItems: Record<string, LargestItem>;
   final: { succeeded: number; failed: number; cancelled: number };
 }
 
@@ -128,9 +131,16 @@ export async function measureJobBudget(options: { tasks: number; log: (line: str
             .map(([k, v]) => [k, round(v / options.tasks)]),
         ),
         final: { succeeded: status.succeeded, failed: status.failed, cancelled: status.cancelled },
+        largestItems: await largestByKind(stack.store.client, stack.store.tableName, (pk) =>
+          pk.includes(jobId),
+        ),
       };
       options.log(
-        `budget: ${c.name}: ${row.writesPerTask} writes, ${row.readsPerTask} reads per task ${JSON.stringify(perTask)}; ${row.writeUnitsPerTask} write units, ${row.readUnitsPerTask} read units per task ${JSON.stringify(row.unitsPerTask)}`,
+        `budget: ${c.name}: ${row.writesPerTask} writes, ${row.readsPerTask} reads per task ${JSON.stringify(perTask)}; ${row.writeUnitsPerTask} write units, ${row.readUnitsPerTask} read units per task ${JSON.stringify(row.unitsPerTask)}; largest items ${Object.entries(
+          row.largestItems,
+        )
+          .map(([kind, item]) => `${kind} ${item.bytes} B`)
+          .join(", ")}`,
       );
       rows.push(row);
     }

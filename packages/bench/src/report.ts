@@ -2,7 +2,7 @@ import type { Settings } from "@fanout/core";
 import { type BundleFigures, emptyFunction } from "./bundles.ts";
 import { type CostPerMillion, costPerMillion, gbSeconds, type PerTask } from "./cost.ts";
 import type { EndToEnd } from "./e2e.ts";
-import { readUnits, writeUnits } from "./item-size.ts";
+import { units } from "./item-size.ts";
 import type { BudgetRow } from "./job-budget.ts";
 import { prices } from "./prices.ts";
 import type { ProfileSummary } from "./profile.ts";
@@ -101,17 +101,12 @@ export function derive(results: Results, settings: Settings): Derived {
   const e = results.e2e;
   const enqueue = t?.seedEnqueue.find((s) => s.latencyMs === latency) ?? t?.seedEnqueue[0];
   if (e && top && enqueue) {
-    const writes = ["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"].reduce(
-      (sum, k) => sum + (e.requestsPerTask[k] ?? 0),
-      0,
-    );
-    const reads =
-      (e.requestsPerTask["DynamoDB.GetItem"] ?? 0) + (e.requestsPerTask["DynamoDB.BatchGetItem"] ?? 0);
+    // Measured units (each request's ConsumedCapacity, plus the index writes and refused writes AWS bills).
     const lambda = Object.values(e.lambda);
     const ours: PerTask = {
       requests: e.requestsPerTask,
-      dynamoWriteUnits: writes * writeUnits(e.maxItemBytes),
-      dynamoReadUnits: reads * readUnits(e.maxItemBytes),
+      dynamoWriteUnits: units(e.unitsPerTask, false),
+      dynamoReadUnits: units(e.unitsPerTask, true),
       lambdaInvocations: lambda.reduce((s, f) => s + f.invocations, 0) / e.tasks,
       lambdaGbSeconds: lambda.reduce((s, f) => s + gbSeconds(f.billedMs, f.memoryMb), 0) / e.tasks,
     };

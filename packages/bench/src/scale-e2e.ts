@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Settings, sampleNames } from "@fanout/core";
 import { createStore, readJob, readJobStatus } from "@fanout/dedup";
-import { submitToMain, sumRequests } from "@fanout/local-stack";
+import { submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { settingsWith } from "./bench-settings.ts";
 import { jsonOf, type LogRecord, reportOf } from "./logs.ts";
 import { peaksByName, sampleTrees } from "./proc-stats.ts";
@@ -38,6 +38,8 @@ export interface ScaleEndToEnd {
   cpu: { cpuPercent: number; machineBusyPercent: number; cores: number };
   /** Requests per task by Service.Operation, from the functions' own counts (as e2e.ts sums them). */
   requestsPerTask: Record<string, number>;
+  /** DynamoDB capacity units per task by item kind and use, as the functions' clients measured them. */
+  unitsPerTask?: Record<string, number>;
   /** Mean billed ms of a worker run and the consumers' total billed ms. */
   workerBilledMs: number;
   consumerBilledMs: number;
@@ -223,6 +225,9 @@ export async function measureScaleEndToEnd(options: {
       memoryMb: { main: fns.main.memory_mb, consumer: fns.consumer.memory_mb, worker: fns.worker.memory_mb },
       cpu: { cpuPercent: cpu.cpuPercent, machineBusyPercent: cpu.machineBusyPercent, cores: cpu.cores },
       requestsPerTask: Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, n / options.tasks])),
+      unitsPerTask: Object.fromEntries(
+        Object.entries(sumCapacity(lines)).map(([k, n]) => [k, n / options.tasks]),
+      ),
       workerBilledMs: workerRuns > 0 ? workerBilled / workerRuns : 0,
       consumerBilledMs: consumerBilled,
       consumerRuns,

@@ -8,6 +8,7 @@ import {
 } from "./aws-model.ts";
 import type { BundleFigures } from "./bundles.ts";
 import type { CeilingResult } from "./ceiling.ts";
+import { units } from "./item-size.ts";
 import { prices } from "./prices.ts";
 import type { Row } from "./report.ts";
 import type { ScaleEndToEnd } from "./scale-e2e.ts";
@@ -84,9 +85,14 @@ export function modelInput(
     perConsumerRateFrom: rate.from,
     inFlightPerConsumer: settings.consumer.pollers * 10 + settings.consumer.dispatch_concurrency,
     requestsPerTask: r,
-    // Every item is under 1 KB (largest measured by `pnpm bench`'s e2e step): one unit per request.
-    writeUnitsPerTask: sum(["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"]),
-    readUnitsPerTask: sum(["DynamoDB.GetItem", "DynamoDB.Query"]) + (r["DynamoDB.BatchGetItem"] ?? 0),
+    // Measured units (each request's ConsumedCapacity, with the index and refused writes AWS bills); a report
+    // from before they were measured counts one unit per request.
+    writeUnitsPerTask: e.unitsPerTask
+      ? units(e.unitsPerTask, false)
+      : sum(["DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem"]),
+    readUnitsPerTask: e.unitsPerTask
+      ? units(e.unitsPerTask, true)
+      : sum(["DynamoDB.GetItem", "DynamoDB.Query"]) + (r["DynamoDB.BatchGetItem"] ?? 0),
     // Upper bound: every GetItem per task taken as a strongly consistent read of the one job record.
     hotItemReadsPerTask: r["DynamoDB.GetItem"] ?? 0,
     workerMs: e.workerBilledMs,
