@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { LambdaContext, Logger } from "@fanout/core";
+import { type LambdaContext, type Logger, usage, usageSince } from "@fanout/core";
 import { type DrainDeps, drain } from "./drain.ts";
 import { releaseSlot, requestedSlot, type ScaleOutDeps, startScaler, takeSlot } from "./scale-out.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
@@ -23,10 +23,13 @@ export function consumerHandler(deps: ConsumerHandlerDeps) {
     // Unique per attempt: Lambda may deliver one async event twice under one request id, and the two must
     // not share a run slot or a task claim (G7, G4). The request id stays in it for the logs.
     const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
+    // The run's requests and capacity: the drain's, and taking and freeing its run slot.
+    const before = usage();
     try {
-      const summary = deps.scaleOut
+      const drained = deps.scaleOut
         ? await drainInSlot(deps, deps.scaleOut, event, context, owner)
         : await drain({ ...deps, owner }, context);
+      const summary = { ...drained, ...usageSince(before) };
       deps.logger.info("consumer run finished", { ...summary, owner });
       return summary;
     } finally {

@@ -1,4 +1,4 @@
-import { type FunctionMetrics, type LambdaContext, limits, usage } from "@fanout/core";
+import { type FunctionMetrics, type LambdaContext, limits, usage, usageSince } from "@fanout/core";
 import { announce, type NoticeDeps, republishDue } from "@fanout/notices";
 import type { SQSClient } from "@fanout/queue";
 import {
@@ -184,18 +184,5 @@ export async function drain(
   for (const s of settled) if (s.status === "rejected") throw s.reason;
   summary.noticesRepublished = await sweep;
   summary.ms = Date.now() - started;
-  const after = usage();
-  summary.requests = countsSince(before.requests, after.requests);
-  summary.capacity = countsSince(before.capacity, after.capacity);
-  return summary;
-}
-
-/** What a run added to a process-wide count (a container runs one invocation at a time). */
-function countsSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, n] of Object.entries(after)) {
-    const delta = n - (before[key] ?? 0);
-    if (delta > 0) out[key] = delta;
-  }
-  return out;
+  return { ...summary, ...usageSince(before) };
 }

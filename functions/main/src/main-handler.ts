@@ -5,6 +5,7 @@ import {
   JobConflictError,
   type LambdaContext,
   PayloadTooLargeError,
+  resetRequestCounts,
   usage,
   ValidationError,
 } from "@fanout/core";
@@ -29,6 +30,8 @@ const refused = (error: unknown) =>
 export function mainHandler(deps: SubmitDeps) {
   return async function main(event: unknown, context: LambdaContext): Promise<SubmitResult> {
     deps.logger.addContext(context as never);
+    // Each invocation's log lines carry its own requests and capacity, not the container's so far.
+    resetRequestCounts();
     // A later enqueue step of a source job: not a submission, so not counted as one, but as a step (a step
     // that fails is retried by Lambda, then lands in the on-failure destination: the alarms watch both).
     if (isContinuation(event)) {
@@ -40,10 +43,11 @@ export function mainHandler(deps: SubmitDeps) {
             ? "finished"
             : "skipped";
         deps.metrics?.count("EnqueueSteps", 1, outcome);
+        deps.logger.info("enqueue step finished", { outcome, enqueued: result.enqueued ?? 0, ...usage() });
         return result;
       } catch (error) {
         deps.metrics?.count("EnqueueSteps", 1, "failed");
-        deps.logger.error("enqueue step failed", { error: String(error) });
+        deps.logger.error("enqueue step failed", { error: String(error), ...usage() });
         throw error;
       } finally {
         deps.metrics?.flush();

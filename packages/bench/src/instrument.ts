@@ -49,7 +49,8 @@ export function trackCapacity<T extends AnyClient>(client: T, capacity: Capacity
       const command = String(context.commandName);
       const isRead = reads.has(command);
       if (isRead || writes.has(command)) {
-        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "TOTAL";
+        // Unless an inner client middleware asked already (the functions' countCapacity asks for INDEXES).
+        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= "TOTAL";
       }
       const out = await next(args);
       const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;

@@ -64,8 +64,8 @@ export function resetRequestCounts(): void {
  * DynamoDB capacity units this process consumed, by item kind and use: `<kind>.write`, `<kind>.read` (as the
  * service reported them), `<kind>.index` (global secondary index units, where the service reports them),
  * `<kind>.index.model` (the same computed by {@link countCapacity}'s model where it does not: the local
- * emulator), `<kind>.refused` (conditional writes refused: AWS bills each at least one write unit, and the
- * service returns no figure for them). E.g. `{"task.write": 4, "shard.write": 2, "job.read": 0.5}`.
+ * emulator), `<kind>.refused` (conditional writes refused, one unit each: AWS bills each by the size of the
+ * item it was refused on, at least one unit, and returns no figure, so this is a lower bound). E.g. `{"task.write": 4, "shard.write": 2, "job.read": 0.5}`.
  */
 export type CapacityCounts = Record<string, number>;
 
@@ -78,6 +78,23 @@ export function capacityCounts(): CapacityCounts {
 /** What one invocation used, for its log line: requests by operation and DynamoDB capacity by item kind. */
 export function usage(): { requests: RequestCounts; capacity: CapacityCounts } {
   return { requests: requestCounts(), capacity: capacityCounts() };
+}
+
+/**
+ * What was used since `before` (a {@link usage} taken earlier): for a run that cannot reset the counts, such as
+ * the consumer's (its own calls before and after the drain count too).
+ */
+export function usageSince(before: ReturnType<typeof usage>): ReturnType<typeof usage> {
+  const now = usage();
+  const since = (was: Record<string, number>, is: Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const [key, n] of Object.entries(is)) {
+      const delta = n - (was[key] ?? 0);
+      if (delta > 0) out[key] = delta;
+    }
+    return out;
+  };
+  return { requests: since(before.requests, now.requests), capacity: since(before.capacity, now.capacity) };
 }
 
 const capacityReads = new Set(["GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"]);
@@ -175,9 +192,13 @@ export function countCapacity<T extends { middlewareStack: MiddlewareStack<any, 
         0,
       );
       const indexReported = list.some((c) => c.GlobalSecondaryIndexes !== undefined);
-      // Index units are part of CapacityUnits when the service reports them: the table's share is the rest.
-      add(`${kind}.${isRead ? "read" : "write"}`, units - indexUnits);
-      add(`${kind}.index`, indexUnits);
+      // Index units are part of CapacityUnits when the service reports them. A read through an index (a Query
+      // of jobs-by-created) is a read all the same; a write's index units are the index entries it changed.
+      if (isRead) add(`${kind}.read`, units);
+      else {
+        add(`${kind}.write`, units - indexUnits);
+        add(`${kind}.index`, indexUnits);
+      }
       if (!isRead && !indexReported && options.indexesOf)
         add(`${kind}.index.model`, (units - indexUnits) * options.indexesOf(kind, input.UpdateExpression));
       return out;

@@ -7,6 +7,7 @@ export {
   requestCounts,
   resetRequestCounts,
   usage,
+  usageSince,
 } from "./aws.ts";
 export type { ConsumerConfig, MainConfig, WorkerConfig } from "./config.ts";
 export {

@@ -4,7 +4,7 @@ import { capacityCounts, countCapacity, partitionKey, resetRequestCounts } from 
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
-import { recordJob } from "./jobs.ts";
+import { listJobs, recordJob } from "./jobs.ts";
 import {
   counterKey,
   groupKey,
@@ -86,6 +86,15 @@ describe("capacity counting on the emulator", () => {
       new PutItemCommand({ TableName: store.tableName, Item: { pk: { S: pk }, blob: { S: blob } } }),
     );
     expect(capacityCounts()).toEqual({ "task.write": 3 });
+  });
+
+  it("counts a query through an index as a read of that index, not as an index write", async () => {
+    await recordJob(store, { jobId: `cap-${randomUUID().slice(0, 8)}`, contentHash: "h", total: 1 });
+    resetRequestCounts();
+    await listJobs(store, { limit: 5 });
+    const counts = capacityCounts();
+    expect(Object.keys(counts)).toEqual(["index:jobs-by-created.read"]);
+    expect(counts["index:jobs-by-created.read"]).toBeGreaterThan(0);
   });
 
   it("adds the job record's index writes the emulator does not report (jobs-by-created)", async () => {
