@@ -1,6 +1,6 @@
 # The fanout stack: tasks queue (+ dead-letter and failed-task queues), one table, the jobs topic, the
 # job-source bucket, three functions from the zips `pnpm build` wrote, the consumer's schedule, and the alarms. Names follow resourceNames() in
-# packages/core/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
+# packages/tooling/src/settings.ts; environment variables follow the config schemas in packages/core/src/config.ts.
 
 locals {
   names = {

@@ -1,5 +1,5 @@
 # Root variables are exactly the keys of environments/<env>.tfvars.json, the settings file that the local
-# stack also reads (settingsSchema in packages/core/src/settings.ts). Each range below is the one that
+# stack also reads (settingsSchema in packages/tooling/src/settings.ts). Each range below is the one that
 # schema enforces, and each cross-setting invariant of its superRefine is a validation block here; the
 # tests in packages/infra-check keep the two in step.
 

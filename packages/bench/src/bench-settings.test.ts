@@ -1,4 +1,4 @@
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { settingsWith } from "./bench-settings.ts";
 

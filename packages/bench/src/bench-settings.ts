@@ -1,4 +1,4 @@
-import { loadSettings, parseSettings, type Settings, type SettingsInput } from "@fanout/core";
+import { loadSettings, parseSettings, type Settings, type SettingsInput } from "@fanout/tooling";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);

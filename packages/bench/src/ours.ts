@@ -1,8 +1,9 @@
 import { drain } from "@fanout/consumer";
-import { createLogger, type RequestCounts, requestCounts, type Settings } from "@fanout/core";
+import { createLogger, type RequestCounts, requestCounts } from "@fanout/core";
 import { createDynamoClient, createStore } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import { createSqsClient } from "@fanout/queue";
+import type { Settings } from "@fanout/tooling";
 import { Activity, Capacity, trackActivity, trackCapacity } from "./instrument.ts";
 
 export interface ConsumerTarget {

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
-import type { ResourceNames, Settings } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import type { FunctionSpec, FunctionStats } from "@fanout/local-lambda";
+import type { ResourceNames, Settings } from "@fanout/tooling";
 
 export interface StackHostOptions {
   latencyMs: number;

@@ -1,4 +1,4 @@
-import type { Settings } from "@fanout/core";
+import type { Settings } from "@fanout/tooling";
 import { type BundleFigures, emptyFunction } from "./bundles.ts";
 import { type CostPerMillion, costPerMillion, gbSeconds, type PerTask } from "./cost.ts";
 import type { EndToEnd } from "./e2e.ts";

@@ -1,4 +1,4 @@
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import type { ScaleEndToEnd } from "./scale-e2e.ts";
 import type { ScaleOutCell, ScaleOutResult } from "./scale-out.ts";

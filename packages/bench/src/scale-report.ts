@@ -1,4 +1,4 @@
-import type { Settings } from "@fanout/core";
+import type { Settings } from "@fanout/tooling";
 import {
   type AwsModelInput,
   type AwsScenario,

@@ -1,4 +1,4 @@
-import type { Settings } from "@fanout/core";
+import type { Settings } from "@fanout/tooling";
 import { measureBundles } from "./bundles.ts";
 import { measureCeiling } from "./ceiling.ts";
 import { NotMeasuredError } from "./errors.ts";

@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Upload } from "@aws-sdk/lib-storage";
-import { type Settings, sampleNames } from "@fanout/core";
 import { createStore, readJob } from "@fanout/dedup";
 import { submitToMain } from "@fanout/local-stack";
 import { createS3Client } from "@fanout/source";
+import { type Settings, sampleNames } from "@fanout/tooling";
 import { settingsWith } from "./bench-settings.ts";
 import { jsonOf, readLog, reportOf } from "./logs.ts";
 import { peaksByName, sampleTrees } from "./proc-stats.ts";

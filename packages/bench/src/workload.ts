@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { clientOptions, encodeTask, makeTask, sampleNames } from "@fanout/core";
+import { clientOptions, encodeTask, makeTask } from "@fanout/core";
 import { queueDepth, sendMessages } from "@fanout/queue";
+import { sampleNames } from "@fanout/tooling";
 
 /** Task message bodies of a fresh job (a new jobId, so no task is a duplicate of an earlier run). */
 export function taskBodies(jobId: string, count: number): string[] {

@@ -5,11 +5,8 @@ import {
   consumerConfigSchema,
   createLogger,
   mainConfigSchema,
-  parseSettings,
   parseTask,
   readConfig,
-  resourceNames,
-  type Settings,
   taskIdOf,
   workerConfigSchema,
 } from "@fanout/core";
@@ -27,6 +24,7 @@ import { mainDeps, mainHandler } from "@fanout/main";
 import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
 import { createS3Client } from "@fanout/source";
+import { parseSettings, resourceNames, type Settings } from "@fanout/tooling";
 import { makeWorker, type TaskHandler, workerDeps } from "@fanout/worker";
 import { type CoverageReport, countCall, countClause, emptyCoverage } from "./coverage.ts";
 import { type DynamoService, jsonError } from "./dynamo.ts";

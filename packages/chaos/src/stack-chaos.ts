@@ -2,10 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { memoryOutput, run as runCli } from "@fanout/cli";
-import { sampleNames } from "@fanout/core";
 import { createStore, readJobStatus } from "@fanout/dedup";
 import { collectLogs, ensureBuilt, functionEnvironment, startStack, submitToMain } from "@fanout/local-stack";
 import { createSqsClient, queueDepth } from "@fanout/queue";
+import { sampleNames } from "@fanout/tooling";
 import { Prng } from "./prng.ts";
 
 export interface StackChaosOptions {

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SettingsInput } from "@fanout/core";
 import { startTestStack } from "@fanout/local-stack/testing";
+import type { SettingsInput } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { runBin } from "../src/testing.ts";
 

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { metricSum, type SettingsInput, sumMetrics } from "@fanout/core";
 import { readJob, releaseEnqueueStep, takeEnqueueStep } from "@fanout/dedup";
 import { localCredentials, waitUntil } from "@fanout/emulators";
 import { asyncInvokeOf } from "@fanout/local-stack";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { queueDepth } from "@fanout/queue";
+import { metricSum, type SettingsInput, sumMetrics } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin } from "../src/testing.ts";
 

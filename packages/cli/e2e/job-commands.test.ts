@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { encodeTask, makeTask, type SettingsInput } from "@fanout/core";
+import { encodeTask, makeTask } from "@fanout/core";
 import { recordJob } from "@fanout/dedup";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
+import type { SettingsInput } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin } from "../src/testing.ts";
 

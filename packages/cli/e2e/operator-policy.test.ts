@@ -1,11 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeTask, makeTask, requestCounts, resetRequestCounts, type SettingsInput } from "@fanout/core";
+import { encodeTask, makeTask, requestCounts, resetRequestCounts } from "@fanout/core";
 import { operatorPrivilege } from "@fanout/infra-check";
 import { iamActionOf } from "@fanout/local-stack";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { sendMessages } from "@fanout/queue";
+import type { SettingsInput } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/program.ts";
 import { testIo } from "../src/testing.ts";

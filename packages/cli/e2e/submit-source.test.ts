@@ -3,9 +3,9 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { parseSettings } from "@fanout/core";
 import { type LocalStack, localCredentials, startLocalResources } from "@fanout/emulators";
 import { type LocalLambda, startLocalLambda } from "@fanout/local-lambda";
+import { parseSettings } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/program.ts";
 import { testIo } from "../src/testing.ts";

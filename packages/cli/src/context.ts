@@ -4,8 +4,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { countRequests, loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
+import { countRequests } from "@fanout/core";
 import { createStore, type DedupStore } from "@fanout/dedup";
+import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/tooling";
 import { CliError, describeError } from "./errors.ts";
 import type { GlobalFlags } from "./flags.ts";
 

@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { makeTask, parseSettings, parseTask, resourceNames } from "@fanout/core";
+import { makeTask, parseTask } from "@fanout/core";
 import {
   claimTask,
   createStore,
@@ -20,6 +20,7 @@ import {
 } from "@fanout/dedup";
 import { createFreshQueue, localCredentials, startLocalResources } from "@fanout/emulators";
 import { receiveMessages } from "@fanout/queue";
+import { parseSettings, resourceNames } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliContext } from "./context.ts";
 import { failedRedrive, type RedriveReport } from "./failed-redrive.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { metricSum, parseSettings, resourceNames } from "@fanout/core";
+import { metricSum, parseSettings, resourceNames } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { metricsFlags, parseFlags } from "./flags.ts";
 import { cloudWatchTotals, metricsSourceOf, readFunctionLogs } from "./metrics.ts";

@@ -5,14 +5,8 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from "@aws-sdk/client-cloudwatch";
-import {
-  type MetricName,
-  type MetricTotal,
-  metricCatalogue,
-  metricsTable,
-  type ResourceNames,
-  sumMetrics,
-} from "@fanout/core";
+import { type MetricName, metricCatalogue } from "@fanout/core";
+import { type MetricTotal, metricsTable, type ResourceNames, sumMetrics } from "@fanout/tooling";
 import { type CliContext, repoRoot } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import type { MetricsFlags } from "./flags.ts";

@@ -1,5 +1,5 @@
 import { BatchGetItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { parseSettings, resourceNames } from "@fanout/core";
+import { parseSettings, resourceNames } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import type { CliContext } from "./context.ts";
 import { results, resultsPageSize } from "./results.ts";

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import type { CliContext } from "./context.ts";
 import { type Io, memoryOutput } from "./io.ts";
 

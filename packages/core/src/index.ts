@@ -20,10 +20,9 @@ export {
 export type { LambdaContext } from "./context.ts";
 export type { Continuation } from "./continuation.ts";
 export { continuationSchema, isContinuation } from "./continuation.ts";
-export type { MetricTotal } from "./emf.ts";
-export { emfData, metricSum, metricsTable, sumMetrics } from "./emf.ts";
 export type { Issue } from "./errors.ts";
 export { InvalidJobError, JobConflictError, PayloadTooLargeError, ValidationError } from "./errors.ts";
+export { toIssues } from "./issues.ts";
 export type { Job, JobRunOptions } from "./job.ts";
 export { parseJob, taskCountOf, taskOf } from "./job.ts";
 export { jobLimits, limits, utf8Bytes } from "./limits.ts";
@@ -31,9 +30,7 @@ export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
 export type { FunctionMetrics, MetricName } from "./metrics.ts";
 export { createMetrics, metricCatalogue } from "./metrics.ts";
-export { sampleNames } from "./samples.ts";
-export type { ResourceNames, Settings, SettingsInput } from "./settings.ts";
-export { loadSettings, parseSettings, resourceNames, settingsSchema } from "./settings.ts";
+export { ranged, ranges } from "./ranges.ts";
 export type { SourceJobRequest, SourceLayout, TaskFormat } from "./source-job.ts";
 export {
   checkSourceRecord,

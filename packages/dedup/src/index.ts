@@ -18,8 +18,7 @@ export type {
   JobStatus,
 } from "./jobs.ts";
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
-export type { ItemKind } from "./keys.ts";
-export { indexWritesOf, itemKindOf, TaskStatus } from "./keys.ts";
+export { itemKindOf, TaskStatus } from "./keys.ts";
 export type { RequeueClause, RequeueState } from "./redrive.ts";
 export { requeueClauseOf, requeueTask } from "./redrive.ts";
 export { liveRunSlots, releaseRunSlot, takeRunSlot } from "./run-slots.ts";

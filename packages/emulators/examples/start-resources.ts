@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { parseSettings } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
+import { parseSettings } from "@fanout/tooling";
 
 // Outside a test runner: start them, hand their endpoints to a process, stop them when it exits.
 const stack = await startLocalResources({ settings: parseSettings({}) });

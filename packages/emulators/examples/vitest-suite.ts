@@ -1,6 +1,6 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { parseSettings } from "@fanout/core";
 import { type LocalStack, localCredentials, startLocalResources } from "@fanout/emulators";
+import { parseSettings } from "@fanout/tooling";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 // Fresh emulators and resources for this file; settings can be overridden (fewer receives before the DLQ).

@@ -15,7 +15,8 @@ import {
   UpdateItemCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import { jobIndexes, parseSettings } from "@fanout/core";
+import { jobIndexes } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDynamo } from "./dynamo.ts";
 import { type RunningEmulators, startEmulators } from "./emulators.ts";

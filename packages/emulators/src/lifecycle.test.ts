@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { startDynamo } from "./dynamo.ts";
 import { startEmulators } from "./emulators.ts";

@@ -18,7 +18,8 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type ResourceNames, resourceNames, type Settings, tableDefinition } from "@fanout/core";
+import { tableDefinition } from "@fanout/core";
+import { type ResourceNames, resourceNames, type Settings } from "@fanout/tooling";
 import { localCredentials } from "./credentials.ts";
 
 export interface CreateResourcesOptions {

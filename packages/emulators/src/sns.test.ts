@@ -7,7 +7,7 @@ import {
   SNSClient,
 } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { buildApp } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRegion, localCredentials } from "./credentials.ts";

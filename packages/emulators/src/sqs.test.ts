@@ -11,7 +11,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { parseSettings } from "@fanout/core";
+import { parseSettings } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulators, startEmulators } from "./emulators.ts";
 import { createResources, type FanoutResources } from "./resources.ts";

@@ -1,4 +1,4 @@
-import { parseSettings, type Settings } from "@fanout/core";
+import { parseSettings, type Settings } from "@fanout/tooling";
 import { type RunningEmulators, type StartEmulatorsOptions, startEmulators } from "./emulators.ts";
 import { awsEnv } from "./env.ts";
 import { createResources, type FanoutResources } from "./resources.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { settingsSchema } from "@fanout/core";
+import { settingsSchema } from "@fanout/tooling";
 import { type Finding, finding } from "./findings.ts";
 import { mentions, type Stack } from "./hcl.ts";
 import { repoRoot } from "./workspace.ts";
@@ -9,7 +9,7 @@ type Values = Record<string, Record<string, unknown>> & { functions: Record<stri
 const num = (v: unknown) => v as number;
 
 /**
- * The cross-setting invariants of `settingsSchema` (its superRefine in packages/core/src/settings.ts):
+ * The cross-setting invariants of `settingsSchema` (its superRefine in packages/tooling/src/settings.ts):
  * the setting an invariant is reported on, the settings it compares, and a change that breaks it.
  */
 export interface Invariant {
@@ -73,7 +73,7 @@ export const invariants: Invariant[] = [
 
 /** Counts the invariants settings.ts reports (its `ctx.addIssue(` calls). */
 export function countSchemaInvariants(
-  source = readFileSync(join(repoRoot, "packages/core/src/settings.ts"), "utf8"),
+  source = readFileSync(join(repoRoot, "packages/tooling/src/settings.ts"), "utf8"),
 ): number {
   return source.match(/ctx\.addIssue\(/g)?.length ?? 0;
 }
@@ -92,7 +92,7 @@ export function checkInvariantsMirrored(
     out.push(
       finding(
         "invariants",
-        "packages/core/src/settings.ts",
+        "packages/tooling/src/settings.ts",
         `has ${schemaInvariants} invariants, infra-check mirrors ${invariants.length}: update invariants.ts and terraform/variables.tf`,
       ),
     );

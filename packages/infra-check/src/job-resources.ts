@@ -1,4 +1,5 @@
-import { jobIndexes, resourceNames, tableIndexes } from "@fanout/core";
+import { jobIndexes, tableIndexes } from "@fanout/core";
+import { resourceNames } from "@fanout/tooling";
 import { type Finding, finding } from "./findings.ts";
 import { calledModule, expr, expressionText, mentions, nested, type Stack, type TfModule } from "./hcl.ts";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { settingsSchema } from "@fanout/core";
+import { settingsSchema } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { checkInvariantsMirrored, countSchemaInvariants, invariants } from "./invariants.ts";

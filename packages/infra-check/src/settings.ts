@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { settingsSchema } from "@fanout/core";
+import { settingsSchema } from "@fanout/tooling";
 import { z } from "zod";
 import { type Finding, finding } from "./findings.ts";
 import type { Stack } from "./hcl.ts";

@@ -1,7 +1,8 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { encodeTask, makeTask, metricSum, sumMetrics } from "@fanout/core";
+import { encodeTask, makeTask } from "@fanout/core";
 import { waitUntil } from "@fanout/emulators";
 import { queueDepth, sendMessages } from "@fanout/queue";
+import { metricSum, sumMetrics } from "@fanout/tooling";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { functionEnvironment } from "../src/function-specs.ts";
 import { startTestStack, type TestStack } from "../src/testing.ts";

@@ -1,18 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  emfData,
-  encodeTask,
-  type MetricName,
-  type MetricTotal,
-  makeTask,
-  metricSum,
-  sumMetrics,
-  taskIdOf,
-} from "@fanout/core";
+import { encodeTask, type MetricName, makeTask, taskIdOf } from "@fanout/core";
 import { claimTask } from "@fanout/dedup";
 import { waitUntil } from "@fanout/emulators";
 import { sendMessages } from "@fanout/queue";
+import { emfData, type MetricTotal, metricSum, sumMetrics } from "@fanout/tooling";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { functionEnvironment } from "../src/function-specs.ts";
 import { startTestStack, type TestStack } from "../src/testing.ts";

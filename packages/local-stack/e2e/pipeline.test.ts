@@ -1,6 +1,6 @@
-import { sampleNames } from "@fanout/core";
 import { hostileNames } from "@fanout/core/testing";
 import { leastPrivilege } from "@fanout/infra-check";
+import { sampleNames } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { byService, iamActionOf, perTask, sumRequests } from "../src/request-report.ts";
 import { startTestStack, type TestStack } from "../src/testing.ts";

@@ -1,16 +1,9 @@
 import { readFileSync } from "node:fs";
-import {
-  type JobRunOptions,
-  type MetricTotal,
-  metricsTable,
-  parseJob,
-  sampleNames,
-  sumMetrics,
-  taskCountOf,
-} from "@fanout/core";
+import { type JobRunOptions, parseJob, taskCountOf } from "@fanout/core";
 import { type CancelResult, cancelJob, createStore, type JobStatus, readJobStatus } from "@fanout/dedup";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
+import { type MetricTotal, metricsTable, sampleNames, sumMetrics } from "@fanout/tooling";
 import { collectLogs } from "./log-collector.ts";
 import { byService, perTask, sumRequests } from "./request-report.ts";
 import { type Stack, startStack } from "./stack.ts";

@@ -1,13 +1,8 @@
 import { join } from "node:path";
-import {
-  consumerConfigSchema,
-  mainConfigSchema,
-  parseSettings,
-  resourceNames,
-  workerConfigSchema,
-} from "@fanout/core";
+import { consumerConfigSchema, mainConfigSchema, workerConfigSchema } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import { loadStack } from "@fanout/infra-check";
+import { parseSettings, resourceNames } from "@fanout/tooling";
 import { describe, expect, it } from "vitest";
 import { asyncInvokeOf, functionEnvironment, functionSpecs, serviceEnvironment } from "./function-specs.ts";
 import { repoRoot } from "./paths.ts";

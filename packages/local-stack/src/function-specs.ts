@@ -1,6 +1,6 @@
-import { resourceNames, type Settings } from "@fanout/core";
 import type { FanoutResources } from "@fanout/emulators";
 import type { FunctionSpec } from "@fanout/local-lambda";
+import { resourceNames, type Settings } from "@fanout/tooling";
 import type { FunctionName } from "./paths.ts";
 
 /**

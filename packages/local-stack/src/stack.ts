@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/core";
 import { awsEnv, type FanoutResources, localCredentials, startLocalResources } from "@fanout/emulators";
 import { invokeAsync } from "@fanout/invoker";
 import { type LocalLambda, type OutputSink, startLocalLambda } from "@fanout/local-lambda";
+import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/tooling";
 import { functionEnvironment, functionSpecs, serviceEnvironment } from "./function-specs.ts";
 import { defaultSettingsPath, type FunctionName, stateDir, zipPathOf } from "./paths.ts";
 import { pickPort } from "./ports.ts";

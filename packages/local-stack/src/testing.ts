@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { parseSettings, type SettingsInput } from "@fanout/core";
 import { createStore, type DedupStore, type JobStatus, readJobStatus } from "@fanout/dedup";
 import { createSubscribedQueue, localCredentials } from "@fanout/emulators";
 import { createSqsClient, type SQSClient } from "@fanout/queue";
+import { parseSettings, type SettingsInput } from "@fanout/tooling";
 import { type Stack, type StackOptions, startStack } from "./stack.ts";
 
 export interface TestStack extends Stack {

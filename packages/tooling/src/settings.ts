@@ -1,8 +1,6 @@
 import { readFileSync } from "node:fs";
+import { ranged, ranges, toIssues, ValidationError } from "@fanout/core";
 import { z } from "zod";
-import { ValidationError } from "./errors.ts";
-import { toIssues } from "./issues.ts";
-import { ranged, ranges } from "./ranges.ts";
 
 /**
  * The deployment settings: one `*.tfvars.json` file that Terraform reads with `-var-file` and the local

@@ -1,4 +1,4 @@
-import { type MetricName, metricCatalogue } from "./metrics.ts";
+import { type MetricName, metricCatalogue } from "@fanout/core";
 
 /** One metric value set out of one CloudWatch EMF record, with the dimension values it is filed under. */
 export interface MetricDatum {
