@@ -43,10 +43,14 @@ describe("pnpm demo", () => {
     // Counted by each function's SDK middleware: claim, DISPATCHED, RUNNING, running count, outcome, counter
     // shard (ADR 0011), plus the job's own few writes and ~4 per counter shard and group (announce, mark,
     // completion: ADR 0014; 3 shards of 100 tasks here, 0.04-0.07 per task); reads: the worker's job read,
-    // and each consumer run's.
+    // and each consumer run's. Each consumer run also takes and frees its run slot (two writes, counted in the
+    // run's figures since issue 20's capacity work; a take refused by a run that got there first, rarely, one
+    // more): how many runs a 300-task job sees depends on the machine's speed, so the bound counts them.
     const writes = Number(row(stdout, "DynamoDB writes per task"));
+    const consumerRuns = Number(row(stdout, "consumer runs"));
+    expect(consumerRuns).toBeGreaterThan(0);
     expect(writes).toBeGreaterThanOrEqual(6);
-    expect(writes).toBeLessThan(6.1);
+    expect(writes).toBeLessThan(6.1 + (2.5 * consumerRuns) / 300);
     expect(Number(row(stdout, "DynamoDB requests per task"))).toBeGreaterThanOrEqual(7);
     expect(Number(row(stdout, "Lambda requests per task"))).toBeCloseTo(1, 1);
     expect(row(stdout, "result")).toBe("OK: every task final, none run twice");

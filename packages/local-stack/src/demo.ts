@@ -79,6 +79,8 @@ export interface DemoReport {
   dispatched: number;
   /** Worker runs of a task: each ends in "task succeeded" or "task failed" (retries of failed runs included). */
   runs: number;
+  /** Consumer runs that logged "consumer run finished" (each takes and frees a run slot: two writes). */
+  consumerRuns: number;
   /** Events a worker sent back to the queue because the job was at its maxConcurrency (dispatched again later). */
   /** Times a consumer held a task of the capped job back in the queue (every slot held). */
   heldBack: number;
@@ -216,6 +218,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       ...(cancel ? { cancel } : {}),
       dispatched: figures.dispatched,
       runs: runs.length,
+      consumerRuns: runSummaries.length,
       heldBack,
       ranTwice: succeededTwice + dispatchedTwice,
       duplicatesDropped,
@@ -270,6 +273,7 @@ export function summaryTable(r: DemoReport): string {
     ["finished", r.finishedAt ?? "-"],
     ["dispatched (worker invokes)", String(r.dispatched)],
     ["worker runs (incl. retries)", String(r.runs)],
+    ["consumer runs", String(r.consumerRuns)],
     ["duplicate messages dropped", String(r.duplicatesDropped)],
     ["tasks run or dispatched twice", String(r.ranTwice)],
     ["wall time", `${r.seconds.toFixed(1)} s`],
