@@ -111,7 +111,7 @@ describe("consumer leases are per attempt", () => {
 
   it.each([
     ["release", 429],
-    ["record DISPATCHED on", 202],
+    ["outdate", 202],
   ] as const)(
     "a duplicate delivery of a consumer event cannot %s the claim its twin holds",
     async (_, status) => {
@@ -135,10 +135,14 @@ describe("consumer leases are per attempt", () => {
       });
       firstInvoke.answer(status);
       await first;
-      expect(await readTask(store, taskId)).toMatchObject({ status: "CLAIMED" });
+      // The twin's claim stands, and only its event may start the task: the first event's token is outdated.
+      const twinToken = (JSON.parse(twinInvoke.payload) as { token?: string }).token;
+      const firstToken = (JSON.parse(firstInvoke.payload) as { token?: string }).token;
+      expect(twinToken).not.toBe(firstToken);
+      expect(await readTask(store, taskId)).toMatchObject({ status: "CLAIMED", token: twinToken });
       twinInvoke.answer(202);
       expect(await twin).toMatchObject({ dispatched: 1 });
-      expect(await readTask(store, taskId)).toMatchObject({ status: "DISPATCHED" });
+      expect(await readTask(store, taskId)).toMatchObject({ status: "CLAIMED", token: twinToken });
     },
   );
 });
@@ -159,8 +163,9 @@ describe("a failed worker invoke of a capped job's task", () => {
     const invoking = await waitUntil("the consumer claims task 0, takes its slot and invokes", invoke(0), {
       timeoutMs: 60_000,
     });
-    // A stale worker event of task 0 (an earlier dispatch whose DISPATCHED was never recorded) starts it
-    // from CLAIMED, adopting its slot, before Lambda's answer to this invoke comes back as an error.
+    // A worker event without a token (invoked by hand, or by a v0.1.0 consumer during a deploy) starts task 0
+    // from CLAIMED, adopting its slot, before Lambda's answer to this invoke comes back as an error. (An event
+    // of an earlier claim with a token cannot: its token is not this claim's.)
     const taskId = taskIdOf({ jobId, index: 0 });
     expect(await acquireSlot(store, slotJob, taskId, 60)).toBe(0);
     expect(

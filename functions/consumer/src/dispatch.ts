@@ -1,4 +1,11 @@
-import { encodeTask, type Logger, parseTask, type Task, taskIdOf, ValidationError } from "@fanout/core";
+import {
+  encodeWorkerEvent,
+  type Logger,
+  parseTask,
+  type Task,
+  taskIdOf,
+  ValidationError,
+} from "@fanout/core";
 import {
   acquireSlot,
   claimTask,
@@ -7,7 +14,6 @@ import {
   freeSlots,
   type JobInfo,
   type JobNotice,
-  markDispatched,
   releaseClaim,
   releaseSlot,
   resettle,
@@ -62,8 +68,10 @@ export type Verdict =
 const throttleCodes = new Set(["TooManyRequestsException", "ThrottlingException", "EC2ThrottledException"]);
 
 /**
- * Handles one message: validate → claim (one conditional write) → invoke the worker (Event) → record
- * DISPATCHED. Only a "dispatched" or "duplicate" verdict lets the caller delete the message (G1).
+ * Handles one message: validate → claim (one conditional write, which records the dispatch token) → invoke
+ * the worker (Event) with the token. Only a "dispatched" or "duplicate" verdict lets the caller delete the
+ * message (G1). Nothing is written after the invoke (ADR 0015): until the worker starts the task, the claim's
+ * lease keeps a redelivered message waiting, and once it ends, a new claim's token outdates this event.
  */
 export async function dispatchMessage(
   message: ReceivedMessage,
@@ -127,9 +135,8 @@ export async function dispatchMessage(
       : await claimOnly(task, taskId, deps);
   if ("verdict" in claimed) return claimed.verdict;
   const slot = claimed.slot;
-  let dispatchId: string | undefined;
   try {
-    ({ requestId: dispatchId } = await invokeAsync(deps.lambda, deps.workerFunctionName, encodeTask(task)));
+    await invokeAsync(deps.lambda, deps.workerFunctionName, encodeWorkerEvent(task, claimed.token));
   } catch (error) {
     if (error instanceof InvokeError && error.maybeAccepted) {
       // No answer (timeout, reset): Lambda may have queued the event. Keep the claim and let the message
@@ -169,28 +176,10 @@ export async function dispatchMessage(
       invoke: throttleCodes.has((error as InvokeError).code) ? "throttled" : "retryable",
     };
   }
-  // The worker has the task now: whatever happens to this write, the message is deleted (G1), and a
-  // deleted message cannot be redelivered, so a failed write here cannot cause a second dispatch.
-  const marked = await markDispatched(deps.store, taskId, deps.owner, dispatchId).catch((error: unknown) => {
-    deps.logger.error("could not record DISPATCHED; deleting the message anyway", {
-      jobId: task.jobId,
-      taskId,
-      error: String(error),
-    });
-    return { ok: true } as const;
-  });
-  if (!marked.ok && marked.status === "CLAIMED") {
-    // Our lease ran out and another consumer claimed the task before we recorded the dispatch.
-    deps.logger.error("claim lost before DISPATCHED was recorded; the task may be dispatched twice", {
-      jobId: task.jobId,
-      taskId,
-      owner: marked.owner,
-    });
-  }
   return { kind: "dispatched", delete: true };
 }
 
-type Claimed = { verdict: Verdict } | { slot: number | undefined };
+type Claimed = { verdict: Verdict } | { slot: number | undefined; token: string };
 type ResolvedDeps = DispatchDeps & Required<Pick<DispatchDeps, "jobs" | "announce">>;
 
 /** The claim (one conditional write): a duplicate or busy message is settled here. */
@@ -212,7 +201,7 @@ async function claimOnly(task: Task, taskId: string, deps: ResolvedDeps): Promis
     const seconds = Math.min(900, Math.max(1, Math.ceil((claim.leaseUntil - deps.store.now()) / 1000)));
     return { verdict: { kind: "busy", delete: false, retryInSeconds: seconds } };
   }
-  return { slot: undefined };
+  return { slot: undefined, token: claim.token };
 }
 
 /**
@@ -244,5 +233,5 @@ async function claimWithSlot(
     await releaseClaim(deps.store, taskId, deps.owner);
     return { verdict: hold() };
   }
-  return { slot };
+  return { slot, token: claimed.token };
 }

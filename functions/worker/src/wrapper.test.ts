@@ -5,7 +5,6 @@ import {
   cancelJob,
   claimTask,
   createStore,
-  markDispatched,
   readJobStatus,
   readTask,
   recordJob,
@@ -226,7 +225,7 @@ describe("worker wrapper", () => {
     const jobId = await job(1);
     // Dispatched by a consumer: Lambda retries the event.
     const taskId = `${jobId}#0`;
-    await claimTask(store, {
+    const claim = await claimTask(store, {
       taskId,
       jobId,
       index: 0,
@@ -234,7 +233,8 @@ describe("worker wrapper", () => {
       leaseSeconds: 30,
       epoch: epochs.get(jobId),
     });
-    await markDispatched(store, taskId, "c", `event-${jobId}`);
+    if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+    const event = { ...makeTask(jobId, 0, "x"), token: claim.token };
     const handler = worker(
       async () => {
         throw new Error("always");
@@ -243,7 +243,7 @@ describe("worker wrapper", () => {
     );
     const sameEvent = () => testContext({ awsRequestId: `event-${jobId}` });
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await expect(handler(makeTask(jobId, 0, "x"), sameEvent())).rejects.toThrow("always");
+      await expect(handler(event, sameEvent())).rejects.toThrow("always");
       expect(await readJobStatus(store, jobId)).toMatchObject(
         attempt <= 2
           ? { failed: 0, retryPending: 1, done: false }
@@ -266,6 +266,44 @@ describe("worker wrapper", () => {
     expect(await handler(makeTask(jobId, 0, "x"), testContext())).toMatchObject({ status: "SUCCEEDED" });
     expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 1, failed: 0 });
+  });
+
+  it("does not run an event of an earlier claim that Lambda delivers after the task was claimed again, nor retry it", async () => {
+    const jobId = await job(1);
+    const taskId = `${jobId}#0`;
+    const clocked = clockedStore({ tableName: local.resources.tableName });
+    const claimOf = async (owner: string) => {
+      const claim = await claimTask(clocked, {
+        taskId,
+        jobId,
+        index: 0,
+        owner,
+        leaseSeconds: 30,
+        epoch: epochs.get(jobId),
+      });
+      if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+      return claim.token;
+    };
+    const first = await claimOf("c1");
+    clocked.advance(31_000); // the first event waited in Lambda's queue past its claim's lease
+    const second = await claimOf("c2");
+    const ran: string[] = [];
+    const handler = worker(
+      async (t) => {
+        ran.push(t.taskId);
+      },
+      { store: clocked },
+    );
+    expect(await handler({ ...makeTask(jobId, 0, "x"), token: first }, testContext())).toEqual({
+      taskId,
+      status: "duplicate",
+    });
+    expect(ran).toEqual([]);
+    expect(await readTask(store, taskId)).toMatchObject({ status: "CLAIMED", token: second });
+    expect(await handler({ ...makeTask(jobId, 0, "x"), token: second }, testContext())).toMatchObject({
+      status: "SUCCEEDED",
+    });
+    expect(ran).toEqual([taskId]);
   });
 
   it("fails with OutcomeNotRecordedError carrying the DynamoDB error as its cause when SUCCEEDED cannot be written", async () => {
@@ -389,7 +427,6 @@ describe("worker wrapper: job features", () => {
     await startedRunning;
     expect(ran).toEqual([0]);
     await claimTask(store, { taskId: `${jobId}#1`, jobId, index: 1, epoch, owner: "c", leaseSeconds: 30 });
-    await markDispatched(store, `${jobId}#1`, "c");
     expect(await cancelJob(store, jobId)).toMatchObject({ outcome: "cancelled" });
     expect(await handler(task(1, "b"), testContext())).toEqual({ taskId: `${jobId}#1`, status: "cancelled" });
     release();

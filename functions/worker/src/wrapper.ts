@@ -3,7 +3,7 @@ import {
   type FunctionMetrics,
   type LambdaContext,
   type Logger,
-  parseTask,
+  parseWorkerEvent,
   payloadOf,
   resetRequestCounts,
   taskIdOf,
@@ -142,7 +142,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   };
   return async function worker(event: unknown, context: LambdaContext): Promise<WorkerResult> {
     resetRequestCounts();
-    const task = parseTask(event, "worker event");
+    const { task, token } = parseWorkerEvent(event);
     const taskId = taskIdOf(task);
     deps.logger.appendKeys({ jobId: task.jobId, taskId });
     try {
@@ -154,6 +154,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         epoch: task.epoch,
         owner: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
         eventId: context.awsRequestId,
+        ...(token === undefined ? {} : { token }),
       };
       // One consistent read: a cancel acknowledged before this event was dispatched is seen here (G8).
       const jobRecord = await readJob(deps.store, task.jobId);
@@ -207,8 +208,9 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       };
       // If this throws, whether a run started is unknown: the slot's lease (as long as a run's) frees it.
       const start = await startRun(deps.store, run, deps.leaseSeconds);
-      // A live run of this task elsewhere holds the same slot (slots are held per task): leave it.
-      if (start.outcome === "busy") slotAfter = "lease";
+      // A live run of this task elsewhere holds the same slot (slots are held per task): leave it. A stale
+      // event's task was claimed again, and the newer claim's dispatch holds the slot: leave it too.
+      if (start.outcome === "busy" || start.outcome === "stale") slotAfter = "lease";
       if (start.outcome !== "started") await settleSlot();
       if (start.outcome === "done") {
         // Re-apply the idempotent settling write, in case an earlier run stopped right before it.
@@ -225,6 +227,12 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       }
       if (start.outcome === "requeued") {
         deps.logger.info("the task was handed back to the queue; its message dispatches it, not this event", {
+          ...usage(),
+        });
+        return { taskId, status: "duplicate" };
+      }
+      if (start.outcome === "stale") {
+        deps.logger.info("event of an earlier claim of this task; the task's latest claim dispatches it", {
           ...usage(),
         });
         return { taskId, status: "duplicate" };

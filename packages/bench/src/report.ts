@@ -11,7 +11,10 @@ import type { ThroughputCell, ThroughputResult } from "./throughput.ts";
 /** The seed's functions ran with 128 MB (its REPORT line: "Memory Size: 128 MB"). */
 const seedMemoryMb = 128;
 
-/** The issue's targets. Writes: the budget justified in packages/dedup/README.md (claim, DISPATCHED, RUNNING, outcome, shard). */
+/**
+ * The issues' targets. Writes: issue 20's 3 a seed task (ADR 0015; 5 today: claim with its dispatch token,
+ * RUNNING, running count, outcome, shard, as packages/dedup/README.md budgets them).
+ */
 export const targets = {
   throughputRatio: 30,
   tasksPerMinuteRatio: 1_000,
@@ -22,7 +25,7 @@ export const targets = {
    * 2026-12 on 2 CPUs: 6.1× (worker) to 8.0× (main) of a 21 ms empty handler; 10× leaves ~25 % margin.
    */
   coldInitRatio: 10,
-  writesPerTask: 5,
+  writesPerTask: 3,
   latencyMs: 10,
 } as const;
 

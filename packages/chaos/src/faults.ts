@@ -162,8 +162,8 @@ export class FaultPlan {
   /**
    * Fails a share of the calls at the call sites whose name contains `match`, every SDK retry of each with a
    * server error or throttling, so the write does not land: how a schedule walks one site's failure path many times over
-   * (the failure swarm loses the consumer's DISPATCHED marks, so failures are judged final while Lambda may
-   * still retry them).
+   * (the failure swarm fails some of the workers' RUNNING writes, so a worker may count a retry that Lambda
+   * will not make).
    */
   focusSite(match: string, rate: number): void {
     this.siteFocus = { match, rate };

@@ -169,16 +169,17 @@ export class LambdaModel implements Service {
     const deliver = (): void => {
       if (delivered) return;
       delivered = true;
-      const still = this.held.get(payload)?.filter((h) => h.deliver !== deliver) ?? [];
-      if (still.length > 0) this.held.set(payload, still);
-      else this.held.delete(payload);
+      const still = this.held.get(heldKey(payload))?.filter((h) => h.deliver !== deliver) ?? [];
+      if (still.length > 0) this.held.set(heldKey(payload), still);
+      else this.held.delete(heldKey(payload));
       void this.attempt(fn, event, event.requestId);
       if (f.duplicateAfterMs !== undefined)
         setTimeout(() => void this.duplicate(fn, event, event.requestId), f.duplicateAfterMs);
       if (f.duplicateNewIdAfterMs !== undefined)
         setTimeout(() => void this.duplicate(fn, event, this.newRequestId()), f.duplicateNewIdAfterMs);
     };
-    if (f.untilRedispatch) this.held.set(payload, [...(this.held.get(payload) ?? []), { sdkCall, deliver }]);
+    if (f.untilRedispatch)
+      this.held.set(heldKey(payload), [...(this.held.get(heldKey(payload)) ?? []), { sdkCall, deliver }]);
     // A held event waits for a redispatch up to most of its maximum age (a redispatch after a crashed
     // dispatcher waits for the queue's visibility timeout), then runs anyway.
     const ageMs = fn.async.maximumEventAgeSeconds * 1000;
@@ -192,12 +193,12 @@ export class LambdaModel implements Service {
   arriving(request: Request): boolean {
     const sdkCall = request.headers["amz-sdk-invocation-id"];
     const waiting = this.held
-      .get(request.body)
+      .get(heldKey(request.body))
       ?.filter((h) => sdkCall === undefined || h.sdkCall !== sdkCall);
     if (!waiting?.length) return false;
     this.held.set(
-      request.body,
-      (this.held.get(request.body) ?? []).filter((h) => !waiting.includes(h)),
+      heldKey(request.body),
+      (this.held.get(heldKey(request.body)) ?? []).filter((h) => !waiting.includes(h)),
     );
     for (const { deliver } of waiting) setTimeout(deliver, 0);
     return true;
@@ -325,5 +326,19 @@ export class LambdaModel implements Service {
     for (const t of timers) clearTimeout(t);
     this.observer.ended(fn.name, requestId, actor, outcome.ok ? "success" : "error");
     return outcome;
+  }
+}
+
+/**
+ * What a held event waits for: another invoke of the same task. A redispatch carries a new dispatch token
+ * (ADR 0015), so the payload is compared without it; an SDK retry of the same invoke is told apart by its
+ * invocation id.
+ */
+function heldKey(payload: string): string {
+  try {
+    const { token: _token, ...task } = JSON.parse(payload) as Record<string, unknown>;
+    return JSON.stringify(task);
+  } catch {
+    return payload;
   }
 }

@@ -6,6 +6,7 @@ import {
   createLogger,
   mainConfigSchema,
   parseTask,
+  parseWorkerEvent,
   readConfig,
   taskIdOf,
   workerConfigSchema,
@@ -120,6 +121,17 @@ function planReuse(workload: Workload, settings: Settings, prng: Prng): Workload
   return workload;
 }
 
+/**
+ * A failure-swarm schedule's settings: the worker's events age out after 180 s, so its workers judge a
+ * failure final while Lambda may still retry it (the next retry's estimate, a minute or two plus the
+ * function's timeout, passes the age the event will not reach by then): the retried final failures whose
+ * counting mutant 30 breaks. (Until ADR 0015, the workers were unsure for want of a DISPATCHED mark, which
+ * these schedules lost; the claim now records the dispatch time, so they are unsure no more.)
+ */
+function swarmSettings(settings: Settings): Settings {
+  return { ...settings, worker_async: { ...settings.worker_async, maximum_event_age_seconds: 240 } };
+}
+
 /** Runs one schedule: a seeded workload through the real functions over the simulated cloud, then checks. */
 export async function runSchedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const root = new Prng(options.seed);
@@ -135,20 +147,18 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
   // refused renewals and takeovers of a live step happen in the budget, not only after a fault of minutes.
   const enqueueLeaseMs = root.fork("enqueue-lease").chance(1 / 4) ? 50 : undefined;
   try {
-    return await simulate(
-      options,
-      world,
-      plan,
-      planReuse(
-        planWorkload(workloadPrng, `${options.jobPrefix ?? ""}s${options.seed}`, {
-          maxTasks: options.maxTasks ?? 6,
-        }),
-        settings,
-        root.fork("reuse"),
-      ),
-      root.fork("misc"),
-      { settings, ...(enqueueLeaseMs === undefined ? {} : { enqueueLeaseMs }) },
+    const workload = planReuse(
+      planWorkload(workloadPrng, `${options.jobPrefix ?? ""}s${options.seed}`, {
+        maxTasks: options.maxTasks ?? 6,
+      }),
+      settings,
+      root.fork("reuse"),
     );
+    const scheduleSettings = workload.failureSwarm ? swarmSettings(settings) : settings;
+    return await simulate(options, world, plan, workload, root.fork("misc"), {
+      settings: scheduleSettings,
+      ...(enqueueLeaseMs === undefined ? {} : { enqueueLeaseMs }),
+    });
   } finally {
     world.dispose();
   }
@@ -156,7 +166,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
 
 interface Ledger {
   /** Worker invocations Lambda accepted, per taskId, in order, with the consumer that made them. */
-  dispatches: Map<string, { requestId: string; caller: Actor | undefined; seq: number }[]>;
+  dispatches: Map<string, { requestId: string; caller: Actor | undefined; seq: number; token?: string }[]>;
   /** Successful handler completions per taskId, with the invocation that completed. */
   completions: Map<string, Actor[]>;
   /** Handler attempts per taskId (any outcome). */
@@ -207,6 +217,8 @@ interface Write {
   rid?: string;
   /** A concurrency slot given back (SLOT-FREED): the task id that held it. */
   holder?: string;
+  /** The dispatch token a claim wrote, a run started under, or a redrive's failed event held. */
+  token?: string;
 }
 
 /**
@@ -225,10 +237,11 @@ async function simulate(
 ): Promise<ScheduleResult> {
   const settings = drawn.settings;
   const names = resourceNames(settings);
-  // A failure-swarm schedule's consumers lose a third of their DISPATCHED marks (the write fails through the
-  // SDK's retries), so its workers judge failures final while Lambda may retry them: the retried final
-  // failures whose counting mutant 30 breaks, otherwise met a few times in 500 schedules.
-  if (workload.failureSwarm) plan.focusSite(":markDispatched ", 1 / 3);
+  // A failure-swarm schedule's workers also fail to take the RUNNING lease now and then (the write fails
+  // through the SDK's retries): Lambda counts the attempt, the task's per-event counter does not, so a worker
+  // may count a retry pending that Lambda will not make, and the redrive of its on-failure record must
+  // requeue the FAILED task by its token.
+  if (workload.failureSwarm) plan.focusSite(":startRun ", 1 / 5);
   const ledger: Ledger = {
     dispatches: new Map(),
     completions: new Map(),
@@ -264,10 +277,10 @@ async function simulate(
         if (fn !== names.workerFunction) return;
         ledger.acceptedSeq.set(requestId, ledger.seq++);
         try {
-          const task = parseTask(JSON.parse(payload));
+          const { task, token } = parseWorkerEvent(JSON.parse(payload));
           const key = incarnationKey(taskIdOf(task), task.epoch ?? 0);
           const list = ledger.dispatches.get(key) ?? [];
-          list.push({ requestId, caller, seq: ledger.seq++ });
+          list.push({ requestId, caller, seq: ledger.seq++, ...(token === undefined ? {} : { token }) });
           ledger.dispatches.set(key, list);
         } catch {
           ledger.dispatches.set(`invalid:${payload.slice(0, 40)}`, [
@@ -823,6 +836,11 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
     ...(kind === "REQUEUED" && v[":rid"]?.S !== undefined ? { rid: v[":rid"].S } : {}),
     ...(kind === "SLOT-FREED" && v[":me"]?.S !== undefined ? { holder: v[":me"].S } : {}),
+    ...((kind === "CLAIMED" || kind === "RUNNING" || kind === "REQUEUED") &&
+    v[":tk"]?.S !== undefined &&
+    v[":tk"].S !== "(none)"
+      ? { token: v[":tk"].S }
+      : {}),
   });
 }
 
@@ -980,14 +998,6 @@ async function check(input: {
           const prev = dispatches[k - 1];
           const cur = dispatches[k];
           if (!prev || !cur) continue;
-          const marked = ledger.writes.some(
-            (w) =>
-              w.kind === "DISPATCHED" &&
-              w.pk === `TASK#${taskId}` &&
-              w.actor === prev.caller &&
-              w.seq > prev.seq &&
-              w.seq < cur.seq,
-          );
           // A run between the two that died, or stalled until its RUNNING lease ended before the claim.
           const reclaim = ledger.writes.findLast(
             (w) => w.kind === "CLAIMED" && w.pk === `TASK#${taskId}` && w.seq > prev.seq && w.seq < cur.seq,
@@ -1052,7 +1062,7 @@ async function check(input: {
           const redriven = ledger.writes.some((rq) => {
             if (rq.kind !== "REQUEUED" || rq.pk !== task || rq.seq < prev.seq || rq.seq > cur.seq)
               return false;
-            if (rq.rid === prev.requestId) return true;
+            if (rq.rid === prev.requestId || (rq.token !== undefined && rq.token === prev.token)) return true;
             const before = ledger.writes.filter((w) => w.pk === task && w.seq > prev.seq && w.seq < rq.seq);
             const ended = (w: Write) =>
               w.leaseMs !== undefined && w.leaseMs - (w.actor?.skewMs ?? 0) <= rq.atMs + clockSkewToleranceMs;
@@ -1066,20 +1076,36 @@ async function check(input: {
             windowed("invoke's answer lost, the SDK's retry accepted again under the same claim");
           else if (deadRun)
             windowed("redispatch of a run whose worker died or stalled (its RUNNING lease ended)");
-          else if (!marked && !released && leaseEnded)
-            windowed("invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)");
+          else if (!released && leaseEnded)
+            windowed(
+              "redispatch once the claim's lease ended with its event not started (message not deleted, or the event late)",
+            );
           else
             add(
               "G2",
               `task ${taskId} dispatched again (${cur.requestId} after ${prev.requestId}) though ${
-                marked
-                  ? "DISPATCHED was recorded"
-                  : released
-                    ? "Lambda had accepted the first invoke when its consumer released the claim"
-                    : `the first claim's lease had not ended (claimed again at ${curClaim ? new Date(curClaim.atMs).toISOString() : "?"}, lease until ${prevClaim?.leaseMs ? new Date(prevClaim.leaseMs).toISOString() : "?"})`
+                released
+                  ? "Lambda had accepted the first invoke when its consumer released the claim"
+                  : `the first claim's lease had not ended (claimed again at ${curClaim ? new Date(curClaim.atMs).toISOString() : "?"}, lease until ${prevClaim?.leaseMs ? new Date(prevClaim.leaseMs).toISOString() : "?"})`
               }`,
             );
         }
+      // G2 (ADR 0015): only the event holding the token of the task's latest claim may start it, so an event
+      // of an earlier claim, however late Lambda delivers it, never runs the task beside the newer one's.
+      {
+        let latestClaim: Write | undefined;
+        for (const w of ledger.writes) {
+          if (w.pk !== `TASK#${taskId}`) continue;
+          if (w.kind === "CLAIMED") latestClaim = w;
+          else if (w.kind === "RUNNING" && w.token !== undefined && latestClaim?.token !== undefined) {
+            if (latestClaim.epoch === w.epoch && latestClaim.token !== w.token)
+              add(
+                "G2",
+                `task ${taskId} started by an event of an earlier claim (token ${w.token}) after it was claimed again (token ${latestClaim.token})`,
+              );
+          }
+        }
+      }
       // G3: a second completed run needs a named reason.
       for (const completions of incarnationsOf(ledger.completions, taskId))
         for (let k = 1; k < completions.length; k++) {
@@ -1199,7 +1225,7 @@ async function check(input: {
     const requeuedAfter = ledger.writes.some(
       (w) => w.kind === "REQUEUED" && w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0),
     );
-    // A failure the worker judged final when unsure (DISPATCHED not recorded) that Lambda retried anyway:
+    // A failure the worker judged final (its next retry looked past the event's maximum age) that Lambda retried anyway:
     // the retry succeeded after the notice, or found the job cancelled meanwhile and was closed CANCELLED.
     const afterFinish = (w: { pk: string; seq: number }) =>
       w.pk.startsWith(`TASK#${job.jobId}#`) && w.seq > (finished?.seq ?? 0);

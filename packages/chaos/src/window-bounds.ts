@@ -23,7 +23,7 @@ export const windowBounds: Record<string, number> = {
   // baselines 150, 133, 152, 173, 206
   "counts changed by a redrive after the job's notice": 412,
   // baselines 92, 67, 69, 61, 67
-  "invoke accepted, DISPATCHED not recorded (consumer died, stalled or lost the answer)": 134,
+  "redispatch once the claim's lease ended with its event not started (message not deleted, or the event late)": 134,
   // baselines 29, 71, 62, 64, 54
   "invoke's answer lost, the SDK's retry accepted again under the same claim": 108,
   // baselines 8, 11, 5, 6, 3

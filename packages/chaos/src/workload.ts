@@ -55,7 +55,7 @@ export interface Workload {
   malformed: string[];
   /** When the operator runs `fanout failed redrive` during the faults. */
   redriveAtMs: number[];
-  /** A failure-swarm schedule ({@link swarmFailures}): its consumers also lose DISPATCHED marks. */
+  /** A failure-swarm schedule ({@link swarmFailures}): short event ages and lost RUNNING writes too. */
   failureSwarm: boolean;
 }
 
@@ -179,8 +179,8 @@ function swarmFeatures(swarm: Prng, jobs: PlannedJob[]): PlannedJob[] {
  * (flaky) and one in ten for good (poison), and give every job a tolerance of one or two failures, so that
  * a job meets two final failures within its tolerance, one of them retried by Lambda after it was judged
  * final: the path where the job's failure count must come down again (mutant 30). Undefined when the
- * schedule is not one of them. (A failure is judged final while Lambda may still retry it when the consumer
- * did not record DISPATCHED: the scenario has these schedules lose that write often, `FaultPlan.focusSite`.)
+ * schedule is not one of them. (A failure is judged final while Lambda may still retry it when the next
+ * retry looks past the event's maximum age: the scenario gives these schedules a short one, `swarmSettings`.)
  */
 function swarmFailures(swarm: Prng, jobs: PlannedJob[]): PlannedJob[] | undefined {
   if (!swarm.chance(0.25)) return undefined;

@@ -2,7 +2,7 @@ import {
   type Continuation,
   continuationSchema,
   isContinuation,
-  parseTask,
+  parseWorkerEvent,
   type Task,
   taskIdOf,
 } from "@fanout/core";
@@ -11,7 +11,8 @@ import { z } from "zod";
 
 /**
  * One message of the failed-task queue: the record Lambda's on-failure destination sends after the
- * worker's async retries ran out (`requestPayload` is the worker event, i.e. the task itself), or after
+ * worker's async retries ran out (`requestPayload` is the worker event: the task, with the consumer's dispatch
+ * token), or after
  * main's retries of a source job's enqueue step ran out (`requestPayload` is the step's continuation).
  */
 export interface FailedRecord {
@@ -22,8 +23,10 @@ export interface FailedRecord {
   /** A failed enqueue step of a source job (main's event): the redrive restarts it. */
   step?: Continuation;
   taskId: string | undefined;
-  /** The failed event's request id (its dispatch id on the task record). */
+  /** The failed event's request id (its dispatch id on a v0.1.0 task record). */
   requestId: string | undefined;
+  /** The failed event's dispatch token (none on a v0.1.0 consumer's event or one invoked by hand). */
+  token?: string;
   errorType: string | undefined;
   errorMessage: string | undefined;
   condition: string | undefined;
@@ -90,8 +93,14 @@ export function parseFailedRecord(message: ReceivedMessage): FailedRecord {
       : { ...details, problem: `invalid enqueue step: ${step.error.issues[0]?.message ?? "unknown"}` };
   }
   try {
-    const task = parseTask(record.requestPayload, "requestPayload");
-    return { ...details, task, taskId: taskIdOf(task), problem: undefined };
+    const { task, token } = parseWorkerEvent(record.requestPayload, "requestPayload");
+    return {
+      ...details,
+      task,
+      taskId: taskIdOf(task),
+      ...(token === undefined ? {} : { token }),
+      problem: undefined,
+    };
   } catch (error) {
     return { ...details, problem: (error as Error).message };
   }

@@ -12,12 +12,12 @@ import {
   createStore,
   type DedupStore,
   finishRun,
-  markDispatched,
   readJob,
   readTask,
   recordJob,
   startRun,
 } from "@fanout/dedup";
+import { markDispatchedAsV010 } from "@fanout/dedup/testing";
 import { createFreshQueue, localCredentials, startLocalResources } from "@fanout/emulators";
 import { receiveMessages } from "@fanout/queue";
 import { parseSettings, resourceNames } from "@fanout/tooling";
@@ -79,7 +79,13 @@ async function contextWithFreshQueues(): Promise<{ ctx: CliContext; tasksUrl: st
 }
 
 /** Lambda's on-failure record of the event `requestId` that carried task `index`. */
-function failureRecord(jobId: string, index: number, epoch: number, requestId: string): string {
+function failureRecord(
+  jobId: string,
+  index: number,
+  epoch: number,
+  requestId: string,
+  token?: string,
+): string {
   return JSON.stringify({
     version: "1.0",
     timestamp: new Date().toISOString(),
@@ -89,7 +95,7 @@ function failureRecord(jobId: string, index: number, epoch: number, requestId: s
       condition: "RetriesExhausted",
       approximateInvokeCount: 3,
     },
-    requestPayload: makeTask(jobId, index, `task ${index}`, epoch),
+    requestPayload: { ...makeTask(jobId, index, `task ${index}`, epoch), ...(token ? { token } : {}) },
     responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
     responsePayload: { errorType: "Error", errorMessage: "boom" },
   });
@@ -121,9 +127,23 @@ async function newJob(total: number) {
   return { jobId, epoch };
 }
 
+/** A v0.1.0 consumer's dispatch: claimed, then DISPATCHED with the event's request id (or none, before it). */
 const claimAndDispatch = async (taskId: string, jobId: string, index: number, epoch: number, id?: string) => {
   await claimTask(store, { taskId, jobId, index, epoch, owner: "c", leaseSeconds: 60 });
-  await markDispatched(store, taskId, "c", id);
+  await markDispatchedAsV010(store, taskId, "c", id);
+};
+
+/** This release's dispatch: the claim, whose token the event carries. */
+const claimWithToken = async (
+  taskId: string,
+  jobId: string,
+  index: number,
+  epoch: number,
+  leaseSeconds = 60,
+) => {
+  const claim = await claimTask(store, { taskId, jobId, index, epoch, owner: "c", leaseSeconds });
+  if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+  return claim.token;
 };
 
 describe("fanout failed redrive, by the state of the record's task", () => {
@@ -188,6 +208,37 @@ describe("fanout failed redrive, by the state of the record's task", () => {
     expect(await redrive(ctx, true)).toEqual(expected);
     expect(await redrive(ctx, false)).toEqual(expected);
     expect(await queuedTaskIds(tasksUrl)).toEqual([id(0), id(2), id(5)].sort());
+  });
+});
+
+describe("fanout failed redrive, of events that carry a dispatch token", () => {
+  it("requeues a task whose failed event holds its claim's token and never started it; keeps one claimed again since", async () => {
+    const { ctx, tasksUrl, failedUrl } = await contextWithFreshQueues();
+    const { jobId, epoch } = await newJob(2);
+    const id = (i: number) => `${jobId}#${i}`;
+    // 0: claimed, its event failed every attempt before the worker's first write.
+    const own = await claimWithToken(id(0), jobId, 0, epoch);
+    // 1: the record's event came after its claim's lease ended (a lease that had ended when it was taken,
+    // so no clock has to move), and the task was claimed again: the later claim's event will end it.
+    const old = await claimWithToken(id(1), jobId, 1, epoch, -1);
+    await claimWithToken(id(1), jobId, 1, epoch);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: failedUrl,
+        MessageBody: failureRecord(jobId, 0, epoch, "req-0", own),
+      }),
+    );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: failedUrl,
+        MessageBody: failureRecord(jobId, 1, epoch, "req-1", old),
+      }),
+    );
+    const expected = { [id(0)]: "redriven", [id(1)]: "error" };
+    expect(await redrive(ctx, true)).toEqual(expected);
+    expect(await redrive(ctx, false)).toEqual(expected);
+    expect(await queuedTaskIds(tasksUrl)).toEqual([id(0)]);
+    expect(await readTask(store, id(1))).toMatchObject({ status: "CLAIMED" });
   });
 });
 

@@ -45,20 +45,29 @@ describe("decideForState (a record whose task could not be requeued from FAILED)
 
 describe("decideRedrive (the dry run's decision, the real run's rule)", () => {
   const task = { epoch: 7 };
-  it("sends a DISPATCHED task whose latest dispatch is the failed event, or whose record names none", () => {
-    expect(
-      decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-1" }, task, "req-1", now),
-    ).toEqual({
+  const req1 = { requestId: "req-1" };
+  it("sends a CLAIMED task whose latest claim is the failed event's, and keeps one claimed for another", () => {
+    const failed = { requestId: "req-1", token: "tok-aaaaaaaaaaaa" };
+    expect(decideRedrive({ status: "CLAIMED", epoch: 7, token: failed.token }, task, failed, now)).toEqual({
       action: "send",
-      reason: "DISPATCHED by this event, which never ran → REQUEUED",
+      reason: "CLAIMED for this event, which never ran → REQUEUED",
     });
-    expect(decideRedrive({ status: "DISPATCHED", epoch: 7 }, task, "req-1", now).action).toBe("send");
+    const other = { status: "CLAIMED", epoch: 7, token: "tok-bbbbbbbbbbbb", leaseUntil: now + 60_000 };
+    expect(decideRedrive(other, task, failed, now).action).toBe("error");
+  });
+
+  it("sends a DISPATCHED task (v0.1.0) whose latest dispatch is the failed event, or whose record names none", () => {
+    expect(decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-1" }, task, req1, now)).toEqual({
+      action: "send",
+      reason: "DISPATCHED by this event (v0.1.0), which never ran → REQUEUED",
+    });
+    expect(decideRedrive({ status: "DISPATCHED", epoch: 7 }, task, req1, now).action).toBe("send");
   });
 
   it("skips a DISPATCHED task whose record names a later dispatch, and a task of another incarnation as the state table says", () => {
     expect(
-      decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-2" }, task, "req-1", now).action,
+      decideRedrive({ status: "DISPATCHED", epoch: 7, dispatchId: "req-2" }, task, req1, now).action,
     ).toBe("skip");
-    expect(decideRedrive({ status: "FAILED", epoch: 6 }, task, "req-1", now).action).toBe("error");
+    expect(decideRedrive({ status: "FAILED", epoch: 6 }, task, req1, now).action).toBe("error");
   });
 });

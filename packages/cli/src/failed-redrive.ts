@@ -1,5 +1,6 @@
 import { encodeTask } from "@fanout/core";
 import {
+  type FailedEvent,
   type RequeueClause,
   type RequeueState,
   readJob,
@@ -76,10 +77,11 @@ export function decideForState(
     case TaskStatus.Cancelled:
       return { action: "skip", reason: "CANCELLED: its job was cancelled" };
     case TaskStatus.Dispatched:
-      // Reached only when its record names a later dispatch than this event (or this record has no
-      // request id): that dispatch will end the task. Without a dispatch id on record it was requeued.
+      // (v0.1.0's records) Reached only when its record names a later dispatch than this event (or this
+      // record has no request id): that dispatch will end the task. Without a dispatch id it was requeued.
       return { action: "skip", reason: "dispatched again since this event failed" };
     case TaskStatus.Claimed:
+      // Claimed for another event (this one's claim is requeued): the record is kept until the lease ends.
       return {
         action: "error",
         reason: "CLAIMED under a live claim lease; record kept, redrive again after it ends",
@@ -112,8 +114,9 @@ export function decideForState(
 const requeueReasons: Record<RequeueClause, string> = {
   failed: "FAILED → REQUEUED",
   deadRun: "RUNNING with an expired lease (its worker died) → REQUEUED",
-  deadClaim: "CLAIMED with an expired lease (its consumer died) → REQUEUED",
-  failedDispatch: "DISPATCHED by this event, which never ran → REQUEUED",
+  deadClaim: "CLAIMED with an expired lease (its consumer died, or its event never started it) → REQUEUED",
+  claimedToken: "CLAIMED for this event, which never ran → REQUEUED",
+  failedDispatch: "DISPATCHED by this event (v0.1.0), which never ran → REQUEUED",
   unprovenDispatch: "DISPATCHED with no dispatch id on record (nothing proves a later dispatch) → REQUEUED",
 };
 
@@ -127,10 +130,10 @@ const requeueReasons: Record<RequeueClause, string> = {
 export function decideRedrive(
   record: RequeueState | undefined,
   task: { epoch?: number },
-  failedDispatchId: string | undefined,
+  failed: FailedEvent,
   now: number,
 ): Decision {
-  const clause = requeueClauseOf(record, task, failedDispatchId, now);
+  const clause = requeueClauseOf(record, task, failed, now);
   if (clause) return { action: "send", reason: requeueReasons[clause] };
   return decideForState(record, now);
 }
@@ -138,17 +141,21 @@ export function decideRedrive(
 async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promise<Decision> {
   if (!r.task || !r.taskId) return { action: "error", reason: `cannot redrive: ${r.problem ?? "no task"}` };
   const ref = { taskId: r.taskId, jobId: r.task.jobId, index: r.task.index, epoch: r.task.epoch };
+  const failed: FailedEvent = {
+    ...(r.requestId === undefined ? {} : { requestId: r.requestId }),
+    ...(r.token === undefined ? {} : { token: r.token }),
+  };
   // Only reads: what the real run would do with the task as it is now.
-  if (dryRun) return decideRedrive(await readTask(ctx.store, r.taskId), ref, r.requestId, ctx.store.now());
+  if (dryRun) return decideRedrive(await readTask(ctx.store, r.taskId), ref, failed, ctx.store.now());
   // 1. Make the task claimable again: only a FAILED task, one whose failed event was its latest dispatch
   //    (or whose record cannot name a later one), or one left RUNNING or CLAIMED by a dead process (expired
   //    lease) moves, so a task that has since succeeded, or is running, is never run twice by a redrive.
   // One read of the job record serves both writes below: it places the task's counter shard.
   const job = await readJob(ctx.store, ref.jobId);
-  if (await requeueTask(ctx.store, ref, r.requestId, job))
+  if (await requeueTask(ctx.store, ref, failed, job))
     return {
       action: "send",
-      reason: "FAILED, failed or unproven dispatch, dead claim or dead RUNNING → REQUEUED",
+      reason: "FAILED, this event's claim or dispatch, dead claim or dead RUNNING → REQUEUED",
     };
   const current = await readTask(ctx.store, r.taskId);
   // A worker whose counter write failed on its last attempt left SUCCEEDED (or a closer CANCELLED) unsettled;

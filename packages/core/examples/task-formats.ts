@@ -24,7 +24,7 @@ taskCountOf(job); // 2
 // What main sends for task 1 of the incarnation `epoch` (the job record's createdAt).
 const epoch = Date.now();
 const task: Task = taskOf(job, 1, epoch); // { v: 2, jobId, epoch, index: 1, payload: { url: ".../b.png" } }
-encodeTask(task); // the tasks-queue message body and, unchanged, the worker's event
+encodeTask(task); // the tasks-queue message body; the worker's event adds the claim's token (encodeWorkerEvent)
 
 // A seed-format task's handler payload is { name }; a tasks-format task's is its value.
 function describe(t: Task): string {

@@ -44,5 +44,15 @@ export {
 } from "./source-job.ts";
 export { jobIndexes, partitionKey, tableDefinition, tableIndexes } from "./table-schema.ts";
 export type { NameTask, PayloadTask, Task } from "./task.ts";
-export { encodeTask, makePayloadTask, makeTask, parseTask, payloadOf, taskIdOf } from "./task.ts";
+export {
+  encodeTask,
+  encodeWorkerEvent,
+  makePayloadTask,
+  makeTask,
+  newDispatchToken,
+  parseTask,
+  parseWorkerEvent,
+  payloadOf,
+  taskIdOf,
+} from "./task.ts";
 export { createTracer } from "./tracing.ts";

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "./errors.ts";
 import { hostileNames } from "./samples.ts";
-import { encodeTask, makeTask, parseTask, taskIdOf } from "./task.ts";
+import {
+  encodeTask,
+  encodeWorkerEvent,
+  makePayloadTask,
+  makeTask,
+  newDispatchToken,
+  parseTask,
+  parseWorkerEvent,
+  taskIdOf,
+} from "./task.ts";
 
 describe("task messages", () => {
   it("round-trip every hostile name byte-identical", () => {
@@ -30,5 +39,37 @@ describe("task messages", () => {
   ])("reject the malformed body %s", (body, reason) => {
     expect(() => parseTask(body)).toThrow(ValidationError);
     expect(() => parseTask(body)).toThrow(reason);
+  });
+});
+
+describe("worker events", () => {
+  it("carry the dispatch token beside the task, which reads back unchanged", () => {
+    const token = newDispatchToken();
+    for (const task of [makeTask("j-1", 3, "Name3", 9), makePayloadTask("j-1", 4, { a: [1, null] }, 9)]) {
+      expect(parseWorkerEvent(encodeWorkerEvent(task, token))).toEqual({ task, token });
+      expect(parseWorkerEvent(JSON.parse(encodeWorkerEvent(task)))).toEqual({ task });
+    }
+  });
+
+  it("is a task message with one more field, so a queue message never passes with a token", () => {
+    const event = encodeWorkerEvent(makeTask("j-1", 0, "a"), newDispatchToken());
+    expect(() => parseTask(event)).toThrow(/token/);
+  });
+
+  it.each([
+    ["", /token/],
+    ["short", /token/],
+    ["has spaces in it", /token/],
+    [7, /token/],
+  ])("refuse the token %j", (token, reason) => {
+    const event = { ...makeTask("j-1", 0, "a"), token };
+    expect(() => parseWorkerEvent(event)).toThrow(ValidationError);
+    expect(() => parseWorkerEvent(event)).toThrow(reason);
+  });
+
+  it("draw tokens that do not repeat", () => {
+    const tokens = new Set(Array.from({ length: 10_000 }, newDispatchToken));
+    expect(tokens.size).toBe(10_000);
+    for (const t of tokens) expect(t).toMatch(/^[\w-]{16}$/);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ValidationError } from "./errors.ts";
 import { toIssues } from "./issues.ts";
@@ -42,25 +43,32 @@ const index = z
   .nonnegative()
   .max(jobLimits.maxTasksPerJob * 10);
 
-const taskSchema = z.discriminatedUnion("v", [
-  z.strictObject({
-    v: z.literal(1),
-    jobId,
-    epoch,
-    index,
-    name: z
-      .string()
-      .min(1)
-      .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, "name is over the size limit"),
-  }),
-  z.strictObject({
-    v: z.literal(2),
-    jobId,
-    epoch,
-    index,
-    // Any JSON value, null included; its size was checked by main (the message limit bounds it here).
-    payload: z.json(),
-  }),
+const nameTask = z.strictObject({
+  v: z.literal(1),
+  jobId,
+  epoch,
+  index,
+  name: z
+    .string()
+    .min(1)
+    .refine((s) => utf8Bytes(s) <= jobLimits.maxNameBytes, "name is over the size limit"),
+});
+const payloadTask = z.strictObject({
+  v: z.literal(2),
+  jobId,
+  epoch,
+  index,
+  // Any JSON value, null included; its size was checked by main (the message limit bounds it here).
+  payload: z.json(),
+});
+const taskSchema = z.discriminatedUnion("v", [nameTask, payloadTask]);
+
+/** A dispatch token: random, URL-safe (see {@link newDispatchToken}). */
+const token = z.string().regex(/^[\w-]{8,64}$/, "token is not a dispatch token");
+/** A task message never carries a token; a worker event may (the consumer's claim holds the same one). */
+const workerEventSchema = z.discriminatedUnion("v", [
+  nameTask.extend({ token: token.optional() }),
+  payloadTask.extend({ token: token.optional() }),
 ]);
 
 /** The dedup key: stable across resubmissions of the same job (a MessageId is not). */
@@ -93,6 +101,33 @@ export function encodeTask(task: Task): string {
   return sqsSafeJson(task);
 }
 
+/**
+ * The worker's event: the task's message, plus the dispatch token the consumer wrote with its claim. Only the
+ * event holding the claim's token may start the task (ADR 0015), so an event of an earlier claim that Lambda
+ * delivers late never runs it. An event without one (invoked by hand, or by a consumer of v0.1.0) starts the
+ * task under the rules that release had.
+ */
+export interface WorkerEvent {
+  task: Task;
+  token?: string;
+}
+
+/** A fresh dispatch token: 96 random bits, 16 URL-safe characters. */
+export function newDispatchToken(): string {
+  return randomBytes(12).toString("base64url");
+}
+
+/** The worker's event for a task: its message with the token (a v0.1.0 worker reads the task alone). */
+export function encodeWorkerEvent(task: Task, token?: string): string {
+  return sqsSafeJson(token === undefined ? task : { ...task, token });
+}
+
+/** Validates an untrusted worker event (or a failed-task record's `requestPayload`). */
+export function parseWorkerEvent(input: unknown, what = "worker event"): WorkerEvent {
+  const { token: t, ...task } = parseWith(workerEventSchema, input, what);
+  return t === undefined ? { task: task as Task } : { task: task as Task, token: t };
+}
+
 /** UTF-8 bytes a name or payload takes inside an encoded task (quotes included). */
 export function encodedValueBytes(value: unknown): number {
   return utf8Bytes(sqsSafeJson(value));
@@ -100,6 +135,10 @@ export function encodedValueBytes(value: unknown): number {
 
 /** Validates an untrusted task (a message body string or a worker event object). */
 export function parseTask(input: unknown, what = "task"): Task {
+  return parseWith(taskSchema, input, what) as Task;
+}
+
+function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   let value = input;
   if (typeof input === "string") {
     try {
@@ -108,7 +147,7 @@ export function parseTask(input: unknown, what = "task"): Task {
       throw new ValidationError(what, [{ path: "", reason: "body is not valid JSON" }], { cause: error });
     }
   }
-  const parsed = taskSchema.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError(what, toIssues(parsed.error));
-  return parsed.data as Task;
+  return parsed.data;
 }

@@ -1,5 +1,5 @@
-import { encodeTask, makeTask, taskIdOf } from "@fanout/core";
-import { claimTask, createStore, markDispatched, releaseClaim } from "@fanout/dedup";
+import { encodeWorkerEvent, makeTask, taskIdOf } from "@fanout/core";
+import { claimTask, createStore, releaseClaim } from "@fanout/dedup";
 
 // Stands in for @fanout/invoker's invokeAsync: resolves to the event's request id, or throws an error
 // that says whether Lambda may have accepted the event anyway.
@@ -22,8 +22,9 @@ const claim = await claimTask(store, {
 });
 if (claim.outcome === "claimed") {
   try {
-    const eventId = await invokeWorker(encodeTask(task));
-    await markDispatched(store, taskId, owner, eventId);
+    // The claim's token travels in the event: only the event holding it may start the task. Nothing is
+    // written after the invoke; delete the message now.
+    await invokeWorker(encodeWorkerEvent(task, claim.token));
   } catch (error) {
     // Lambda answered and refused: the redelivered message may claim it at once. An ambiguous
     // failure (the event may have been accepted) keeps the claim until its lease ends.

@@ -1,17 +1,28 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { newDispatchToken } from "@fanout/core";
 import { conditionFailure } from "./condition-failure.ts";
 import { TaskStatus, taskKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
 
 export type ClaimResult =
-  /** This caller holds the lease and must dispatch the task (then {@link markDispatched}). */
-  | { outcome: "claimed"; leaseUntil: number }
-  /** Already handed on (DISPATCHED or later): the message is a duplicate and may be deleted. */
+  /**
+   * This caller holds the lease and must dispatch the task with `token` in the worker's event: only the
+   * event holding the claim's token may start the task (ADR 0015).
+   */
+  | { outcome: "claimed"; leaseUntil: number; token: string }
+  /** Already handed on (done, cancelled, or DISPATCHED by v0.1.0): the message is a duplicate and may be deleted. */
   | { outcome: "duplicate"; status: TaskStatus }
   /** Another consumer holds a live claim, or a worker a live run: leave the message; it comes back if that one dies. */
   | { outcome: "busy"; leaseUntil: number };
 
-const names = { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" };
+const names = {
+  "#s": "status",
+  "#o": "owner",
+  "#l": "leaseUntil",
+  "#e": "expiresAt",
+  "#ep": "epoch",
+  "#tk": "token",
+};
 
 /**
  * The record belongs to no live incarnation of this task's job: absent, or written for an older incarnation of
@@ -25,7 +36,11 @@ export const absentClause = "attribute_not_exists(pk) OR attribute_not_exists(#e
 export const claimClauses = {
   /** A redrive (or a worker's deferral at a job's concurrency cap) made it claimable again. */
   requeued: "#s = :requeued",
-  /** The consumer that claimed it died before dispatching (its lease ended, G4). */
+  /**
+   * A claim whose lease ended before its event started the task: its consumer died before it invoked, or
+   * before it deleted the message, or Lambda still holds the event. Claimed again under a new token, so the
+   * older event, should it arrive, cannot start the task (G2, G4).
+   */
   deadClaim: "(#s = :claimed AND #l < :now)",
   /**
    * A run whose worker died: its RUNNING lease (which outlasts the worker's timeout) ended with no outcome.
@@ -37,8 +52,11 @@ export const claimClauses = {
 
 /**
  * Claims a task with one atomic conditional write (never check-then-write): succeeds only when there
- * is no live record, or the record is an expired claim (its consumer died before dispatching, G4) or an
- * expired run (its worker died), or a redrive or a deferral requeued it. Expiry is checked here, in the condition, because TTL deletion can lag by days.
+ * is no live record, or the record is an expired claim (its consumer died, or its event has not started the
+ * task within the lease, G4) or an expired run (its worker died), or a redrive or a deferral requeued it.
+ * Expiry is checked here, in the condition, because TTL deletion can lag by days. The claim draws a new
+ * dispatch token and records it with the claim's time (`dispatchedAt`: the event's age is counted from it):
+ * the claim is the task's only write before its worker starts (ADR 0015: no DISPATCHED write).
  */
 export async function claimTask(
   store: DedupStore,
@@ -54,13 +72,14 @@ export async function claimTask(
   const now = store.now();
   const leaseUntil = now + claim.leaseSeconds * 1000;
   const epoch = claim.epoch ?? 0;
+  const token = newDispatchToken();
   try {
     await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(claim.taskId),
         UpdateExpression:
-          "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx",
+          "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx, #tk = :tk, dispatchedAt = :now",
         ConditionExpression: `${absentClause} OR (#ep = :ep AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
@@ -74,11 +93,12 @@ export async function claimTask(
           ":job": { S: claim.jobId },
           ":idx": { N: String(claim.index) },
           ":ep": { N: String(epoch) },
+          ":tk": { S: token },
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return { outcome: "claimed", leaseUntil };
+    return { outcome: "claimed", leaseUntil, token };
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
@@ -87,54 +107,13 @@ export async function claimTask(
     if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "duplicate", status: TaskStatus.Superseded };
     // Gone by now (its claim was released): report busy, so the message simply comes back.
     const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
-    // A live claim, or a live run: the message waits for the lease. Only a final task (or one handed to the
-    // worker, DISPATCHED) makes the message a duplicate: if the run dies, the message recovers the task.
+    // A live claim, or a live run: the message waits for the lease. Only a final task (or one v0.1.0 marked
+    // DISPATCHED) makes the message a duplicate: if the run dies, or its event never starts it, the message
+    // recovers the task.
     if (status === TaskStatus.Claimed || status === TaskStatus.Running) {
       return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
     }
     return { outcome: "duplicate", status };
-  }
-}
-
-/**
- * Records that the worker invocation was accepted, so that a redelivery after the lease would have
- * expired is still a duplicate (G4: died between invoke and delete). Returns false if the task had
- * already moved on (the worker started first, which is fine) or the claim was lost (logged by caller).
- */
-export async function markDispatched(
-  store: DedupStore,
-  taskId: string,
-  owner: string,
-  /** The accepted event's request id: a redrive of its on-failure record may requeue this dispatch. */
-  dispatchId?: string,
-): Promise<{ ok: true } | { ok: false; status: TaskStatus | undefined; owner: string | undefined }> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(taskId),
-        UpdateExpression:
-          dispatchId === undefined
-            ? "SET #s = :dispatched, dispatchedAt = :now REMOVE #l"
-            : "SET #s = :dispatched, dispatchedAt = :now, dispatchId = :rid REMOVE #l",
-        ConditionExpression: "#s = :claimed AND #o = :owner",
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
-        ExpressionAttributeValues: {
-          ":dispatched": { S: TaskStatus.Dispatched },
-          ":claimed": { S: TaskStatus.Claimed },
-          ":owner": { S: owner },
-          ":now": { N: String(store.now()) },
-          ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
-        },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { ok: true };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    const item = refused.item;
-    return { ok: false, status: item?.status?.S as TaskStatus | undefined, owner: item?.owner?.S };
   }
 }
 

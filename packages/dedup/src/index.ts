@@ -1,4 +1,4 @@
-export { claimTask, markDispatched, releaseClaim } from "./claims.ts";
+export { claimTask, releaseClaim } from "./claims.ts";
 export type { JobNotice } from "./completion.ts";
 export { dueNotices, markNotified } from "./completion.ts";
 export {
@@ -19,7 +19,7 @@ export type {
 } from "./jobs.ts";
 export { cancelJob, jobStateOf, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 export { itemKindOf, TaskStatus } from "./keys.ts";
-export type { RequeueClause, RequeueState } from "./redrive.ts";
+export type { FailedEvent, RequeueClause, RequeueState } from "./redrive.ts";
 export { requeueClauseOf, requeueTask } from "./redrive.ts";
 export { liveRunSlots, releaseRunSlot, takeRunSlot } from "./run-slots.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { JobConflictError } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimTask, markDispatched } from "./claims.ts";
+import { claimTask } from "./claims.ts";
 import { readJob, readJobStatus, recordJob } from "./jobs.ts";
-import { leaseClockSkewMs, requeueClauseOf, requeueTask } from "./redrive.ts";
+import { type FailedEvent, leaseClockSkewMs, requeueClauseOf, requeueTask } from "./redrive.ts";
 import { closeTask, finishRun as finishRunWith, resettle as resettleWith, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
-import { clockedStore } from "./testing.ts";
+import { clockedStore, markDispatchedAsV010 } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: ReturnType<typeof clockedStore>;
@@ -90,9 +90,12 @@ describe("job records", () => {
 describe("task runs", () => {
   it("run a dispatched task once and refuse a duplicate event after success", async () => {
     const jobId = await newJob(1);
-    await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
-    await markDispatched(store, `${jobId}#0`, "c");
-    expect(await startRun(store, ref(jobId, 0, "w1"), 60)).toMatchObject({ outcome: "started", attempt: 1 });
+    const claim = await claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
+    if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+    expect(await startRun(store, { ...ref(jobId, 0, "w1"), token: claim.token }, 60)).toMatchObject({
+      outcome: "started",
+      attempt: 1,
+    });
     expect(await finishRun(store, ref(jobId, 0, "w1"), { status: "SUCCEEDED" })).toMatchObject({
       recorded: true,
     });
@@ -203,16 +206,31 @@ describe("task runs", () => {
     });
   });
 
-  it("requeue a dispatched task whose event failed without running, only when that event is its latest dispatch", async () => {
+  it("requeue a claimed task whose event failed without running, only when that event holds its latest claim's token", async () => {
+    const jobId = await newJob(1);
+    const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
+    const first = await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
+    store.advance(31_000);
+    const second = await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 });
+    if (first.outcome !== "claimed" || second.outcome !== "claimed") throw new Error("not claimed");
+    // Without the failed event's token, or with an older claim's, the task's latest dispatch will end it.
+    expect(await requeueTask(store, task)).toBe(false);
+    expect(await requeueTask(store, task, { token: first.token })).toBe(false);
+    expect(await requeueTask(store, task, { token: second.token })).toBe(true);
+    // The failed event's claim is gone: the message's next claim dispatches the task.
+    expect((await claimTask(store, { ...ref(jobId, 0, "c3"), leaseSeconds: 30 })).outcome).toBe("claimed");
+  });
+
+  it("requeue a task DISPATCHED by v0.1.0 whose event failed without running, only when that event is its latest dispatch", async () => {
     const jobId = await newJob(1);
     const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
     await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
-    await markDispatched(store, task.taskId, "c1", "event-1");
+    await markDispatchedAsV010(store, task.taskId, "c1", "event-1");
     // Without the failed event's request id, a DISPATCHED task is handed on: not requeued.
     expect(await requeueTask(store, task)).toBe(false);
     // A record of another (older) event: the task was dispatched again since, and that dispatch will end it.
-    expect(await requeueTask(store, task, "event-0")).toBe(false);
-    expect(await requeueTask(store, task, "event-1")).toBe(true);
+    expect(await requeueTask(store, task, { requestId: "event-0" })).toBe(false);
+    expect(await requeueTask(store, task, { requestId: "event-1" })).toBe(true);
     expect((await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 })).outcome).toBe("claimed");
   });
 
@@ -220,9 +238,9 @@ describe("task runs", () => {
     const jobId = await newJob(1);
     const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
     await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
-    await markDispatched(store, task.taskId, "c1");
+    await markDispatchedAsV010(store, task.taskId, "c1");
     expect(await readTask(store, task.taskId)).not.toHaveProperty("dispatchId");
-    expect(await requeueTask(store, task, "event-1")).toBe(true);
+    expect(await requeueTask(store, task, { requestId: "event-1" })).toBe(true);
     // A worker of a later event (unproven, but possible) meets REQUEUED and leaves the task to its message.
     expect(await startRun(store, ref(jobId, 0, "late"), 60)).toEqual({ outcome: "requeued" });
     expect((await claimTask(store, { ...ref(jobId, 0, "c2"), leaseSeconds: 30 })).outcome).toBe("claimed");
@@ -230,15 +248,28 @@ describe("task runs", () => {
 
   it("requeueClauseOf predicts requeueTask's condition for every task state (the dry run's rule is the write's)", async () => {
     const rid = "event-1";
-    type Setup = (jobId: string) => Promise<unknown>;
-    const claim: Setup = (jobId) => claimTask(store, { ...ref(jobId, 0, "c"), leaseSeconds: 30 });
+    /** Sets a state up; returns the failed event being redriven when it is not v0.1.0's `rid`. */
+    type Setup = (jobId: string) => Promise<FailedEvent | undefined>;
+    const claimToken = async (jobId: string, owner = "c") => {
+      const claim = await claimTask(store, { ...ref(jobId, 0, owner), leaseSeconds: 30 });
+      if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+      return claim.token;
+    };
+    const claim: Setup = async (jobId) => {
+      await claimToken(jobId);
+      return undefined;
+    };
     const dispatch =
       (id?: string): Setup =>
       async (jobId) => {
         await claim(jobId);
-        await markDispatched(store, `${jobId}#0`, "c", id);
+        await markDispatchedAsV010(store, `${jobId}#0`, "c", id);
+        return undefined;
       };
-    const start: Setup = (jobId) => startRun(store, ref(jobId, 0, "w"), 60);
+    const start: Setup = async (jobId) => {
+      await startRun(store, ref(jobId, 0, "w"), 60);
+      return undefined;
+    };
     const finish =
       (outcome: "SUCCEEDED" | "FAILED"): Setup =>
       async (jobId) => {
@@ -250,28 +281,59 @@ describe("task runs", () => {
             ? { status: outcome }
             : { status: outcome, error: { type: "E", message: "m" }, final: true },
         );
+        return undefined;
       };
+    const pendingFailure = (jobId: string, token?: string) =>
+      finishRun(
+        store,
+        { ...ref(jobId, 0, "w"), ...(token ? { token } : {}) },
+        {
+          status: "FAILED",
+          error: { type: "E", message: "m" },
+          final: false,
+        },
+      );
     const failPending =
       (id: string): Setup =>
       async (jobId) => {
         await dispatch(id)(jobId);
         await start(jobId);
-        await finishRun(store, ref(jobId, 0, "w"), {
-          status: "FAILED",
-          error: { type: "E", message: "m" },
-          final: false,
-        });
+        await pendingFailure(jobId);
+        return undefined;
+      };
+    /** A tokened run failed with a retry pending; the redriven event is `which` of two claims' events. */
+    const failPendingTokened =
+      (which: "its own" | "an older claim's" | "one without a token"): Setup =>
+      async (jobId) => {
+        const older = await claimToken(jobId, "c0");
+        store.advance(31_000);
+        const token = await claimToken(jobId);
+        await startRun(store, { ...ref(jobId, 0, "w"), token }, 60);
+        await pendingFailure(jobId, token);
+        return which === "its own" ? { token } : which === "an older claim's" ? { token: older } : {};
+      };
+    const claimedFor =
+      (which: "the failed event" | "a later event"): Setup =>
+      async (jobId) => {
+        const token = await claimToken(jobId, "c0");
+        if (which === "the failed event") return { token };
+        store.advance(31_000);
+        await claimToken(jobId);
+        return { token };
       };
     const pastLeases =
       (setup: Setup): Setup =>
       async (jobId) => {
-        await setup(jobId);
+        const failed = await setup(jobId);
         store.advance(61_000 + leaseClockSkewMs);
+        return failed;
       };
     const cases: [string, Setup, string | undefined, number?][] = [
-      ["no record", async () => {}, undefined],
+      ["no record", async () => undefined, undefined],
       ["CLAIMED under a live lease", claim, undefined],
       ["CLAIMED, its lease ended", pastLeases(claim), "deadClaim"],
+      ["CLAIMED for the failed event, live lease", claimedFor("the failed event"), "claimedToken"],
+      ["CLAIMED for a later event, live lease", claimedFor("a later event"), undefined],
       ["DISPATCHED by the failed event", dispatch(rid), "failedDispatch"],
       ["DISPATCHED by a later event", dispatch("event-2"), undefined],
       ["DISPATCHED with no dispatch id", dispatch(), "unprovenDispatch"],
@@ -283,23 +345,38 @@ describe("task runs", () => {
       // A retry of a later dispatch is pending: requeued beside it, the task would run on two lines at once.
       ["FAILED, retry pending, by a later dispatch", failPending("event-2"), undefined],
       ["FAILED, retry pending, by the failed event", failPending(rid), "failed"],
-      ["CANCELLED", (jobId) => closeTask(store, ref(jobId, 0, "x"), { status: "CANCELLED" }), undefined],
+      ["FAILED, retry pending, by the failed event's token", failPendingTokened("its own"), "failed"],
+      ["FAILED, retry pending, by a later claim's event", failPendingTokened("an older claim's"), undefined],
+      [
+        "FAILED, retry pending (tokened), event without a token",
+        failPendingTokened("one without a token"),
+        undefined,
+      ],
+      [
+        "CANCELLED",
+        async (jobId) => {
+          await closeTask(store, ref(jobId, 0, "x"), { status: "CANCELLED" });
+          return undefined;
+        },
+        undefined,
+      ],
       [
         "REQUEUED",
         async (jobId) => {
           await finish("FAILED")(jobId);
           await requeueTask(store, { ...ref(jobId, 0, "x") });
+          return undefined;
         },
         undefined,
       ],
     ];
     for (const [state, setup, clause, epochShift = 0] of cases) {
       const jobId = await newJob(1);
-      await setup(jobId);
+      const failed = (await setup(jobId)) ?? { requestId: rid };
       const task = { ...ref(jobId, 0, "op"), epoch: (epochs.get(jobId) ?? 0) + epochShift };
-      const predicted = requeueClauseOf(await readTask(store, task.taskId), task, rid, store.now());
+      const predicted = requeueClauseOf(await readTask(store, task.taskId), task, failed, store.now());
       expect({ state, predicted }).toEqual({ state, predicted: clause });
-      expect({ state, requeued: await requeueTask(store, task, rid) }).toEqual({
+      expect({ state, requeued: await requeueTask(store, task, failed) }).toEqual({
         state,
         requeued: clause !== undefined,
       });
@@ -310,9 +387,9 @@ describe("task runs", () => {
     const jobId = await newJob(1);
     const task = { taskId: `${jobId}#0`, jobId, index: 0, epoch: epochs.get(jobId) };
     await claimTask(store, { ...ref(jobId, 0, "c1"), leaseSeconds: 30 });
-    expect(await requeueTask(store, task, "event-1")).toBe(false);
+    expect(await requeueTask(store, task, { requestId: "event-1" })).toBe(false);
     store.advance(31_000 + leaseClockSkewMs);
-    expect(await requeueTask(store, task, "event-1")).toBe(true);
+    expect(await requeueTask(store, task, { requestId: "event-1" })).toBe(true);
   });
 
   it("run a reused jobId's tasks afresh once its job record expired, with counters of its own", async () => {

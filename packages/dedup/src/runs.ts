@@ -16,6 +16,11 @@ export interface RunRef {
   epoch?: number;
   /** The Lambda event (its request id): attempts are counted per event, to know when retries are spent. */
   eventId?: string;
+  /**
+   * The event's dispatch token (the consumer's claim holds the same one). Without one (an event invoked by
+   * hand, or by a v0.1.0 consumer), the task starts under v0.1.0's rule: from any idle state.
+   */
+  token?: string;
 }
 
 export type StartResult =
@@ -36,6 +41,11 @@ export type StartResult =
   | { outcome: "requeued" }
   /** Another invocation is running it right now. */
   | { outcome: "busy"; leaseUntil: number }
+  /**
+   * The task was claimed again since this event's dispatch (its claim's lease ended before the event came):
+   * the newer claim's event runs it; this one must not, not even after that run fails.
+   */
+  | { outcome: "stale" }
   /** The event belongs to an older incarnation of a reused jobId: that job is over, do not run it. */
   | { outcome: "superseded" };
 
@@ -48,12 +58,19 @@ export const startClauses = {
   idle: "(#s <> :running AND #s <> :succeeded AND #s <> :cancelled AND #s <> :requeued)",
   /** A run whose lease ended: its attempt was stopped by Lambda's timeout, or crashed. */
   deadRun: "(#s = :running AND #l < :now)",
+  /**
+   * The event holds the token of the task's latest claim (ADR 0015): an event of an earlier claim, which
+   * Lambda delivered after that claim's lease ended and the task was claimed again, never starts it. Added to
+   * the two clauses above for an event that carries a token.
+   */
+  token: "#tk = :tk",
 } as const;
 
 /**
- * Takes the RUNNING lease with one conditional write. Allowed from CLAIMED (the worker may start before the
- * consumer records DISPATCHED), DISPATCHED, FAILED (Lambda's retry of a failed attempt), an expired RUNNING
- * lease (a crashed attempt), or no record at all (a worker invoked by hand); never from SUCCEEDED,
+ * Takes the RUNNING lease with one conditional write. Allowed from CLAIMED, DISPATCHED (written by v0.1.0),
+ * FAILED (Lambda's retry of a failed attempt), an expired RUNNING lease (a crashed attempt), each only for
+ * the event holding the claim's token when the event carries one, or no record at all (a worker invoked by
+ * hand); never from SUCCEEDED,
  * CANCELLED, a live RUNNING lease, or REQUEUED (the task's message owns it). A live lease is never taken over, not even by the same
  * request id: Lambda can deliver one event twice at once under one request id, so only the lease's end
  * (it outlasts the function timeout, by which Lambda has stopped the holder) proves the holder gone.
@@ -63,15 +80,21 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
   const now = store.now();
   const leaseUntil = now + leaseSeconds * 1000;
   const epoch = run.epoch ?? 0;
+  const tokened = run.token !== undefined;
+  const states = `(${startClauses.idle} OR ${startClauses.deadRun})`;
   try {
     const out = await store.client.send(
       new UpdateItemCommand({
         TableName: store.tableName,
         Key: taskKey(run.taskId),
-        UpdateExpression:
-          "SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx ADD attempts :one, #ev :one",
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (${startClauses.idle} OR ${startClauses.deadRun}))`,
+        UpdateExpression: `SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
+          tokened ? ", #tk = :tk" : ""
+        } ADD attempts :one, #ev :one${tokened ? "" : " REMOVE #tk"}`,
+        ConditionExpression: `${absentClause} OR (#ep = :ep AND ${tokened ? `${startClauses.token} AND ` : ""}${states})`,
         ExpressionAttributeNames: {
+          // A run without a token removes the claim's: the record's token is that of the event that ran it last
+          // (a redrive tells by it whose failure a FAILED record is).
+          "#tk": "token",
           "#s": "status",
           "#o": "owner",
           "#l": "leaseUntil",
@@ -93,6 +116,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
           ":idx": { N: String(run.index) },
           ":one": { N: "1" },
           ":ep": { N: String(epoch) },
+          ...(tokened ? { ":tk": { S: run.token as string } } : {}),
         },
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -113,6 +137,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
     if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
     if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
     if (item?.status?.S === TaskStatus.Requeued) return { outcome: "requeued" };
+    if (tokened && item !== undefined && item.token?.S !== run.token) return { outcome: "stale" };
     return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
 }

@@ -14,8 +14,10 @@ export interface TaskRecord {
   result?: string;
   /** The job incarnation the record belongs to (absent on a record written before epochs). */
   epoch?: number;
-  /** The request id of the task's latest dispatch, if the consumer recorded it. */
+  /** The request id of the task's latest dispatch, if a v0.1.0 consumer recorded it. */
   dispatchId?: string;
+  /** The dispatch token of the task's latest claim (or of the event that ran it last). */
+  token?: string;
   /** On a FAILED task: the worker judged the failure final (no retry of Lambda's to come). */
   finalFailure?: boolean;
 }
@@ -36,6 +38,7 @@ export async function readTask(store: DedupStore, taskId: string): Promise<TaskR
     ...(item.result?.S === undefined ? {} : { result: item.result.S }),
     ...(item.epoch?.N === undefined ? {} : { epoch: Number(item.epoch.N) }),
     ...(item.dispatchId?.S === undefined ? {} : { dispatchId: item.dispatchId.S }),
+    ...(item.token?.S === undefined ? {} : { token: item.token.S }),
     ...(item.finalFailure?.BOOL === true ? { finalFailure: true } : {}),
   };
 }

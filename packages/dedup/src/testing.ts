@@ -1,4 +1,6 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure } from "./condition-failure.ts";
+import { TaskStatus, taskKey } from "./keys.ts";
 import { createStore, type DedupStore } from "./store.ts";
 
 /** A DedupStore whose clock a test moves by hand. */
@@ -31,4 +33,42 @@ export function clockedStore(options: { tableName: string; endpoint?: string }):
       offset += ms;
     },
   });
+}
+
+/**
+ * Writes what a v0.1.0 consumer wrote after its invoke was accepted: DISPATCHED (and the event's request id),
+ * the claim's lease removed. This release never writes it (ADR 0015), but reads it while a deploy overlaps
+ * (releases/README.md), so its tests make such records with this. Refused unless `owner` holds the claim.
+ */
+export async function markDispatchedAsV010(
+  store: DedupStore,
+  taskId: string,
+  owner: string,
+  dispatchId?: string,
+): Promise<boolean> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: taskKey(taskId),
+        UpdateExpression:
+          dispatchId === undefined
+            ? "SET #s = :dispatched, dispatchedAt = :now REMOVE #l"
+            : "SET #s = :dispatched, dispatchedAt = :now, dispatchId = :rid REMOVE #l",
+        ConditionExpression: "#s = :claimed AND #o = :owner",
+        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+        ExpressionAttributeValues: {
+          ":dispatched": { S: TaskStatus.Dispatched },
+          ":claimed": { S: TaskStatus.Claimed },
+          ":owner": { S: owner },
+          ":now": { N: String(store.now()) },
+          ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailure(error)) return false;
+    throw error;
+  }
 }

@@ -103,11 +103,12 @@ describe("pipeline", () => {
     // The middleware counts attempts, so an SDK retry on a busy machine adds one (2,002 invokes were seen
     // once): the budget is a floor here, and exact where it is a guarantee. The exact figures per task are
     // `pnpm demo`'s and `pnpm bench`'s to report.
-    // 6 writes per task (claim, dispatched, running, running count, outcome with its result, counter), plus
+    // 5 writes per task (claim with its dispatch token, running, running count, outcome with its result,
+    // counter; ADR 0015 removed the DISPATCHED write), plus
     // the job's own: its record, one progress write per complete counter shard (16 of 128 tasks), the
     // conditional finishedAt and notifiedAt (ADR 0011).
-    // A ceiling of 1% retries still catches a design that spends a seventh write or a second invoke per task.
-    const budget = 2_000 * 6 + 1 + 16 + 2;
+    // A ceiling of 1% retries still catches a design that spends a sixth write or a second invoke per task.
+    const budget = 2_000 * 5 + 1 + 16 + 2;
     expect(writes).toBeGreaterThanOrEqual(budget);
     expect(writes).toBeLessThanOrEqual(Math.ceil(budget * 1.01));
     // One invoke per task, plus main's nudge of the consumer; Lambda accepted exactly one event per task.
