@@ -5,6 +5,7 @@ import {
   cancelJob,
   claimTask,
   createStore,
+  freeSlots,
   readJobStatus,
   readTask,
   recordJob,
@@ -481,5 +482,25 @@ describe("worker wrapper: job features", () => {
     expect(runs).toBe(0);
     // Not started, nothing recorded: the event's retry (or a redrive of its record) runs it later.
     expect(await readTask(store, `${jobId}#0`)).toBeUndefined();
+  });
+
+  it("keeps a capped task's slot for Lambda's retry when a failure is judged final by the event's age, so the retry runs instead of waiting out its last attempt", async () => {
+    const { jobId, epoch, task } = await jobWith(2, { maxConcurrency: 1 });
+    let calls = 0;
+    const handler = worker(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("flaky");
+      },
+      // An event age no retry can be inside of: the failure is judged final, yet Lambda has retries left.
+      { slotWaitMs: 300, asyncRetries: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 } },
+    );
+    const sameEvent = () => testContext({ awsRequestId: `event-${jobId}` });
+    await expect(handler(task(0, "a"), sameEvent())).rejects.toThrow("flaky");
+    expect(await readTask(store, `${jobId}#0`)).toMatchObject({ status: "FAILED", finalFailure: true });
+    // On the old code the slot was freed with a final failure, and the job's other task took it.
+    await expect(handler(task(1, "b"), testContext())).rejects.toBeInstanceOf(NoSlotError);
+    expect(await handler(task(0, "a"), sameEvent())).toMatchObject({ status: "SUCCEEDED" });
+    expect(await freeSlots(store, { jobId, epoch, maxConcurrency: 1 })).toMatchObject({ free: 1 });
   });
 });

@@ -283,9 +283,12 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         if (outcome.status === "FAILED") {
           const e = outcome.error;
           const final = !lambdaWillRetry(deps, start, context);
-          // Lambda's retry (about 1 minute per attempt so far) finds the slot kept for it, not taken. A handler
-          // that overran its deadline still holds it until its lease ends (its process is ended below).
-          if (!final) slotAfter = { keepSeconds: 60 * start.eventAttempt + 30 + deps.leaseSeconds };
+          // Lambda's retry (about 1 minute per attempt so far) finds the slot kept for it, not taken: kept while
+          // Lambda has retries left, even when the failure is judged final by the event's age (unsure, the worker
+          // says final, and a retry that comes anyway must not spend itself waiting for a slot). A handler that
+          // overran its deadline still holds it until its lease ends (its process is ended below).
+          if (!final || retriesLeft(deps, start))
+            slotAfter = { keepSeconds: 60 * start.eventAttempt + 30 + deps.leaseSeconds };
           if (outcome.stillRunning) slotAfter = "lease";
           const finished = await record(
             deps,
@@ -391,6 +394,11 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   }
 }
 
+/** Whether Lambda has retries of this event left, whatever its age (`lambdaWillRetry` adds the age). */
+function retriesLeft<T>(deps: WorkerDeps<T>, start: { eventAttempt: number }): boolean {
+  return start.eventAttempt <= (deps.asyncRetries?.maximumRetryAttempts ?? 2);
+}
+
 /**
  * Whether Lambda will deliver this event again after this failure: retries left, and the next retry (about
  * 1 minute after the first failure, 2 after the second) still inside the maximum event age, counted from the
@@ -402,11 +410,8 @@ function lambdaWillRetry<T>(
   start: { eventAttempt: number; dispatchedAt: number | undefined },
   context: LambdaContext,
 ): boolean {
-  const { maximumRetryAttempts, maximumEventAgeSeconds } = deps.asyncRetries ?? {
-    maximumRetryAttempts: 2,
-    maximumEventAgeSeconds: 21_600,
-  };
-  if (start.eventAttempt > maximumRetryAttempts) return false;
+  const { maximumEventAgeSeconds } = deps.asyncRetries ?? { maximumEventAgeSeconds: 21_600 };
+  if (!retriesLeft(deps, start)) return false;
   // Not dispatched by a consumer (yet): invoked by hand, perhaps synchronously, which Lambda never retries.
   if (start.dispatchedAt === undefined) return false;
   const nextTry = Date.now() + context.getRemainingTimeInMillis() + 60_000 * start.eventAttempt;
