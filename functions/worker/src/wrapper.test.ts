@@ -419,11 +419,16 @@ describe("worker wrapper: job features", () => {
     const startedRunning = new Promise<void>((resolve) => {
       started = resolve;
     });
-    const handler = worker(async (t) => {
-      ran.push(t.index);
-      started();
-      await gate;
-    });
+    // A container that read the job record within jobCacheMs may start a task dispatched after the cancel
+    // (job-cache.test.ts); this one reads it for every task.
+    const handler = worker(
+      async (t) => {
+        ran.push(t.index);
+        started();
+        await gate;
+      },
+      { jobCacheMs: 0 },
+    );
     const running = handler(task(0, "a"), testContext());
     await startedRunning;
     expect(ran).toEqual([0]);

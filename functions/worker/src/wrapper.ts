@@ -21,7 +21,6 @@ import {
   type JobNotice,
   type RunOutcome,
   type RunRef,
-  readJob,
   releaseSlot,
   resettle,
   type SlotJob,
@@ -39,6 +38,7 @@ import {
   TaskBusyError,
   TaskTimeoutError,
 } from "./errors.ts";
+import { jobCache } from "./job-cache.ts";
 
 /** What a task handler gets besides the task. */
 export interface TaskContext {
@@ -107,6 +107,12 @@ export interface WorkerDeps<T = unknown> {
    * wait happens only when the event was delayed past the slot's lease. @default 20000
    */
   slotWaitMs?: number;
+  /**
+   * How long a container reuses a job record it read (its cancel, options and layout): a cancel is seen by
+   * every worker within this time of its write (G8), at one read per job per container per period instead of
+   * one per task. @default 5000
+   */
+  jobCacheMs?: number;
   /** The SNS topic for the job's `job.finished` notice; without it the notice is only recorded. */
   notices?: Pick<NoticeDeps, "sns" | "topicArn">;
   /**
@@ -140,6 +146,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   const publish = async (notice: JobNotice | undefined) => {
     if (notice) await announce(noticeDeps, notice);
   };
+  const jobOf = jobCache(deps.store, deps.jobCacheMs ?? 5_000);
   return async function worker(event: unknown, context: LambdaContext): Promise<WorkerResult> {
     resetRequestCounts();
     const { task, token } = parseWorkerEvent(event);
@@ -156,8 +163,9 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         eventId: context.awsRequestId,
         ...(token === undefined ? {} : { token }),
       };
-      // One consistent read: a cancel acknowledged before this event was dispatched is seen here (G8).
-      const jobRecord = await readJob(deps.store, task.jobId);
+      // A consistent read at most `jobCacheMs` old: a cancel written that long before this event was
+      // dispatched is seen here (G8).
+      const jobRecord = await jobOf(task.jobId, task.epoch);
       // A record of another incarnation is no guide to this task (startRun refuses a superseded event).
       const job = jobRecord?.epoch === task.epoch ? jobRecord : undefined;
       if (job?.cancelledAt !== undefined) return await skipCancelled(run, job, taskId);
