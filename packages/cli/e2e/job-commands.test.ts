@@ -160,7 +160,8 @@ describe("job commands against the local stack", () => {
     const first = await fanout(["cancel", jobId]);
     expect(first).toMatchObject({
       code: 0,
-      stdout: "cancelled job cancel-me: queued tasks will be dropped, running tasks finish\n",
+      stdout:
+        "cancelled job cancel-me: queued tasks will be dropped, running tasks finish (tasks dispatched in the next 5 s may still start)\n",
       stderr: "",
     });
     const cancelling = JSON.parse((await fanout(["status", jobId, "--json"])).stdout);

@@ -13,7 +13,10 @@ describe("fanout cancel's answers", () => {
   it("cancelled now: says what happens to queued and running tasks, exit 0", () => {
     expect(
       answer({ outcome: "cancelled", job: { ...job, cancelledAt: at("2026-01-01T00:00:00Z") } }),
-    ).toEqual({ ok: true, text: "cancelled job j-1: queued tasks will be dropped, running tasks finish" });
+    ).toEqual({
+      ok: true,
+      text: "cancelled job j-1: queued tasks will be dropped, running tasks finish (tasks dispatched in the next 5 s may still start)",
+    });
   });
 
   it("a second cancel: says when the first one was, exit 0, also once the job finished as cancelled", () => {

@@ -49,7 +49,7 @@ export function cancelMessage(r: CancelReport, table: string): { ok: boolean; te
     case "cancelled":
       return {
         ok: true,
-        text: `cancelled job ${r.jobId}: queued tasks will be dropped, running tasks finish`,
+        text: `cancelled job ${r.jobId}: queued tasks will be dropped, running tasks finish (tasks dispatched in the next 5 s may still start)`,
       };
     case "already-cancelled":
       return {

@@ -207,7 +207,7 @@ Examples:
   fanout cancel demo-1
   fanout cancel demo-1 --json && fanout status demo-1 --watch
 Answers, and exit codes:
-  cancelled job demo-1: queued tasks will be dropped, running tasks finish      exit 0
+  cancelled job demo-1: queued tasks will be dropped, running tasks finish (tasks dispatched in the next 5 s may still start)      exit 0
   job demo-1 was already cancelled at <time>                                    exit 0
   job demo-1 already finished (succeeded|failed) at <time>; nothing to cancel   exit 1
   job demo-1 not found in table <table>                                         exit 1
