@@ -1161,7 +1161,9 @@ async function check(input: {
         const acceptedAtMs = ledger.acceptedAtMs.get(start.requestId) ?? Number.POSITIVE_INFINITY;
         if (accepted <= cancelWrite.seq) continue;
         if (acceptedAtMs <= cancelWrite.atMs + workerJobCacheMs + clockSkewToleranceMs)
-          windowed("a task started for an event dispatched within 5 s of its job's cancel (a cached job record)");
+          windowed(
+            "a task started for an event dispatched within 5 s of its job's cancel (a cached job record)",
+          );
         else
           add(
             "G8",
