@@ -364,6 +364,12 @@ async function simulate(
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer, world.now());
       countCondition(coverage, info, answer);
+      // A run that freed its run slot has stopped draining (it frees it after its pollers ended): it no longer
+      // counts as receiving, though its process may still be waiting for that write's answer (a retry held up
+      // by a delay; seed 410). A receive after it would count it again.
+      const last = ledger.writes.at(-1);
+      if (last?.kind === "RUN-SLOT-FREED" && last.seq === ledger.seq - 1 && last.actor)
+        ledger.receivers.delete(last.actor);
       // Scale-out's cap: consumer runs receiving at once (a run that ended or died no longer counts).
       const actor = info.call.actor;
       if (info.service === "sqs" && info.operation === "ReceiveMessage" && actor?.kind === "consumer") {
