@@ -80,8 +80,11 @@ describe("consumer", () => {
   it("does not dispatch a task again when SQS redelivers it after it was dispatched", async () => {
     const { tasks } = await enqueue(1);
     const message = await receiveOne();
-    // Dispatched, then the visibility timeout passes before the delete.
+    // Dispatched, then the visibility timeout passes before the delete. The worker has run it by then (a
+    // redelivery before it starts waits for the claim's lease instead: claims.test.ts, "keeps a redelivered
+    // message waiting while its claim's event runs the task").
     expect((await dispatchMessage(message, deps())).kind).toBe("dispatched");
+    await stack.lambda.idle();
     await changeVisibility(stack.sqs, queueUrl, [{ receiptHandle: message.receiptHandle, seconds: 0 }]);
     const summary = await drain(deps(), testContext({ budgetMs: 20_000 }));
     expect(summary).toMatchObject({ received: 1, dispatched: 0, duplicates: 1, deleted: 1 });
