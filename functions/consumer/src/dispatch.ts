@@ -140,8 +140,8 @@ export async function dispatchMessage(
   } catch (error) {
     if (error instanceof InvokeError && error.maybeAccepted) {
       // No answer (timeout, reset): Lambda may have queued the event. Keep the claim and let the message
-      // return only when the lease ends; by then a queued worker has usually started, so the task reads as
-      // RUNNING or SUCCEEDED and the message is dropped as a duplicate instead of dispatched again.
+      // return only when the lease ends; by then a queued worker has usually started, so the message waits
+      // for its run (busy) and is dropped as a duplicate once the task is final, instead of dispatched again.
       deps.logger.warn("worker invoke got no answer; keeping the claim until its lease ends", {
         jobId: task.jobId,
         taskId,

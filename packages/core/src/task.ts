@@ -117,7 +117,10 @@ export function newDispatchToken(): string {
   return randomBytes(12).toString("base64url");
 }
 
-/** The worker's event for a task: its message with the token (a v0.1.0 worker reads the task alone). */
+/**
+ * The worker's event for a task: its message with the token. A v0.1.0 worker refuses it (its schema is strict)
+ * and Lambda retries the event on the new code (ADR 0015, deploy overlap).
+ */
 export function encodeWorkerEvent(task: Task, token?: string): string {
   return sqsSafeJson(token === undefined ? task : { ...task, token });
 }

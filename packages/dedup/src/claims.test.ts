@@ -67,6 +67,20 @@ describe("claimTask", () => {
     expect(await startRun(store, run("retry", second.token), 60)).toMatchObject({ outcome: "started" });
   });
 
+  it("answers busy, not stale, to a claim's event when a run without a token took the task, so Lambda retries the event", async () => {
+    const taskId = `j#${randomUUID()}`;
+    const claim = await claimTask(store, claimOf(taskId, "a"));
+    if (claim.outcome !== "claimed") throw new Error(claim.outcome);
+    // Invoked by hand (synchronously, no token): its failure has no retry of Lambda's behind it.
+    const byHand = { taskId, jobId: "j", index: 0, owner: "by-hand" };
+    expect(await startRun(store, byHand, 60)).toMatchObject({ outcome: "started" });
+    const event = { taskId, jobId: "j", index: 0, owner: "w", token: claim.token };
+    expect(await startRun(store, event, 60)).toMatchObject({ outcome: "busy" });
+    await finishRun(store, byHand, { status: "FAILED", error: { type: "E", message: "x" }, final: false });
+    // On the old code "stale": the event ended as a duplicate and nothing ever ran the task again.
+    expect(await startRun(store, event, 60)).toMatchObject({ outcome: "busy" });
+  });
+
   it("keeps a redelivered message waiting while its claim's event runs the task, then drops it as a duplicate", async () => {
     const taskId = `j#${randomUUID()}`;
     const claim = await claimTask(store, claimOf(taskId, "a"));

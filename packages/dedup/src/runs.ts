@@ -137,7 +137,10 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
     if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
     if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
     if (item?.status?.S === TaskStatus.Requeued) return { outcome: "requeued" };
-    if (tokened && item !== undefined && item.token?.S !== run.token) return { outcome: "stale" };
+    // Another claim's token: that claim's event runs the task. No token at all: an event without one (by hand)
+    // took the task, and its failure may have no retry of Lambda's behind it, so this event must not end:
+    // busy, so that Lambda retries it (and its on-failure record lets a redrive take the task back).
+    if (tokened && item?.token?.S !== undefined && item.token.S !== run.token) return { outcome: "stale" };
     return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
 }
