@@ -51,7 +51,9 @@ describe("pnpm demo", () => {
     expect(consumerRuns).toBeGreaterThan(0);
     expect(writes).toBeGreaterThanOrEqual(5);
     expect(writes).toBeLessThan(5.1 + (2.5 * consumerRuns) / 300);
-    expect(Number(row(stdout, "DynamoDB requests per task"))).toBeGreaterThanOrEqual(6);
+    // The five writes, and reads that depend on how many worker containers ran (each reads a job record
+    // at most once per 5 s, ADR 0015): not a fixed count per task.
+    expect(Number(row(stdout, "DynamoDB requests per task"))).toBeGreaterThanOrEqual(5);
     expect(Number(row(stdout, "Lambda requests per task"))).toBeCloseTo(1, 1);
     expect(row(stdout, "result")).toBe("OK: every task final, none run twice");
     // The functions' EMF metrics, read back from their logs, agree with the figures above.
