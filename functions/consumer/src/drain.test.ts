@@ -1,13 +1,24 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { createLogger, encodeTask, type FunctionMetrics, makePayloadTask, makeTask } from "@fanout/core";
+import {
+  createLogger,
+  encodeTask,
+  type FunctionMetrics,
+  makePayloadTask,
+  makeTask,
+  parseWorkerEvent,
+  requestCounts,
+  resetRequestCounts,
+} from "@fanout/core";
 import {
   acquireSlot,
   cancelJob,
   createStore,
+  holdSlot,
   readJob,
   readJobStatus,
+  readSlots,
   recordJob,
   releaseSlot,
 } from "@fanout/dedup";
@@ -266,6 +277,32 @@ describe("drain: job features", () => {
       state: "cancelled",
     });
     expect((await readJob(store(), jobId))?.finishedAt).toBeGreaterThan(0);
+    sqs.destroy();
+  }, 120_000);
+
+  it("dispatches a capped job's tasks on one read of its slots for several tasks, naming each task's slot in its event", async () => {
+    const total = 6;
+    const { jobId, epoch, sqs, deps, counted } = await setup("slotview", { maxConcurrency: total }, total);
+    resetRequestCounts();
+    await drainUntil(deps, "every task dispatched", () => counted.of("TasksDispatched") >= total);
+    // On the old code each dispatch read every slot twice (a check, then the take's own read): 12 reads.
+    expect(requestCounts()["DynamoDB.BatchGetItem"] ?? 0).toBeLessThanOrEqual(total / 2);
+    const events = invoked
+      .filter((body) => body.includes(`"jobId":"${jobId}"`))
+      .map((b) => parseWorkerEvent(JSON.parse(b)));
+    expect(events.map((e) => e.slot).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    // Each event's slot is held for its own task, so the worker holds it with one write (no read).
+    for (const { task, slot } of events)
+      expect(
+        await holdSlot(
+          store(),
+          { jobId, epoch, maxConcurrency: total },
+          slot ?? -1,
+          `${jobId}#${task.index}`,
+          60,
+        ),
+      ).toBe(true);
+    expect((await readSlots(store(), { jobId, epoch, maxConcurrency: total })).free).toEqual([]);
     sqs.destroy();
   }, 120_000);
 

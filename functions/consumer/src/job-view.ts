@@ -1,4 +1,4 @@
-import { type DedupStore, type JobInfo, readJob } from "@fanout/dedup";
+import { type DedupStore, type JobInfo, readJob, type SlotsSeen } from "@fanout/dedup";
 
 /**
  * What one consumer run knows of the jobs whose tasks it meets: each job record read at most once per
@@ -16,6 +16,12 @@ export interface JobView {
   full(job: JobInfo): boolean;
   /** Marks the job full; `runMs` is the mean run time its slots' last holders reported, if known. */
   markFull(job: JobInfo, runMs?: number): void;
+  /**
+   * The slots of the job this run last saw free and has not tried since: read by `read` when this run has
+   * none left, or when its read is `maxAgeMs` old. One read of the slots serves the dispatches of several
+   * tasks (each take is a conditional write that re-checks its slot, and takes it out of the list).
+   */
+  freeSlots(job: JobInfo, read: () => Promise<SlotsSeen>): Promise<{ free: number[]; runMs?: number }>;
   /**
    * Runs `fn` for the job's tasks one at a time in this run: a run's dispatchers do not race each other for
    * the same freed slot (each loser pays a claim, a refused slot write and a release).
@@ -35,6 +41,7 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
   const fullAt = new Map<string, number>();
   const runMsOf = new Map<string, number>();
   const recentHolds = new Map<string, number[]>();
+  const slotsSeen = new Map<string, { at: number; free: number[]; runMs?: number }>();
   const queues = new Map<string, Promise<unknown>>();
   const keyOf = (job: JobInfo) => `${job.jobId}#${job.epoch}`;
   const fresh = (at: number) => Date.now() - at < maxAgeMs;
@@ -57,6 +64,16 @@ export function jobView(store: DedupStore, maxAgeMs = 1_000): JobView {
     markFull(job, runMs) {
       fullAt.set(keyOf(job), Date.now());
       if (runMs !== undefined) runMsOf.set(keyOf(job), runMs);
+    },
+    async freeSlots(job, read) {
+      const key = keyOf(job);
+      const seen = slotsSeen.get(key);
+      if (seen && seen.free.length > 0 && fresh(seen.at)) return seen;
+      const at = Date.now();
+      const { free, runMs } = await read();
+      const view = { at, free, ...(runMs === undefined ? {} : { runMs }) };
+      slotsSeen.set(key, view);
+      return view;
     },
     oneAtATime(job, fn) {
       const key = keyOf(job);

@@ -1,12 +1,19 @@
-import { createLogger, makeTask as makeCoreTask, makePayloadTask, taskIdOf } from "@fanout/core";
+import {
+  createLogger,
+  makeTask as makeCoreTask,
+  makePayloadTask,
+  requestCounts,
+  taskIdOf,
+} from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
 import {
   acquireSlot,
   cancelJob,
   claimTask,
   createStore,
-  freeSlots,
+  holdSlot,
   readJobStatus,
+  readSlots,
   readTask,
   recordJob,
   startRun,
@@ -473,6 +480,42 @@ describe("worker wrapper: job features", () => {
     expect(await readJobStatus(store, jobId)).toMatchObject({ succeeded: 8, done: true, state: "succeeded" });
   });
 
+  it("holds the slot the consumer named in the event with one write, reading none of the job's slots", async () => {
+    const { jobId, epoch, task } = await jobWith(1, { maxConcurrency: 3 });
+    const slotJob = { jobId, epoch, maxConcurrency: 3 };
+    // The consumer's take for this dispatch.
+    expect(await holdSlot(store, slotJob, 2, `${jobId}#0`, 60, true)).toBe(true);
+    let held: string[] = [];
+    let slotReads: number | undefined;
+    const handler = worker(async () => {
+      // The worker's own reads of the slots up to the run (the job record is read by GetItem).
+      slotReads = requestCounts()["DynamoDB.BatchGetItem"];
+      held = (await readSlots(store, slotJob)).free.map(String);
+    });
+    expect(await handler({ ...task(0, "a"), slot: 2 }, testContext())).toMatchObject({ status: "SUCCEEDED" });
+    // Slot 2 was held during the run (slots 0 and 1 free beside it), and released after.
+    expect(held.sort()).toEqual(["0", "1"]);
+    expect(slotReads).toBeUndefined();
+    expect((await readSlots(store, slotJob)).free.sort()).toEqual([0, 1, 2]);
+  });
+
+  it("takes another slot when the one the event names was taken over since, or is not one of the job's", async () => {
+    const { jobId, epoch, task } = await jobWith(2, { maxConcurrency: 2 });
+    const slotJob = { jobId, epoch, maxConcurrency: 2 };
+    // Slot 0's lease ended before the event came, and another task took it.
+    expect(await holdSlot(store, slotJob, 0, "another-task", 60, true)).toBe(true);
+    const handler = worker(async () => undefined);
+    for (const [index, slot] of [
+      [0, 0],
+      [1, 7],
+    ] as const)
+      expect(await handler({ ...task(index, "a"), slot }, testContext())).toMatchObject({
+        status: "SUCCEEDED",
+      });
+    // The run took slot 1 each time (and gave it back); slot 0 stays with its holder.
+    expect((await readSlots(store, slotJob)).free).toEqual([1]);
+  });
+
   it("fails a capped task with NoSlotError when every slot stays held, so that Lambda retries it", async () => {
     const { jobId, epoch, task } = await jobWith(2, { maxConcurrency: 1 });
     expect(await acquireSlot(store, { jobId, epoch, maxConcurrency: 1 }, "another-task", 60)).toBe(0);
@@ -506,6 +549,6 @@ describe("worker wrapper: job features", () => {
     // On the old code the slot was freed with a final failure, and the job's other task took it.
     await expect(handler(task(1, "b"), testContext())).rejects.toBeInstanceOf(NoSlotError);
     expect(await handler(task(0, "a"), sameEvent())).toMatchObject({ status: "SUCCEEDED" });
-    expect(await freeSlots(store, { jobId, epoch, maxConcurrency: 1 })).toMatchObject({ free: 1 });
+    expect((await readSlots(store, { jobId, epoch, maxConcurrency: 1 })).free).toEqual([0]);
   });
 });

@@ -149,7 +149,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   const jobOf = jobCache(deps.store, deps.jobCacheMs ?? 5_000);
   return async function worker(event: unknown, context: LambdaContext): Promise<WorkerResult> {
     resetRequestCounts();
-    const { task, token } = parseWorkerEvent(event);
+    const { task, token, slot: dispatchSlot } = parseWorkerEvent(event);
     const taskId = taskIdOf(task);
     deps.logger.appendKeys({ jobId: task.jobId, taskId });
     try {
@@ -194,7 +194,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           ? undefined
           : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
       // The task's slot (taken by the consumer for this dispatch, or kept for this retry), held for the run.
-      const slot = slotJob ? await takeSlot(slotJob, taskId, context) : undefined;
+      const slot = slotJob ? await takeSlot(slotJob, taskId, context, dispatchSlot) : undefined;
       /** What happens to the slot when the run ends: freed, kept for Lambda's retry, or left to its lease. */
       let slotAfter: "release" | { keepSeconds: number } | "lease" = "release";
       /** The handler's run time, kept on the slot at release: the consumer paces held-back tasks by it. */
@@ -382,9 +382,22 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
   /**
    * Takes the task's concurrency slot for the run: the one the consumer took for this dispatch (or a failed
    * run kept for this retry), else a free one; waits for one up to `slotWaitMs`, then fails so that Lambda
-   * retries the event (the event stays responsible for the task: it never ends without running it).
+   * retries the event (the event stays responsible for the task: it never ends without running it). The
+   * event names the slot the consumer took: one write holds it, with no read of the job's slots, unless it was
+   * taken over since (its lease ended before the event came).
    */
-  async function takeSlot(job: SlotJob, taskId: string, context: LambdaContext): Promise<number> {
+  async function takeSlot(
+    job: SlotJob,
+    taskId: string,
+    context: LambdaContext,
+    dispatchSlot: number | undefined,
+  ): Promise<number> {
+    if (
+      dispatchSlot !== undefined &&
+      dispatchSlot < job.maxConcurrency &&
+      (await holdSlot(deps.store, job, dispatchSlot, taskId, deps.leaseSeconds, true))
+    )
+      return dispatchSlot;
     const waitUntil =
       Date.now() + Math.min(deps.slotWaitMs ?? 20_000, context.getRemainingTimeInMillis() / 4);
     for (let wait = 200; ; wait = Math.min(wait * 2, 2_000)) {

@@ -48,7 +48,14 @@ describe("worker events", () => {
     for (const task of [makeTask("j-1", 3, "Name3", 9), makePayloadTask("j-1", 4, { a: [1, null] }, 9)]) {
       expect(parseWorkerEvent(encodeWorkerEvent(task, token))).toEqual({ task, token });
       expect(parseWorkerEvent(JSON.parse(encodeWorkerEvent(task)))).toEqual({ task });
+      expect(parseWorkerEvent(encodeWorkerEvent(task, token, 4))).toEqual({ task, token, slot: 4 });
     }
+  });
+
+  it.each([-1, 1.5, 1_000, "2"])("refuse the slot %j", (slot) => {
+    const event = { ...makeTask("j-1", 0, "a"), slot };
+    expect(() => parseWorkerEvent(event)).toThrow(/slot/);
+    expect(() => parseTask(encodeWorkerEvent(makeTask("j-1", 0, "a"), undefined, 0))).toThrow(/slot/);
   });
 
   it("is a task message with one more field, so a queue message never passes with a token", () => {

@@ -65,10 +65,19 @@ const taskSchema = z.discriminatedUnion("v", [nameTask, payloadTask]);
 
 /** A dispatch token: random, URL-safe (see {@link newDispatchToken}). */
 const token = z.string().regex(/^[\w-]{8,64}$/, "token is not a dispatch token");
-/** A task message never carries a token; a worker event may (the consumer's claim holds the same one). */
+/** The concurrency slot the consumer took for the dispatch (a capped job's task), so the worker need not look. */
+const slot = z
+  .number()
+  .int("slot is not a slot number")
+  .min(0, "slot is not a slot number")
+  .max(jobLimits.maxConcurrency - 1, "slot is not a slot number");
+/**
+ * A task message never carries a token or a slot; a worker event may (the consumer's claim holds the same
+ * token, and the slot is held for the task).
+ */
 const workerEventSchema = z.discriminatedUnion("v", [
-  nameTask.extend({ token: token.optional() }),
-  payloadTask.extend({ token: token.optional() }),
+  nameTask.extend({ token: token.optional(), slot: slot.optional() }),
+  payloadTask.extend({ token: token.optional(), slot: slot.optional() }),
 ]);
 
 /** The dedup key: stable across resubmissions of the same job (a MessageId is not). */
@@ -110,6 +119,12 @@ export function encodeTask(task: Task): string {
 export interface WorkerEvent {
   task: Task;
   token?: string;
+  /**
+   * The concurrency slot the consumer took for this dispatch, held for the task: the worker holds it for the
+   * run with one write instead of reading every slot of the job to find it. Only a hint: a slot taken over
+   * since (its lease ended) is refused by the write, and the worker looks for another.
+   */
+  slot?: number;
 }
 
 /** A fresh dispatch token: 96 random bits, 16 URL-safe characters. */
@@ -121,14 +136,22 @@ export function newDispatchToken(): string {
  * The worker's event for a task: its message with the token. A v0.1.0 worker refuses it (its schema is strict)
  * and Lambda retries the event on the new code (ADR 0015, deploy overlap).
  */
-export function encodeWorkerEvent(task: Task, token?: string): string {
-  return sqsSafeJson(token === undefined ? task : { ...task, token });
+export function encodeWorkerEvent(task: Task, token?: string, slot?: number): string {
+  return sqsSafeJson({
+    ...task,
+    ...(token === undefined ? {} : { token }),
+    ...(slot === undefined ? {} : { slot }),
+  });
 }
 
 /** Validates an untrusted worker event (or a failed-task record's `requestPayload`). */
 export function parseWorkerEvent(input: unknown, what = "worker event"): WorkerEvent {
-  const { token: t, ...task } = parseWith(workerEventSchema, input, what);
-  return t === undefined ? { task: task as Task } : { task: task as Task, token: t };
+  const { token: t, slot: s, ...task } = parseWith(workerEventSchema, input, what);
+  return {
+    task: task as Task,
+    ...(t === undefined ? {} : { token: t }),
+    ...(s === undefined ? {} : { slot: s }),
+  };
 }
 
 /** UTF-8 bytes a name or payload takes inside an encoded task (quotes included). */

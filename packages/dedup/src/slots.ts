@@ -19,29 +19,66 @@ const slotNumberOf = (item: Item) => Number(item.pk?.S?.split("#SLOT#")[1] ?? -1
 /** A slot is free when no one holds it, or its holder's lease ended (the holder was stopped by its timeout). */
 const isFree = (item: Item | undefined, now: number) => !item?.holder?.S || Number(item.until?.N ?? 0) < now;
 
+/** What a read of a job's slots saw: the free ones (in random order, so concurrent takers spread). */
+export interface SlotsSeen {
+  /** Slots held by no one, or by a holder whose lease ended. */
+  free: number[];
+  /** Slots `holder` (when given) holds already. */
+  mine: number[];
+  /** The mean run time the slots' last holders reported at release. */
+  runMs?: number;
+}
+
 /**
- * How many of the job's slots look free (one eventually consistent read of them all), and the mean run time
- * their last holders reported: the consumer's check before it claims a task of a capped job, so that a task
- * of a full job is held back with no write at all.
+ * One eventually consistent read of every slot of the job (half a read unit per slot): which look free, and
+ * how long their last holders ran. Each take re-checks its slot with a conditional write, so a stale read
+ * costs a refused write, never a broken cap.
  */
-export async function freeSlots(store: DedupStore, job: SlotJob): Promise<{ free: number; runMs?: number }> {
-  const items = await batchGetAll(store, slotKeys(job), false);
+export async function readSlots(store: DedupStore, job: SlotJob, holder?: string): Promise<SlotsSeen> {
+  const items = new Map(
+    (await batchGetAll(store, slotKeys(job), false)).map((item) => [slotNumberOf(item), item]),
+  );
+  const runs = [...items.values()].flatMap((item) => (item.lastRunMs?.N ? [Number(item.lastRunMs.N)] : []));
   const now = store.now();
-  const held = items.filter((item) => !isFree(item, now)).length;
-  const runs = items.flatMap((item) => (item.lastRunMs?.N ? [Number(item.lastRunMs.N)] : []));
+  const all = Array.from({ length: job.maxConcurrency }, (_, k) => k);
+  shuffle(all);
+  const mine = holder === undefined ? [] : all.filter((k) => items.get(k)?.holder?.S === holder);
   return {
-    free: job.maxConcurrency - held,
+    free: all.filter((k) => !mine.includes(k) && isFree(items.get(k), now)),
+    mine,
     ...(runs.length > 0 ? { runMs: runs.reduce((a, b) => a + b, 0) / runs.length } : {}),
   };
+}
+
+/**
+ * Takes the first slot of `candidates` that is still free (or `holder`'s), trying at most `tries` of them
+ * with one conditional write each; each slot tried is taken out of `candidates` (the caller's view of the
+ * free slots stays current across takes). Returns the slot, or undefined.
+ */
+export async function takeSlotOf(
+  store: DedupStore,
+  job: SlotJob,
+  holder: string,
+  leaseSeconds: number,
+  candidates: number[],
+  tries: number,
+): Promise<number | undefined> {
+  for (let tried = 0; tried < tries; tried++) {
+    const k = candidates.shift();
+    if (k === undefined) return undefined;
+    if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
+    // Taken by someone else since the read: try the next one.
+  }
+  return undefined;
 }
 
 /**
  * Takes a concurrency slot of the job for `holder` (a task id) until `leaseSeconds` from now, with one
  * conditional write per try after one read of the slots (for a cap above 25, after a few blind tries
  * first): the slot this holder already has (the consumer took it for the dispatch, or a failed run kept it
- * for Lambda's retry) first, else a free one (in random order, so concurrent takers spread), at most `tries`
- * writes. A slot's lease ends by itself, so a holder
- * that dies frees it. Returns the slot, or undefined when every slot is held by others (the cap is reached).
+ * for Lambda's retry) first, else a free one, at most `tries` writes. A slot's lease ends by itself, so a
+ * holder that dies frees it. Returns the slot, or undefined when every slot is held by others (the cap is
+ * reached).
  */
 export async function acquireSlot(
   store: DedupStore,
@@ -49,31 +86,17 @@ export async function acquireSlot(
   holder: string,
   leaseSeconds: number,
   tries = 3,
-  /** Filled in when the slots were read: the mean run time their last holders reported at release. */
-  seen: { runMs?: number } = {},
 ): Promise<number | undefined> {
-  const all = Array.from({ length: job.maxConcurrency }, (_, k) => k);
-  shuffle(all);
   // A large cap is mostly free when its tasks are sparse: try a few slots blind before reading them all
-  // (a read of every slot costs one read unit per slot).
+  // (a read of every slot costs half a read unit per slot).
   if (job.maxConcurrency > blindAbove) {
-    for (const k of all.slice(0, tries))
-      if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
+    const blind = Array.from({ length: job.maxConcurrency }, (_, k) => k);
+    shuffle(blind);
+    const slot = await takeSlotOf(store, job, holder, leaseSeconds, blind, tries);
+    if (slot !== undefined) return slot;
   }
-  // Eventually consistent (half the read units): the conditional write re-checks each slot it tries.
-  const items = new Map(
-    (await batchGetAll(store, slotKeys(job), false)).map((item) => [slotNumberOf(item), item]),
-  );
-  const runs = [...items.values()].flatMap((item) => (item.lastRunMs?.N ? [Number(item.lastRunMs.N)] : []));
-  if (runs.length > 0) seen.runMs = runs.reduce((a, b) => a + b, 0) / runs.length;
-  const now = store.now();
-  const mine = all.filter((k) => items.get(k)?.holder?.S === holder);
-  const free = all.filter((k) => !mine.includes(k) && isFree(items.get(k), now));
-  for (const k of [...mine, ...free].slice(0, tries)) {
-    if (await holdSlot(store, job, k, holder, leaseSeconds, true)) return k;
-    // Taken by someone else since the read: try the next one.
-  }
-  return undefined;
+  const seen = await readSlots(store, job, holder);
+  return takeSlotOf(store, job, holder, leaseSeconds, [...seen.mine, ...seen.free], tries);
 }
 
 /** Caps above this try slots without reading them first. */
