@@ -191,6 +191,17 @@ export async function runMutant(
         schedules: report.schedules ?? 0,
         wallMs: performance.now() - started,
       };
+    // Caught only because DynamoDB refused the patched expression as malformed: the mutant did not show
+    // what it claims to break (mutants 04 and 05 were "caught" this way until their patches were fixed).
+    if (first?.violations.some((v) => v.guarantee === "invalid"))
+      return {
+        mutant,
+        caught: false,
+        by: `not a catch: DynamoDB refused the patched request as malformed (${first.violations[0]?.message.slice(0, 90)})`,
+        seed: first.seed,
+        schedules: report.schedules ?? 0,
+        wallMs: performance.now() - started,
+      };
     return {
       mutant,
       caught: first !== undefined,

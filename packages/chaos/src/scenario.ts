@@ -54,7 +54,12 @@ export interface ScheduleOptions extends FaultPlanOptions {
 }
 
 export interface Violation {
-  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "G7" | "G8" | "counters" | "stuck";
+  /**
+   * `invalid`: DynamoDB refused a request as malformed (ValidationException). The shipped code never sends
+   * one, so it is a defect of its own, and a mutant caught only by it did not show what it claims to break
+   * (its patch left an expression invalid).
+   */
+  guarantee: "G1" | "G2" | "G3" | "G5" | "G6" | "G7" | "G8" | "counters" | "stuck" | "invalid";
   message: string;
 }
 
@@ -182,6 +187,8 @@ interface Ledger {
   /** Consumer runs that received from the tasks queue and have not ended (or died): the most at once. */
   receivers: Set<Actor>;
   mostReceivers: number;
+  /** DynamoDB requests refused as malformed (ValidationException): the call site and DynamoDB's message. */
+  invalid: string[];
   /** The runs receiving at the moment the most did, with their run-slot writes (a G7 message). */
   atMost: string[];
   /** Successful writes seen by the checks: `${kind}|${pk}|${actor id}` and the order they came in. */
@@ -257,6 +264,7 @@ async function simulate(
     running: new Map(),
     receivers: new Set(),
     mostReceivers: 0,
+    invalid: [],
     atMost: [],
     writes: [],
     faulted: [],
@@ -364,6 +372,8 @@ async function simulate(
     (info: CallInfo, answer: Answer) => {
       recordWrite(ledger, info, answer, world.now());
       countCondition(coverage, info, answer);
+      if (info.service === "dynamodb" && answer.status === 400 && answer.body.includes("ValidationException"))
+        ledger.invalid.push(`${info.site}: ${answer.body.slice(0, 200)}`);
       // A run that freed its run slot has stopped draining (it frees it after its pollers ended): it no longer
       // counts as receiving, though its process may still be waiting for that write's answer (a retry held up
       // by a delay; seed 410). A receive after it would count it again.
@@ -878,6 +888,8 @@ async function check(input: {
   const windowed = (name: string) => {
     windows[name] = (windows[name] ?? 0) + 1;
   };
+  for (const refusal of ledger.invalid)
+    add("invalid", `DynamoDB refused a request as malformed at ${refusal}`);
   // G7 (scale-out): never more consumer runs receiving at once than the run slots allow.
   const maxRuns = input.settings.consumer.max_parallel;
   if (ledger.mostReceivers > maxRuns)
