@@ -2,7 +2,14 @@ import type { JobInfo } from "@fanout/dedup";
 import { describe, expect, it } from "vitest";
 import { cancelMessage, toCancelReport } from "./cancel.ts";
 
-const job: JobInfo = { jobId: "j-1", epoch: 1, total: 3, createdAt: 1, options: {} };
+const job: JobInfo = {
+  jobId: "j-1",
+  epoch: 1,
+  total: 3,
+  createdAt: 1,
+  options: {},
+  layout: { width: 1, perShard: 128, perGroup: 100 },
+};
 const at = (iso: string) => Date.parse(iso);
 
 /** The answer `fanout cancel` gives for each outcome of cancelJob. */

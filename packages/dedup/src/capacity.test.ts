@@ -12,7 +12,6 @@ import {
   itemKindOf,
   jobKey,
   progressKey,
-  shardKey,
   slotKey,
   taskKey,
 } from "./keys.ts";
@@ -39,29 +38,16 @@ beforeEach(() => resetRequestCounts());
 
 describe("item kinds", () => {
   it("names every kind of item the table holds from its partition key", () => {
-    const layout = { width: 2, perShard: 128, perGroup: 100 };
     const kinds = [
       taskKey("j-1#0"),
       jobKey("j-1"),
-      shardKey("j-1", 0, 3),
-      shardKey("j-1", 17, 3),
-      counterKey({ jobId: "j-1", epoch: 17, layout }, 3),
+      counterKey({ jobId: "j-1", epoch: 17 }, 3),
       groupKey("j-1", 17, 0),
       progressKey("j-1", 17),
       slotKey("j-1", 17, 2),
       runSlotKey("fanout-consumer", 0),
     ].map((k) => itemKindOf(k.pk.S));
-    expect(kinds).toEqual([
-      "task",
-      "job",
-      "shard",
-      "shard",
-      "shard",
-      "group",
-      "progress",
-      "slot",
-      "run-slot",
-    ]);
+    expect(kinds).toEqual(["task", "job", "shard", "group", "progress", "slot", "run-slot"]);
   });
 
   it("ships a client that counts capacity", () => {

@@ -13,7 +13,6 @@ import {
   sumShards,
 } from "./jobs.ts";
 import {
-  type CounterLayout,
   counterKey,
   groupCount,
   groupKey,
@@ -21,7 +20,6 @@ import {
   groupShards,
   jobKey,
   progressKey,
-  shardCount,
   shardOf,
   shardSize,
 } from "./keys.ts";
@@ -46,9 +44,8 @@ export interface JobNotice {
 /**
  * Counts a task's status in its shard and, when that makes the shard complete or (with a failure
  * threshold) adds a final failure, records it a level up. The write that completes the job finishes it:
- * returns the notice to publish when this call won `finishedAt`. A job with a layout (ADR 0014) records it in
- * its group items and their progress item; a job of the previous release in its progress item's
- * `completeShards` and `f<k>`, as that release does (both releases may settle its tasks during a deploy).
+ * returns the notice to publish when this call won `finishedAt`. A shard's completion is recorded in its group
+ * item and the group's in the job's progress item (ADR 0014).
  *
  * Every step is idempotent (sets, versions, a monotonic maximum, a conditional `finishedAt`), so a retried
  * or duplicate call, or a crash at any await followed by a retry, neither double-counts nor finishes twice.
@@ -59,17 +56,12 @@ export async function settleOutcome(
   task: { jobId: string; index: number; epoch: number },
   status: CountedStatus,
 ): Promise<{ notice?: JobNotice }> {
-  // A task of another incarnation, or of no recorded job (a worker invoked by hand): counted, nothing more.
-  const own = job && job.epoch === task.epoch ? job : undefined;
-  const shard = await countOutcome(store, task, status, own);
-  if (!own) return {};
-  if (own.layout) {
-    const laid = { ...own, layout: own.layout };
-    await announceShard(store, laid, shardOf(laid, task.index), shard);
-    return status === "RUNNING" ? {} : settleGrouped(store, laid, task.index, shard, status);
-  }
-  if (status === "RUNNING" || status === "RETRYING") return {};
-  return settleContiguous(store, own, task.index, shard, status);
+  // A task of another incarnation, or of no recorded job (a worker invoked by hand): nobody reads its
+  // counts (status reads a job's counts through its record), so nothing is written.
+  if (!job || job.epoch !== task.epoch) return {};
+  const shard = await countOutcome(store, task, status, job);
+  await announceShard(store, job, shardOf(job, task.index), shard);
+  return status === "RUNNING" ? {} : settleGrouped(store, job, task.index, shard, status);
 }
 
 /**
@@ -81,12 +73,10 @@ export async function unsettleFailure(
   job: JobInfo | undefined,
   task: { jobId: string; index: number; epoch: number },
 ): Promise<void> {
-  const own = job && job.epoch === task.epoch ? job : undefined;
-  const shard = await uncountFailure(store, task, own);
-  if (!own?.layout) return;
-  const laid = { ...own, layout: own.layout };
-  await announceShard(store, laid, shardOf(laid, task.index), shard, true);
-  await settleGrouped(store, laid, task.index, shard, "UNCOUNTED");
+  if (!job || job.epoch !== task.epoch) return;
+  const shard = await uncountFailure(store, task, job);
+  await announceShard(store, job, shardOf(job, task.index), shard, true);
+  await settleGrouped(store, job, task.index, shard, "UNCOUNTED");
 }
 
 /**
@@ -100,7 +90,7 @@ export async function unsettleFailure(
  */
 async function announceShard(
   store: DedupStore,
-  job: LaidOut,
+  job: JobInfo,
   k: number,
   shard: Item,
   force = false,
@@ -138,33 +128,6 @@ async function announceShard(
   await mark(counterKey(job, k));
 }
 
-/** The job of the previous release: `completeShards` and `f<k>` on the progress item (ADR 0011). */
-async function settleContiguous(
-  store: DedupStore,
-  job: JobInfo,
-  index: number,
-  shard: Item,
-  status: CountedStatus,
-): Promise<{ notice?: JobNotice }> {
-  const k = shardOf(job, index);
-  const complete = finalCount(shard) >= shardSize(job, k);
-  const failedHere =
-    (status === "FAILED" || wasFinalFailure(shard, index)) && hasThreshold(job)
-      ? (shard.failed?.NS ?? []).length
-      : undefined;
-  if (!complete && failedHere === undefined) return {};
-  const progress = await updateProgress(store, job, k, complete, failedHere);
-  if (failedHere !== undefined) {
-    const over = exceeded(job, sumOf(progress, /^f\d+$/));
-    if (over) await stopFailedJob(store, job, over);
-  }
-  if ((progress.completeShards?.NS ?? []).length < shardCount(job)) return {};
-  const notice = await finishJob(store, job);
-  return notice ? { notice } : {};
-}
-
-type LaidOut = JobInfo & { layout: CounterLayout };
-
 /**
  * Two levels (ADR 0014). Each versioned write carries an item's whole summary under the version of the state
  * it saw, written only if newer, so an item keeps the newest state a writer has seen, whatever the order
@@ -178,7 +141,7 @@ type LaidOut = JobInfo & { layout: CounterLayout };
  */
 async function settleGrouped(
   store: DedupStore,
-  job: LaidOut,
+  job: JobInfo,
   index: number,
   shard: Item,
   status: CountedStatus | "UNCOUNTED",
@@ -336,53 +299,6 @@ function exceeded(job: JobInfo, failed: number): string | undefined {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
-
-/**
- * One write to the progress item: the shard's number into `completeShards` (a set: idempotent), and the
- * shard's final-failure count as `f<k>`, raised only (a late write of a smaller count changes nothing).
- */
-async function updateProgress(
-  store: DedupStore,
-  job: JobInfo,
-  k: number,
-  complete: boolean,
-  failedHere: number | undefined,
-): Promise<Item> {
-  const expiry = counterExpiry(store, job);
-  const send = (withFailures: boolean) => {
-    const set = [...(expiry.set ? [expiry.set] : []), ...(withFailures ? ["#f = :nf"] : [])];
-    return store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: progressKey(job.jobId, job.epoch),
-        UpdateExpression: [
-          set.length > 0 ? `SET ${set.join(", ")}` : "",
-          complete ? "ADD completeShards :k" : "",
-        ]
-          .filter(Boolean)
-          .join(" "),
-        ...(withFailures ? { ConditionExpression: "attribute_not_exists(#f) OR #f < :nf" } : {}),
-        ExpressionAttributeNames: withFailures ? { "#f": `f${k}` } : undefined,
-        ExpressionAttributeValues: {
-          ...expiry.values,
-          ...(complete ? { ":k": { NS: [String(k)] } } : {}),
-          ...(withFailures ? { ":nf": { N: String(failedHere) } } : {}),
-        },
-        ReturnValues: "ALL_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-  };
-  if (failedHere === undefined) return (await send(false)).Attributes ?? {};
-  try {
-    return (await send(true)).Attributes ?? {};
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    // A later write already recorded at least this many failures in the shard.
-    return complete ? ((await send(false)).Attributes ?? {}) : (refused.item ?? {});
-  }
-}
 
 /**
  * Finishes the job once: reads its counts, then `SET finishedAt` only if no one has (G8). The winner

@@ -36,51 +36,46 @@ export interface CountedTask {
 }
 
 /**
- * Counts a task's status in its job's counter shard and returns the shard as it is now (its sets tell
- * whether this write completed the shard). `job` gives the layout: without it (no record of this
- * incarnation), the contiguous layout of ADR 0002. With a layout, every write but RUNNING also raises the
+ * Counts a task's status in its job's counter shard (placed by the job's layout) and returns the shard as it
+ * is now (its sets tell whether this write completed the shard). Every write but RUNNING also raises the
  * shard's version `ver`, by which its group item keeps only the newest state (completion.ts). The job's
- * `expiresAt` decides the shard's ({@link counterExpiry}): none while a job of this release runs.
+ * `expiresAt` decides the shard's ({@link counterExpiry}): none while the job runs.
  */
 export async function countOutcome(
   store: DedupStore,
   task: CountedTask,
   status: CountedStatus,
-  job?: Counted & JobExpiry,
+  job: Counted & JobExpiry,
 ): Promise<Item> {
-  const laid = job?.layout !== undefined;
   // `w` counts the shard's writes (the first one announces the shard); `ver` its versioned states.
-  const extra = laid ? (status === "RUNNING" ? ", w :one" : ", w :one, ver :one") : "";
+  const extra = status === "RUNNING" ? ", w :one" : ", w :one, ver :one";
   const expiry = counterExpiry(store, job);
   return updateShard(
     store,
     task,
     job,
     `${updates[status].replace(/^ADD (\w+) :i/, `ADD $1 :i${extra}`)}${expiry.set ? ` SET ${expiry.set}` : ""}`,
-    { ...expiry.values, ...(laid ? { ":one": { N: "1" } } : {}) },
+    { ...expiry.values, ":one": { N: "1" } },
   );
 }
 
 /** Removes a task from the failed set, when a redrive gives it another run; returns the shard as it is now. */
-export async function uncountFailure(store: DedupStore, task: CountedTask, job?: Counted): Promise<Item> {
-  return job?.layout !== undefined
-    ? updateShard(store, task, job, "DELETE failed :i, retrying :i ADD ver :one", { ":one": { N: "1" } })
-    : updateShard(store, task, job, "DELETE failed :i, retrying :i");
+export async function uncountFailure(store: DedupStore, task: CountedTask, job: Counted): Promise<Item> {
+  return updateShard(store, task, job, "DELETE failed :i, retrying :i ADD ver :one", { ":one": { N: "1" } });
 }
 
 /** Applies `update` to the counter shard of task `index`, with `:i` bound to the index as a number set. */
 async function updateShard(
   store: DedupStore,
   task: CountedTask,
-  job: Counted | undefined,
+  job: Counted,
   update: string,
   values: Record<string, AttributeValue> = {},
 ): Promise<Item> {
-  const counted = { ...task, total: job?.total ?? 0, ...(job?.layout ? { layout: job.layout } : {}) };
   const out = await store.client.send(
     new UpdateItemCommand({
       TableName: store.tableName,
-      Key: counterKey(counted, shardOf(counted, task.index)),
+      Key: counterKey(task, shardOf(job, task.index)),
       UpdateExpression: update,
       ExpressionAttributeValues: { ":i": { NS: [String(task.index)] }, ...values },
       ReturnValues: "ALL_NEW",

@@ -16,10 +16,7 @@ const inFlight = 25;
  */
 export async function expireCounters(store: DedupStore, job: JobInfo, expiresAt: number): Promise<void> {
   const keys: Item[] = Array.from({ length: shardCount(job) }, (_, k) => counterKey(job, k));
-  if (job.layout) {
-    const laid = { ...job, layout: job.layout };
-    for (let g = 0; g < groupCount(laid); g++) keys.push(groupKey(job.jobId, job.epoch, g));
-  }
+  for (let g = 0; g < groupCount(job); g++) keys.push(groupKey(job.jobId, job.epoch, g));
   keys.push(progressKey(job.jobId, job.epoch));
   for (let i = 0; i < keys.length; i += inFlight)
     await Promise.all(keys.slice(i, i + inFlight).map((key) => stamp(store, key, expiresAt)));

@@ -16,7 +16,6 @@ import {
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 import {
-  type Counted,
   type CounterLayout,
   counterKey,
   groupCount,
@@ -91,11 +90,8 @@ export interface JobInfo {
   countersExpireAt?: number;
   source?: JobSource;
   enqueue?: EnqueueProgress;
-  /**
-   * How the job's counters are laid out (ADR 0014): interleaved shards, group items. Absent on a record of
-   * the previous release, whose counters keep the contiguous layout and `completeShards`.
-   */
-  layout?: CounterLayout;
+  /** How the job's counters are laid out (ADR 0014): interleaved shards, group items. */
+  layout: CounterLayout;
 }
 
 /**
@@ -190,16 +186,15 @@ export function jobInfoOf(item: Item): JobInfo {
   const maxConcurrency = num(item, "maxConcurrency");
   const toleratedFailureCount = num(item, "toleratedFailureCount");
   const toleratedFailurePercentage = num(item, "toleratedFailurePercentage");
+  const total = num(item, "total") ?? 0;
   const width = num(item, "shardWidth");
+  // Every release records its layout with the job; a record without one predates v0.1.0, which nothing has to
+  // read (releases/README.md), and a made-up record (a test's) gets the default.
+  const layout =
+    width === undefined
+      ? layoutFor(total)
+      : { width, perShard: num(item, "shardTasks") ?? 128, perGroup: num(item, "groupShards") ?? 100 };
   const optional = {
-    layout:
-      width === undefined
-        ? undefined
-        : {
-            width,
-            perShard: num(item, "shardTasks") ?? 128,
-            perGroup: num(item, "groupShards") ?? 100,
-          },
     cancelledAt: num(item, "cancelledAt"),
     failedAt: num(item, "failedAt"),
     stopReason: item.stopReason?.S,
@@ -232,7 +227,8 @@ export function jobInfoOf(item: Item): JobInfo {
   return {
     jobId,
     epoch: num(item, "epoch") ?? 0,
-    total: num(item, "total") ?? 0,
+    total,
+    layout,
     createdAt: num(item, "createdAt") ?? 0,
     options: {
       ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
@@ -399,12 +395,10 @@ type CountedJob = Pick<JobInfo, "jobId" | "epoch" | "total" | "layout">;
  * A job incarnation's counts. With a layout (ADR 0014): the progress item (the summed counts of complete
  * groups, and which groups were opened), then the group items of open incomplete groups (the counts of
  * their complete shards, and which shards were opened), then only the open incomplete shards of those: a
- * finished job costs one read after its record, a running one the shards in flight. Without
- * (a job of the previous release): every shard, one BatchGetItem per 100.
+ * finished job costs one read after its record, a running one the shards in flight.
  */
 export async function readTaskCounts(store: DedupStore, job: CountedJob): Promise<TaskCounts> {
-  if (!job.layout) return readShardCounts(store, job);
-  const laid = { ...job, layout: job.layout };
+  const laid = job;
   const out = await store.client.send(
     new GetItemCommand({
       TableName: store.tableName,
@@ -449,9 +443,9 @@ export async function readTaskCounts(store: DedupStore, job: CountedJob): Promis
   );
 }
 
-/** Sums every counter shard of a job incarnation (a status without a layout, and the finisher's fresh read). */
+/** Sums every counter shard of a job incarnation (the finisher's fresh read). */
 export async function readShardCounts(store: DedupStore, job: CountedJob): Promise<TaskCounts> {
-  const keys = Array.from({ length: shardCount(job as Counted) }, (_, k) => counterKey(job, k));
+  const keys = Array.from({ length: shardCount(job) }, (_, k) => counterKey(job, k));
   return sumShards(await batchGetAll(store, keys), noCounts());
 }
 

@@ -17,11 +17,6 @@ export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
 export const taskKey = (taskId: string) => ({ pk: { S: `TASK#${taskId}` } });
 export const jobKey = (jobId: string) => ({ pk: { S: `JOB#${jobId}` } });
-/** A counter shard of one incarnation (epoch) of a job: a reused jobId never reads an old job's counts. */
-export const shardKey = (jobId: string, epoch: number, shard: number) => ({
-  pk: { S: epoch === 0 ? `JOB#${jobId}#S#${shard}` : `JOB#${jobId}#E${epoch}#S#${shard}` },
-});
-
 /**
  * A job incarnation's progress item: which counter shards are complete, and (for a job with a failure
  * threshold) each shard's final-failure count. Kept apart from the job record, which every worker run reads
@@ -71,18 +66,16 @@ export function layoutFor(
 }
 
 /**
- * What fixes a job's shards: its total and, for a job recorded since ADR 0014, its layout. A job without
- * one (recorded by the previous release, or no record at all: a worker invoked by hand) keeps the contiguous
- * layout of ADR 0002: shard = floor(index / 128), completion in the progress item's `completeShards`.
+ * What fixes a job's shards: its total and its layout (ADR 0014), recorded with the job. (The contiguous
+ * layout of ADR 0002, kept for records without one, predated the first release, v0.1.0, and is gone.)
  */
 export interface Counted {
   total: number;
-  layout?: CounterLayout;
+  layout: CounterLayout;
 }
 
 export function shardCount(job: Counted): number {
   const l = job.layout;
-  if (!l) return Math.max(1, Math.ceil(job.total / tasksPerShard));
   const block = l.width * l.perShard;
   const full = Math.floor(job.total / block);
   return Math.max(1, full * l.width + Math.min(l.width, job.total - full * block));
@@ -90,14 +83,12 @@ export function shardCount(job: Counted): number {
 
 export function shardOf(job: Counted, index: number): number {
   const l = job.layout;
-  if (!l) return Math.floor(index / tasksPerShard);
   return Math.floor(index / (l.width * l.perShard)) * l.width + (index % l.width);
 }
 
 /** Tasks in shard `shard` of the job (the last block's shards may be short). */
 export function shardSize(job: Counted, shard: number): number {
   const l = job.layout;
-  if (!l) return Math.max(0, Math.min(tasksPerShard, job.total - shard * tasksPerShard));
   const block = l.width * l.perShard;
   const b = Math.floor(shard / l.width);
   const j = shard % l.width;
@@ -105,8 +96,8 @@ export function shardSize(job: Counted, shard: number): number {
   return j >= inBlock ? 0 : Math.ceil((inBlock - j) / l.width);
 }
 
-/** Group items of a job with a layout (at least one). */
-export function groupCount(job: Counted & { layout: CounterLayout }): number {
+/** Group items of a job (at least one). */
+export function groupCount(job: Counted): number {
   return Math.max(1, Math.ceil(shardCount(job) / job.layout.perGroup));
 }
 
@@ -115,23 +106,17 @@ export function groupOf(job: { layout: CounterLayout }, shard: number): number {
 }
 
 /** The shards of group `group`: `from` <= k < `to`. */
-export function groupShards(
-  job: Counted & { layout: CounterLayout },
-  group: number,
-): { from: number; to: number } {
+export function groupShards(job: Counted, group: number): { from: number; to: number } {
   const from = group * job.layout.perGroup;
   return { from, to: Math.min(shardCount(job), from + job.layout.perGroup) };
 }
 
 /**
- * A counter shard's key: `JOB#<id>#E<epoch>#I#<k>` for a job with a layout, apart from the contiguous
- * shards' keys, so a writer of the previous release (which knows only the contiguous layout) never adds an
- * index to a shard of the interleaved layout that does not hold it.
+ * A counter shard of one incarnation (epoch) of a job, `JOB#<id>#E<epoch>#I#<k>`: a reused jobId never reads
+ * an old job's counts. (`I`: the interleaved layout; the contiguous one's `S` keys are no longer written.)
  */
-export function counterKey(job: { jobId: string; epoch: number; layout?: CounterLayout }, shard: number) {
-  return job.layout
-    ? { pk: { S: `JOB#${job.jobId}#E${job.epoch}#I#${shard}` } }
-    : shardKey(job.jobId, job.epoch, shard);
+export function counterKey(job: { jobId: string; epoch: number }, shard: number) {
+  return { pk: { S: `JOB#${job.jobId}#E${job.epoch}#I#${shard}` } };
 }
 
 /** A group item: the versioned counts of its complete shards, and their final-failure counts. */
@@ -149,7 +134,7 @@ export function itemKindOf(pk: string): ItemKind {
   // jobIds have no "#" (jobLimits.jobIdPattern): whatever follows the id names the job's item.
   const rest = pk.slice(4).split("#").slice(1);
   if (rest.length === 0) return "job";
-  if (rest.includes("S") || rest.includes("I")) return "shard";
+  if (rest.includes("I")) return "shard";
   if (rest.includes("G")) return "group";
   if (rest.includes("SLOT")) return "slot";
   if (rest.at(-1) === "P") return "progress";

@@ -232,7 +232,7 @@ export async function resettle(
 
 /**
  * Counts a started run in its shard's `running` set, for status; no guarantee depends on it. `job` (the
- * record the worker read) places the shard; without it, or of another incarnation, the contiguous layout.
+ * record the worker read) places the shard; without it, or of another incarnation, nothing is written.
  */
 export async function countRunning(
   store: DedupStore,
