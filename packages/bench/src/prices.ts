@@ -13,6 +13,14 @@ export const prices = {
   /** Lambda requests, and compute per GB-second on arm64. */
   lambdaPerMillionRequests: 0.2,
   lambdaArmPerGbSecond: 0.0000133334,
+  /**
+   * Step Functions (checked 2026-12-07, https://aws.amazon.com/step-functions/pricing/): a Standard
+   * workflow's state transitions; an Express workflow's requests, and its duration per GB-second (rounded up
+   * to 100 ms, memory in 64 MB chunks; the first tier's price).
+   */
+  stepFunctionsPerThousandTransitions: 0.025,
+  expressPerMillionRequests: 1.0,
+  expressPerGbSecond: 0.00001667,
 } as const;
 
 export type Prices = typeof prices;

@@ -1,4 +1,5 @@
 import type { Settings } from "@fanout/tooling";
+import { type Alternative, priceAlternatives } from "./alternatives.ts";
 import { type BundleFigures, emptyFunction } from "./bundles.ts";
 import { type CostPerMillion, costPerMillion, gbSeconds, type PerTask } from "./cost.ts";
 import type { EndToEnd } from "./e2e.ts";
@@ -58,6 +59,8 @@ export interface Derived {
   };
   perTask?: { ours: PerTask; baseline: PerTask };
   cost?: { ours: CostPerMillion; baseline: CostPerMillion; prices: typeof prices };
+  /** The same job priced on the designs a team would weigh against fanout (`priceAlternatives`). */
+  alternatives?: Alternative[];
   defaultVariant?: string;
 }
 
@@ -134,6 +137,14 @@ export function derive(results: Results, settings: Settings): Derived {
     };
     derived.perTask = { ours, baseline };
     derived.cost = { ours: costPerMillion(ours), baseline: costPerMillion(baseline), prices };
+    const worker = e.lambda.worker;
+    if (worker)
+      derived.alternatives = priceAlternatives({
+        ours,
+        original: baseline,
+        workerMs: worker.billedMs / Math.max(1, worker.invocations),
+        workerMemoryMb: worker.memoryMb,
+      });
   }
   return derived;
 }
@@ -283,6 +294,17 @@ export function rows(results: Results, derived: Derived, defaultVariant: string)
         status: "",
       });
     }
+  }
+  for (const a of derived.alternatives ?? []) {
+    out.push({
+      section: "cost",
+      metric: `$ per million tasks on ${a.name}${a.perMillion.orchestration > 0 ? ` (of which Step Functions ${n(a.perMillion.orchestration, 2)})` : ""}`,
+      ours: n(a.perMillion.total, 2),
+      baseline: "",
+      ratio: "",
+      target: a.name.startsWith("fanout") ? "≤ 3.00" : "",
+      status: a.name.startsWith("fanout") ? pass(a.perMillion.total <= 3) : "",
+    });
   }
   for (const b of results.bundles ?? []) {
     if (b.function === emptyFunction) {
