@@ -8,15 +8,15 @@ import {
 } from "@fanout/core";
 import {
   claimTask,
-  closeTask,
+  closeCancelledTask,
   type DedupStore,
   type JobInfo,
   type JobNotice,
   readSlots,
   releaseClaim,
   releaseSlot,
-  resettle,
   type SlotJob,
+  slotJobOf,
   takeSlotOf,
 } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
@@ -102,28 +102,17 @@ export async function dispatchMessage(
   if (job?.cancelledAt !== undefined) {
     // Cancelled (or failed its threshold) before dispatch: close the task, never invoke the worker (G8).
     const ref = { taskId, jobId: task.jobId, index: task.index, epoch: task.epoch };
-    const closed = await closeTask(deps.store, ref, { status: "CANCELLED" }, job);
-    if (closed.closed) {
-      if (closed.notice) await deps.announce(closed.notice);
-      return { kind: "cancelled", delete: true };
-    }
+    const closed = await closeCancelledTask(deps.store, ref, job);
+    if (closed.outcome !== "running" && closed.notice) await deps.announce(closed.notice);
+    if (closed.outcome === "closed") return { kind: "cancelled", delete: true };
     // Running: the message waits for the run's lease; a run that died is closed then.
-    if (closed.status === "RUNNING" && !closed.superseded) {
-      const seconds = Math.ceil(((closed.leaseUntil ?? deps.store.now()) - deps.store.now()) / 1000);
+    if (closed.outcome === "running") {
+      const seconds = Math.ceil((closed.leaseUntil - deps.store.now()) / 1000);
       return { kind: "busy", delete: false, retryInSeconds: Math.min(900, Math.max(1, seconds)) };
-    }
-    // Already final: a duplicate now. A final one is settled again, in case its closer died before it
-    // counted (closeTask refuses a FAILED task only when its failure is final).
-    if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED") {
-      const { notice } = await resettle(deps.store, ref, closed.status, job);
-      if (notice) await deps.announce(notice);
     }
     return { kind: "duplicate", delete: true };
   }
-  const slotJob: SlotJob | undefined =
-    job?.options.maxConcurrency === undefined
-      ? undefined
-      : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
+  const slotJob = slotJobOf(job);
   const hold = (): Verdict => ({
     kind: "held",
     delete: false,

@@ -12,6 +12,7 @@ import {
 } from "@fanout/core";
 import {
   acquireSlot,
+  closeCancelledTask,
   closeTask,
   countRunning,
   type DedupStore,
@@ -24,6 +25,7 @@ import {
   releaseSlot,
   resettle,
   type SlotJob,
+  slotJobOf,
   startRun,
 } from "@fanout/dedup";
 import { announce, type NoticeDeps } from "@fanout/notices";
@@ -189,10 +191,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
         throw error;
       }
       const payload = (parsed ? parsed.data : payloadOf(task)) as T;
-      const slotJob: SlotJob | undefined =
-        job?.options.maxConcurrency === undefined
-          ? undefined
-          : { jobId: job.jobId, epoch: job.epoch, maxConcurrency: job.options.maxConcurrency };
+      const slotJob = slotJobOf(job);
       // The task's slot (taken by the consumer for this dispatch, or kept for this retry), held for the run.
       const slot = slotJob ? await takeSlot(slotJob, taskId, context, dispatchSlot) : undefined;
       /** What happens to the slot when the run ends: freed, kept for Lambda's retry, or left to its lease. */
@@ -355,8 +354,8 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
 
   /** The job is cancelled (or failed its threshold): close the task unless it already ran or runs. */
   async function skipCancelled(run: RunRef, job: JobInfo, taskId: string): Promise<WorkerResult> {
-    const closed = await closeTask(deps.store, run, { status: "CANCELLED" }, job);
-    if (closed.closed) {
+    const closed = await closeCancelledTask(deps.store, run, job);
+    if (closed.outcome === "closed") {
       deps.metrics?.count("TasksCancelledUnstarted");
       await publish(closed.notice);
       deps.logger.info("task of a cancelled job; closed without running", usage());
@@ -365,16 +364,13 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
     // Running in another invocation (or a run that died, until its lease ends): fail, so that Lambda retries
     // this event and closes the task then, unless the run finished it. Never end this event while the task
     // is not final: nothing else might come back to it.
-    if (closed.status === "RUNNING" && !closed.superseded) {
+    if (closed.outcome === "running") {
       deps.logger.info("task of a cancelled job is running; retrying after its lease", {
         leaseUntil: closed.leaseUntil,
       });
-      throw new TaskBusyError(closed.leaseUntil ?? deps.store.now());
+      throw new TaskBusyError(closed.leaseUntil);
     }
-    // Already final (or closed by an earlier attempt that died before settling: settle again). closeTask
-    // refuses a FAILED task only when its failure is final.
-    if (closed.status === "CANCELLED" || closed.status === "SUCCEEDED" || closed.status === "FAILED")
-      await publish((await resettle(deps.store, run, closed.status, job)).notice);
+    await publish(closed.notice);
     deps.logger.info("task of a cancelled job is not startable; not run", { status: closed.status });
     return { taskId, status: closed.status === "CANCELLED" ? "cancelled" : "duplicate" };
   }

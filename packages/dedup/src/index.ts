@@ -23,9 +23,17 @@ export type { FailedEvent, RequeueClause, RequeueState } from "./redrive.ts";
 export { requeueClauseOf, requeueTask } from "./redrive.ts";
 export { liveRunSlots, releaseRunSlot, takeRunSlot } from "./run-slots.ts";
 export type { FinishResult, RunOutcome, RunRef } from "./runs.ts";
-export { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
+export { closeCancelledTask, closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
 export type { SlotJob } from "./slots.ts";
-export { acquireSlot, holdSlot, readSlots, releaseSlot, type SlotsSeen, takeSlotOf } from "./slots.ts";
+export {
+  acquireSlot,
+  holdSlot,
+  readSlots,
+  releaseSlot,
+  type SlotsSeen,
+  slotJobOf,
+  takeSlotOf,
+} from "./slots.ts";
 export type { DedupStore } from "./store.ts";
 export { createDynamoClient, createStore } from "./store.ts";
 export type { TaskResult } from "./tasks.ts";

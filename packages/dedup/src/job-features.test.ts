@@ -7,7 +7,7 @@ import { claimTask } from "./claims.ts";
 import { dueNotices, markNotified } from "./completion.ts";
 import { cancelJob, type JobInfo, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 import { requeueTask } from "./redrive.ts";
-import { closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
+import { closeCancelledTask, closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
 import { acquireSlot, holdSlot, releaseSlot } from "./slots.ts";
 import { readResults } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
@@ -201,6 +201,25 @@ describe("cancel", () => {
     // Once the live run's lease has ended (its worker was stopped), it may be closed.
     store.advance(61_000);
     expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" }, job)).closed).toBe(true);
+  });
+
+  it("answers the consumer and the worker alike for a cancelled job's task: closed, running until its lease, or not startable with the job's notice", async () => {
+    const job = await newJob(3);
+    await startRun(store, ref(job, 0), 60);
+    await run(job, 1, "SUCCEEDED");
+    await cancelJob(store, job.jobId);
+    const cancelled = (await readJob(store, job.jobId)) ?? job;
+    const running = await closeCancelledTask(store, ref(job, 0), cancelled);
+    expect(running.outcome).toBe("running");
+    expect(running.outcome === "running" && running.leaseUntil).toBeGreaterThan(store.now());
+    expect(await closeCancelledTask(store, ref(job, 2), cancelled)).toEqual({ outcome: "closed" });
+    // The run ends: a duplicate of task 1's event meets a success, settles it again, and learns nothing new.
+    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, cancelled);
+    expect(await closeCancelledTask(store, ref(job, 1), cancelled)).toEqual({
+      outcome: "not-startable",
+      status: "SUCCEEDED",
+    });
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ succeeded: 2, cancelled: 1, done: true });
   });
 });
 

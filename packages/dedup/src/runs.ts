@@ -312,3 +312,44 @@ export async function closeTask(
   const { notice } = await settleOutcome(store, job, refOf(run), reason.status);
   return notice ? { closed: true, notice } : { closed: true };
 }
+
+/** What {@link closeCancelledTask} came to: the caller's next step in each case. */
+export type CancelledClose =
+  /** Closed CANCELLED now: publish the notice, if this close finished the job. */
+  | { outcome: "closed"; notice?: JobNotice }
+  /** A live run holds it: come back after `leaseUntil` (the run's end, or its death), never end here. */
+  | { outcome: "running"; leaseUntil: number }
+  /**
+   * Nothing to close: final already (settled again, in case its closer died before it counted; publish the
+   * notice if that finished the job), REQUEUED by a newer owner, or a newer incarnation's.
+   */
+  | { outcome: "not-startable"; status: TaskStatus | undefined; notice?: JobNotice };
+
+/**
+ * A task of a cancelled (or failed) job that must not start: the consumer meets it before dispatch, the
+ * worker before its run, and both need the same answer. Closes it CANCELLED ({@link closeTask}); a live run is
+ * left to finish; a final task is settled again (`closeTask` refuses a FAILED task only when its failure is
+ * final, so a FAILED answer is final).
+ */
+export async function closeCancelledTask(
+  store: DedupStore,
+  run: Pick<RunRef, "taskId" | "jobId" | "index" | "epoch">,
+  job: JobInfo,
+): Promise<CancelledClose> {
+  const closed = await closeTask(store, run, { status: TaskStatus.Cancelled }, job);
+  if (closed.closed)
+    return closed.notice ? { outcome: "closed", notice: closed.notice } : { outcome: "closed" };
+  if (closed.status === TaskStatus.Running && !closed.superseded)
+    return { outcome: "running", leaseUntil: closed.leaseUntil ?? store.now() };
+  if (
+    closed.status === TaskStatus.Cancelled ||
+    closed.status === TaskStatus.Succeeded ||
+    closed.status === TaskStatus.Failed
+  ) {
+    const { notice } = await resettle(store, run, closed.status, job);
+    return notice
+      ? { outcome: "not-startable", status: closed.status, notice }
+      : { outcome: "not-startable", status: closed.status };
+  }
+  return { outcome: "not-startable", status: closed.status };
+}

@@ -11,6 +11,14 @@ export interface SlotJob {
   maxConcurrency: number;
 }
 
+/** The slot view of a job record: a capped job's incarnation and cap, or undefined for a job without a cap. */
+export function slotJobOf(
+  job: { jobId: string; epoch: number; options: { maxConcurrency?: number } } | undefined,
+): SlotJob | undefined {
+  const cap = job?.options.maxConcurrency;
+  return job && cap !== undefined ? { jobId: job.jobId, epoch: job.epoch, maxConcurrency: cap } : undefined;
+}
+
 const slotKeys = (job: SlotJob) =>
   Array.from({ length: job.maxConcurrency }, (_, k) => slotKey(job.jobId, job.epoch, k));
 
