@@ -111,7 +111,7 @@ export class FaultPlan {
   readonly focus: Exclude<CallFault["kind"], "none"> | undefined;
 
   private readonly sitePrng: Prng;
-  private siteFocus: { match: string; rate: number } | undefined;
+  private readonly siteFocus: { match: string; rate: number; kind: "fail" | "lost" }[] = [];
   private readonly operatorPrng: Prng;
   private readonly targetedOperator: boolean;
   private operatorTarget: { ordinal: number; seen: string[] } | undefined;
@@ -163,10 +163,11 @@ export class FaultPlan {
    * Fails a share of the calls at the call sites whose name contains `match`, every SDK retry of each with a
    * server error or throttling, so the write does not land: how a schedule walks one site's failure path many times over
    * (the failure swarm fails some of the workers' RUNNING writes, so a worker may count a retry that Lambda
-   * will not make).
+   * will not make). With `lost`, the call lands and its answer is lost instead (once; the SDK's retry goes
+   * through the gate again): how a schedule walks a conditional write's "my own earlier attempt" refusal.
    */
-  focusSite(match: string, rate: number): void {
-    this.siteFocus = { match, rate };
+  focusSite(match: string, rate: number, kind: "fail" | "lost" = "fail"): void {
+    this.siteFocus.push({ match, rate, kind });
   }
 
   /**
@@ -237,9 +238,14 @@ export class FaultPlan {
       this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
       return { kind: outage.kind };
     }
-    const focused = this.siteFocus;
-    if (focused && info.site.includes(focused.match) && this.sitePrng.float() < focused.rate) {
+    const focused = this.siteFocus.find((f) => info.site.includes(f.match));
+    if (focused && this.sitePrng.float() < focused.rate) {
       const index = this.decisions++;
+      // The write lands and its answer is lost: the SDK's retry then meets its own effect (a refusal).
+      if (focused.kind === "lost")
+        return this.record(index, `${info.service}.${info.operation}`, "focus-lost", true)
+          ? { kind: "lost" }
+          : { kind: "none" };
       const kind = correlateRoll < 0.5 ? "throttle" : "server";
       if (!this.record(index, `${info.service}.${info.operation}`, `focus-${kind}`, true))
         return { kind: "none" };

@@ -254,6 +254,11 @@ async function simulate(
   // may count a retry pending that Lambda will not make, and the redrive of its on-failure record must
   // requeue the FAILED task by its token.
   if (workload.failureSwarm) plan.focusSite(":startRun ", 1 / 5);
+  // A source job's enqueue commit lands and its answer is lost, a quarter of the time: the SDK's retry is
+  // refused, and main must read that refusal as its own commit (`committedBy`), not as a takeover, or the
+  // rest of the job is never handed over (mutant 29). Only source-job schedules reach this site, and the
+  // draws come from the focus stream: every other schedule stays as it was.
+  plan.focusSite(":commitEnqueueStep ", 1 / 4, "lost");
   const ledger: Ledger = {
     dispatches: new Map(),
     completions: new Map(),
