@@ -1,3 +1,3 @@
+export type { TaskContext, TaskHandler, WorkerTask } from "./types.ts";
 export { workerDeps } from "./wiring.ts";
-export type { TaskContext, TaskHandler, WorkerTask } from "./wrapper.ts";
 export { makeWorker } from "./wrapper.ts";

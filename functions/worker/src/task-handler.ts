@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { TaskHandler } from "./wrapper.ts";
+import type { TaskHandler } from "./types.ts";
 
 /**
  * The reference task, as in the original sample: log the name of a seed-format task. Every task returns

@@ -1,7 +1,7 @@
 import type { FunctionMetrics, Logger, WorkerConfig } from "@fanout/core";
 import { type createDynamoClient, createStore } from "@fanout/dedup";
 import type { createSnsClient } from "@fanout/notices";
-import type { WorkerDeps } from "./wrapper.ts";
+import type { WorkerDeps } from "./types.ts";
 
 /**
  * The worker's dependencies from its environment, as its Lambda entry module wires them; the fault explorer
