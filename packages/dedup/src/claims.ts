@@ -32,6 +32,9 @@ const names = {
  */
 export const absentClause = "attribute_not_exists(pk) OR attribute_not_exists(#ep) OR #ep < :ep";
 
+/** The record is of this task's incarnation: every transition but one from "absent" requires it. */
+export const incarnationClause = "#ep = :ep";
+
 /** The clauses under which a consumer may claim a task of the same incarnation. */
 export const claimClauses = {
   /** A redrive (or a worker's deferral at a job's concurrency cap) made it claimable again. */
@@ -48,6 +51,12 @@ export const claimClauses = {
    * duplicate delivery that died, or an event whose task was deferred back to the queue).
    */
   deadRun: "(#s = :running AND #l < :now)",
+} as const;
+
+/** The clause under which a consumer gives its claim back (an invoke Lambda answered and refused). */
+export const releaseClauses = {
+  /** Still this run's claim: never a claim taken over since, nor a task its event started. */
+  ownClaim: "(#s = :claimed AND #o = :owner)",
 } as const;
 
 /**
@@ -80,7 +89,7 @@ export async function claimTask(
         Key: taskKey(claim.taskId),
         UpdateExpression:
           "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx, #tk = :tk, dispatchedAt = :now",
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
+        ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
           ":claimed": { S: TaskStatus.Claimed },
@@ -130,7 +139,7 @@ export async function releaseClaim(store: DedupStore, taskId: string, owner: str
         TableName: store.tableName,
         Key: taskKey(taskId),
         UpdateExpression: "SET #s = :requeued REMOVE #o, #l",
-        ConditionExpression: "#s = :claimed AND #o = :owner",
+        ConditionExpression: releaseClauses.ownClaim,
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
         ExpressionAttributeValues: {
           ":claimed": { S: TaskStatus.Claimed },

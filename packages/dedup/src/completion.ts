@@ -3,6 +3,7 @@ import { jobIndexes } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
 import { expireCounters } from "./expiry.ts";
+import { jobClauses, progressClauses } from "./job-clauses.ts";
 import {
   formatCounts,
   type JobInfo,
@@ -249,7 +250,7 @@ async function versionedWrite(
         TableName: store.tableName,
         Key: key,
         UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
-        ConditionExpression: "attribute_not_exists(#v) OR #v < :v",
+        ConditionExpression: progressClauses.newer,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",
@@ -360,7 +361,7 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
         UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
           over ? ", failedAt = :now, stopReason = :reason" : ""
         }`,
-        ConditionExpression: "epoch = :ep AND attribute_not_exists(finishedAt)",
+        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.unfinished}`,
         ExpressionAttributeValues: {
           ":now": { N: String(now) },
           ":state": { S: state },
@@ -389,7 +390,7 @@ export async function markNotified(store: DedupStore, job: Pick<JobInfo, "jobId"
         TableName: store.tableName,
         Key: jobKey(job.jobId),
         UpdateExpression: "SET notifiedAt = :now REMOVE notifyDue",
-        ConditionExpression: "epoch = :ep AND attribute_exists(notifyDue)",
+        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.noticeDue}`,
         ExpressionAttributeValues: { ":now": { N: String(store.now()) }, ":ep": { N: String(job.epoch) } },
       }),
     );

@@ -1,5 +1,6 @@
 import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure } from "./condition-failure.ts";
+import { enqueueClauses, jobClauses } from "./job-clauses.ts";
 import { type JobInfo, jobInfoOf } from "./jobs.ts";
 import { jobKey } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
@@ -30,8 +31,7 @@ export async function takeEnqueueStep(
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "SET enqueueOwner = :me, enqueueLeaseUntil = :until",
-        ConditionExpression:
-          "enqueuedTo = :from AND (attribute_not_exists(enqueueLeaseUntil) OR enqueueLeaseUntil < :now OR enqueueOwner = :me)",
+        ConditionExpression: `${enqueueClauses.at} AND (${enqueueClauses.free} OR ${enqueueClauses.held})`,
         ExpressionAttributeValues: {
           ":me": { S: owner },
           ":until": { N: String(now + leaseMs) },
@@ -70,7 +70,7 @@ export async function renewEnqueueStep(
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "SET enqueueLeaseUntil = :until",
-        ConditionExpression: "enqueueOwner = :me",
+        ConditionExpression: enqueueClauses.held,
         ExpressionAttributeValues: {
           ":me": { S: owner },
           ":until": { N: String(store.now() + leaseMs) },
@@ -105,7 +105,7 @@ export async function commitEnqueueStep(
         Key: jobKey(jobId),
         UpdateExpression:
           "SET enqueuedTo = :to, enqueuedOffset = :offset, enqueueCommittedBy = :me REMOVE enqueueOwner, enqueueLeaseUntil",
-        ConditionExpression: "enqueueOwner = :me",
+        ConditionExpression: enqueueClauses.held,
         ExpressionAttributeValues: {
           ":me": { S: owner },
           ":to": { N: String(to) },
@@ -144,7 +144,7 @@ export async function confirmHandover(store: DedupStore, jobId: string, to: numb
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "SET handedOverTo = :to",
-        ConditionExpression: "attribute_not_exists(handedOverTo) OR handedOverTo < :to",
+        ConditionExpression: enqueueClauses.handoverAhead,
         ExpressionAttributeValues: { ":to": { N: String(to) } },
       }),
     );
@@ -161,7 +161,7 @@ export async function releaseEnqueueStep(store: DedupStore, jobId: string, owner
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "REMOVE enqueueOwner, enqueueLeaseUntil",
-        ConditionExpression: "enqueueOwner = :me",
+        ConditionExpression: enqueueClauses.held,
         ExpressionAttributeValues: { ":me": { S: owner } },
       }),
     );
@@ -186,8 +186,7 @@ export async function restartEnqueue(store: DedupStore, job: JobInfo, restartedB
         Key: jobKey(job.jobId),
         UpdateExpression:
           "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero, enqueueRestartedBy = :me",
-        ConditionExpression:
-          "epoch = :ep AND enqueuedTo = #total AND (attribute_not_exists(enqueueLeaseUntil) OR enqueueLeaseUntil < :now)",
+        ConditionExpression: `${jobClauses.incarnation} AND ${enqueueClauses.inFull} AND ${enqueueClauses.free}`,
         ExpressionAttributeNames: { "#total": "total" },
         ExpressionAttributeValues: {
           ":zero": { N: "0" },

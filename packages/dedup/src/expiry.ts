@@ -1,5 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure, type Item } from "./condition-failure.ts";
+import { counterClauses, jobClauses } from "./job-clauses.ts";
 import type { JobInfo } from "./jobs.ts";
 import { counterKey, groupCount, groupKey, jobKey, progressKey, shardCount } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
@@ -26,7 +27,7 @@ export async function expireCounters(store: DedupStore, job: JobInfo, expiresAt:
         TableName: store.tableName,
         Key: jobKey(job.jobId),
         UpdateExpression: "REMOVE countersExpireAt",
-        ConditionExpression: "epoch = :ep",
+        ConditionExpression: jobClauses.incarnation,
         ExpressionAttributeValues: { ":ep": { N: String(job.epoch) } },
       }),
     );
@@ -42,7 +43,7 @@ async function stamp(store: DedupStore, key: Item, expiresAt: number): Promise<v
         TableName: store.tableName,
         Key: key,
         UpdateExpression: "SET expiresAt = :exp",
-        ConditionExpression: "attribute_exists(pk)",
+        ConditionExpression: counterClauses.exists,
         ExpressionAttributeValues: { ":exp": { N: String(expiresAt) } },
       }),
     );

@@ -15,6 +15,7 @@ import {
 } from "@fanout/core";
 import { conditionFailure, type Item } from "./condition-failure.ts";
 import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
+import { jobClauses } from "./job-clauses.ts";
 import {
   type CounterLayout,
   counterKey,
@@ -94,13 +95,7 @@ export interface JobInfo {
   layout: CounterLayout;
 }
 
-/**
- * A job record that is as good as absent: its job finished and its expiry passed (TTL deletion can lag by
- * days). An unfinished job is never gone: its record has no expiry (a record of an earlier release may have
- * one from its submission; ignored while the job runs), however long the job runs.
- */
-const goneClause = "attribute_exists(finishedAt) AND expiresAt < :nowSec";
-/** {@link goneClause}, read from an item (as the condition reads it: a missing attribute compares false). */
+/** `jobClauses.gone`, read from an item (as the condition reads it: a missing attribute compares false). */
 const isGone = (item: Item, now: number) =>
   item.finishedAt?.N !== undefined &&
   item.expiresAt?.N !== undefined &&
@@ -159,7 +154,7 @@ export async function recordJob(
         },
         // Only the first submission writes: a resubmission keeps the original record, unless the job is gone:
         // finished and past its expiry (TTL deletes lazily). Then its tasks run afresh and so does the job.
-        ConditionExpression: `attribute_not_exists(pk) OR (${goneClause})`,
+        ConditionExpression: `${jobClauses.fresh} OR ${jobClauses.gone}`,
         ExpressionAttributeValues: { ":nowSec": { N: String(Math.floor(store.now() / 1000)) } },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
@@ -278,9 +273,8 @@ export async function cancelJob(
         TableName: store.tableName,
         Key: jobKey(jobId),
         UpdateExpression: "SET cancelledAt = :now, stopReason = :reason",
-        // An unfinished job is never gone (goneClause), whatever the age of its record.
-        ConditionExpression:
-          "attribute_exists(pk) AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
+        // An unfinished job is never gone (jobClauses.gone), whatever the age of its record.
+        ConditionExpression: `${jobClauses.exists} AND ${jobClauses.open}`,
         ExpressionAttributeValues: {
           ":now": { N: String(now) },
           ":reason": { S: reason },
@@ -317,8 +311,7 @@ export async function stopFailedJob(
         TableName: store.tableName,
         Key: jobKey(job.jobId),
         UpdateExpression: "SET cancelledAt = :now, failedAt = :now, stopReason = :reason",
-        ConditionExpression:
-          "epoch = :ep AND attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
+        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.open}`,
         ExpressionAttributeValues: {
           ":now": { N: String(now) },
           ":reason": { S: reason },

@@ -1,4 +1,5 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { incarnationClause } from "./claims.ts";
 import { unsettleFailure } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
 import { type JobInfo, readJob } from "./jobs.ts";
@@ -126,7 +127,7 @@ export async function requeueTask(
         Key: taskKey(task.taskId),
         UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
         // Only the same incarnation: a record of an older one is as good as absent (the consumer claims it).
-        ConditionExpression: `#ep = :ep AND (${[
+        ConditionExpression: `${incarnationClause} AND (${[
           requeueClauses.failed,
           requeueClauses.deadRun,
           requeueClauses.deadClaim,

@@ -1,5 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure, type Item } from "./condition-failure.ts";
+import { runSlotClauses } from "./job-clauses.ts";
 import { batchGetAll } from "./jobs.ts";
 import type { DedupStore } from "./store.ts";
 
@@ -44,7 +45,7 @@ export async function takeRunSlot(
         TableName: store.tableName,
         Key: runSlotKey(pool, slot),
         UpdateExpression: "SET #owner = :me, leaseUntil = :until",
-        ConditionExpression: "attribute_not_exists(leaseUntil) OR leaseUntil < :now OR #owner = :me",
+        ConditionExpression: `${runSlotClauses.free} OR ${runSlotClauses.mine}`,
         ExpressionAttributeNames: { "#owner": "owner" },
         ExpressionAttributeValues: {
           ":me": { S: owner },
@@ -73,7 +74,7 @@ export async function releaseRunSlot(
         TableName: store.tableName,
         Key: runSlotKey(pool, slot),
         UpdateExpression: "REMOVE #owner, leaseUntil",
-        ConditionExpression: "#owner = :me",
+        ConditionExpression: runSlotClauses.mine,
         ExpressionAttributeNames: { "#owner": "owner" },
         ExpressionAttributeValues: { ":me": { S: owner } },
       }),

@@ -1,5 +1,5 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { absentClause } from "./claims.ts";
+import { absentClause, incarnationClause } from "./claims.ts";
 import { type JobNotice, settleOutcome } from "./completion.ts";
 import { conditionFailure } from "./condition-failure.ts";
 import type { JobInfo } from "./jobs.ts";
@@ -66,6 +66,22 @@ export const startClauses = {
   token: "#tk = :tk",
 } as const;
 
+/** The clause under which a run records its outcome. */
+export const finishClauses = {
+  /** This attempt still holds the RUNNING lease: never an outcome over another run's. */
+  ownRun: "(#s = :running AND #o = :owner)",
+} as const;
+
+/** The states a task of a cancelled job (or with a payload the schema refused) is closed from, without a run. */
+export const closeClauses = {
+  /** Claimed, dispatched by v0.1.0, or handed back to the queue: no run started. */
+  unstarted: "#s IN (:claimed, :dispatched, :requeued)",
+  /** A failure Lambda will retry: that retry must find the task closed, not run it. */
+  retryPending: "(#s = :failed AND finalFailure = :false)",
+  /** A run whose lease ended: it died with no outcome. */
+  deadRun: "(#s = :running AND #l < :now)",
+} as const;
+
 /**
  * Takes the RUNNING lease with one conditional write. Allowed from CLAIMED, DISPATCHED (written by v0.1.0),
  * FAILED (Lambda's retry of a failed attempt), an expired RUNNING lease (a crashed attempt), each only for
@@ -90,7 +106,7 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
         UpdateExpression: `SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
           tokened ? ", #tk = :tk" : ""
         } ADD attempts :one, #ev :one${tokened ? "" : " REMOVE #tk"}`,
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND ${tokened ? `${startClauses.token} AND ` : ""}${states})`,
+        ConditionExpression: `${absentClause} OR (${incarnationClause} AND ${tokened ? `${startClauses.token} AND ` : ""}${states})`,
         ExpressionAttributeNames: {
           // A run without a token removes the claim's: the record's token is that of the event that ran it last
           // (a redrive tells by it whose failure a FAILED record is).
@@ -181,7 +197,7 @@ export async function finishRun(
         UpdateExpression: failed
           ? "SET #s = :status, lastError = :err, finalFailure = :final, finishedAt = :now REMOVE #l, #r"
           : `SET #s = :status, finishedAt = :now${withResult ? ", #r = :result" : ""} REMOVE #l, lastError, finalFailure${withResult ? "" : ", #r"}`,
-        ConditionExpression: "#s = :running AND #o = :owner",
+        ConditionExpression: finishClauses.ownRun,
         ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#r": "result" },
         ExpressionAttributeValues: {
           ":status": { S: outcome.status },
@@ -276,7 +292,7 @@ export async function closeTask(
         UpdateExpression: `SET #s = :status, finishedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
           failed ? ", lastError = :err, finalFailure = :true" : ""
         } REMOVE #l`,
-        ConditionExpression: `${absentClause} OR (#ep = :ep AND (#s IN (:claimed, :dispatched, :requeued) OR (#s = :failed AND finalFailure = :false) OR (#s = :running AND #l < :now)))`,
+        ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${closeClauses.unstarted} OR ${closeClauses.retryPending} OR ${closeClauses.deadRun}))`,
         ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" },
         ExpressionAttributeValues: {
           ":status": { S: reason.status },

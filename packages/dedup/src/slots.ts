@@ -1,5 +1,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { conditionFailure, type Item } from "./condition-failure.ts";
+import { slotClauses } from "./job-clauses.ts";
 import { batchGetAll } from "./jobs.ts";
 import { slotKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
@@ -136,9 +137,7 @@ export async function holdSlot(
         TableName: store.tableName,
         Key: slotKey(job.jobId, job.epoch, slot),
         UpdateExpression: "SET holder = :me, #u = :until, expiresAt = :exp",
-        ConditionExpression: orFree
-          ? "attribute_not_exists(holder) OR #u < :now OR holder = :me"
-          : "holder = :me",
+        ConditionExpression: orFree ? `${slotClauses.free} OR ${slotClauses.mine}` : slotClauses.mine,
         ExpressionAttributeNames: { "#u": "until" },
         ExpressionAttributeValues: {
           ":me": { S: holder },
@@ -172,7 +171,7 @@ export async function releaseSlot(
         TableName: store.tableName,
         Key: slotKey(job.jobId, job.epoch, slot),
         UpdateExpression: runMs === undefined ? "REMOVE holder, #u" : "SET lastRunMs = :ms REMOVE holder, #u",
-        ConditionExpression: "holder = :me",
+        ConditionExpression: slotClauses.mine,
         ExpressionAttributeNames: { "#u": "until" },
         ExpressionAttributeValues: {
           ":me": { S: holder },
