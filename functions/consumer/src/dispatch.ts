@@ -6,21 +6,19 @@ import {
   taskIdOf,
   ValidationError,
 } from "@fanout/core";
+import { claimTask, closeCancelledTask, releaseClaim } from "@fanout/dedup";
+import type { LambdaClient } from "@fanout/invoker";
+import { InvokeError, invokeAsync } from "@fanout/invoker";
 import {
-  claimTask,
-  closeCancelledTask,
   type DedupStore,
   type JobInfo,
   type JobNotice,
   readSlots,
-  releaseClaim,
   releaseSlot,
   type SlotJob,
   slotJobOf,
   takeSlotOf,
-} from "@fanout/dedup";
-import type { LambdaClient } from "@fanout/invoker";
-import { InvokeError, invokeAsync } from "@fanout/invoker";
+} from "@fanout/job-state";
 import type { ReceivedMessage } from "@fanout/queue";
 import { type JobView, jobView } from "./job-view.ts";
 

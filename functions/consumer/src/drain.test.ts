@@ -11,6 +11,8 @@ import {
   requestCounts,
   resetRequestCounts,
 } from "@fanout/core";
+import { createFreshQueue, startLocalResources } from "@fanout/emulators";
+import { createLambdaClient } from "@fanout/invoker";
 import {
   acquireSlot,
   cancelJob,
@@ -21,9 +23,7 @@ import {
   readSlots,
   recordJob,
   releaseSlot,
-} from "@fanout/dedup";
-import { createFreshQueue, startLocalResources } from "@fanout/emulators";
-import { createLambdaClient } from "@fanout/invoker";
+} from "@fanout/job-state";
 import { createSqsClient, queueDepth, sendMessages } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DrainDeps, drain } from "./drain.ts";

@@ -1,6 +1,6 @@
 import { consumerConfigSchema, createLogger, createMetrics, createTracer, readConfig } from "@fanout/core";
-import { createDynamoClient } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
+import { createDynamoClient } from "@fanout/job-state";
 import { createSnsClient } from "@fanout/notices";
 import { createSqsClient } from "@fanout/queue";
 import { consumerHandler } from "./consumer-handler.ts";

@@ -1,4 +1,4 @@
-import { type DedupStore, type JobInfo, readJob, type SlotsSeen } from "@fanout/dedup";
+import { type DedupStore, type JobInfo, readJob, type SlotsSeen } from "@fanout/job-state";
 
 /**
  * What one consumer run knows of the jobs whose tasks it meets: each job record read at most once per

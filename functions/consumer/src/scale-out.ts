@@ -1,6 +1,6 @@
 import type { Logger } from "@fanout/core";
-import { type DedupStore, liveRunSlots, releaseRunSlot, takeRunSlot } from "@fanout/dedup";
 import { invokeAsync, type LambdaClient } from "@fanout/invoker";
+import { type DedupStore, liveRunSlots, releaseRunSlot, takeRunSlot } from "@fanout/job-state";
 import { queueDepth, type SQSClient } from "@fanout/queue";
 import { z } from "zod";
 

@@ -1,6 +1,6 @@
 import type { ConsumerConfig, FunctionMetrics, Logger } from "@fanout/core";
-import { type createDynamoClient, createStore } from "@fanout/dedup";
 import type { createLambdaClient } from "@fanout/invoker";
+import { type createDynamoClient, createStore } from "@fanout/job-state";
 import type { createSnsClient } from "@fanout/notices";
 import type { createSqsClient } from "@fanout/queue";
 import type { ConsumerHandlerDeps } from "./consumer-handler.ts";

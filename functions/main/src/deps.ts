@@ -1,6 +1,6 @@
 import type { FunctionMetrics, Logger } from "@fanout/core";
-import type { DedupStore } from "@fanout/dedup";
 import type { LambdaClient } from "@fanout/invoker";
+import type { DedupStore } from "@fanout/job-state";
 import type { SQSClient } from "@fanout/queue";
 import type { S3Client } from "@fanout/source";
 

@@ -1,6 +1,6 @@
 import { createLogger, createMetrics, createTracer, mainConfigSchema, readConfig } from "@fanout/core";
-import { createDynamoClient } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
+import { createDynamoClient } from "@fanout/job-state";
 import { createSqsClient } from "@fanout/queue";
 import { createS3Client } from "@fanout/source";
 import { mainHandler } from "./main-handler.ts";

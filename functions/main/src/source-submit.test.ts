@@ -10,10 +10,10 @@ import {
   type Task,
 } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
-import { createDynamoClient, createStore, readJob, takeEnqueueStep } from "@fanout/dedup";
 import { clockedStore } from "@fanout/dedup/testing";
 import { createFreshQueue, startLocalResources, waitUntil } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
+import { createDynamoClient, createStore, readJob, takeEnqueueStep } from "@fanout/job-state";
 import { createSqsClient, receiveMessages } from "@fanout/queue";
 import { createS3Client, SourceChangedError } from "@fanout/source";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -14,6 +14,7 @@ import {
   sourceTaskOf,
   type TaskFormat,
 } from "@fanout/core";
+import { invokeAsync } from "@fanout/invoker";
 import {
   commitEnqueueStep,
   confirmHandover,
@@ -24,8 +25,7 @@ import {
   renewEnqueueStep,
   restartEnqueue,
   takeEnqueueStep,
-} from "@fanout/dedup";
-import { invokeAsync } from "@fanout/invoker";
+} from "@fanout/job-state";
 import { type OutgoingMessage, type SendResult, sendMessages } from "@fanout/queue";
 import { checkSource, openSource, readRecords, type S3Client, SourceNotFoundError } from "@fanout/source";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 import { encodeTask, type Job, parseJob, resetRequestCounts, taskCountOf, taskOf, usage } from "@fanout/core";
-import { recordJob } from "@fanout/dedup";
+import { recordJob } from "@fanout/job-state";
 import { packBatches, sendMessages } from "@fanout/queue";
 import type { SubmitDeps, SubmitResult } from "./deps.ts";
 import { throwIfUnsent } from "./errors.ts";

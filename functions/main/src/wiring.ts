@@ -1,6 +1,6 @@
 import type { FunctionMetrics, Logger, MainConfig } from "@fanout/core";
-import { type createDynamoClient, createStore } from "@fanout/dedup";
 import type { createLambdaClient } from "@fanout/invoker";
+import { type createDynamoClient, createStore } from "@fanout/job-state";
 import type { createSqsClient } from "@fanout/queue";
 import type { createS3Client } from "@fanout/source";
 import type { SubmitDeps } from "./deps.ts";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, readConfig, workerConfigSchema } from "@fanout/core";
-import { createStore } from "@fanout/dedup";
+import { createStore } from "@fanout/job-state";
 import { makeWorker, type TaskContext, type TaskHandler, type WorkerTask } from "@fanout/worker";
 import { z } from "zod";
 

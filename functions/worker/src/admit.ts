@@ -1,5 +1,6 @@
 import { payloadOf, type Task, usage } from "@fanout/core";
-import { closeCancelledTask, closeTask, type JobInfo, type RunRef } from "@fanout/dedup";
+import { closeCancelledTask, closeTask, type RunRef } from "@fanout/dedup";
+import type { JobInfo } from "@fanout/job-state";
 import { InvalidTaskPayloadError, TaskBusyError } from "./errors.ts";
 import type { WorkerRuntime } from "./runtime.ts";
 import type { WorkerResult } from "./types.ts";

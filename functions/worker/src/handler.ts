@@ -7,7 +7,7 @@ import {
   taskIdOf,
   workerConfigSchema,
 } from "@fanout/core";
-import { createDynamoClient } from "@fanout/dedup";
+import { createDynamoClient } from "@fanout/job-state";
 import { createSnsClient } from "@fanout/notices";
 import { referenceTaskHandler } from "./task-handler.ts";
 import { workerDeps } from "./wiring.ts";

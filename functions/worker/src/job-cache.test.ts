@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { cancelJob, createStore, type DedupStore, recordJob } from "@fanout/dedup";
 import { startLocalResources } from "@fanout/emulators";
+import { cancelJob, createStore, type DedupStore, recordJob } from "@fanout/job-state";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { jobCache } from "./job-cache.ts";
 

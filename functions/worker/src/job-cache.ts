@@ -1,4 +1,4 @@
-import { type DedupStore, type JobInfo, readJob } from "@fanout/dedup";
+import { type DedupStore, type JobInfo, readJob } from "@fanout/job-state";
 
 /**
  * The worker's reads of job records: one strongly consistent read per job per container every `maxAgeMs`

@@ -1,5 +1,6 @@
 import { type LambdaContext, usage } from "@fanout/core";
-import { finishRun, type JobInfo, type JobNotice, type RunOutcome, type RunRef } from "@fanout/dedup";
+import { finishRun, type RunOutcome, type RunRef } from "@fanout/dedup";
+import type { JobInfo, JobNotice } from "@fanout/job-state";
 import pRetry from "p-retry";
 import { OutcomeNotRecordedError } from "./errors.ts";
 import type { HandlerOutcome } from "./run-handler.ts";

@@ -1,4 +1,4 @@
-import type { JobInfo, JobNotice } from "@fanout/dedup";
+import type { JobInfo, JobNotice } from "@fanout/job-state";
 import { announce, type NoticeDeps } from "@fanout/notices";
 import { jobCache } from "./job-cache.ts";
 import type { TaskHandler, WorkerDeps } from "./types.ts";

@@ -1,5 +1,5 @@
 import { type LambdaContext, usage } from "@fanout/core";
-import { acquireSlot, holdSlot, type JobInfo, releaseSlot, type SlotJob, slotJobOf } from "@fanout/dedup";
+import { acquireSlot, holdSlot, type JobInfo, releaseSlot, type SlotJob, slotJobOf } from "@fanout/job-state";
 import { NoSlotError } from "./errors.ts";
 import type { WorkerRuntime } from "./runtime.ts";
 import type { WorkerDeps } from "./types.ts";

@@ -1,5 +1,6 @@
 import { usage } from "@fanout/core";
-import { countRunning, type JobInfo, type RunRef, resettle, startRun } from "@fanout/dedup";
+import { countRunning, type RunRef, resettle, startRun } from "@fanout/dedup";
+import type { JobInfo } from "@fanout/job-state";
 import { TaskBusyError } from "./errors.ts";
 import type { WorkerRuntime } from "./runtime.ts";
 import type { SlotHold } from "./slot-hold.ts";

@@ -1,5 +1,5 @@
 import type { FunctionMetrics, LambdaContext, Logger } from "@fanout/core";
-import type { DedupStore } from "@fanout/dedup";
+import type { DedupStore } from "@fanout/job-state";
 import type { NoticeDeps } from "@fanout/notices";
 import type { z } from "zod";
 

@@ -1,5 +1,5 @@
 import type { FunctionMetrics, Logger, WorkerConfig } from "@fanout/core";
-import { type createDynamoClient, createStore } from "@fanout/dedup";
+import { type createDynamoClient, createStore } from "@fanout/job-state";
 import type { createSnsClient } from "@fanout/notices";
 import type { WorkerDeps } from "./types.ts";
 

@@ -6,20 +6,18 @@ import {
   taskIdOf,
 } from "@fanout/core";
 import { testContext } from "@fanout/core/testing";
+import { claimTask, readTask, startRun } from "@fanout/dedup";
+import { clockedStore } from "@fanout/dedup/testing";
+import { startLocalResources } from "@fanout/emulators";
 import {
   acquireSlot,
   cancelJob,
-  claimTask,
   createStore,
   holdSlot,
   readJobStatus,
   readSlots,
-  readTask,
   recordJob,
-  startRun,
-} from "@fanout/dedup";
-import { clockedStore } from "@fanout/dedup/testing";
-import { startLocalResources } from "@fanout/emulators";
+} from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { NoSlotError, OutcomeNotRecordedError, TaskBusyError } from "./errors.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { clientOptions } from "@fanout/core";
-import { createStore, readJobStatus } from "@fanout/dedup";
+import { createStore, readJobStatus } from "@fanout/job-state";
 import { byService, submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { sampleNames } from "@fanout/tooling";
 import { billedDurations, jsonLines, median, percentile, readLog } from "./logs.ts";

@@ -1,4 +1,4 @@
-import { cancelJob, readJobStatus } from "@fanout/dedup";
+import { cancelJob, readJobStatus } from "@fanout/job-state";
 import { submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import { type LargestItem, largestByKind } from "./table-items.ts";

@@ -1,7 +1,7 @@
 import { drain } from "@fanout/consumer";
 import { createLogger, type RequestCounts, requestCounts } from "@fanout/core";
-import { createDynamoClient, createStore } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
+import { createDynamoClient, createStore } from "@fanout/job-state";
 import { createSqsClient } from "@fanout/queue";
 import type { Settings } from "@fanout/tooling";
 import { Activity, Capacity, trackActivity, trackCapacity } from "./instrument.ts";

@@ -2,7 +2,7 @@ import { createReadStream, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createStore, readJob, readJobStatus } from "@fanout/dedup";
+import { createStore, readJob, readJobStatus } from "@fanout/job-state";
 import { submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { type Settings, sampleNames } from "@fanout/tooling";
 import { settingsWith } from "./bench-settings.ts";

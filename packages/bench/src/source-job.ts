@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Upload } from "@aws-sdk/lib-storage";
-import { createStore, readJob } from "@fanout/dedup";
+import { createStore, readJob } from "@fanout/job-state";
 import { submitToMain } from "@fanout/local-stack";
 import { createS3Client } from "@fanout/source";
 import { type Settings, sampleNames } from "@fanout/tooling";

@@ -1,5 +1,5 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { itemKindOf } from "@fanout/dedup";
+import { itemKindOf } from "@fanout/job-state";
 import { itemBytes } from "./item-size.ts";
 
 /** The largest item of one kind: its size by DynamoDB's rules and its key. */

@@ -7,9 +7,9 @@ export const coverageReasons: { sites: Record<string, string>; clauses: Record<s
   // renewEnqueueStep's and confirmHandover's clauses; their reasons went.
   sites: {},
   clauses: {
-    "dedup/expiry.ts:expireCounters dynamodb.UpdateItem":
+    "job-state/expiry.ts:expireCounters dynamodb.UpdateItem":
       "refused only if the job record were replaced by a new incarnation between the finish and the stamping; a record does not expire before its finish + ttl_seconds, so no new incarnation can exist then",
-    "dedup/expiry.ts:stamp dynamodb.UpdateItem":
+    "job-state/expiry.ts:stamp dynamodb.UpdateItem":
       "refused only for a counter item that was never written; every item of a job's layout holds a final task before the job finishes, so the condition guards against creating items, not against a race",
   },
 };

@@ -57,7 +57,7 @@ const transport = [/\/node_modules\//, /\/packages\/chaos\//, /\/packages\/core\
 
 /**
  * The call site of an AWS request, from the stack captured where the SDK hands it to the network: the
- * innermost named frame in the shipped packages (`packages/*` or `functions/*`), as `dedup/jobs.ts:cancelJob`.
+ * innermost named frame in the shipped packages (`packages/*` or `functions/*`), as `job-state/jobs.ts:cancelJob`.
  * Line numbers are left out so that the name survives edits elsewhere in the file.
  */
 export function callSiteOf(stack: string | undefined): string {

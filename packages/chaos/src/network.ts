@@ -61,7 +61,7 @@ export interface CallInfo {
   operation: string;
   request: Request;
   call: PendingCall;
-  /** The shipped code's call site (`callSiteOf`), e.g. `dedup/jobs.ts:cancelJob dynamodb.UpdateItem`. */
+  /** The shipped code's call site (`callSiteOf`), e.g. `job-state/jobs.ts:cancelJob dynamodb.UpdateItem`. */
   site: string;
   /** A stale event of the same payload was released as this invoke left (the task's redispatch). */
   overtakes?: boolean;

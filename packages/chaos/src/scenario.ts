@@ -11,6 +11,7 @@ import {
   taskIdOf,
   workerConfigSchema,
 } from "@fanout/core";
+import { createLambdaClient } from "@fanout/invoker";
 import {
   cancelJob,
   createDynamoClient,
@@ -18,8 +19,7 @@ import {
   type DedupStore,
   type JobNotice,
   readJobStatus,
-} from "@fanout/dedup";
-import { createLambdaClient } from "@fanout/invoker";
+} from "@fanout/job-state";
 import { functionEnvironment, functionSpecs } from "@fanout/local-stack";
 import { mainDeps, mainHandler } from "@fanout/main";
 import { createSnsClient } from "@fanout/notices";

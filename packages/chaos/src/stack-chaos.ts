@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { memoryOutput, run as runCli } from "@fanout/cli";
-import { createStore, readJobStatus } from "@fanout/dedup";
+import { createStore, readJobStatus } from "@fanout/job-state";
 import { collectLogs, ensureBuilt, functionEnvironment, startStack, submitToMain } from "@fanout/local-stack";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { sampleNames } from "@fanout/tooling";

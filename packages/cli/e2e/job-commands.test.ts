@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { encodeTask, makeTask } from "@fanout/core";
-import { recordJob } from "@fanout/dedup";
+import { recordJob } from "@fanout/job-state";
 import { startTestStack, type TestStack } from "@fanout/local-stack/testing";
 import type { SettingsInput } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

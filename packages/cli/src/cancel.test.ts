@@ -1,4 +1,4 @@
-import type { JobInfo } from "@fanout/dedup";
+import type { JobInfo } from "@fanout/job-state";
 import { describe, expect, it } from "vitest";
 import { cancelMessage, toCancelReport } from "./cancel.ts";
 

@@ -1,4 +1,4 @@
-import { type CancelResult, cancelJob, type JobInfo, jobStateOf } from "@fanout/dedup";
+import { type CancelResult, cancelJob, type JobInfo, jobStateOf } from "@fanout/job-state";
 import type { CliContext } from "./context.ts";
 import { ExitCode } from "./errors.ts";
 import type { CancelFlags } from "./flags.ts";

@@ -5,7 +5,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { countRequests } from "@fanout/core";
-import { createStore, type DedupStore } from "@fanout/dedup";
+import { createStore, type DedupStore } from "@fanout/job-state";
 import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/tooling";
 import { CliError, describeError } from "./errors.ts";
 import type { GlobalFlags } from "./flags.ts";

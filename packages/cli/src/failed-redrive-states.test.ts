@@ -7,18 +7,10 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { makeTask, parseTask } from "@fanout/core";
-import {
-  claimTask,
-  createStore,
-  type DedupStore,
-  finishRun,
-  readJob,
-  readTask,
-  recordJob,
-  startRun,
-} from "@fanout/dedup";
+import { claimTask, finishRun, readTask, startRun } from "@fanout/dedup";
 import { markDispatchedAsV010 } from "@fanout/dedup/testing";
 import { createFreshQueue, localCredentials, startLocalResources } from "@fanout/emulators";
+import { createStore, type DedupStore, readJob, recordJob } from "@fanout/job-state";
 import { receiveMessages } from "@fanout/queue";
 import { parseSettings, resourceNames } from "@fanout/tooling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

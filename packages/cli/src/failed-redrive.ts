@@ -3,7 +3,6 @@ import {
   type FailedEvent,
   type RequeueClause,
   type RequeueState,
-  readJob,
   readTask,
   requeueClauseOf,
   requeueTask,
@@ -11,6 +10,7 @@ import {
   TaskStatus,
 } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
+import { readJob } from "@fanout/job-state";
 import { deleteMessages, queueDepth, sendMessages } from "@fanout/queue";
 import type { CliContext } from "./context.ts";
 import { type DeadLetterReport, redriveDeadLetters } from "./dead-letters.ts";

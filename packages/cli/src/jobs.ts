@@ -1,5 +1,5 @@
 import type { JobRunOptions } from "@fanout/core";
-import { type JobPage, type JobState, listJobs } from "@fanout/dedup";
+import { type JobPage, type JobState, listJobs } from "@fanout/job-state";
 import type { CliContext } from "./context.ts";
 import { ExitCode, UsageError } from "./errors.ts";
 import { defaultJobsLimit, type JobsFlags } from "./flags.ts";

@@ -1,4 +1,4 @@
-import type { JobStatus } from "@fanout/dedup";
+import type { JobStatus } from "@fanout/job-state";
 import type { ProgressLayout } from "@fanout/progress";
 import { percentOf } from "./output.ts";
 

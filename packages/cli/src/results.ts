@@ -1,4 +1,5 @@
-import { type JobInfo, readJob, readResults, type TaskResult } from "@fanout/dedup";
+import { readResults, type TaskResult } from "@fanout/dedup";
+import { type JobInfo, readJob } from "@fanout/job-state";
 import type { CliContext } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import type { ResultsFlags } from "./flags.ts";

@@ -1,4 +1,4 @@
-import type { JobStatus } from "@fanout/dedup";
+import type { JobStatus } from "@fanout/job-state";
 import { describe, expect, it } from "vitest";
 import { endStateOf, redrivenSince, toleranceText, toReport } from "./status.ts";
 

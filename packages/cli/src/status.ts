@@ -1,5 +1,5 @@
 import type { JobRunOptions } from "@fanout/core";
-import { type JobState, type JobStatus, readJobStatus } from "@fanout/dedup";
+import { type JobState, type JobStatus, readJobStatus } from "@fanout/job-state";
 import { progressView } from "@fanout/progress";
 import type { CliContext } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";

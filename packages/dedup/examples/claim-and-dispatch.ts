@@ -1,5 +1,6 @@
 import { encodeWorkerEvent, makeTask, taskIdOf } from "@fanout/core";
-import { claimTask, createStore, releaseClaim } from "@fanout/dedup";
+import { claimTask, releaseClaim } from "@fanout/dedup";
+import { createStore } from "@fanout/job-state";
 
 // Stands in for @fanout/invoker's invokeAsync: resolves to the event's request id, or throws an error
 // that says whether Lambda may have accepted the event anyway.

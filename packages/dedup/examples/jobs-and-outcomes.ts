@@ -1,9 +1,8 @@
 import { makePayloadTask, taskIdOf } from "@fanout/core";
+import { type FinishResult, finishRun, startRun } from "@fanout/dedup";
 import {
   cancelJob,
   createStore,
-  type FinishResult,
-  finishRun,
   InvalidCursorError,
   JobNotFoundError,
   type JobStatus,
@@ -11,8 +10,7 @@ import {
   markNotified,
   readJob,
   readJobStatus,
-  startRun,
-} from "@fanout/dedup";
+} from "@fanout/job-state";
 
 const store = createStore({ tableName: "fanout-dedup", ttlSeconds: 1_296_000 });
 

@@ -2,21 +2,26 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { capacityCounts, countCapacity, partitionKey, resetRequestCounts } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { claimTask } from "./claims.ts";
-import { listJobs, recordJob } from "./jobs.ts";
+import {
+  createDynamoClient,
+  createStore,
+  type DedupStore,
+  itemKindOf,
+  listJobs,
+  recordJob,
+} from "@fanout/job-state";
 import {
   counterKey,
   groupKey,
   indexWritesOf,
-  itemKindOf,
   jobKey,
   progressKey,
+  runSlotKey,
   slotKey,
-  taskKey,
-} from "./keys.ts";
-import { runSlotKey } from "./run-slots.ts";
-import { createDynamoClient, createStore, type DedupStore } from "./store.ts";
+} from "@fanout/job-state/testing";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { claimTask } from "./claims.ts";
+import { taskKey } from "./task-keys.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: DedupStore;

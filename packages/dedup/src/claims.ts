@@ -1,8 +1,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { newDispatchToken } from "@fanout/core";
-import { conditionFailure } from "./condition-failure.ts";
-import { TaskStatus, taskKey } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import { conditionFailure, type DedupStore, expiresAt } from "@fanout/job-state";
+import { TaskStatus, taskKey } from "./task-keys.ts";
 
 export type ClaimResult =
   /**

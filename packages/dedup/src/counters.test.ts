@@ -2,23 +2,29 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type JobRunOptions, requestCounts, resetRequestCounts } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimTask } from "./claims.ts";
-import { settleOutcome } from "./completion.ts";
-import { countOutcome } from "./counters.ts";
-import { type JobInfo, readJob, readJobStatus, recordJob } from "./jobs.ts";
+import {
+  createStore,
+  type DedupStore,
+  type JobInfo,
+  readJob,
+  readJobStatus,
+  recordJob,
+  settleOutcome,
+} from "@fanout/job-state";
 import {
   type Counted,
+  countOutcome,
   groupCount,
   layoutFor,
   shardCount,
   shardOf,
   shardSize,
   tasksPerShard,
-} from "./keys.ts";
+} from "@fanout/job-state/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask } from "./claims.ts";
 import { requeueTask } from "./redrive.ts";
 import { finishRun, resettle, startRun } from "./runs.ts";
-import { createStore, type DedupStore } from "./store.ts";
 import { readTask } from "./tasks.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;

@@ -2,13 +2,23 @@ import { randomUUID } from "node:crypto";
 import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { JobRunOptions } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
+import {
+  acquireSlot,
+  cancelJob,
+  dueNotices,
+  holdSlot,
+  type JobInfo,
+  listJobs,
+  markNotified,
+  readJob,
+  readJobStatus,
+  recordJob,
+  releaseSlot,
+} from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
-import { dueNotices, markNotified } from "./completion.ts";
-import { cancelJob, type JobInfo, listJobs, readJob, readJobStatus, recordJob } from "./jobs.ts";
 import { requeueTask } from "./redrive.ts";
 import { closeCancelledTask, closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
-import { acquireSlot, holdSlot, releaseSlot } from "./slots.ts";
 import { readResults } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 

@@ -1,10 +1,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { conditionFailure, type DedupStore, type JobInfo, readJob, unsettleFailure } from "@fanout/job-state";
 import { incarnationClause } from "./claims.ts";
-import { unsettleFailure } from "./completion.ts";
-import { conditionFailure } from "./condition-failure.ts";
-import { type JobInfo, readJob } from "./jobs.ts";
-import { TaskStatus, taskKey } from "./keys.ts";
-import type { DedupStore } from "./store.ts";
+import { TaskStatus, taskKey } from "./task-keys.ts";
 
 /** How far an operator's clock may run ahead of Lambda's before a live lease could look expired. */
 export const leaseClockSkewMs = 60_000;

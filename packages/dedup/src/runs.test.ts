@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { JobConflictError } from "@fanout/core";
 import { startLocalResources } from "@fanout/emulators";
+import { readJob, readJobStatus, recordJob } from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
-import { readJob, readJobStatus, recordJob } from "./jobs.ts";
 import { type FailedEvent, leaseClockSkewMs, requeueClauseOf, requeueTask } from "./redrive.ts";
 import { closeTask, finishRun as finishRunWith, resettle as resettleWith, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";

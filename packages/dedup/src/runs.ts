@@ -1,10 +1,14 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  conditionFailure,
+  type DedupStore,
+  expiresAt,
+  type JobInfo,
+  type JobNotice,
+  settleOutcome,
+} from "@fanout/job-state";
 import { absentClause, incarnationClause } from "./claims.ts";
-import { type JobNotice, settleOutcome } from "./completion.ts";
-import { conditionFailure } from "./condition-failure.ts";
-import type { JobInfo } from "./jobs.ts";
-import { TaskStatus, taskKey } from "./keys.ts";
-import { type DedupStore, expiresAt } from "./store.ts";
+import { TaskStatus, taskKey } from "./task-keys.ts";
 
 export interface RunRef {
   taskId: string;

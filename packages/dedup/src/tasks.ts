@@ -1,8 +1,6 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import type { Item } from "./condition-failure.ts";
-import { batchGetAll, type JobInfo } from "./jobs.ts";
-import { type TaskStatus, taskKey } from "./keys.ts";
-import type { DedupStore } from "./store.ts";
+import { batchGetAll, type DedupStore, type Item, type JobInfo } from "@fanout/job-state";
+import { type TaskStatus, taskKey } from "./task-keys.ts";
 
 export interface TaskRecord {
   taskId: string;

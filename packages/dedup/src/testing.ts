@@ -1,7 +1,6 @@
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure } from "./condition-failure.ts";
-import { TaskStatus, taskKey } from "./keys.ts";
-import { createStore, type DedupStore } from "./store.ts";
+import { conditionFailure, createStore, type DedupStore } from "@fanout/job-state";
+import { TaskStatus, taskKey } from "./task-keys.ts";
 
 /** A DedupStore whose clock a test moves by hand. */
 type ClockedStore = DedupStore & {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { readJob } from "@fanout/dedup";
+import { readJob } from "@fanout/job-state";
 import { queueDepth } from "@fanout/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitToMain } from "../src/submit-job.ts";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readJobStatus } from "@fanout/dedup";
+import { readJobStatus } from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionNames, zipPathOf } from "../src/paths.ts";
 import { readRelease } from "../src/releases.ts";

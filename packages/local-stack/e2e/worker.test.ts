@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { makeTask, taskIdOf } from "@fanout/core";
-import { readJobStatus, readTask, recordJob } from "@fanout/dedup";
+import { readTask } from "@fanout/dedup";
+import { readJobStatus, recordJob } from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack, type TestStack } from "../src/testing.ts";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type JobRunOptions, parseJob, taskCountOf } from "@fanout/core";
-import { type CancelResult, cancelJob, createStore, type JobStatus, readJobStatus } from "@fanout/dedup";
+import { type CancelResult, cancelJob, createStore, type JobStatus, readJobStatus } from "@fanout/job-state";
 import { type ProgressLayout, progressView } from "@fanout/progress";
 import { createSqsClient, queueDepth } from "@fanout/queue";
 import { type MetricTotal, metricsTable, sampleNames, sumMetrics } from "@fanout/tooling";

@@ -1,5 +1,5 @@
 import { createLogger } from "@fanout/core";
-import { createStore, dueNotices, type JobNotice } from "@fanout/dedup";
+import { createStore, dueNotices, type JobNotice } from "@fanout/job-state";
 import { announce, createSnsClient, type NoticeDeps, publishNotice, republishDue } from "@fanout/notices";
 
 const deps: NoticeDeps = {

@@ -1,17 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createLogger } from "@fanout/core";
-import {
-  type DedupStore,
-  dueNotices,
-  finishRun,
-  type JobNotice,
-  readJob,
-  recordJob,
-  startRun,
-} from "@fanout/dedup";
+import { finishRun, startRun } from "@fanout/dedup";
 import { clockedStore } from "@fanout/dedup/testing";
 import { createSubscribedQueue, localCredentials, startLocalResources } from "@fanout/emulators";
+import { type DedupStore, dueNotices, type JobNotice, readJob, recordJob } from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSnsClient } from "./client.ts";
 import { announce, publishNotice, republishDue } from "./publish.ts";

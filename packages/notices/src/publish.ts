@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Logger } from "@fanout/core";
-import { type DedupStore, dueNotices, type JobNotice, markNotified } from "@fanout/dedup";
+import { type DedupStore, dueNotices, type JobNotice, markNotified } from "@fanout/job-state";
 
 export interface NoticeDeps {
   store: DedupStore;

@@ -1,15 +1,10 @@
 import { type AttributeValue, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Item } from "./condition-failure.ts";
-import { type Counted, counterKey, shardOf, type TaskStatus } from "./keys.ts";
+import { type Counted, counterKey, shardOf } from "./keys.ts";
 import { counterExpiry, type DedupStore, type JobExpiry } from "./store.ts";
 
 /** What a counter shard records about a task: its final outcome, a pending retry, or that it runs now. */
-export type CountedStatus =
-  | typeof TaskStatus.Succeeded
-  | typeof TaskStatus.Failed
-  | typeof TaskStatus.Cancelled
-  | "RETRYING"
-  | typeof TaskStatus.Running;
+export type CountedStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "RETRYING" | "RUNNING";
 
 /**
  * Each status's update of the shard's index *sets* (`ok`, `failed` for good, `cancelled`, `retrying` while
