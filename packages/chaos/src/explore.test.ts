@@ -47,6 +47,15 @@ describe("fault explorer", () => {
     expect(b.tasks).toBe(a.tasks);
   });
 
+  it("ends a worker that finishes no schedule in time, runs its seeds once more, and names the seed when it hangs again", async () => {
+    // 0.05 s of real time is less than any schedule takes (a worker first starts its emulator), so both
+    // the first process and the second one count as hung on the share's first seed.
+    const run = explore({ seed: 3, schedules: 2, workers: 2, hangSeconds: 0.05 });
+    await expect(run).rejects.toThrow(
+      /finished no schedule in 0\.05 s of real time, on seed 3 \(replay: pnpm chaos --seed 3 --schedules 1\), after an earlier hang on seed 3/,
+    );
+  });
+
   it("draws the same numbers from the same seed, and other numbers from another stream", () => {
     const a = new Prng(42);
     const b = new Prng(42);

@@ -26,6 +26,13 @@ export interface ExploreOptions {
   /** Instead of `seed`..`seed + schedules - 1`: exactly these seeds (how a worker gets its share). */
   seeds?: number[];
   onSchedule?: (result: Pick<ScheduleResult, "seed" | "violations">, index: number) => void;
+  /**
+   * Real seconds a worker process may go without finishing a schedule before it counts as hung (with
+   * `workers` > 1). A schedule's own time is virtual, so a hang is real I/O that never answered: the worker is
+   * ended and its seeds run again in a new process; a second hang fails the run, naming the seed.
+   * @default 600, or CHAOS_HANG_SECONDS
+   */
+  hangSeconds?: number;
 }
 
 export interface Failure {
@@ -66,7 +73,7 @@ export async function explore(options: ExploreOptions = {}): Promise<ExploreRepo
       : mergeReports(
           await Promise.all(
             Array.from({ length: workers }, (_, w) =>
-              exploreInWorker({ ...options, seeds: seeds.filter((_, i) => i % workers === w) }, stop),
+              exploreShare({ ...options, seeds: seeds.filter((_, i) => i % workers === w) }, stop),
             ),
           ),
         );
@@ -107,6 +114,45 @@ function emptyReport(): ExploreReport {
   };
 }
 
+/** A worker process that finished no schedule for `hangSeconds` of real time. */
+export class WorkerHungError extends Error {
+  readonly seed: number | undefined;
+  constructor(seed: number | undefined, seconds: number) {
+    super(
+      `explorer worker finished no schedule in ${seconds} s of real time, on seed ${seed ?? "(none: all done)"}` +
+        ` (replay: pnpm chaos --seed ${seed} --schedules 1)`,
+    );
+    this.name = "WorkerHungError";
+    this.seed = seed;
+  }
+}
+
+/**
+ * A worker's share of the seeds. Every schedule is deterministic in virtual time, so a worker that stops making
+ * progress waits on real I/O (the emulator's process): its seeds run once more in a new process. A second hang
+ * is reported, not retried: a schedule that hangs twice is a bug to replay (its seed is in the error).
+ */
+async function exploreShare(
+  options: ExploreOptions & { seeds: number[] },
+  stop: AbortController,
+): Promise<ExploreReport> {
+  try {
+    return await exploreInWorker(options, stop);
+  } catch (error) {
+    if (!(error instanceof WorkerHungError)) throw error;
+    const n = options.seeds.length;
+    console.error(`${error.message}; running its ${n} seed${n === 1 ? "" : "s"} again in a new process`);
+    try {
+      return await exploreInWorker(options, stop);
+    } catch (again) {
+      if (!(again instanceof WorkerHungError)) throw again;
+      // The run has failed: the other workers stop now rather than finish their shares.
+      stop.abort();
+      throw new Error(`${again.message}, after an earlier hang on seed ${error.seed}`, { cause: again });
+    }
+  }
+}
+
 /** One worker process (`explore-worker.ts`) running its seeds; its progress comes back as messages. */
 function exploreInWorker(
   options: ExploreOptions & { seeds: number[] },
@@ -121,10 +167,18 @@ function exploreInWorker(
     });
     let done = 0;
     let resolved = false;
+    const hangSeconds = options.hangSeconds ?? Number(process.env.CHAOS_HANG_SECONDS ?? 600);
+    const watchdog = setTimeout(() => {
+      if (resolved) return;
+      resolved = true;
+      child.kill("SIGKILL");
+      reject(new WorkerHungError(options.seeds[done], hangSeconds));
+    }, hangSeconds * 1000);
     const stopped = () => {
       // Another worker failed first: this one's schedules so far count, its report is not awaited.
       if (resolved) return;
       resolved = true;
+      clearTimeout(watchdog);
       child.kill();
       resolve({ ...emptyReport(), schedules: done });
     };
@@ -133,6 +187,7 @@ function exploreInWorker(
       "message",
       (m: { schedule?: { seed: number; violations: Violation[] }; report?: ExploreReport }) => {
         if (m.schedule) {
+          watchdog.refresh();
           options.onSchedule?.(m.schedule, done++);
           if (options.stopAtFirst && m.schedule.violations.length > 0) {
             stop.signal.removeEventListener("abort", stopped);
@@ -141,12 +196,17 @@ function exploreInWorker(
         }
         if (m.report && !resolved) {
           resolved = true;
+          clearTimeout(watchdog);
           resolve(m.report);
         }
       },
     );
-    child.on("error", reject);
+    child.on("error", (error) => {
+      clearTimeout(watchdog);
+      reject(error);
+    });
     child.on("exit", (code) => {
+      clearTimeout(watchdog);
       if (!resolved) reject(new Error(`explorer worker exited (${code}) before its report`));
     });
     const { onSchedule: _, only, ...plain } = options;
