@@ -52,8 +52,17 @@ export function mergeCoverage(into: CoverageReport, from: CoverageReport): void 
   }
 }
 
-/** Frames that are transport, not a call site: the SDK, the explorer, the shared client middleware. */
-const transport = [/\/node_modules\//, /\/packages\/chaos\//, /\/packages\/core\/src\/aws\.ts/, /^node:/];
+/**
+ * Frames that are transport, not a call site: the SDK, the explorer, the shared client middleware, and the
+ * conditional-write helper every transition calls (its caller is the site).
+ */
+const transport = [
+  /\/node_modules\//,
+  /\/packages\/chaos\//,
+  /\/packages\/core\/src\/aws\.ts/,
+  /\/packages\/job-state\/src\/table\.ts/,
+  /^node:/,
+];
 
 /**
  * The call site of an AWS request, from the stack captured where the SDK hands it to the network: the

@@ -1,6 +1,5 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { newDispatchToken } from "@fanout/core";
-import { conditionFailure, type DedupStore, expiresAt } from "@fanout/job-state";
+import { type DedupStore, expiresAt, updateIf } from "@fanout/job-state";
 import { TaskStatus, taskKey } from "./task-keys.ts";
 
 export type ClaimResult =
@@ -81,48 +80,42 @@ export async function claimTask(
   const leaseUntil = now + claim.leaseSeconds * 1000;
   const epoch = claim.epoch ?? 0;
   const token = newDispatchToken();
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(claim.taskId),
-        UpdateExpression:
-          "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx, #tk = :tk, dispatchedAt = :now",
-        ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: {
-          ":claimed": { S: TaskStatus.Claimed },
-          ":requeued": { S: TaskStatus.Requeued },
-          ":running": { S: TaskStatus.Running },
-          ":owner": { S: claim.owner },
-          ":lease": { N: String(leaseUntil) },
-          ":now": { N: String(now) },
-          ":exp": { N: String(expiresAt(store)) },
-          ":job": { S: claim.jobId },
-          ":idx": { N: String(claim.index) },
-          ":ep": { N: String(epoch) },
-          ":tk": { S: token },
-        },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
+  const write = await updateIf(store, {
+    Key: taskKey(claim.taskId),
+    UpdateExpression:
+      "SET #s = :claimed, #o = :owner, #l = :lease, #e = :exp, #ep = :ep, jobId = :job, idx = :idx, #tk = :tk, dispatchedAt = :now",
+    ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${claimClauses.requeued} OR ${claimClauses.deadClaim} OR ${claimClauses.deadRun}))`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: {
+      ":claimed": { S: TaskStatus.Claimed },
+      ":requeued": { S: TaskStatus.Requeued },
+      ":running": { S: TaskStatus.Running },
+      ":owner": { S: claim.owner },
+      ":lease": { N: String(leaseUntil) },
+      ":now": { N: String(now) },
+      ":exp": { N: String(expiresAt(store)) },
+      ":job": { S: claim.jobId },
+      ":idx": { N: String(claim.index) },
+      ":ep": { N: String(epoch) },
+      ":tk": { S: token },
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) {
     return { outcome: "claimed", leaseUntil, token };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    const item = refused.item;
-    // A message of an older incarnation of the job: that job is over; drop the message.
-    if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "duplicate", status: TaskStatus.Superseded };
-    // Gone by now (its claim was released): report busy, so the message simply comes back.
-    const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
-    // A live claim, or a live run: the message waits for the lease. Only a final task (or one v0.1.0 marked
-    // DISPATCHED) makes the message a duplicate: if the run dies, or its event never starts it, the message
-    // recovers the task.
-    if (status === TaskStatus.Claimed || status === TaskStatus.Running) {
-      return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
-    }
-    return { outcome: "duplicate", status };
   }
+  const item = write.item;
+  // A message of an older incarnation of the job: that job is over; drop the message.
+  if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "duplicate", status: TaskStatus.Superseded };
+  // Gone by now (its claim was released): report busy, so the message simply comes back.
+  const status = (item?.status?.S ?? TaskStatus.Claimed) as TaskStatus;
+  // A live claim, or a live run: the message waits for the lease. Only a final task (or one v0.1.0 marked
+  // DISPATCHED) makes the message a duplicate: if the run dies, or its event never starts it, the message
+  // recovers the task.
+  if (status === TaskStatus.Claimed || status === TaskStatus.Running) {
+    return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
+  }
+  return { outcome: "duplicate", status };
 }
 
 /**
@@ -132,24 +125,17 @@ export async function claimTask(
  * only while it is still a claim.
  */
 export async function releaseClaim(store: DedupStore, taskId: string, owner: string): Promise<boolean> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(taskId),
-        UpdateExpression: "SET #s = :requeued REMOVE #o, #l",
-        ConditionExpression: releaseClauses.ownClaim,
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
-        ExpressionAttributeValues: {
-          ":claimed": { S: TaskStatus.Claimed },
-          ":requeued": { S: TaskStatus.Requeued },
-          ":owner": { S: owner },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: taskKey(taskId),
+      UpdateExpression: "SET #s = :requeued REMOVE #o, #l",
+      ConditionExpression: releaseClauses.ownClaim,
+      ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+      ExpressionAttributeValues: {
+        ":claimed": { S: TaskStatus.Claimed },
+        ":requeued": { S: TaskStatus.Requeued },
+        ":owner": { S: owner },
+      },
+    })
+  ).written;
 }

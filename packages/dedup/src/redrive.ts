@@ -1,5 +1,4 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, type DedupStore, type JobInfo, readJob, unsettleFailure } from "@fanout/job-state";
+import { type DedupStore, type JobInfo, readJob, unsettleFailure, updateIf } from "@fanout/job-state";
 import { incarnationClause } from "./claims.ts";
 import { TaskStatus, taskKey } from "./task-keys.ts";
 
@@ -117,50 +116,43 @@ export async function requeueTask(
   // FAILED, so it is in no failed set, and a retrying one is counted again by its run.
   const record = job ?? (await readJob(store, task.jobId));
   await unsettleFailure(store, record, { jobId: task.jobId, index: task.index, epoch: task.epoch ?? 0 });
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(task.taskId),
-        UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
-        // Only the same incarnation: a record of an older one is as good as absent (the consumer claims it).
-        ConditionExpression: `${incarnationClause} AND (${[
-          requeueClauses.failed,
-          requeueClauses.deadRun,
-          requeueClauses.deadClaim,
-          ...(failed.token === undefined ? [] : [requeueClauses.claimedToken]),
-          ...(failed.requestId === undefined
-            ? []
-            : [requeueClauses.failedDispatch, requeueClauses.unprovenDispatch]),
-        ].join(" OR ")})`,
-        ExpressionAttributeNames: {
-          "#s": "status",
-          "#l": "leaseUntil",
-          "#o": "owner",
-          "#ep": "epoch",
-          "#tk": "token",
-        },
-        ExpressionAttributeValues: {
-          ":requeued": { S: TaskStatus.Requeued },
-          ":failed": { S: TaskStatus.Failed },
-          ":running": { S: TaskStatus.Running },
-          ":claimed": { S: TaskStatus.Claimed },
-          ":ep": { N: String(task.epoch ?? 0) },
-          ":true": { BOOL: true },
-          // Without the failed event's request id or token, no dispatch can match it (a token is never
-          // "(none)": it is 16 characters of base64url).
-          ":rid": { S: failed.requestId ?? "(none)" },
-          ":tk": { S: failed.token ?? "(none)" },
-          ...(failed.requestId === undefined ? {} : { ":dispatched": { S: TaskStatus.Dispatched } }),
-          ":now": { N: String(store.now()) },
-          // The lease was set by the worker's clock, this runs on an operator's: allow for skew.
-          ":expiredBefore": { N: String(store.now() - leaseClockSkewMs) },
-        },
-      }),
-    );
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  const write = await updateIf(store, {
+    Key: taskKey(task.taskId),
+    UpdateExpression: "SET #s = :requeued, requeuedAt = :now REMOVE #l, #o",
+    // Only the same incarnation: a record of an older one is as good as absent (the consumer claims it).
+    ConditionExpression: `${incarnationClause} AND (${[
+      requeueClauses.failed,
+      requeueClauses.deadRun,
+      requeueClauses.deadClaim,
+      ...(failed.token === undefined ? [] : [requeueClauses.claimedToken]),
+      ...(failed.requestId === undefined
+        ? []
+        : [requeueClauses.failedDispatch, requeueClauses.unprovenDispatch]),
+    ].join(" OR ")})`,
+    ExpressionAttributeNames: {
+      "#s": "status",
+      "#l": "leaseUntil",
+      "#o": "owner",
+      "#ep": "epoch",
+      "#tk": "token",
+    },
+    ExpressionAttributeValues: {
+      ":requeued": { S: TaskStatus.Requeued },
+      ":failed": { S: TaskStatus.Failed },
+      ":running": { S: TaskStatus.Running },
+      ":claimed": { S: TaskStatus.Claimed },
+      ":ep": { N: String(task.epoch ?? 0) },
+      ":true": { BOOL: true },
+      // Without the failed event's request id or token, no dispatch can match it (a token is never
+      // "(none)": it is 16 characters of base64url).
+      ":rid": { S: failed.requestId ?? "(none)" },
+      ":tk": { S: failed.token ?? "(none)" },
+      ...(failed.requestId === undefined ? {} : { ":dispatched": { S: TaskStatus.Dispatched } }),
+      ":now": { N: String(store.now()) },
+      // The lease was set by the worker's clock, this runs on an operator's: allow for skew.
+      ":expiredBefore": { N: String(store.now() - leaseClockSkewMs) },
+    },
+  });
+  if (!write.written) return false;
   return true;
 }

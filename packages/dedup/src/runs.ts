@@ -1,11 +1,10 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
-  conditionFailure,
   type DedupStore,
   expiresAt,
   type JobInfo,
   type JobNotice,
   settleOutcome,
+  updateIf,
 } from "@fanout/job-state";
 import { absentClause, incarnationClause } from "./claims.ts";
 import { TaskStatus, taskKey } from "./task-keys.ts";
@@ -102,67 +101,61 @@ export async function startRun(store: DedupStore, run: RunRef, leaseSeconds: num
   const epoch = run.epoch ?? 0;
   const tokened = run.token !== undefined;
   const states = `(${startClauses.idle} OR ${startClauses.deadRun})`;
-  try {
-    const out = await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(run.taskId),
-        UpdateExpression: `SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
-          tokened ? ", #tk = :tk" : ""
-        } ADD attempts :one, #ev :one${tokened ? "" : " REMOVE #tk"}`,
-        ConditionExpression: `${absentClause} OR (${incarnationClause} AND ${tokened ? `${startClauses.token} AND ` : ""}${states})`,
-        ExpressionAttributeNames: {
-          // A run without a token removes the claim's: the record's token is that of the event that ran it last
-          // (a redrive tells by it whose failure a FAILED record is).
-          "#tk": "token",
-          "#s": "status",
-          "#o": "owner",
-          "#l": "leaseUntil",
-          "#e": "expiresAt",
-          "#ep": "epoch",
-          // One counter per event, named by its request id.
-          "#ev": `ev:${run.eventId ?? run.owner}`,
-        },
-        ExpressionAttributeValues: {
-          ":running": { S: TaskStatus.Running },
-          ":succeeded": { S: TaskStatus.Succeeded },
-          ":cancelled": { S: TaskStatus.Cancelled },
-          ":requeued": { S: TaskStatus.Requeued },
-          ":owner": { S: run.owner },
-          ":lease": { N: String(leaseUntil) },
-          ":now": { N: String(now) },
-          ":exp": { N: String(expiresAt(store)) },
-          ":job": { S: run.jobId },
-          ":idx": { N: String(run.index) },
-          ":one": { N: "1" },
-          ":ep": { N: String(epoch) },
-          ...(tokened ? { ":tk": { S: run.token as string } } : {}),
-        },
-        ReturnValues: "ALL_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    const item = out.Attributes ?? {};
+  const write = await updateIf(store, {
+    Key: taskKey(run.taskId),
+    UpdateExpression: `SET #s = :running, #o = :owner, #l = :lease, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
+      tokened ? ", #tk = :tk" : ""
+    } ADD attempts :one, #ev :one${tokened ? "" : " REMOVE #tk"}`,
+    ConditionExpression: `${absentClause} OR (${incarnationClause} AND ${tokened ? `${startClauses.token} AND ` : ""}${states})`,
+    ExpressionAttributeNames: {
+      // A run without a token removes the claim's: the record's token is that of the event that ran it last
+      // (a redrive tells by it whose failure a FAILED record is).
+      "#tk": "token",
+      "#s": "status",
+      "#o": "owner",
+      "#l": "leaseUntil",
+      "#e": "expiresAt",
+      "#ep": "epoch",
+      // One counter per event, named by its request id.
+      "#ev": `ev:${run.eventId ?? run.owner}`,
+    },
+    ExpressionAttributeValues: {
+      ":running": { S: TaskStatus.Running },
+      ":succeeded": { S: TaskStatus.Succeeded },
+      ":cancelled": { S: TaskStatus.Cancelled },
+      ":requeued": { S: TaskStatus.Requeued },
+      ":owner": { S: run.owner },
+      ":lease": { N: String(leaseUntil) },
+      ":now": { N: String(now) },
+      ":exp": { N: String(expiresAt(store)) },
+      ":job": { S: run.jobId },
+      ":idx": { N: String(run.index) },
+      ":one": { N: "1" },
+      ":ep": { N: String(epoch) },
+      ...(tokened ? { ":tk": { S: run.token as string } } : {}),
+    },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) {
+    const item = write.item ?? {};
     return {
       outcome: "started",
       attempt: Number(item.attempts?.N ?? 1),
       eventAttempt: Number(item[`ev:${run.eventId ?? run.owner}`]?.N ?? 1),
       dispatchedAt: item.dispatchedAt?.N === undefined ? undefined : Number(item.dispatchedAt.N),
     };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    const item = refused.item;
-    if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "superseded" };
-    if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
-    if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
-    if (item?.status?.S === TaskStatus.Requeued) return { outcome: "requeued" };
-    // Another claim's token: that claim's event runs the task. No token at all: an event without one (by hand)
-    // took the task, and its failure may have no retry of Lambda's behind it, so this event must not end:
-    // busy, so that Lambda retries it (and its on-failure record lets a redrive take the task back).
-    if (tokened && item?.token?.S !== undefined && item.token.S !== run.token) return { outcome: "stale" };
-    return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
   }
+  const item = write.item;
+  if (Number(item?.epoch?.N ?? 0) > epoch) return { outcome: "superseded" };
+  if (item?.status?.S === TaskStatus.Succeeded) return { outcome: "done" };
+  if (item?.status?.S === TaskStatus.Cancelled) return { outcome: "cancelled" };
+  if (item?.status?.S === TaskStatus.Requeued) return { outcome: "requeued" };
+  // Another claim's token: that claim's event runs the task. No token at all: an event without one (by hand)
+  // took the task, and its failure may have no retry of Lambda's behind it, so this event must not end:
+  // busy, so that Lambda retries it (and its on-failure record lets a redrive take the task back).
+  if (tokened && item?.token?.S !== undefined && item.token.S !== run.token) return { outcome: "stale" };
+  return { outcome: "busy", leaseUntil: Number(item?.leaseUntil?.N ?? now) };
 }
 
 export type RunOutcome =
@@ -193,37 +186,31 @@ export async function finishRun(
 ): Promise<FinishResult> {
   const failed = outcome.status === "FAILED";
   const withResult = !failed && outcome.result !== undefined;
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(run.taskId),
-        UpdateExpression: failed
-          ? "SET #s = :status, lastError = :err, finalFailure = :final, finishedAt = :now REMOVE #l, #r"
-          : `SET #s = :status, finishedAt = :now${withResult ? ", #r = :result" : ""} REMOVE #l, lastError, finalFailure${withResult ? "" : ", #r"}`,
-        ConditionExpression: finishClauses.ownRun,
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#r": "result" },
-        ExpressionAttributeValues: {
-          ":status": { S: outcome.status },
-          ":running": { S: TaskStatus.Running },
-          ":owner": { S: run.owner },
-          ":now": { N: String(store.now()) },
-          ...(failed
-            ? {
-                ":err": { S: JSON.stringify(outcome.error).slice(0, 4_000) },
-                ":final": { BOOL: outcome.final },
-              }
-            : {}),
-          ...(withResult ? { ":result": { S: outcome.result as string } } : {}),
-        },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
+  const write = await updateIf(store, {
+    Key: taskKey(run.taskId),
+    UpdateExpression: failed
+      ? "SET #s = :status, lastError = :err, finalFailure = :final, finishedAt = :now REMOVE #l, #r"
+      : `SET #s = :status, finishedAt = :now${withResult ? ", #r = :result" : ""} REMOVE #l, lastError, finalFailure${withResult ? "" : ", #r"}`,
+    ConditionExpression: finishClauses.ownRun,
+    ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil", "#r": "result" },
+    ExpressionAttributeValues: {
+      ":status": { S: outcome.status },
+      ":running": { S: TaskStatus.Running },
+      ":owner": { S: run.owner },
+      ":now": { N: String(store.now()) },
+      ...(failed
+        ? {
+            ":err": { S: JSON.stringify(outcome.error).slice(0, 4_000) },
+            ":final": { BOOL: outcome.final },
+          }
+        : {}),
+      ...(withResult ? { ":result": { S: outcome.result as string } } : {}),
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (!write.written) {
     // Our own earlier attempt of this write took effect (its answer was lost): go on to the counter.
-    const mine = refused.item?.owner?.S === run.owner && refused.item?.status?.S === outcome.status;
+    const mine = write.item?.owner?.S === run.owner && write.item?.status?.S === outcome.status;
     if (!mine) return { recorded: false };
   }
   const counted = outcome.status === "FAILED" && !outcome.final ? "RETRYING" : outcome.status;
@@ -288,40 +275,34 @@ export async function closeTask(
   const now = store.now();
   const epoch = run.epoch ?? 0;
   const failed = reason.status === TaskStatus.Failed;
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(run.taskId),
-        UpdateExpression: `SET #s = :status, finishedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
-          failed ? ", lastError = :err, finalFailure = :true" : ""
-        } REMOVE #l`,
-        ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${closeClauses.unstarted} OR ${closeClauses.retryPending} OR ${closeClauses.deadRun}))`,
-        ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" },
-        ExpressionAttributeValues: {
-          ":status": { S: reason.status },
-          ":claimed": { S: TaskStatus.Claimed },
-          ":dispatched": { S: TaskStatus.Dispatched },
-          ":requeued": { S: TaskStatus.Requeued },
-          ":failed": { S: TaskStatus.Failed },
-          ":running": { S: TaskStatus.Running },
-          ":false": { BOOL: false },
-          ":now": { N: String(now) },
-          ":exp": { N: String(expiresAt(store)) },
-          ":ep": { N: String(epoch) },
-          ":job": { S: run.jobId },
-          ":idx": { N: String(run.index) },
-          ...(failed
-            ? { ":err": { S: JSON.stringify(reason.error).slice(0, 4_000) }, ":true": { BOOL: true } }
-            : {}),
-        },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    const item = refused.item;
+  const write = await updateIf(store, {
+    Key: taskKey(run.taskId),
+    UpdateExpression: `SET #s = :status, finishedAt = :now, #e = if_not_exists(#e, :exp), #ep = :ep, jobId = :job, idx = :idx${
+      failed ? ", lastError = :err, finalFailure = :true" : ""
+    } REMOVE #l`,
+    ConditionExpression: `${absentClause} OR (${incarnationClause} AND (${closeClauses.unstarted} OR ${closeClauses.retryPending} OR ${closeClauses.deadRun}))`,
+    ExpressionAttributeNames: { "#s": "status", "#l": "leaseUntil", "#e": "expiresAt", "#ep": "epoch" },
+    ExpressionAttributeValues: {
+      ":status": { S: reason.status },
+      ":claimed": { S: TaskStatus.Claimed },
+      ":dispatched": { S: TaskStatus.Dispatched },
+      ":requeued": { S: TaskStatus.Requeued },
+      ":failed": { S: TaskStatus.Failed },
+      ":running": { S: TaskStatus.Running },
+      ":false": { BOOL: false },
+      ":now": { N: String(now) },
+      ":exp": { N: String(expiresAt(store)) },
+      ":ep": { N: String(epoch) },
+      ":job": { S: run.jobId },
+      ":idx": { N: String(run.index) },
+      ...(failed
+        ? { ":err": { S: JSON.stringify(reason.error).slice(0, 4_000) }, ":true": { BOOL: true } }
+        : {}),
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (!write.written) {
+    const item = write.item;
     return {
       closed: false,
       status: item?.status?.S as TaskStatus | undefined,

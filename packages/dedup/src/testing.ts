@@ -1,5 +1,5 @@
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, createStore, type DedupStore } from "@fanout/job-state";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createStore, type DedupStore, updateIf } from "@fanout/job-state";
 import { TaskStatus, taskKey } from "./task-keys.ts";
 
 /** A DedupStore whose clock a test moves by hand. */
@@ -45,29 +45,22 @@ export async function markDispatchedAsV010(
   owner: string,
   dispatchId?: string,
 ): Promise<boolean> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: taskKey(taskId),
-        UpdateExpression:
-          dispatchId === undefined
-            ? "SET #s = :dispatched, dispatchedAt = :now REMOVE #l"
-            : "SET #s = :dispatched, dispatchedAt = :now, dispatchId = :rid REMOVE #l",
-        ConditionExpression: "#s = :claimed AND #o = :owner",
-        ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
-        ExpressionAttributeValues: {
-          ":dispatched": { S: TaskStatus.Dispatched },
-          ":claimed": { S: TaskStatus.Claimed },
-          ":owner": { S: owner },
-          ":now": { N: String(store.now()) },
-          ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: taskKey(taskId),
+      UpdateExpression:
+        dispatchId === undefined
+          ? "SET #s = :dispatched, dispatchedAt = :now REMOVE #l"
+          : "SET #s = :dispatched, dispatchedAt = :now, dispatchId = :rid REMOVE #l",
+      ConditionExpression: "#s = :claimed AND #o = :owner",
+      ExpressionAttributeNames: { "#s": "status", "#o": "owner", "#l": "leaseUntil" },
+      ExpressionAttributeValues: {
+        ":dispatched": { S: TaskStatus.Dispatched },
+        ":claimed": { S: TaskStatus.Claimed },
+        ":owner": { S: owner },
+        ":now": { N: String(store.now()) },
+        ...(dispatchId === undefined ? {} : { ":rid": { S: dispatchId } }),
+      },
+    })
+  ).written;
 }

@@ -1,6 +1,6 @@
 import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
-import { conditionFailure, type Item } from "./condition-failure.ts";
+import type { Item } from "./condition-failure.ts";
 import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
 import { expireCounters } from "./expiry.ts";
 import { jobClauses, progressClauses } from "./job-clauses.ts";
@@ -25,6 +25,7 @@ import {
   shardSize,
 } from "./keys.ts";
 import { counterExpiry, type DedupStore, expiresAt } from "./store.ts";
+import { updateIf } from "./table.ts";
 
 /** The `job.finished` notice: published once per job incarnation when its last task became final (G8). */
 export interface JobNotice {
@@ -244,10 +245,9 @@ async function versionedWrite(
       values[`:f${i}`] = field.value;
     }
   });
-  try {
-    const out = await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
+  return (
+    (
+      await updateIf(store, {
         Key: key,
         UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
         ConditionExpression: progressClauses.newer,
@@ -255,14 +255,9 @@ async function versionedWrite(
         ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return out.Attributes ?? {};
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    return refused.item ?? {};
-  }
+      })
+    ).item ?? {}
+  );
 }
 
 const sumOf = (item: Item, name: RegExp) =>
@@ -353,10 +348,9 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
   };
   // The job's expiry starts now (issue 18): nothing of an unfinished job expires, however long it runs.
   const expiry = expiresAt(store);
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
+  if (
+    !(
+      await updateIf(store, {
         Key: jobKey(job.jobId),
         UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
           over ? ", failedAt = :now, stopReason = :reason" : ""
@@ -371,12 +365,10 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
           ":ep": { N: String(job.epoch) },
           ...(over ? { ":reason": { S: over } } : {}),
         },
-      }),
-    );
-  } catch (error) {
-    if (conditionFailure(error)) return undefined;
-    throw error;
-  }
+      })
+    ).written
+  )
+    return undefined;
   // The notice is won whatever happens here: a failure leaves `countersExpireAt` for the next settling write.
   await expireCounters(store, job, expiry).catch(() => undefined);
   return notice;
@@ -384,19 +376,12 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
 
 /** Takes a published notice out of the outbox (the jobs-to-notify index). */
 export async function markNotified(store: DedupStore, job: Pick<JobInfo, "jobId" | "epoch">): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(job.jobId),
-        UpdateExpression: "SET notifiedAt = :now REMOVE notifyDue",
-        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.noticeDue}`,
-        ExpressionAttributeValues: { ":now": { N: String(store.now()) }, ":ep": { N: String(job.epoch) } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: jobKey(job.jobId),
+    UpdateExpression: "SET notifiedAt = :now REMOVE notifyDue",
+    ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.noticeDue}`,
+    ExpressionAttributeValues: { ":now": { N: String(store.now()) }, ":ep": { N: String(job.epoch) } },
+  });
 }
 
 /**

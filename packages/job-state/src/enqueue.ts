@@ -1,9 +1,9 @@
-import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure } from "./condition-failure.ts";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { enqueueClauses, jobClauses } from "./job-clauses.ts";
 import { type JobInfo, jobInfoOf } from "./jobs.ts";
 import { jobKey } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
+import { updateIf } from "./table.ts";
 
 /**
  * A source job is enqueued in steps (one `main` invocation each); a step sends the tasks from the
@@ -25,32 +25,24 @@ export async function takeEnqueueStep(
   leaseMs: number,
 ): Promise<EnqueueTake> {
   const now = store.now();
-  try {
-    const out = await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: "SET enqueueOwner = :me, enqueueLeaseUntil = :until",
-        ConditionExpression: `${enqueueClauses.at} AND (${enqueueClauses.free} OR ${enqueueClauses.held})`,
-        ExpressionAttributeValues: {
-          ":me": { S: owner },
-          ":until": { N: String(now + leaseMs) },
-          ":from": { N: String(from) },
-          ":now": { N: String(now) },
-        },
-        ReturnValues: "ALL_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { taken: true, job: jobInfoOf(out.Attributes ?? {}) };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    if (!refused.item) return { taken: false, reason: "missing" };
-    const job = jobInfoOf(refused.item);
-    const to = job.enqueue?.to;
-    return { taken: false, reason: to !== undefined && to !== from ? "behind" : "busy", job };
-  }
+  const write = await updateIf(store, {
+    Key: jobKey(jobId),
+    UpdateExpression: "SET enqueueOwner = :me, enqueueLeaseUntil = :until",
+    ConditionExpression: `${enqueueClauses.at} AND (${enqueueClauses.free} OR ${enqueueClauses.held})`,
+    ExpressionAttributeValues: {
+      ":me": { S: owner },
+      ":until": { N: String(now + leaseMs) },
+      ":from": { N: String(from) },
+      ":now": { N: String(now) },
+    },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) return { taken: true, job: jobInfoOf(write.item ?? {}) };
+  if (!write.item) return { taken: false, reason: "missing" };
+  const job = jobInfoOf(write.item);
+  const to = job.enqueue?.to;
+  return { taken: false, reason: to !== undefined && to !== from ? "behind" : "busy", job };
 }
 
 /**
@@ -64,24 +56,17 @@ export async function renewEnqueueStep(
   owner: string,
   leaseMs: number,
 ): Promise<boolean> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: "SET enqueueLeaseUntil = :until",
-        ConditionExpression: enqueueClauses.held,
-        ExpressionAttributeValues: {
-          ":me": { S: owner },
-          ":until": { N: String(store.now() + leaseMs) },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: jobKey(jobId),
+      UpdateExpression: "SET enqueueLeaseUntil = :until",
+      ConditionExpression: enqueueClauses.held,
+      ExpressionAttributeValues: {
+        ":me": { S: owner },
+        ":until": { N: String(store.now() + leaseMs) },
+      },
+    })
+  ).written;
 }
 
 /**
@@ -98,26 +83,18 @@ export async function commitEnqueueStep(
   to: number,
   offset: number,
 ): Promise<boolean> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression:
-          "SET enqueuedTo = :to, enqueuedOffset = :offset, enqueueCommittedBy = :me REMOVE enqueueOwner, enqueueLeaseUntil",
-        ConditionExpression: enqueueClauses.held,
-        ExpressionAttributeValues: {
-          ":me": { S: owner },
-          ":to": { N: String(to) },
-          ":offset": { N: String(offset) },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-    return committedBy(store, jobId, owner, to);
-  }
+  const write = await updateIf(store, {
+    Key: jobKey(jobId),
+    UpdateExpression:
+      "SET enqueuedTo = :to, enqueuedOffset = :offset, enqueueCommittedBy = :me REMOVE enqueueOwner, enqueueLeaseUntil",
+    ConditionExpression: enqueueClauses.held,
+    ExpressionAttributeValues: {
+      ":me": { S: owner },
+      ":to": { N: String(to) },
+      ":offset": { N: String(offset) },
+    },
+  });
+  return write.written || committedBy(store, jobId, owner, to);
 }
 
 /** Whether the job's last commit is `owner`'s, up to `to` (an earlier attempt of its commit took effect). */
@@ -138,36 +115,22 @@ async function committedBy(store: DedupStore, jobId: string, owner: string, to: 
  * step whose commit is at most this far does not hand over again; one whose hand-over was lost does.
  */
 export async function confirmHandover(store: DedupStore, jobId: string, to: number): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: "SET handedOverTo = :to",
-        ConditionExpression: enqueueClauses.handoverAhead,
-        ExpressionAttributeValues: { ":to": { N: String(to) } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: jobKey(jobId),
+    UpdateExpression: "SET handedOverTo = :to",
+    ConditionExpression: enqueueClauses.handoverAhead,
+    ExpressionAttributeValues: { ":to": { N: String(to) } },
+  });
 }
 
 /** Gives up a step's lease without committing (it failed): the step's retry can start at once. */
 export async function releaseEnqueueStep(store: DedupStore, jobId: string, owner: string): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: "REMOVE enqueueOwner, enqueueLeaseUntil",
-        ConditionExpression: enqueueClauses.held,
-        ExpressionAttributeValues: { ":me": { S: owner } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: jobKey(jobId),
+    UpdateExpression: "REMOVE enqueueOwner, enqueueLeaseUntil",
+    ConditionExpression: enqueueClauses.held,
+    ExpressionAttributeValues: { ":me": { S: owner } },
+  });
 }
 
 /**
@@ -179,38 +142,31 @@ export async function releaseEnqueueStep(store: DedupStore, jobId: string, owner
  */
 export async function restartEnqueue(store: DedupStore, job: JobInfo, restartedBy: string): Promise<boolean> {
   const now = store.now();
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(job.jobId),
-        UpdateExpression:
-          "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero, enqueueRestartedBy = :me",
-        ConditionExpression: `${jobClauses.incarnation} AND ${enqueueClauses.inFull} AND ${enqueueClauses.free}`,
-        ExpressionAttributeNames: { "#total": "total" },
-        ExpressionAttributeValues: {
-          ":zero": { N: "0" },
-          ":ep": { N: String(job.epoch) },
-          ":now": { N: String(now) },
-          ":me": { S: restartedBy },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-    const { Item } = await store.client.send(
-      new GetItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(job.jobId),
-        ConsistentRead: true,
-        ProjectionExpression: "enqueueRestartedBy, enqueuedTo, epoch",
-      }),
-    );
-    return (
-      Item?.enqueueRestartedBy?.S === restartedBy &&
-      Item.enqueuedTo?.N === "0" &&
-      Item.epoch?.N === String(job.epoch)
-    );
-  }
+  const write = await updateIf(store, {
+    Key: jobKey(job.jobId),
+    UpdateExpression:
+      "SET enqueuedTo = :zero, enqueuedOffset = :zero, handedOverTo = :zero, enqueueRestartedBy = :me",
+    ConditionExpression: `${jobClauses.incarnation} AND ${enqueueClauses.inFull} AND ${enqueueClauses.free}`,
+    ExpressionAttributeNames: { "#total": "total" },
+    ExpressionAttributeValues: {
+      ":zero": { N: "0" },
+      ":ep": { N: String(job.epoch) },
+      ":now": { N: String(now) },
+      ":me": { S: restartedBy },
+    },
+  });
+  if (write.written) return true;
+  const { Item } = await store.client.send(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: jobKey(job.jobId),
+      ConsistentRead: true,
+      ProjectionExpression: "enqueueRestartedBy, enqueuedTo, epoch",
+    }),
+  );
+  return (
+    Item?.enqueueRestartedBy?.S === restartedBy &&
+    Item.enqueuedTo?.N === "0" &&
+    Item.epoch?.N === String(job.epoch)
+  );
 }

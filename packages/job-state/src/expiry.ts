@@ -1,9 +1,9 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, type Item } from "./condition-failure.ts";
+import type { Item } from "./condition-failure.ts";
 import { counterClauses, jobClauses } from "./job-clauses.ts";
 import type { JobInfo } from "./jobs.ts";
 import { counterKey, groupCount, groupKey, jobKey, progressKey, shardCount } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
+import { updateIf } from "./table.ts";
 
 /** Counter items stamped at once: a finished job of 1,000,000 tasks has ~7,900 (ADR 0014). */
 const inFlight = 25;
@@ -21,33 +21,19 @@ export async function expireCounters(store: DedupStore, job: JobInfo, expiresAt:
   keys.push(progressKey(job.jobId, job.epoch));
   for (let i = 0; i < keys.length; i += inFlight)
     await Promise.all(keys.slice(i, i + inFlight).map((key) => stamp(store, key, expiresAt)));
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(job.jobId),
-        UpdateExpression: "REMOVE countersExpireAt",
-        ConditionExpression: jobClauses.incarnation,
-        ExpressionAttributeValues: { ":ep": { N: String(job.epoch) } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: jobKey(job.jobId),
+    UpdateExpression: "REMOVE countersExpireAt",
+    ConditionExpression: jobClauses.incarnation,
+    ExpressionAttributeValues: { ":ep": { N: String(job.epoch) } },
+  });
 }
 
 async function stamp(store: DedupStore, key: Item, expiresAt: number): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: key,
-        UpdateExpression: "SET expiresAt = :exp",
-        ConditionExpression: counterClauses.exists,
-        ExpressionAttributeValues: { ":exp": { N: String(expiresAt) } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: key,
+    UpdateExpression: "SET expiresAt = :exp",
+    ConditionExpression: counterClauses.exists,
+    ExpressionAttributeValues: { ":exp": { N: String(expiresAt) } },
+  });
 }

@@ -1,7 +1,6 @@
 export type { JobNotice } from "./completion.ts";
 export { dueNotices, markNotified, settleOutcome, unsettleFailure } from "./completion.ts";
 export type { Item } from "./condition-failure.ts";
-export { conditionFailure } from "./condition-failure.ts";
 export {
   commitEnqueueStep,
   confirmHandover,
@@ -27,3 +26,4 @@ export type { SlotJob, SlotsSeen } from "./slots.ts";
 export { acquireSlot, holdSlot, readSlots, releaseSlot, slotJobOf, takeSlotOf } from "./slots.ts";
 export type { DedupStore } from "./store.ts";
 export { createDynamoClient, createStore, expiresAt } from "./store.ts";
+export { updateIf } from "./table.ts";

@@ -1,10 +1,4 @@
-import {
-  BatchGetItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { BatchGetItemCommand, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import {
   JobConflictError,
   type JobRunOptions,
@@ -13,7 +7,8 @@ import {
   type SourceLayout,
   type TaskFormat,
 } from "@fanout/core";
-import { conditionFailure, type Item } from "./condition-failure.ts";
+import pRetry from "p-retry";
+import type { Item } from "./condition-failure.ts";
 import { InvalidCursorError, JobNotFoundError } from "./errors.ts";
 import { jobClauses } from "./job-clauses.ts";
 import {
@@ -27,6 +22,7 @@ import {
   shardCount,
 } from "./keys.ts";
 import type { DedupStore } from "./store.ts";
+import { putIf, updateIf } from "./table.ts";
 
 export interface JobRecord {
   jobId: string;
@@ -113,64 +109,56 @@ export async function recordJob(
   const epoch = store.now();
   const options = job.options ?? {};
   const layout = layoutFor(job.total, store.counterLayout);
-  try {
-    await store.client.send(
-      new PutItemCommand({
-        TableName: store.tableName,
-        Item: {
-          ...jobKey(job.jobId),
-          kind: { S: "job" },
-          jobId: { S: job.jobId },
-          // The jobs-by-created index lists every job, newest first, from this one partition.
-          jobList: { S: "job" },
-          contentHash: { S: job.contentHash },
-          total: { N: String(job.total) },
-          createdAt: { N: String(store.now()) },
-          epoch: { N: String(epoch) },
-          // No expiresAt: it is set when the job finishes (finishJob), so a job never outlives its record.
-          // The counter layout, fixed for the job's life: every writer of its counters reads it here.
-          shardWidth: { N: String(layout.width) },
-          shardTasks: { N: String(layout.perShard) },
-          groupShards: { N: String(layout.perGroup) },
-          ...(options.maxConcurrency === undefined
-            ? {}
-            : { maxConcurrency: { N: String(options.maxConcurrency) } }),
-          ...(options.toleratedFailureCount === undefined
-            ? {}
-            : { toleratedFailureCount: { N: String(options.toleratedFailureCount) } }),
-          ...(options.toleratedFailurePercentage === undefined
-            ? {}
-            : { toleratedFailurePercentage: { N: String(options.toleratedFailurePercentage) } }),
-          ...(job.source === undefined
-            ? {}
-            : {
-                source: { S: job.source.url },
-                sourceEtag: { S: job.source.etag },
-                format: { S: job.source.format },
-                layout: { S: job.source.layout },
-                enqueuedTo: { N: "0" },
-                enqueuedOffset: { N: "0" },
-              }),
-        },
-        // Only the first submission writes: a resubmission keeps the original record, unless the job is gone:
-        // finished and past its expiry (TTL deletes lazily). Then its tasks run afresh and so does the job.
-        ConditionExpression: `${jobClauses.fresh} OR ${jobClauses.gone}`,
-        ExpressionAttributeValues: { ":nowSec": { N: String(Math.floor(store.now() / 1000)) } },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { created: true, epoch };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    if (refused.item?.contentHash?.S === job.contentHash)
-      return {
-        created: false,
-        epoch: Number(refused.item.epoch?.N ?? 0),
-        ...(refused.item.finishedAt?.N !== undefined ? { finished: true } : {}),
-      };
-    throw new JobConflictError(job.jobId, { cause: error });
-  }
+  const write = await putIf(store, {
+    Item: {
+      ...jobKey(job.jobId),
+      kind: { S: "job" },
+      jobId: { S: job.jobId },
+      // The jobs-by-created index lists every job, newest first, from this one partition.
+      jobList: { S: "job" },
+      contentHash: { S: job.contentHash },
+      total: { N: String(job.total) },
+      createdAt: { N: String(store.now()) },
+      epoch: { N: String(epoch) },
+      // No expiresAt: it is set when the job finishes (finishJob), so a job never outlives its record.
+      // The counter layout, fixed for the job's life: every writer of its counters reads it here.
+      shardWidth: { N: String(layout.width) },
+      shardTasks: { N: String(layout.perShard) },
+      groupShards: { N: String(layout.perGroup) },
+      ...(options.maxConcurrency === undefined
+        ? {}
+        : { maxConcurrency: { N: String(options.maxConcurrency) } }),
+      ...(options.toleratedFailureCount === undefined
+        ? {}
+        : { toleratedFailureCount: { N: String(options.toleratedFailureCount) } }),
+      ...(options.toleratedFailurePercentage === undefined
+        ? {}
+        : { toleratedFailurePercentage: { N: String(options.toleratedFailurePercentage) } }),
+      ...(job.source === undefined
+        ? {}
+        : {
+            source: { S: job.source.url },
+            sourceEtag: { S: job.source.etag },
+            format: { S: job.source.format },
+            layout: { S: job.source.layout },
+            enqueuedTo: { N: "0" },
+            enqueuedOffset: { N: "0" },
+          }),
+    },
+    // Only the first submission writes: a resubmission keeps the original record, unless the job is gone:
+    // finished and past its expiry (TTL deletes lazily). Then its tasks run afresh and so does the job.
+    ConditionExpression: `${jobClauses.fresh} OR ${jobClauses.gone}`,
+    ExpressionAttributeValues: { ":nowSec": { N: String(Math.floor(store.now() / 1000)) } },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) return { created: true, epoch };
+  if (write.item?.contentHash?.S === job.contentHash)
+    return {
+      created: false,
+      epoch: Number(write.item.epoch?.N ?? 0),
+      ...(write.item.finishedAt?.N !== undefined ? { finished: true } : {}),
+    };
+  throw new JobConflictError(job.jobId);
 }
 
 const num = (item: Item, name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
@@ -267,32 +255,24 @@ export async function cancelJob(
   reason = "cancelled by request",
 ): Promise<CancelResult> {
   const now = store.now();
-  try {
-    const out = await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: "SET cancelledAt = :now, stopReason = :reason",
-        // An unfinished job is never gone (jobClauses.gone), whatever the age of its record.
-        ConditionExpression: `${jobClauses.exists} AND ${jobClauses.open}`,
-        ExpressionAttributeValues: {
-          ":now": { N: String(now) },
-          ":reason": { S: reason },
-        },
-        ReturnValues: "ALL_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { outcome: "cancelled", job: jobInfoOf(out.Attributes ?? {}) };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    const item = refused.item;
-    if (!item || isGone(item, now)) return { outcome: "not-found" };
-    const job = jobInfoOf(item);
-    if (job.finishedAt !== undefined) return { outcome: "finished", job };
-    return { outcome: "already-cancelled", job };
-  }
+  const write = await updateIf(store, {
+    Key: jobKey(jobId),
+    UpdateExpression: "SET cancelledAt = :now, stopReason = :reason",
+    // An unfinished job is never gone (jobClauses.gone), whatever the age of its record.
+    ConditionExpression: `${jobClauses.exists} AND ${jobClauses.open}`,
+    ExpressionAttributeValues: {
+      ":now": { N: String(now) },
+      ":reason": { S: reason },
+    },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) return { outcome: "cancelled", job: jobInfoOf(write.item ?? {}) };
+  const item = write.item;
+  if (!item || isGone(item, now)) return { outcome: "not-found" };
+  const job = jobInfoOf(item);
+  if (job.finishedAt !== undefined) return { outcome: "finished", job };
+  return { outcome: "already-cancelled", job };
 }
 
 /**
@@ -305,25 +285,18 @@ export async function stopFailedJob(
   reason: string,
 ): Promise<boolean> {
   const now = store.now();
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: jobKey(job.jobId),
-        UpdateExpression: "SET cancelledAt = :now, failedAt = :now, stopReason = :reason",
-        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.open}`,
-        ExpressionAttributeValues: {
-          ":now": { N: String(now) },
-          ":reason": { S: reason },
-          ":ep": { N: String(job.epoch) },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: jobKey(job.jobId),
+      UpdateExpression: "SET cancelledAt = :now, failedAt = :now, stopReason = :reason",
+      ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.open}`,
+      ExpressionAttributeValues: {
+        ":now": { N: String(now) },
+        ":reason": { S: reason },
+        ":ep": { N: String(job.epoch) },
+      },
+    })
+  ).written;
 }
 
 /** Exact task counts of one job incarnation, summed from its counter shards. */
@@ -484,22 +457,37 @@ export async function batchGetAll(store: DedupStore, keys: Item[], consistent = 
   return (await Promise.all(chunks.map((chunk) => batchGet(store, chunk, consistent)))).flat();
 }
 
+/** Keys BatchGetItem left unprocessed (throttled): read again, after a backoff, by `batchGet`'s retry. */
+class UnprocessedKeysError extends Error {
+  constructor(count: number) {
+    super(`BatchGetItem left ${count} keys unprocessed`);
+    this.name = "UnprocessedKeysError";
+  }
+}
+
 async function batchGet(store: DedupStore, keys: Item[], consistent: boolean): Promise<Item[]> {
   const items: Item[] = [];
   let request: Item[] = keys;
-  for (let attempt = 0; request.length > 0; attempt++) {
-    const out = await store.client.send(
-      new BatchGetItemCommand({
-        RequestItems: { [store.tableName]: { Keys: request, ConsistentRead: consistent } },
-      }),
-    );
-    items.push(...(out.Responses?.[store.tableName] ?? []));
-    request = (out.UnprocessedKeys?.[store.tableName]?.Keys as Item[] | undefined) ?? [];
-    if (request.length > 0) {
-      if (attempt >= 8) throw new Error(`BatchGetItem left ${request.length} keys unprocessed`);
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    }
-  }
+  // Only the unprocessed keys are retried (50 ms doubling, 8 times); any other error is the SDK's to retry.
+  await pRetry(
+    async () => {
+      const out = await store.client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [store.tableName]: { Keys: request, ConsistentRead: consistent } },
+        }),
+      );
+      items.push(...(out.Responses?.[store.tableName] ?? []));
+      request = (out.UnprocessedKeys?.[store.tableName]?.Keys as Item[] | undefined) ?? [];
+      if (request.length > 0) throw new UnprocessedKeysError(request.length);
+    },
+    {
+      retries: 8,
+      minTimeout: 50,
+      factor: 2,
+      randomize: false,
+      shouldRetry: ({ error }) => error instanceof UnprocessedKeysError,
+    },
+  );
   return items;
 }
 

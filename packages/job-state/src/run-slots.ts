@@ -1,8 +1,8 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, type Item } from "./condition-failure.ts";
+import type { Item } from "./condition-failure.ts";
 import { runSlotClauses } from "./job-clauses.ts";
 import { batchGetAll } from "./jobs.ts";
 import type { DedupStore } from "./store.ts";
+import { updateIf } from "./table.ts";
 
 /**
  * Consumer run slots: a consumer run drains the queue only while it holds one of `max_parallel` slots,
@@ -39,26 +39,19 @@ export async function takeRunSlot(
   leaseMs: number,
 ): Promise<boolean> {
   const now = store.now();
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: runSlotKey(pool, slot),
-        UpdateExpression: "SET #owner = :me, leaseUntil = :until",
-        ConditionExpression: `${runSlotClauses.free} OR ${runSlotClauses.mine}`,
-        ExpressionAttributeNames: { "#owner": "owner" },
-        ExpressionAttributeValues: {
-          ":me": { S: owner },
-          ":until": { N: String(now + leaseMs) },
-          ":now": { N: String(now) },
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: runSlotKey(pool, slot),
+      UpdateExpression: "SET #owner = :me, leaseUntil = :until",
+      ConditionExpression: `${runSlotClauses.free} OR ${runSlotClauses.mine}`,
+      ExpressionAttributeNames: { "#owner": "owner" },
+      ExpressionAttributeValues: {
+        ":me": { S: owner },
+        ":until": { N: String(now + leaseMs) },
+        ":now": { N: String(now) },
+      },
+    })
+  ).written;
 }
 
 /** Frees the slot at the end of the run (only if `owner` still holds it). */
@@ -68,18 +61,11 @@ export async function releaseRunSlot(
   slot: number,
   owner: string,
 ): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: runSlotKey(pool, slot),
-        UpdateExpression: "REMOVE #owner, leaseUntil",
-        ConditionExpression: runSlotClauses.mine,
-        ExpressionAttributeNames: { "#owner": "owner" },
-        ExpressionAttributeValues: { ":me": { S: owner } },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: runSlotKey(pool, slot),
+    UpdateExpression: "REMOVE #owner, leaseUntil",
+    ConditionExpression: runSlotClauses.mine,
+    ExpressionAttributeNames: { "#owner": "owner" },
+    ExpressionAttributeValues: { ":me": { S: owner } },
+  });
 }

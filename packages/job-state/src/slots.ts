@@ -1,9 +1,9 @@
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { conditionFailure, type Item } from "./condition-failure.ts";
+import type { Item } from "./condition-failure.ts";
 import { slotClauses } from "./job-clauses.ts";
 import { batchGetAll } from "./jobs.ts";
 import { slotKey } from "./keys.ts";
 import { type DedupStore, expiresAt } from "./store.ts";
+import { updateIf } from "./table.ts";
 
 /** The job a slot belongs to: `maxConcurrency` slots per incarnation. */
 export interface SlotJob {
@@ -131,27 +131,20 @@ export async function holdSlot(
   orFree = false,
 ): Promise<boolean> {
   const now = store.now();
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: slotKey(job.jobId, job.epoch, slot),
-        UpdateExpression: "SET holder = :me, #u = :until, expiresAt = :exp",
-        ConditionExpression: orFree ? `${slotClauses.free} OR ${slotClauses.mine}` : slotClauses.mine,
-        ExpressionAttributeNames: { "#u": "until" },
-        ExpressionAttributeValues: {
-          ":me": { S: holder },
-          ":until": { N: String(now + leaseSeconds * 1000) },
-          ":exp": { N: String(expiresAt(store)) },
-          ...(orFree ? { ":now": { N: String(now) } } : {}),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailure(error)) return false;
-    throw error;
-  }
+  return (
+    await updateIf(store, {
+      Key: slotKey(job.jobId, job.epoch, slot),
+      UpdateExpression: "SET holder = :me, #u = :until, expiresAt = :exp",
+      ConditionExpression: orFree ? `${slotClauses.free} OR ${slotClauses.mine}` : slotClauses.mine,
+      ExpressionAttributeNames: { "#u": "until" },
+      ExpressionAttributeValues: {
+        ":me": { S: holder },
+        ":until": { N: String(now + leaseSeconds * 1000) },
+        ":exp": { N: String(expiresAt(store)) },
+        ...(orFree ? { ":now": { N: String(now) } } : {}),
+      },
+    })
+  ).written;
 }
 
 /**
@@ -165,21 +158,14 @@ export async function releaseSlot(
   holder: string,
   runMs?: number,
 ): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateItemCommand({
-        TableName: store.tableName,
-        Key: slotKey(job.jobId, job.epoch, slot),
-        UpdateExpression: runMs === undefined ? "REMOVE holder, #u" : "SET lastRunMs = :ms REMOVE holder, #u",
-        ConditionExpression: slotClauses.mine,
-        ExpressionAttributeNames: { "#u": "until" },
-        ExpressionAttributeValues: {
-          ":me": { S: holder },
-          ...(runMs === undefined ? {} : { ":ms": { N: String(Math.round(runMs)) } }),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailure(error)) throw error;
-  }
+  await updateIf(store, {
+    Key: slotKey(job.jobId, job.epoch, slot),
+    UpdateExpression: runMs === undefined ? "REMOVE holder, #u" : "SET lastRunMs = :ms REMOVE holder, #u",
+    ConditionExpression: slotClauses.mine,
+    ExpressionAttributeNames: { "#u": "until" },
+    ExpressionAttributeValues: {
+      ":me": { S: holder },
+      ...(runMs === undefined ? {} : { ":ms": { N: String(Math.round(runMs)) } }),
+    },
+  });
 }
