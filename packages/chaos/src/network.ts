@@ -174,7 +174,14 @@ export class SimNetwork {
       caller: this.world.current(),
     };
     // Where in the shipped code the call comes from (async stack frames reach past the SDK's middleware).
-    const site = `${callSiteOf(new Error().stack)} ${serviceName}.${request.operation}`;
+    // Call sites are read from async stacks that run deep through the SDK's middleware: 100 frames here only
+    // (a global limit of 100 would make every error thrown and caught elsewhere, e.g. inside node:crypto's
+    // createHmac on each SigV4 signature, capture 100 frames too).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = Math.max(limit, 100);
+    const stack = new Error().stack;
+    Error.stackTraceLimit = limit;
+    const site = `${callSiteOf(stack)} ${serviceName}.${request.operation}`;
     return new Promise((resolve, reject) => {
       const actor = this.world.current();
       // Every answer takes a few milliseconds of virtual time, so that a loop of calls lets time pass.

@@ -78,9 +78,6 @@ export interface ScheduleResult {
 
 const START = Date.UTC(2026, 0, 1);
 
-// Call sites are read from async stacks that run deep through the SDK's middleware.
-Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 100);
-
 /**
  * The settings the simulation runs with: the shipped defaults, but a 10-minute maximum event age for the
  * worker (in range), so that events aging out happen within a short stretch of virtual time.
