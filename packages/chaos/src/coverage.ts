@@ -84,6 +84,24 @@ export function callSiteOf(stack: string | undefined): string {
   return "unknown";
 }
 
+/**
+ * {@link callSiteOf} of the stack these frames would format to (`    at ${frame}` a line), formatting only the
+ * frames whose file can give the answer: a frame without a file, in a transport file or outside `packages/*`
+ * and `functions/*` is passed over by callSiteOf whatever its text.
+ */
+export function callSiteOfFrames(frames: readonly NodeJS.CallSite[]): string {
+  for (const frame of frames) {
+    const url = frame.getFileName();
+    if (!url) continue;
+    const file = url.startsWith("file://") ? url.slice("file://".length) : url;
+    if (transport.some((re) => re.test(file))) continue;
+    if (!/\/(packages|functions)\/([^/]+)\/(?:src\/)?(.+)$/.test(file)) continue;
+    const site = callSiteOf(`\n    at ${frame.toString()}`);
+    if (site !== "unknown") return site;
+  }
+  return "unknown";
+}
+
 /** Gaps: call sites that never got a fault, clauses never taken both ways, less those with a listed reason. */
 export function coverageGaps(
   report: CoverageReport,

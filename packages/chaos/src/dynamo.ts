@@ -1,5 +1,3 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { request as httpRequest } from "node:http";
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -7,28 +5,53 @@ import {
   DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "@fanout/core";
-import { localCredentials } from "@fanout/emulators";
+import { localCredentials, startDynamo } from "@fanout/emulators";
+import { type DirectAnswer, directHandler } from "./dynalite-direct.ts";
 import type { Answer, Request, Service } from "./network.ts";
 
-const childPath = new URL("./dynamo-child.ts", import.meta.url);
+// Taken before any schedule seeds Math.random (dynalite shuffles BatchGetItem's answer with it).
+const realRandom = Math.random;
 
-/** The DynamoDB emulator (dynalite) in a child process: the condition expressions are the code under test. */
+/**
+ * The DynamoDB emulator (dynalite) in this process: the condition expressions are the code under test. The
+ * simulation's requests are handed to its handler without a socket ({@link DynamoEmulator.serve}; the HTTP on
+ * both sides of a loopback cost more than dynalite itself); the real client of the set-up and the checks goes
+ * over HTTP. The schedule's fake timers do not reach it: it waits with setImmediate only (which the world
+ * does not fake) while serving, and its setTimeout and Date run at table creation and deletion, between
+ * schedules. Nothing else runs while it serves (the network waits for DynamoDB's answer before picking the
+ * next call), and Math.random is the real one meanwhile.
+ */
 export class DynamoEmulator {
-  private readonly child: ChildProcess;
   readonly endpoint: string;
+  private readonly handle: (headers: Record<string, string>, body: string) => Promise<DirectAnswer>;
+  private readonly close: () => Promise<void>;
 
-  constructor(child: ChildProcess, endpoint: string) {
-    this.child = child;
+  constructor(
+    endpoint: string,
+    handle: (headers: Record<string, string>, body: string) => Promise<DirectAnswer>,
+    close: () => Promise<void>,
+  ) {
     this.endpoint = endpoint;
+    this.handle = handle;
+    this.close = close;
   }
 
   static async start(): Promise<DynamoEmulator> {
-    const child = fork(childPath, [], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      child.once("message", (m: { endpoint: string }) => resolve(m.endpoint));
-      child.once("exit", (code) => reject(new Error(`DynamoDB emulator exited (${code})`)));
-    });
-    return new DynamoEmulator(child, endpoint);
+    const dynamo = await startDynamo({ port: 0 });
+    return new DynamoEmulator(dynamo.endpoint, directHandler(dynamo.server, dynamo.endpoint), () =>
+      dynamo.stop(),
+    );
+  }
+
+  /** One request of the simulation, answered by dynalite's handler without a socket. */
+  async serve(headers: Record<string, string>, body: string): Promise<Answer> {
+    const seeded = Math.random;
+    Math.random = realRandom;
+    try {
+      return await this.handle(headers, body);
+    } finally {
+      Math.random = seeded;
+    }
   }
 
   /** A real client on the emulator, for set-up and for the checks (outside the simulation). */
@@ -62,51 +85,32 @@ export class DynamoEmulator {
   }
 
   stop(): void {
-    this.child.disconnect();
+    void this.close();
   }
 }
 
-/** Forwards the SDK's requests to the emulator over loopback, reading the whole answer before returning. */
+/** Forwards the SDK's requests to the emulator (its handler, in this process), reading the whole answer before returning. */
 export class DynamoService implements Service {
   readonly name = "dynamodb" as const;
-  private readonly url: URL;
+  private readonly emulator: DynamoEmulator;
 
-  constructor(endpoint: string) {
-    this.url = new URL(endpoint);
+  constructor(emulator: DynamoEmulator) {
+    this.emulator = emulator;
   }
 
   serve(request: Request): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          method: "POST",
-          path: "/",
-          headers: {
-            "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0",
-            "x-amz-target": request.headers["x-amz-target"] ?? "",
-            // dynalite checks that a signature is present, not its value.
-            authorization:
-              request.headers.authorization ??
-              "AWS4-HMAC-SHA256 Credential=l/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
-            "x-amz-date": request.headers["x-amz-date"] ?? "20260101T000000Z",
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers[k] = v;
-            resolve({ status: res.statusCode ?? 500, headers, body: Buffer.concat(chunks).toString("utf8") });
-          });
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(request.body);
-    });
+    return this.emulator.serve(
+      {
+        "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0",
+        "x-amz-target": request.headers["x-amz-target"] ?? "",
+        // dynalite checks that a signature is present, not its value.
+        authorization:
+          request.headers.authorization ??
+          "AWS4-HMAC-SHA256 Credential=l/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+        "x-amz-date": request.headers["x-amz-date"] ?? "20260101T000000Z",
+      },
+      request.body,
+    );
   }
 
   errorAnswer(kind: "throttle" | "server"): Answer {

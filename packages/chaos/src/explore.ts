@@ -217,7 +217,7 @@ function exploreInWorker(
 /** Runs schedules one after another on one DynamoDB emulator (each schedule has its own table). */
 export async function exploreHere(options: ExploreOptions & { seeds: number[] }): Promise<ExploreReport> {
   const emulator = await DynamoEmulator.start();
-  const dynamo = new DynamoService(emulator.endpoint);
+  const dynamo = new DynamoService(emulator);
   const checkClient = emulator.client();
   const report = emptyReport();
   let generation = 0;

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from "@smithy/types";
 import { splitBatch } from "./batch-split.ts";
-import { callSiteOf } from "./coverage.ts";
+import { callSiteOfFrames } from "./coverage.ts";
 import type { Actor, PendingCall, World } from "./world.ts";
 
 /** A simulated service: answers one request. `process` may answer later (a long poll); it must not throw. */
@@ -176,12 +176,18 @@ export class SimNetwork {
     // Where in the shipped code the call comes from (async stack frames reach past the SDK's middleware).
     // Call sites are read from async stacks that run deep through the SDK's middleware: 100 frames here only
     // (a global limit of 100 would make every error thrown and caught elsewhere, e.g. inside node:crypto's
-    // createHmac on each SigV4 signature, capture 100 frames too).
+    // createHmac on each SigV4 signature, capture 100 frames too). The frames are kept as V8's call sites and
+    // only those in the shipped packages are formatted (formatting all 100 cost more than the capture).
     const limit = Error.stackTraceLimit;
+    const prepare = Error.prepareStackTrace;
     Error.stackTraceLimit = Math.max(limit, 100);
-    const stack = new Error().stack;
+    Error.prepareStackTrace = (_error, frames) => frames;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder);
+    const frames = holder.stack ?? [];
+    Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
-    const site = `${callSiteOf(stack)} ${serviceName}.${request.operation}`;
+    const site = `${callSiteOfFrames(frames)} ${serviceName}.${request.operation}`;
     return new Promise((resolve, reject) => {
       const actor = this.world.current();
       // Every answer takes a few milliseconds of virtual time, so that a loop of calls lets time pass.

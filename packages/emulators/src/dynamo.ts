@@ -1,5 +1,6 @@
 /// <reference path="./dynalite.d.ts" />
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { returnOldItemOnConditionFailure } from "./dynalite-internals.ts";
@@ -19,7 +20,9 @@ export interface StartDynamoOptions {
 }
 
 /** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables turn ACTIVE on the next timer tick: wait for them (createResources does). */
-export async function startDynamo(options: StartDynamoOptions = {}): Promise<RunningEmulator> {
+export async function startDynamo(
+  options: StartDynamoOptions = {},
+): Promise<RunningEmulator & { server: Server }> {
   const host = options.host ?? "127.0.0.1";
   returnOldItemOnConditionFailure();
   cacheExpressionParses();
@@ -41,6 +44,8 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Run
   const { port } = server.address() as AddressInfo;
   let stopped: Promise<void> | undefined;
   return {
+    /** dynalite's HTTP server (the explorer hands it requests without a socket). */
+    server,
     endpoint: `http://${urlHost(host)}:${port}`,
     port,
     pause: (ms) => gate.pause(ms),
