@@ -54,7 +54,9 @@ export type InvokeFailure = "throttled" | "retryable" | "unanswered" | "permanen
 
 /** What to do with the message after handling it. */
 export type Verdict =
-  | { kind: "dispatched" | "duplicate" | "cancelled"; delete: true }
+  /** Handed to the worker: `job` (its record, when this incarnation has one) counts it in flight. */
+  | { kind: "dispatched"; delete: true; job?: JobInfo; index: number }
+  | { kind: "duplicate" | "cancelled"; delete: true }
   /** The job is at its maxConcurrency: the task goes back to the queue, delayed, not dispatched. */
   | { kind: "held"; delete: false; retryInSeconds: number }
   | { kind: "busy"; delete: false; retryInSeconds: number }
@@ -163,7 +165,7 @@ export async function dispatchMessage(
       invoke: throttleCodes.has((error as InvokeError).code) ? "throttled" : "retryable",
     };
   }
-  return { kind: "dispatched", delete: true };
+  return { kind: "dispatched", delete: true, index: task.index, ...(job ? { job } : {}) };
 }
 
 type Claimed = { verdict: Verdict } | { slot: number | undefined; token: string };

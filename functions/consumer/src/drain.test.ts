@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import {
+  capacityCounts,
   createLogger,
   encodeTask,
   type FunctionMetrics,
@@ -277,6 +278,27 @@ describe("drain: job features", () => {
       state: "cancelled",
     });
     expect((await readJob(store(), jobId))?.finishedAt).toBeGreaterThan(0);
+    sqs.destroy();
+  }, 120_000);
+
+  it("counts a receive batch's dispatched tasks as running in one write per counter shard, not one per task", async () => {
+    const total = 10;
+    const { jobId, sqs, deps, counted } = await setup("inflight", {}, total);
+    resetRequestCounts();
+    await drainUntil(deps, "every task dispatched", () => counted.of("TasksDispatched") >= total);
+    // Nothing runs the events (the Lambda only accepts them): every task is in flight.
+    expect(await readJobStatus(store(), jobId)).toMatchObject({
+      running: total,
+      pending: total,
+      succeeded: 0,
+    });
+    // A 10-task job has one counter shard: one write per receive that dispatched, and one more once, the
+    // shard's `announced` mark (its first write announces it to its group).
+    const receives = requestCounts()["SQS.ReceiveMessage"] ?? 0;
+    const shardWrites = capacityCounts()["shard.write"] ?? 0;
+    expect(shardWrites, JSON.stringify({ receives, shardWrites })).toBeGreaterThan(0);
+    expect(shardWrites, JSON.stringify({ receives, shardWrites })).toBeLessThanOrEqual(receives + 1);
+    expect(shardWrites).toBeLessThan(total);
     sqs.destroy();
   }, 120_000);
 

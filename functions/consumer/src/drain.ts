@@ -1,4 +1,5 @@
 import { type FunctionMetrics, type LambdaContext, limits, usage, usageSince } from "@fanout/core";
+import { countDispatched, type JobInfo } from "@fanout/job-state";
 import { announce, type NoticeDeps, republishDue } from "@fanout/notices";
 import type { SQSClient } from "@fanout/queue";
 import {
@@ -122,6 +123,7 @@ export async function drain(
     }
     const [deleted] = await Promise.all([
       deleteMessages(deps.sqs, deps.tasksQueueUrl, toDelete),
+      countInFlight(verdicts),
       toReturn.length > 0
         ? changeVisibility(deps.sqs, deps.tasksQueueUrl, toReturn).catch((error: unknown) => {
             deps.logger.warn("could not change visibility; messages return at their timeout", {
@@ -132,6 +134,28 @@ export async function drain(
     ]);
     summary.deleted += deleted.deleted;
     summary.deleteFailures += deleted.failed.length;
+  };
+
+  /** Status's `running`: the batch's dispatched tasks, one write per job and counter shard (ADR 0015). */
+  const countInFlight = async (verdicts: Verdict[]) => {
+    const byJob = new Map<string, { job: JobInfo; indexes: number[] }>();
+    for (const v of verdicts) {
+      if (v.kind !== "dispatched" || !v.job) continue;
+      const key = `${v.job.jobId}#${v.job.epoch}`;
+      const entry = byJob.get(key) ?? { job: v.job, indexes: [] };
+      entry.indexes.push(v.index);
+      byJob.set(key, entry);
+    }
+    await Promise.all(
+      [...byJob.values()].map(({ job, indexes }) =>
+        countDispatched(deps.store, job, indexes).catch((error: unknown) =>
+          deps.logger.warn("could not count dispatched tasks as running; status shows them when final", {
+            jobId: job.jobId,
+            error: String(error),
+          }),
+        ),
+      ),
+    );
   };
 
   // The first poller that fails stops the others after their current receive: a run must not end (and free

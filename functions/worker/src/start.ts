@@ -1,5 +1,5 @@
 import { usage } from "@fanout/core";
-import { countRunning, type RunRef, resettle, startRun } from "@fanout/dedup";
+import { type RunRef, resettle, startRun } from "@fanout/dedup";
 import type { JobInfo } from "@fanout/job-state";
 import { TaskBusyError } from "./errors.ts";
 import type { WorkerRuntime } from "./runtime.ts";
@@ -35,10 +35,6 @@ export async function start<T>(
   // If this throws, whether a run started is unknown: the slot's lease (as long as a run's) frees it.
   const start = await startRun(deps.store, run, deps.leaseSeconds);
   if (start.outcome === "started") {
-    // For status only (the shard's running set); a failure here changes no outcome.
-    await countRunning(deps.store, run, job).catch((error: unknown) =>
-      deps.logger.warn("could not count the task as running", { error: String(error) }),
-    );
     const epoch = run.epoch ?? 0;
     if (start.attempt === 1 && epoch > 0) {
       // The epoch is the job record's creation time, set just before the job's messages are sent.

@@ -1166,6 +1166,15 @@ async function check(input: {
           "counters",
           `job ${job.jobId}: counters say ${status.succeeded} succeeded / ${status.failed} failed / ${status.cancelled} cancelled, task records ${succeeded} / ${failed} / ${cancelled}`,
         );
+      // Status's in-flight and retry counts (the consumer's batch count, ADR 0015) end at 0 with every task final.
+      else if (
+        succeeded + failed + cancelled === job.names.length &&
+        (status.running !== 0 || status.retryPending !== 0)
+      )
+        add(
+          "counters",
+          `job ${job.jobId}: every task is final, but status shows ${status.running} running and ${status.retryPending} retry pending`,
+        );
     } catch (error) {
       add("counters", `job ${job.jobId}: status unreadable (${String(error)})`);
     }

@@ -5,6 +5,7 @@ import { startLocalResources } from "@fanout/emulators";
 import {
   acquireSlot,
   cancelJob,
+  countDispatched,
   dueNotices,
   holdSlot,
   type JobInfo,
@@ -18,7 +19,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
 import { requeueTask } from "./redrive.ts";
-import { closeCancelledTask, closeTask, countRunning, finishRun, resettle, startRun } from "./runs.ts";
+import { closeCancelledTask, closeTask, finishRun, resettle, startRun } from "./runs.ts";
 import { readResults } from "./tasks.ts";
 import { clockedStore } from "./testing.ts";
 
@@ -286,13 +287,28 @@ describe("results and status", () => {
     ]);
   });
 
-  it("count running tasks until their outcome", async () => {
+  it("count dispatched tasks as running until their outcome or a pending retry", async () => {
     const job = await newJob(3);
+    await countDispatched(store, job, [0, 1]);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 2, pending: 3, state: "running" });
     await startRun(store, ref(job, 0), 60);
-    await countRunning(store, ref(job, 0), job);
-    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 1, pending: 3, state: "running" });
     await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
-    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 0, succeeded: 1, pending: 2 });
+    await startRun(store, ref(job, 1), 60);
+    await finishRun(store, ref(job, 1), { status: "FAILED", error: boom, final: false }, job);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({
+      running: 0,
+      succeeded: 1,
+      retryPending: 1,
+      pending: 2,
+    });
+  });
+
+  it("leave a task out of running when its dispatch is counted after its outcome", async () => {
+    const job = await newJob(2);
+    await startRun(store, ref(job, 0), 60);
+    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
+    await countDispatched(store, job, [0]);
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 0, succeeded: 1, pending: 1 });
   });
 
   it("list jobs newest first, page by page", async () => {

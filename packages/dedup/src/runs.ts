@@ -237,18 +237,6 @@ export async function resettle(
   return settleOutcome(store, job, refOf(run), status);
 }
 
-/**
- * Counts a started run in its shard's `running` set, for status; no guarantee depends on it. `job` (the
- * record the worker read) places the shard; without it, or of another incarnation, nothing is written.
- */
-export async function countRunning(
-  store: DedupStore,
-  run: Pick<RunRef, "jobId" | "index" | "epoch">,
-  job?: JobInfo,
-): Promise<void> {
-  await settleOutcome(store, job, refOf(run), "RUNNING");
-}
-
 /** Why a task is closed without a run. */
 export type CloseReason =
   | { status: typeof TaskStatus.Cancelled }

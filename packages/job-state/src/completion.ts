@@ -1,7 +1,7 @@
 import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
 import type { Item } from "./condition-failure.ts";
-import { type CountedStatus, countOutcome, uncountFailure } from "./counters.ts";
+import { type CountedStatus, countInFlight, countOutcome, uncountFailure } from "./counters.ts";
 import { expireCounters } from "./expiry.ts";
 import { jobClauses, progressClauses } from "./job-clauses.ts";
 import {
@@ -63,7 +63,25 @@ export async function settleOutcome(
   if (!job || job.epoch !== task.epoch) return {};
   const shard = await countOutcome(store, task, status, job);
   await announceShard(store, job, shardOf(job, task.index), shard);
-  return status === "RUNNING" ? {} : settleGrouped(store, job, task.index, shard, status);
+  return settleGrouped(store, job, task.index, shard, status);
+}
+
+/**
+ * Counts tasks the consumer handed to the worker as in flight (status's `running`): one write per counter
+ * shard they fall in, then the shard's announcement if this was its first write. For status only: no
+ * guarantee reads it, and a lost write leaves those tasks out of `running` until they are final.
+ */
+export async function countDispatched(
+  store: DedupStore,
+  job: JobInfo,
+  indexes: readonly number[],
+): Promise<void> {
+  const byShard = Map.groupBy(indexes, (i) => shardOf(job, i));
+  await Promise.all(
+    [...byShard].map(async ([k, inShard]) =>
+      announceShard(store, job, k, await countInFlight(store, job, k, inShard)),
+    ),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 export type { JobNotice } from "./completion.ts";
-export { dueNotices, markNotified, settleOutcome, unsettleFailure } from "./completion.ts";
+export { countDispatched, dueNotices, markNotified, settleOutcome, unsettleFailure } from "./completion.ts";
 export type { Item } from "./condition-failure.ts";
 export {
   commitEnqueueStep,

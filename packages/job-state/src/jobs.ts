@@ -307,7 +307,11 @@ export interface TaskCounts {
   /** Failed, with a retry by Lambda still to come; counted in `pending` too. */
   retryPending: number;
   cancelled: number;
-  /** Running now (a worker took the RUNNING lease and has not recorded an outcome); counted in `pending` too. */
+  /**
+   * In flight: handed to the worker by a consumer run and not final, with no retry pending (queued in Lambda
+   * or running). Counted by the consumer once per receive batch, so as fresh as the last batch; a retry's
+   * run counts under `retryPending` until its outcome. Counted in `pending` too.
+   */
   running: number;
 }
 
@@ -440,8 +444,11 @@ export function sumShards(shardItems: Item[], counts: TaskCounts = noCounts()): 
     counts.succeeded += ok.size;
     counts.failed += final.size;
     counts.cancelled += cancelled.size;
-    counts.retryPending += (item.retrying?.NS ?? []).filter((i) => !isFinal(i)).length;
-    counts.running += (item.running?.NS ?? []).filter((i) => !isFinal(i)).length;
+    const retrying = new Set((item.retrying?.NS ?? []).filter((i) => !isFinal(i)));
+    counts.retryPending += retrying.size;
+    // In flight: handed to the worker (the consumer's batch count, or a v0.1.0 worker's start), not final,
+    // no retry pending. A count written after the task's outcome (the consumer's write is late) drops out here.
+    counts.running += (item.running?.NS ?? []).filter((i) => !isFinal(i) && !retrying.has(i)).length;
   }
   return counts;
 }

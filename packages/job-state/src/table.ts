@@ -17,28 +17,35 @@ export type ConditionalWrite =
   | { written: false; item: Item | undefined };
 
 /** One conditional UpdateItem on the store's table; any error but the condition's refusal is thrown. */
-export async function updateIf(
+export function updateIf(
   store: DedupStore,
   input: Omit<UpdateItemCommandInput, "TableName">,
 ): Promise<ConditionalWrite> {
-  try {
-    const out = await store.client.send(new UpdateItemCommand({ TableName: store.tableName, ...input }));
-    return { written: true, item: out.Attributes };
-  } catch (error) {
-    const refused = conditionFailure(error);
-    if (!refused) throw error;
-    return { written: false, item: refused.item };
-  }
+  return sendIf(() => store.client.send(new UpdateItemCommand({ TableName: store.tableName, ...input })));
 }
 
 /** One conditional PutItem on the store's table; any error but the condition's refusal is thrown. */
-export async function putIf(
+export function putIf(
   store: DedupStore,
   input: Omit<PutItemCommandInput, "TableName">,
 ): Promise<ConditionalWrite> {
+  return sendIf(() => store.client.send(new PutItemCommand({ TableName: store.tableName, ...input })));
+}
+
+/** One UpdateItem with no condition; answers the item as the write left it (`ReturnValues: "ALL_NEW"`). */
+export async function updateItem(
+  store: DedupStore,
+  input: Omit<UpdateItemCommandInput, "TableName" | "ReturnValues">,
+): Promise<Item> {
+  const out = await store.client.send(
+    new UpdateItemCommand({ TableName: store.tableName, ...input, ReturnValues: "ALL_NEW" }),
+  );
+  return out.Attributes ?? {};
+}
+
+async function sendIf(send: () => Promise<{ Attributes?: Item }>): Promise<ConditionalWrite> {
   try {
-    const out = await store.client.send(new PutItemCommand({ TableName: store.tableName, ...input }));
-    return { written: true, item: out.Attributes };
+    return { written: true, item: (await send()).Attributes };
   } catch (error) {
     const refused = conditionFailure(error);
     if (!refused) throw error;
