@@ -95,6 +95,32 @@ describe("completion", () => {
     expect(await resettle(store, ref(job, 2), "SUCCEEDED", job)).toEqual({});
   });
 
+  it("finishes a job cancelled between the finish's read and its write as cancelled, not succeeded", async () => {
+    const job = await newJob(1);
+    // The cancel lands right before the finish's write: an interleaving the emulator cannot be asked for.
+    let cancelled: unknown;
+    const name = "cancel-before-finish";
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { UpdateExpression?: string };
+        if (
+          context.commandName === "UpdateItemCommand" &&
+          input.UpdateExpression?.startsWith("SET finishedAt")
+        )
+          cancelled ??= await cancelJob(store, job.jobId);
+        return next(args);
+      },
+      { step: "initialize", name },
+    );
+    try {
+      expect(await run(job, 0, "SUCCEEDED")).toMatchObject({ state: "cancelled", succeeded: 1 });
+    } finally {
+      store.client.middlewareStack.remove(name);
+    }
+    expect(cancelled).toMatchObject({ outcome: "cancelled" });
+    expect(await readJobStatus(store, job.jobId)).toMatchObject({ done: true, state: "cancelled" });
+  });
+
   it("lets a duplicate event finish a job whose finishing run died after its outcome write", async () => {
     const job = await newJob(1);
     const r = ref(job, 0);

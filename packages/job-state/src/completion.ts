@@ -320,7 +320,11 @@ const round = (n: number) => Math.round(n * 100) / 100;
  * is published ({@link markNotified}): the outbox a crash between the two cannot lose. The same write starts
  * the job's expiry (`expiresAt`, absent until now), and the winner then gives it to the job's counter items.
  */
-export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobNotice | undefined> {
+export async function finishJob(
+  store: DedupStore,
+  known: JobInfo,
+  reread = true,
+): Promise<JobNotice | undefined> {
   const job = await readJob(store, known.jobId);
   if (!job || job.epoch !== known.epoch) return undefined;
   if (job.finishedAt !== undefined) {
@@ -366,27 +370,33 @@ export async function finishJob(store: DedupStore, known: JobInfo): Promise<JobN
   };
   // The job's expiry starts now (issue 18): nothing of an unfinished job expires, however long it runs.
   const expiry = expiresAt(store);
-  if (
-    !(
-      await updateIf(store, {
-        Key: jobKey(job.jobId),
-        UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
-          over ? ", failedAt = :now, stopReason = :reason" : ""
-        }`,
-        ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.unfinished}`,
-        ExpressionAttributeValues: {
-          ":now": { N: String(now) },
-          ":state": { S: state },
-          ":notice": { S: JSON.stringify(notice) },
-          ":due": { S: "due" },
-          ":exp": { N: String(expiry) },
-          ":ep": { N: String(job.epoch) },
-          ...(over ? { ":reason": { S: over } } : {}),
-        },
-      })
-    ).written
-  )
-    return undefined;
+  const finish = await updateIf(store, {
+    Key: jobKey(job.jobId),
+    UpdateExpression: `SET finishedAt = :now, finalState = :state, notice = :notice, notifyDue = :due, expiresAt = :exp, countersExpireAt = :exp${
+      over ? ", failedAt = :now, stopReason = :reason" : ""
+    }`,
+    // A state read before a cancel that came since would be wrong: the cancel was acknowledged, so the job
+    // must finish cancelled (found by the explorer: a notice "succeeded" for a job cancelled after the read).
+    ConditionExpression: `${jobClauses.incarnation} AND ${jobClauses.unfinished}${
+      job.cancelledAt === undefined ? ` AND ${jobClauses.uncancelled}` : ""
+    }`,
+    ExpressionAttributeValues: {
+      ":now": { N: String(now) },
+      ":state": { S: state },
+      ":notice": { S: JSON.stringify(notice) },
+      ":due": { S: "due" },
+      ":exp": { N: String(expiry) },
+      ":ep": { N: String(job.epoch) },
+      ...(over ? { ":reason": { S: over } } : {}),
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (!finish.written) {
+    // Cancelled since the read, and still unfinished: finish it again from a fresh read (once: a job is
+    // cancelled at most once per incarnation).
+    const cancelledSince = finish.item?.cancelledAt !== undefined && finish.item.finishedAt === undefined;
+    return cancelledSince && reread ? finishJob(store, known, false) : undefined;
+  }
   // The notice is won whatever happens here: a failure leaves `countersExpireAt` for the next settling write.
   await expireCounters(store, job, expiry).catch(() => undefined);
   return notice;

@@ -27,6 +27,8 @@ export const jobClauses = {
   open: "attribute_not_exists(cancelledAt) AND attribute_not_exists(finishedAt)",
   /** Not finished: only the first settling write that finds it done finishes it (and writes its notice). */
   unfinished: "attribute_not_exists(finishedAt)",
+  /** Not cancelled (nor stopped by its threshold): a finish that read no cancel is refused if one came since. */
+  uncancelled: "attribute_not_exists(cancelledAt)",
   /** Its notice is in the outbox, not yet marked published. */
   noticeDue: "attribute_exists(notifyDue)",
 } as const;
