@@ -18,8 +18,10 @@ import {
   createStore,
   type DedupStore,
   type JobNotice,
+  readJob,
   readJobStatus,
 } from "@fanout/job-state";
+import { readShardCounts } from "@fanout/job-state/testing";
 import { functionEnvironment, functionSpecs } from "@fanout/local-stack";
 import { mainDeps, mainHandler } from "@fanout/main";
 import { createSnsClient } from "@fanout/notices";
@@ -1166,15 +1168,17 @@ async function check(input: {
           "counters",
           `job ${job.jobId}: counters say ${status.succeeded} succeeded / ${status.failed} failed / ${status.cancelled} cancelled, task records ${succeeded} / ${failed} / ${cancelled}`,
         );
-      // Status's in-flight and retry counts (the consumer's batch count, ADR 0015) end at 0 with every task final.
-      else if (
-        succeeded + failed + cancelled === job.names.length &&
-        (status.running !== 0 || status.retryPending !== 0)
-      )
-        add(
-          "counters",
-          `job ${job.jobId}: every task is final, but status shows ${status.running} running and ${status.retryPending} retry pending`,
-        );
+      // The in-flight and retry counts (the consumer's batch count, ADR 0015) end at 0 with every task final,
+      // as the shards hold them (status reads a finished job's counts from its progress item, not its shards).
+      else if (succeeded + failed + cancelled === job.names.length) {
+        const record = await readJob(store, job.jobId);
+        const shards = record ? await readShardCounts(store, record) : undefined;
+        if (shards && (shards.running !== 0 || shards.retryPending !== 0))
+          add(
+            "counters",
+            `job ${job.jobId}: every task is final, but its counter shards hold ${shards.running} running and ${shards.retryPending} retry pending`,
+          );
+      }
     } catch (error) {
       add("counters", `job ${job.jobId}: status unreadable (${String(error)})`);
     }

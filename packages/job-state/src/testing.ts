@@ -1,5 +1,6 @@
 // The counter layout and item keys, for tests that check what a write touched (not for shipped code).
 export { countOutcome } from "./counters.ts";
+export { readShardCounts } from "./jobs.ts";
 export {
   type Counted,
   counterKey,
