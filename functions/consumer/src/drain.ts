@@ -1,5 +1,4 @@
 import { type FunctionMetrics, type LambdaContext, limits, usage, usageSince } from "@fanout/core";
-import { countDispatched, type JobInfo } from "@fanout/job-state";
 import { announce, type NoticeDeps, republishDue } from "@fanout/notices";
 import type { SQSClient } from "@fanout/queue";
 import {
@@ -11,6 +10,7 @@ import {
 } from "@fanout/queue";
 import pLimit from "p-limit";
 import { type DispatchDeps, dispatchMessage, type Verdict } from "./dispatch.ts";
+import { inFlightCounter } from "./in-flight.ts";
 import { jobView } from "./job-view.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
 
@@ -32,6 +32,8 @@ export interface DrainDeps extends DispatchDeps {
    * died or could not publish. Well inside SNS's 5-minute deduplication window. @default 30000
    */
   noticeGraceMs?: number;
+  /** How often the run counts its dispatched tasks in flight (status's `running`). @default 1000 */
+  inFlightCountMs?: number;
 }
 
 /** Adds a verdict to the consumer's metrics. */
@@ -76,7 +78,11 @@ export async function drain(
     return 0;
   });
 
+  const inFlight = inFlightCounter(deps.store, deps.logger, deps.inFlightCountMs);
   const settle = async (messages: ReceivedMessage[], verdicts: Verdict[]) => {
+    inFlight.add(
+      verdicts.flatMap((v) => (v.kind === "dispatched" && v.job ? [{ job: v.job, index: v.index }] : [])),
+    );
     const toDelete: string[] = [];
     const toReturn: { receiptHandle: string; seconds: number }[] = [];
     const toRecycle: { message: ReceivedMessage; seconds: number }[] = [];
@@ -123,7 +129,6 @@ export async function drain(
     }
     const [deleted] = await Promise.all([
       deleteMessages(deps.sqs, deps.tasksQueueUrl, toDelete),
-      countInFlight(verdicts),
       toReturn.length > 0
         ? changeVisibility(deps.sqs, deps.tasksQueueUrl, toReturn).catch((error: unknown) => {
             deps.logger.warn("could not change visibility; messages return at their timeout", {
@@ -134,28 +139,6 @@ export async function drain(
     ]);
     summary.deleted += deleted.deleted;
     summary.deleteFailures += deleted.failed.length;
-  };
-
-  /** Status's `running`: the batch's dispatched tasks, one write per job and counter shard (ADR 0015). */
-  const countInFlight = async (verdicts: Verdict[]) => {
-    const byJob = new Map<string, { job: JobInfo; indexes: number[] }>();
-    for (const v of verdicts) {
-      if (v.kind !== "dispatched" || !v.job) continue;
-      const key = `${v.job.jobId}#${v.job.epoch}`;
-      const entry = byJob.get(key) ?? { job: v.job, indexes: [] };
-      entry.indexes.push(v.index);
-      byJob.set(key, entry);
-    }
-    await Promise.all(
-      [...byJob.values()].map(({ job, indexes }) =>
-        countDispatched(deps.store, job, indexes).catch((error: unknown) =>
-          deps.logger.warn("could not count dispatched tasks as running; status shows them when final", {
-            jobId: job.jobId,
-            error: String(error),
-          }),
-        ),
-      ),
-    );
   };
 
   // The first poller that fails stops the others after their current receive: a run must not end (and free
@@ -204,6 +187,7 @@ export async function drain(
     ),
   );
   const settled = await Promise.allSettled(background);
+  await inFlight.flush();
   if (failure) throw failure.error;
   for (const s of settled) if (s.status === "rejected") throw s.reason;
   summary.noticesRepublished = await sweep;
