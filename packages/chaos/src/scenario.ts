@@ -353,10 +353,25 @@ async function simulate(
     });
   });
   const jobsTopicArn = `arn:aws:sns:us-east-1:000000000000:${names.jobsTopic}`;
+  // The operator who cancels a job as it finishes (`cancelAtFinish`): sent beside the job's finishing write,
+  // which is held back so that the cancel lands between the finish's read and its write. Once per job.
+  const cancelledAtFinish = new Set<string>();
+  const cancelAtFinish = (info: CallInfo): CallFault | undefined => {
+    if (info.service !== "dynamodb" || info.operation !== "UpdateItem") return undefined;
+    if (!info.request.body.includes("SET finishedAt = :now")) return undefined;
+    const pk = (JSON.parse(info.request.body) as UpdateInput).Key?.pk?.S ?? "";
+    const job = workload.jobs.find((j) => `JOB#${j.jobId}` === pk);
+    if (!job?.cancelAtFinish || cancelledAtFinish.has(job.jobId)) return undefined;
+    cancelledAtFinish.add(job.jobId);
+    void world.spawn("operator", "cancel", () => cancelJob(store, job.jobId)).result.catch(() => undefined);
+    return { kind: "delay", ms: 2_000 };
+  };
   const network = new SimNetwork(
     world,
     { dynamodb: options.dynamo, sqs, lambda, sns, s3 },
     (info: CallInfo) => {
+      const atFinish = cancelAtFinish(info);
+      if (atFinish) return atFinish;
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
       if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);

@@ -32,6 +32,12 @@ export interface PlannedJob {
   options: JobRunOptions;
   /** The operator cancels the job at this time, if set. */
   cancelAtMs?: number;
+  /**
+   * The operator cancels the job as it finishes: when its finishing write is sent, which is then held back
+   * 2 s so that the cancel lands between the finish's read of the job and its write (a window a random
+   * cancel time almost never hits).
+   */
+  cancelAtFinish?: boolean;
   /** Submitted at this virtual time (ms after start). */
   atMs: number;
   /** Submitted again (the same content) at these times: a caller retrying. */
@@ -87,12 +93,16 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
     if (deep.chance(0.15))
       for (let i = names.length, more = deep.int(12, 26); more > 0; more--, i++)
         names.push(nameOf({ kind: "ok", ms: deep.int(100, 3_000) }, i));
+    const format = features.chance(0.5) ? "tasks" : "names";
+    // After the last draw of `features`, so every earlier draw of a seed is as it was.
+    const cancelAtFinish = cancelAtMs === undefined && features.fork("cancel-at-finish").chance(0.25);
     jobs.push({
       jobId: `${prefix}-j${j}`,
       names,
-      format: features.chance(0.5) ? "tasks" : "names",
+      format,
       options: runOptions,
       ...(cancelAtMs === undefined ? {} : { cancelAtMs }),
+      ...(cancelAtFinish ? { cancelAtFinish } : {}),
       atMs: prng.int(0, 120_000),
       resubmitAtMs: prng.chance(0.4) ? [prng.int(10_000, 500_000)] : [],
       ...(prng.chance(0.2) ? { conflictAtMs: prng.int(10_000, 300_000) } : {}),
