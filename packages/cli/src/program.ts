@@ -159,8 +159,8 @@ Examples:
 State: running, cancelling or failing (stopping: tasks still running), then succeeded, failed or
 cancelled. A job succeeds when no more tasks failed for good than it tolerates (none, unless it set
 toleratedFailureCount / toleratedFailurePercentage). "running" counts tasks handed to the worker and
-not yet final (queued in Lambda or running; counted by the consumer once per batch of up to 10, so it may
-trail by a batch; a task waiting for Lambda's retry counts under "retrying"). "pending" counts every task not
+not yet final (queued in Lambda or running; counted by the consumer about once a second, so it may trail
+by that; a task waiting for Lambda's retry counts under "retrying"). "pending" counts every task not
 yet final, running ones and those with a retry pending included.
 Without --watch the exit code is 0 whenever the job was read (look at "state"); with --watch it is 0
 when the job succeeded and 1 when it failed or was cancelled.

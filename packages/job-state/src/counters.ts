@@ -58,8 +58,9 @@ export async function countOutcome(
 
 /**
  * Adds tasks the consumer handed to the worker to their shard's `running` set (in flight: dispatched, not
- * final, no retry pending), for status only: one write for a receive batch's tasks of one shard (ADR 0015,
- * decision 3). Not versioned (no group item reads it); `w` counts it, so it may announce the shard.
+ * final, no retry pending), for status only: one write for the tasks of one shard that a consumer run
+ * dispatched in a second (ADR 0015, decision 3). Not versioned (no group item reads it); `w` counts it, so
+ * it may announce the shard.
  * `indexes` must all lie in shard `k`.
  */
 export async function countInFlight(

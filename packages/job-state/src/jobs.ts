@@ -309,8 +309,8 @@ export interface TaskCounts {
   cancelled: number;
   /**
    * In flight: handed to the worker by a consumer run and not final, with no retry pending (queued in Lambda
-   * or running). Counted by the consumer once per receive batch, so as fresh as the last batch; a retry's
-   * run counts under `retryPending` until its outcome. Counted in `pending` too.
+   * or running). Counted by the consumer about once a second, so it may trail by that; a retry's run counts
+   * under `retryPending` until its outcome. Counted in `pending` too.
    */
   running: number;
 }
