@@ -10,9 +10,10 @@ import { loadSettings } from "@fanout/tooling";
 import { Command } from "commander";
 import { z } from "zod";
 import { measureBundles } from "./bundles.ts";
+import { buildRef, compareConsumers } from "./compare-ref.ts";
 import { measureEndToEnd } from "./e2e.ts";
 import { measureJobBudget } from "./job-budget.ts";
-import { type BenchOptions, parseOptions } from "./options.ts";
+import { type BenchOptions, type CompareOptions, parseOptions } from "./options.ts";
 import { profileConsumer } from "./profile.ts";
 import { derive, type Results, renderTable, rows } from "./report.ts";
 import { runScale } from "./scale.ts";
@@ -51,6 +52,12 @@ const program = new Command("bench")
   .option("--source-tasks <n>", "records of the S3 source job (full 1,000,000, quick 20,000)")
   .option("--aws-latency <ms>", "in-region AWS request latency the AWS model assumes (default 10)")
   .option("--scale-sections <list>", "bundles,scale-out,ceiling,e2e,source,model (default: all)")
+  .option(
+    "--compare-ref <commit>",
+    "instead: our consumer's CPU per task against <commit>'s, built in a temporary checkout, alternating on one stack",
+  )
+  .option("--compare-tasks <n>", "with --compare-ref: tasks per variant and round (full 5,000, quick 500)")
+  .option("--compare-latency <ms>", "with --compare-ref: request latency (default 0)")
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -86,6 +93,10 @@ try {
   }
   if (options.scale) {
     await scale(options.scale);
+    process.exit(0);
+  }
+  if (options.compare) {
+    await compare(options.compare);
     process.exit(0);
   }
   const results: Results = {};
@@ -226,4 +237,48 @@ async function scale(scaleOptions: NonNullable<BenchOptions["scale"]>): Promise<
   process.stdout.write(
     `${renderTable(table)}\n${quotas}\n${command} · ${seconds.toFixed(0)} s · ${cpus().length} CPUs · Node ${process.version}\nJSON: ${out}\n${charts.map((c) => `chart: ${c}`).join("\n")}\n`,
   );
+}
+
+/** `--compare-ref`: both consumers' CPU per task, its ratio, and the JSON report. */
+async function compare(o: CompareOptions): Promise<void> {
+  log(`compare: building ${o.ref} in a temporary checkout…`);
+  const ref = buildRef(o.ref, log);
+  try {
+    log(
+      `compare: our consumer vs ${o.ref} (${ref.commit.slice(0, 7)}), ${o.tasks} tasks at ${o.latencyMs} ms, ${o.rounds} alternating round${o.rounds === 1 ? "" : "s"}`,
+    );
+    const result = await compareConsumers({
+      ref: { ...ref, name: o.ref },
+      oursZip: join(repoRoot, "functions", "consumer", "dist", "consumer.zip"),
+      tasks: o.tasks,
+      rounds: o.rounds,
+      latencyMs: o.latencyMs,
+      settingsPath,
+      logDir: mkdtempSync(join(tmpdir(), "fanout-bench-compare-")),
+      log,
+    });
+    const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
+    const out = resolve(options.out ?? join(stateDir, "bench", `compare-${stamp}.json`));
+    mkdirSync(dirname(out), { recursive: true });
+    const command = `pnpm bench ${process.argv.slice(2).join(" ")}`;
+    writeFileSync(
+      out,
+      `${JSON.stringify({ command, date: new Date(started).toISOString(), machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "" }, result }, null, 2)}\n`,
+    );
+    process.stdout.write(
+      `${renderTable([
+        {
+          section: "consumer CPU",
+          metric: `CPU ms per task, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"} (${o.tasks} tasks, ${o.latencyMs} ms); baseline ${o.ref} (${ref.commit.slice(0, 7)})`,
+          ours: result.ours.toFixed(3),
+          baseline: result.baseline.toFixed(3),
+          ratio: `${result.ratio.toFixed(2)}×`,
+          target: "≤ 0.6×",
+          status: result.ratio <= 0.6 ? "pass" : "miss",
+        },
+      ])}\n\n${command} · ${((Date.now() - started) / 1000).toFixed(0)} s · ${cpus().length} CPUs · Node ${process.version}\nJSON: ${out}\n`,
+    );
+  } finally {
+    ref.remove();
+  }
 }

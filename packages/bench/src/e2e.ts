@@ -7,6 +7,7 @@ import { createStore, readJobStatus } from "@fanout/job-state";
 import { byService, submitToMain, sumCapacity, sumRequests } from "@fanout/local-stack";
 import { sampleNames } from "@fanout/tooling";
 import { billedDurations, jsonLines, median, percentile, readLog } from "./logs.ts";
+import { sampleTrees } from "./proc-stats.ts";
 import { startRemoteStack } from "./remote-stack.ts";
 import { type LargestItem, largestByKind } from "./table-items.ts";
 
@@ -36,6 +37,13 @@ export interface EndToEnd {
   unitsPerTask: Record<string, number>;
   /** The largest item of each kind in the table after the run, in DynamoDB's size accounting, with its key. */
   largestItems: Record<string, LargestItem>;
+  /**
+   * CPU ms per task of each process of the job, from /proc (Linux only, else empty): `stack` (the emulators
+   * and the local Lambda service, one process) and each function's instances together (`main`, `consumer`,
+   * `worker`), from main's invoke until the stack is idle. Lower bounds: an instance that started and ended
+   * between two samples (250 ms apart) counts nothing.
+   */
+  cpuMsPerTask: Record<string, number>;
 }
 
 const when = (line: Record<string, unknown>) => Date.parse(String(line.timestamp));
@@ -63,6 +71,7 @@ export async function measureEndToEnd(options: {
     });
     const jobId = `bench-e2e-${Date.now()}`;
     const job = { jobId, names: sampleNames(options.tasks).map((name) => ({ name })) };
+    const sampler = sampleTrees([{ pid: stack.pid, role: "stack", tree: true }], 250);
     const started = Date.now();
     await submitToMain(stack, job);
     const deadline = started + options.timeoutSeconds * 1000;
@@ -81,6 +90,7 @@ export async function measureEndToEnd(options: {
     const finished = Date.now();
     store.client.destroy();
     await stack.idle();
+    const cpu = sampler.stop().cpu;
 
     const names = stack.names;
     const mainRecords = readLog(logDir, names.mainFunction);
@@ -121,6 +131,14 @@ export async function measureEndToEnd(options: {
         return [fn, { invocations: billed.length, billedMs: billed.reduce((a, b) => a + b, 0), memoryMb }];
       }),
     );
+    const roleOf: Record<string, string> = {
+      [names.mainFunction]: "main",
+      [names.consumerFunction]: "consumer",
+      [names.workerFunction]: "worker",
+    };
+    const cpuMsPerTask = Object.fromEntries(
+      cpu.map((c) => [roleOf[c.name] ?? c.name, c.cpuMs / options.tasks] as const),
+    );
     const wallSeconds = (finished - started) / 1000;
     return {
       latencyMs: options.latencyMs,
@@ -141,6 +159,7 @@ export async function measureEndToEnd(options: {
       lambda: lambdaFigures,
       unitsPerTask: per(sumCapacity(usageLines)),
       largestItems: await largestItems(stack.resources.tableName),
+      cpuMsPerTask,
     };
   } finally {
     await stack.stop();

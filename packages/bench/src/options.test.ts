@@ -23,6 +23,21 @@ describe("parseOptions", () => {
     });
   });
 
+  it("fills --compare-ref from its preset and refuses a ref that git would read as an option", () => {
+    expect(parseOptions({ compareRef: "a1508ce" }).compare).toEqual({
+      ref: "a1508ce",
+      tasks: 5_000,
+      rounds: 3,
+      latencyMs: 0,
+    });
+    expect(
+      parseOptions({ compareRef: "v0.1.0", quick: true, compareTasks: "800", rounds: "2" }).compare,
+    ).toEqual({ ref: "v0.1.0", tasks: 800, rounds: 2, latencyMs: 0 });
+    expect(parseOptions({}).compare).toBeUndefined();
+    expect(() => parseOptions({ compareRef: "--upload-pack=touch /tmp/x" })).toThrow(/commit, tag or branch/);
+    expect(() => parseOptions({ compareRef: "HEAD~1", compareTasks: "5" })).toThrow();
+  });
+
   it("fills --scale from its preset, full or quick, and takes each scale flag", () => {
     expect(parseOptions({ scale: true }).scale).toMatchObject({
       mode: "self-scale",

@@ -52,6 +52,13 @@ export const flagsSchema = z.strictObject({
     .transform((s) => s.split(",").map((x) => x.trim()))
     .pipe(z.array(z.enum(scaleSections)).min(1))
     .optional(),
+  // A commit, tag or branch: what `git rev-parse` takes (no option-like or path-escaping text).
+  compareRef: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/~^-]{0,199}$/, "a git commit, tag or branch name")
+    .optional(),
+  compareTasks: int(100, 100_000).optional(),
+  compareLatency: int(0, 1_000).optional(),
 });
 
 export interface BenchOptions {
@@ -74,6 +81,18 @@ export interface BenchOptions {
   build: boolean;
   /** `--scale`: the scale benchmark instead of the steps above (packages/bench/README.md, "--scale"). */
   scale?: ScaleOptions;
+  /** `--compare-ref`: our consumer's CPU per task against an older commit's, instead of the steps above. */
+  compare?: CompareOptions;
+}
+
+export interface CompareOptions {
+  ref: string;
+  /** Tasks each variant drains per round (full 5,000, quick 500). */
+  tasks: number;
+  /** Alternating rounds (`--rounds`; full 3, quick 1). */
+  rounds: number;
+  /** @default 0 (CPU per task is what is compared, not wall time) */
+  latencyMs: number;
 }
 
 export interface ScaleOptions {
@@ -167,6 +186,16 @@ export function parseOptions(flags: Record<string, unknown>): BenchOptions {
             awsLatencyMs: f.awsLatency ?? 10,
             coldRuns: f.coldRuns ?? (mode === "quick" ? 7 : presets.full.coldRuns),
             sections: f.scaleSections ?? [...scaleSections],
+          },
+        }
+      : {}),
+    ...(f.compareRef
+      ? {
+          compare: {
+            ref: f.compareRef,
+            tasks: f.compareTasks ?? (mode === "quick" ? 500 : 5_000),
+            rounds: f.rounds ?? (mode === "quick" ? 1 : 3),
+            latencyMs: f.compareLatency ?? 0,
           },
         }
       : {}),

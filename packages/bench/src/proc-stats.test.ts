@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { parseCpuLine, parseStat, parseStatus, peaksByName, processTree } from "./proc-stats.ts";
+import {
+  cpuByName,
+  parseCpuLine,
+  parseStat,
+  parseStatus,
+  peaksByName,
+  processTree,
+  sampleTrees,
+} from "./proc-stats.ts";
 
 describe("/proc parsing", () => {
   it("reads ppid and CPU ticks past a command name holding spaces and parentheses", () => {
@@ -40,5 +48,40 @@ describe("/proc parsing", () => {
       { name: "stack", peakRssMb: 300, processes: 1 },
       { name: "fanout-worker", peakRssMb: 95, processes: 2 },
     ]);
+  });
+
+  it("sums CPU per process name between each process's first and last sample", () => {
+    const first = new Map([
+      [1, 100],
+      [2, 10],
+      [3, 50],
+    ]);
+    const last = new Map([
+      [1, 150],
+      [2, 30],
+      [3, 50],
+      [4, 7],
+    ]);
+    const names: Record<number, string> = {
+      1: "stack",
+      2: "fanout-worker",
+      3: "fanout-worker",
+      4: "fanout-main",
+    };
+    expect(cpuByName(first, last, (pid) => names[pid] ?? "?")).toEqual([
+      { name: "stack", cpuMs: 500, processes: 1 },
+      { name: "fanout-worker", cpuMs: 200, processes: 2 },
+      { name: "fanout-main", cpuMs: 0, processes: 1 },
+    ]);
+  });
+
+  it.runIf(process.platform === "linux")("measures this process's CPU under its role while it spins", () => {
+    const sampler = sampleTrees([{ pid: process.pid, role: "me", tree: false }], 10);
+    // Spin for 200 ms of this process's own CPU time (not wall time: a busy machine may not schedule it).
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user < 200_000) Math.sqrt(Math.random());
+    const me = sampler.stop().cpu.find((c) => c.name === "me");
+    expect(me?.processes).toBe(1);
+    expect(me?.cpuMs).toBeGreaterThan(0);
   });
 });

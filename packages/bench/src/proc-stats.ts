@@ -109,7 +109,36 @@ export interface TreeSample {
   cores: number;
   /** Peak resident set of every process seen, largest first. */
   peaks: ProcessPeak[];
+  /** CPU time per process name over the window, largest first (see {@link cpuByName}). */
+  cpu: NamedCpu[];
   seconds: number;
+}
+
+/** CPU time of the processes of one name (a role, or a function's instances together). */
+export interface NamedCpu {
+  name: string;
+  cpuMs: number;
+  processes: number;
+}
+
+/**
+ * CPU ms per name from each process's first and last tick counts over a window: a process seen once (it
+ * started and ended between two samples) counts nothing, so the figures are lower bounds.
+ */
+export function cpuByName(
+  first: ReadonlyMap<number, number>,
+  last: ReadonlyMap<number, number>,
+  nameOfPid: (pid: number) => string,
+): NamedCpu[] {
+  const by = new Map<string, NamedCpu>();
+  for (const [pid, ticks] of last) {
+    const name = nameOfPid(pid);
+    const entry = by.get(name) ?? { name, cpuMs: 0, processes: 0 };
+    entry.cpuMs += ((ticks - (first.get(pid) ?? ticks)) * 1000) / ticksPerSecond;
+    entry.processes += 1;
+    by.set(name, entry);
+  }
+  return [...by.values()].sort((a, b) => b.cpuMs - a.cpuMs);
 }
 
 /** A process to sample: alone, or with all its descendants (`tree`). */
@@ -169,6 +198,7 @@ export function sampleTrees(roots: readonly SampleRoot[], intervalMs = 1_000) {
         machineBusyPercent: total > 0 ? ((machine1.busy - machine0.busy) / total) * 100 : 0,
         cores: cpus().length,
         peaks: [...peaks.values()].sort((a, b) => b.peakRssMb - a.peakRssMb),
+        cpu: cpuByName(first, last, (pid) => peaks.get(pid)?.name ?? String(pid)),
         seconds,
       };
     },

@@ -26,6 +26,7 @@ export type HostRequest =
   | { type: "idle"; id: number }
   | { type: "stats"; id: number }
   | { type: "configure"; id: number; name: string; spec: Partial<Omit<FunctionSpec, "name">> }
+  | { type: "deploy"; id: number; fn: "main" | "consumer" | "worker"; zipPath: string }
   | { type: "stop"; id: number };
 
 export type HostReply =
@@ -42,6 +43,8 @@ export interface RemoteStack extends StackInfo {
   idle(): Promise<void>;
   stats(): Promise<Record<string, FunctionStats>>;
   configure(name: string, spec: Partial<Omit<FunctionSpec, "name">>): Promise<void>;
+  /** Replaces a function's code with a zip (new instances run it; as an update of its code does). */
+  deploy(fn: "main" | "consumer" | "worker", zipPath: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +78,7 @@ export async function startRemoteStack(options: StackHostOptions): Promise<Remot
     idle: () => call<void>({ type: "idle" }),
     stats: () => call<Record<string, FunctionStats>>({ type: "stats" }),
     configure: (name, spec) => call<void>({ type: "configure", name, spec } as HostRequest),
+    deploy: (fn, zipPath) => call<void>({ type: "deploy", fn, zipPath } as HostRequest),
     stop() {
       stopped ??= (async () => {
         const exited = new Promise((r) => child.once("exit", r));

@@ -218,6 +218,17 @@ export function rows(results: Results, derived: Derived, defaultVariant: string)
         status: "",
       },
     );
+    // Older result files have no CPU figures.
+    for (const [name, ms] of Object.entries(e.cpuMsPerTask ?? {}))
+      out.push({
+        section: "end to end",
+        metric: `CPU ms per task: ${name}${name === "stack" ? " (emulators and the Lambda service)" : ""}`,
+        ours: n(ms, 3),
+        baseline: "",
+        ratio: "",
+        target: "",
+        status: "",
+      });
   }
   const p = derived.perTask;
   if (p) {

@@ -42,6 +42,9 @@ process.on("message", (request: HostRequest) => {
       case "configure":
         stack.lambda.configure(request.name, request.spec);
         return send({ type: "done", id: request.id });
+      case "deploy":
+        stack.deployCode(request.fn, request.zipPath);
+        return send({ type: "done", id: request.id });
       case "stop":
         await stack.stop();
         process.send?.({ type: "done", id: request.id } satisfies HostReply, () => process.exit(0));
