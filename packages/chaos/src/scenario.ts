@@ -868,13 +868,20 @@ function recordWrite(ledger: Ledger, info: CallInfo, answer: Answer, atMs: numbe
     kind = `COUNT ${update.split(" ").slice(0, 2).join(" ")}`;
   if (!kind) return;
   const lease = kind === "CLAIMED" || kind === "RUNNING" ? Number(v[":lease"]?.N) : undefined;
+  // A cancel names the job, not its incarnation: the record it wrote (ALL_NEW) says which one it stopped, so a
+  // later incarnation of the jobId (resubmitted once the cancelled one expired) is not held to it.
+  const epoch =
+    v[":ep"]?.N ??
+    (kind === "JOB-CANCELLED"
+      ? (JSON.parse(answer.body) as { Attributes?: { epoch?: { N?: string } } }).Attributes?.epoch?.N
+      : undefined);
   ledger.writes.push({
     kind,
     pk,
     actor: info.call.actor,
     seq: ledger.seq++,
     atMs,
-    ...(v[":ep"]?.N !== undefined ? { epoch: Number(v[":ep"].N) } : {}),
+    ...(epoch !== undefined ? { epoch: Number(epoch) } : {}),
     ...(lease !== undefined && Number.isFinite(lease) ? { leaseMs: lease } : {}),
     ...(kind === "REQUEUED" && v[":rid"]?.S !== undefined ? { rid: v[":rid"].S } : {}),
     ...(kind === "SLOT-FREED" && v[":me"]?.S !== undefined ? { holder: v[":me"].S } : {}),
