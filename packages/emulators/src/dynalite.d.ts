@@ -11,6 +11,8 @@ declare module "dynalite" {
     verbose?: boolean;
     debug?: boolean;
     ssl?: boolean;
+    /** fanout's: receives every committed change (dynalite-changes.ts). */
+    changeSink?: (change: import("./dynalite-changes.ts").ItemChange) => void;
   }
 
   /** Returns an http server that is not listening yet. */

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
+import { type ChangeSink, reportItemChanges } from "./dynalite-changes.ts";
 import { returnOldItemOnConditionFailure } from "./dynalite-internals.ts";
 import { cacheExpressionParses } from "./dynalite-parse-cache.ts";
 import { delayRequests } from "./latency.ts";
@@ -17,6 +18,11 @@ export interface StartDynamoOptions {
   dataDir?: string;
   /** Fixed delay added to every request before it is handled (a network round trip); default 0. */
   latencyMs?: number;
+  /**
+   * Receives every committed write of an item, with its old and new image, in commit order (the local
+   * stand-in for a table's stream; dynalite-changes.ts). None when omitted.
+   */
+  onChange?: ChangeSink;
 }
 
 /** Starts a DynamoDB emulator (dynalite; in memory, or on disk with `dataDir`). Tables turn ACTIVE on the next timer tick: wait for them (createResources does). */
@@ -26,12 +32,14 @@ export async function startDynamo(
   const host = options.host ?? "127.0.0.1";
   returnOldItemOnConditionFailure();
   cacheExpressionParses();
+  reportItemChanges();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const server = dynalite({
     ...(options.dataDir === undefined ? {} : { path: options.dataDir }),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
+    ...(options.onChange ? { changeSink: options.onChange } : {}),
   });
   const gate = delayRequests(server, options.latencyMs ?? 0);
   await new Promise<void>((resolve, reject) => {
