@@ -13,8 +13,8 @@ import type { ThroughputCell, ThroughputResult } from "./throughput.ts";
 const seedMemoryMb = 128;
 
 /**
- * The issues' targets. Writes: issue 20's 3 a seed task (ADR 0015; 5 today: claim with its dispatch token,
- * RUNNING, running count, outcome, shard, as packages/dedup/README.md budgets them).
+ * The issues' targets. Writes: issue 20's 3 a seed task (ADR 0015; about 4.25 today: claim with its dispatch
+ * token, RUNNING, outcome, shard, and the consumer's in-flight count, as packages/job-state/README.md budgets them).
  */
 export const targets = {
   throughputRatio: 30,
