@@ -366,12 +366,31 @@ async function simulate(
     void world.spawn("operator", "cancel", () => cancelJob(store, job.jobId)).result.catch(() => undefined);
     return { kind: "delay", ms: 2_000 };
   };
+  // The operator who cancels a job while its first task is being handed to the worker (`cancelAtDispatch`):
+  // the invoke is held back 8 s, so its event reaches a worker past the job cache's 5 s and the 2 s clock
+  // tolerance after the cancel. Once per job.
+  const cancelledAtDispatch = new Set<string>();
+  const cancelAtDispatch = (info: CallInfo): CallFault | undefined => {
+    if (info.service !== "lambda" || info.operation !== "Invoke" || info.call.actor?.kind !== "consumer")
+      return undefined;
+    let jobId: unknown;
+    try {
+      jobId = (JSON.parse(info.request.body) as { jobId?: unknown }).jobId;
+    } catch {
+      return undefined;
+    }
+    const job = workload.jobs.find((j) => j.jobId === jobId);
+    if (!job?.cancelAtDispatch || cancelledAtDispatch.has(job.jobId)) return undefined;
+    cancelledAtDispatch.add(job.jobId);
+    void world.spawn("operator", "cancel", () => cancelJob(store, job.jobId)).result.catch(() => undefined);
+    return { kind: "delay", ms: 8_000 };
+  };
   const network = new SimNetwork(
     world,
     { dynamodb: options.dynamo, sqs, lambda, sns, s3 },
     (info: CallInfo) => {
-      const atFinish = cancelAtFinish(info);
-      if (atFinish) return atFinish;
+      const operatorCancel = cancelAtFinish(info) ?? cancelAtDispatch(info);
+      if (operatorCancel) return operatorCancel;
       const fault: CallFault = info.call.actor ? plan.call(info, world.now()) : { kind: "none" };
       // A delayed call is decided again when it leaves the gate the second time: count it once.
       if (!(info.call as { delayed?: boolean }).delayed) countCall(coverage, info.site, fault.kind);

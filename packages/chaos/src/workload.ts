@@ -38,6 +38,12 @@ export interface PlannedJob {
    * cancel time almost never hits).
    */
   cancelAtFinish?: boolean;
+  /**
+   * The operator cancels the job while a consumer hands one of its tasks to the worker: when the first worker
+   * invoke of the job is sent, which is then held back 8 s (past the worker's 5 s job cache and the 2 s clock
+   * tolerance), so the event reaches a worker well after the cancel, which must not start it (G8).
+   */
+  cancelAtDispatch?: boolean;
   /** Submitted at this virtual time (ms after start). */
   atMs: number;
   /** Submitted again (the same content) at these times: a caller retrying. */
@@ -96,6 +102,8 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
     const format = features.chance(0.5) ? "tasks" : "names";
     // After the last draw of `features`, so every earlier draw of a seed is as it was.
     const cancelAtFinish = cancelAtMs === undefined && features.fork("cancel-at-finish").chance(0.25);
+    const cancelAtDispatch =
+      cancelAtMs === undefined && !cancelAtFinish && features.fork("cancel-at-dispatch").chance(0.2);
     jobs.push({
       jobId: `${prefix}-j${j}`,
       names,
@@ -103,6 +111,7 @@ export function planWorkload(prng: Prng, prefix: string, options: { maxTasks: nu
       options: runOptions,
       ...(cancelAtMs === undefined ? {} : { cancelAtMs }),
       ...(cancelAtFinish ? { cancelAtFinish } : {}),
+      ...(cancelAtDispatch ? { cancelAtDispatch } : {}),
       atMs: prng.int(0, 120_000),
       resubmitAtMs: prng.chance(0.4) ? [prng.int(10_000, 500_000)] : [],
       ...(prng.chance(0.2) ? { conflictAtMs: prng.int(10_000, 300_000) } : {}),
