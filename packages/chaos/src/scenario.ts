@@ -444,10 +444,10 @@ async function simulate(
     },
   );
   const clients = {
-    dynamo: createDynamoClient({ requestHandler: network.handler("dynamodb") }),
-    sqs: createSqsClient({ requestHandler: network.handler("sqs") }),
-    lambda: createLambdaClient({ requestHandler: network.handler("lambda") }),
-    sns: createSnsClient({ requestHandler: network.handler("sns") }),
+    dynamo: createDynamoClient({ requestHandler: network.handler("dynamodb"), unsigned: true }),
+    sqs: createSqsClient({ requestHandler: network.handler("sqs"), unsigned: true }),
+    lambda: createLambdaClient({ requestHandler: network.handler("lambda"), unsigned: true }),
+    sns: createSnsClient({ requestHandler: network.handler("sns"), unsigned: true }),
   };
   const store = createStore({
     tableName: options.tableName,
@@ -542,7 +542,7 @@ async function simulate(
   const workerConfig = readConfig(workerConfigSchema, envOf("worker"));
   const mainFn = mainDeps(
     mainConfig,
-    { ...wired, s3: () => createS3Client({ requestHandler: network.handler("s3") }) },
+    { ...wired, s3: () => createS3Client({ requestHandler: network.handler("s3"), unsigned: true }) },
     { logger: logger("main") },
   );
   const consumerFn = consumerDeps(
