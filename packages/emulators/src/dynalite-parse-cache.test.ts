@@ -15,6 +15,8 @@ interface Case {
   /** Values by name: each request draws fresh values of these types. */
   types?: Record<string, "S" | "N" | "NS" | "SS" | "L" | "M" | "BOOL" | "NULL">;
   keyCondition?: boolean;
+  /** Names that get a fresh value no literal spells on each request (as the worker's `ev:<request id>`). */
+  freshNames?: string[];
 }
 
 // The shapes fanout sends (claims, leases, versioned counters, sets) and the grammar around them, including
@@ -100,6 +102,21 @@ const cases: Case[] = [
     types: { ":a": "SS", ":unused": "S" },
   },
   {
+    parser: "updateParser",
+    expression:
+      "SET #s = :running, #e = if_not_exists(#e, :exp), idx = :idx ADD attempts :one, #ev :one REMOVE #tk",
+    names: { "#s": "status", "#e": "expiresAt", "#tk": "token" },
+    freshNames: ["#ev"],
+    types: { ":running": "S", ":exp": "N", ":idx": "N", ":one": "N" },
+  },
+  {
+    parser: "conditionParser",
+    expression: "attribute_not_exists(#ev) OR (#ev < :one AND #s = :running)",
+    names: { "#s": "status" },
+    freshNames: ["#ev"],
+    types: { ":running": "S", ":one": "N" },
+  },
+  {
     parser: "projectionParser",
     expression: "enqueueCommittedBy, enqueuedTo, #s, m.l[0]",
     names: { "#s": "status" },
@@ -129,12 +146,18 @@ function drawValue(type: NonNullable<Case["types"]>[string]): Value {
   }
 }
 
+/** The case's names, with a fresh value for each of its fresh names. */
+function namesOf(c: Case): Record<string, string> | undefined {
+  if (c.freshNames === undefined) return c.names;
+  return { ...c.names, ...Object.fromEntries(c.freshNames.map((n) => [n, `ev:${++drawn}-x`])) };
+}
+
 /** One request's context, as dynalite's validateExpressions builds it. */
-function contextOf(c: Case, values: Record<string, Value>) {
+function contextOf(c: Case, values: Record<string, Value>, names = c.names) {
   return {
-    attrNames: c.names,
+    attrNames: names,
     attrVals: values,
-    unusedAttrNames: Object.fromEntries(Object.keys(c.names ?? {}).map((k) => [k, true])),
+    unusedAttrNames: Object.fromEntries(Object.keys(names ?? {}).map((k) => [k, true])),
     unusedAttrVals: Object.fromEntries(Object.keys(values).map((k) => [k, true])),
     isKeyCondition: c.keyCondition === true,
     isReserved: () => false,
@@ -165,9 +188,10 @@ describe("dynalite expression parse cache", () => {
       });
       for (let request = 0; request < 4; request++) {
         const values = Object.fromEntries(Object.entries(c.types ?? {}).map(([k, t]) => [k, drawValue(t)]));
-        const expected = answer(original, c.expression, contextOf(c, values));
+        const names = namesOf(c);
+        const expected = answer(original, c.expression, contextOf(c, values, names));
         expect(
-          answer(cached, c.expression, contextOf(c, values)),
+          answer(cached, c.expression, contextOf(c, values, names)),
           `${c.expression} (request ${request})`,
         ).toEqual(expected);
         // Parsed once per cacheable expression; the value-dependent ones (BETWEEN, attribute_type) and the
@@ -203,6 +227,29 @@ describe("dynalite expression parse cache", () => {
     a.expression.type = "rewritten";
     a.expression.args.length = 0;
     expect(JSON.stringify(cached(c.expression, { context: contextOf(c, values()) }))).toBe(snapshot);
+  });
+
+  it("answers as the parser does when a name no literal spells equals another name of the request", () => {
+    // Two paths that overlap only because their names are equal: the parser refuses the update. A cache that
+    // filled the template of an earlier request with distinct names would accept it.
+    const expression = "SET #a = :x ADD #b :one";
+    const original = parserOf("updateParser");
+    const cached = cacheParser(original);
+    const c: Case = { parser: "updateParser", expression, types: { ":x": "N", ":one": "N" } };
+    const values = () => ({ ":x": drawValue("N"), ":one": drawValue("N") });
+    for (const names of [
+      { "#a": "ev:1", "#b": "ev:2" },
+      { "#a": "ev:3", "#b": "ev:3" },
+      { "#a": "ev:4", "#b": "ev:5" },
+      { "#a": "a", "#b": "a" },
+    ]) {
+      const v = values();
+      const expected = answer(original, expression, contextOf(c, v, names));
+      expect(answer(cached, expression, contextOf(c, v, names)), JSON.stringify(names)).toEqual(expected);
+    }
+    expect(
+      answer(original, expression, contextOf(c, values(), { "#a": "ev:3", "#b": "ev:3" })).result,
+    ).toMatch(/overlap/i);
   });
 
   it("answers a value of another type as the parser does (the type is part of the key)", () => {
