@@ -54,8 +54,7 @@ function send(message) {
 }
 
 function memoryUsedMb() {
-  // rss() alone: memoryUsage() also walks the V8 heap spaces, which cost more than the rest of a small invoke.
-  return Math.round(process.memoryUsage.rss() / 1_048_576);
+  return Math.round(process.memoryUsage().rss / 1_048_576);
 }
 
 /** `dir/index.handler` → module `dir/index`, export path `handler` (Lambda splits at the first dot of the last segment). */
