@@ -5,6 +5,7 @@ import { checkClauseTables } from "./clause-tables.ts";
 import { checkNarrowSurface } from "./narrow-surface.ts";
 import { checkReadmeExamples } from "./readme-examples.ts";
 import { checkReadmeNamesExports } from "./readme-exports.ts";
+import { checkRootTypecheck } from "./root-typecheck.ts";
 import { type Entry, entriesOf, importsOf } from "./surface.ts";
 
 /** What the source checks read: the packages, their entry points and every cross-package import. */
@@ -76,6 +77,13 @@ export function sourcesOf(root: string, pkg: WorkspacePackage): Map<string, stri
 export function checkSources(workspace: Workspace): Finding[] {
   const { root, packages, entries } = workspace;
   const findings = checkNarrowSurface(packages, entries, importsOf(root, packages));
+  const rootConfig = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as { include?: string[] };
+  findings.push(
+    ...checkRootTypecheck(
+      rootConfig.include ?? [],
+      packages.map((pkg) => ({ dir: pkg.dir, include: tsconfigInclude(root, pkg) })),
+    ),
+  );
   const shipped = shippedPackages(packages);
   for (const pkg of packages) {
     const readmeFile = join(pkg.dir, "README.md");
