@@ -1,5 +1,6 @@
+import { sumCapacity, sumRequests } from "@fanout/local-stack";
 import { describe, expect, it } from "vitest";
-import { completionCurve } from "./scale-e2e.ts";
+import { completionCurve, usageOf } from "./scale-e2e.ts";
 
 describe("completionCurve", () => {
   it("counts completions over time from unsorted times (ms), ending at the total", () => {
@@ -21,5 +22,18 @@ describe("completionCurve", () => {
 
   it("is empty without completions", () => {
     expect(completionCurve([])).toEqual([]);
+  });
+});
+
+describe("usageOf", () => {
+  it("keeps a worker line's capacity units beside its requests, so the AWS model prices the worker's writes", () => {
+    const worker = {
+      message: "worker received name = a",
+      requests: { "DynamoDB.UpdateItem": 3 },
+      capacity: { "task.write": 2, "shard.write": 1 },
+    };
+    const lines = [usageOf(worker), usageOf({ message: "no usage" })].filter((l) => l !== undefined);
+    expect(sumRequests(lines)).toEqual({ "DynamoDB.UpdateItem": 3 });
+    expect(sumCapacity(lines)).toEqual({ "task.write": 2, "shard.write": 1 });
   });
 });
