@@ -59,7 +59,6 @@ async function eachRecord(logDir: string, fn: string, visit: (r: LogRecord) => v
   for await (const line of lines) if (line) visit(JSON.parse(line) as LogRecord);
 }
 
-/** Downsamples sorted completion times to at most `points` steps of the cumulative count. */
 /**
  * A worker line's usage: its requests and the capacity units they consumed (kept apart from the rest of
  * the line, 100,000 of them). Until 2026-12-07 only `requests` was kept, so the AWS model priced a task's
@@ -70,6 +69,7 @@ export function usageOf(line: Record<string, unknown>): Record<string, unknown> 
   return { requests: line.requests, capacity: line.capacity };
 }
 
+/** Downsamples sorted completion times to at most `points` steps of the cumulative count. */
 export function completionCurve(times: readonly number[], points = 200): [number, number][] {
   const sorted = [...times].sort((a, b) => a - b);
   if (sorted.length === 0) return [];
