@@ -67,7 +67,8 @@ export class DestinationSender {
     this.credentials = options.credentials;
   }
 
-  async send(queueUrl: string, record: InvocationRecord): Promise<void> {
+  /** Sends an invocation record, or a stream's batch info (stream-mapping.ts). */
+  async send(queueUrl: string, record: InvocationRecord | object): Promise<void> {
     await this.client(queueUrl).send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }),
     );

@@ -10,6 +10,7 @@ import { type AccountApi, close, createLambdaServer, listen } from "./http-serve
 import { createInvokeHandler } from "./invoke-api.ts";
 import { LogRouter } from "./logs.ts";
 import { checkEnvironment, validateSpec } from "./spec.ts";
+import { type StreamMapping, type StreamMappingSpec, startStreamMapping } from "./stream-mapping.ts";
 import type { Faults, FunctionSpec, FunctionStats, LocalLambdaOptions } from "./types.ts";
 
 /** A running local Lambda service. */
@@ -31,7 +32,15 @@ export interface LocalLambda {
   stats(): Record<string, FunctionStats>;
   /** Process ids of a function's live instances. */
   pids(name: string): number[];
-  /** Resolves once every async queue is empty: nothing queued, waiting for a retry, running or being delivered. */
+  /**
+   * Maps a DynamoDB stream to a function (an event source mapping): `push` each change of the table to the
+   * returned mapping. Stopped with the service.
+   */
+  mapStream(spec: StreamMappingSpec): StreamMapping;
+  /**
+   * Resolves once every async queue and stream mapping is empty: nothing queued, pending, waiting for a retry,
+   * running or being delivered.
+   */
   idle(): Promise<void>;
   /** Kills every instance, drops queued events, closes the server and the log files. */
   stop(): Promise<void>;
@@ -83,7 +92,9 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
 
   const functions = new Map<string, { fn: FunctionRuntime; queue: AsyncEventQueue }>();
   let idleWaiters: Array<() => void> = [];
-  const allSettled = () => [...functions.values()].every(({ queue }) => queue.settled);
+  const mappings: StreamMapping[] = [];
+  const allSettled = () =>
+    [...functions.values()].every(({ queue }) => queue.settled) && mappings.every((m) => m.settled);
   const onSettled = () => {
     if (!allSettled()) return;
     const waiters = idleWaiters;
@@ -171,6 +182,20 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       return out;
     },
     pids: (name) => get(name).fn.pids(),
+    mapStream(spec) {
+      const { fn } = get(spec.functionName);
+      const mapping = startStreamMapping(spec, {
+        fn,
+        region,
+        functionArn: functionArn(region, context.accountId, spec.functionName),
+        speed,
+        sendFailure: (queueUrl, record) => destinations.send(queueUrl, record),
+        emit: context.emit,
+        onSettled,
+      });
+      mappings.push(mapping);
+      return mapping;
+    },
     idle() {
       if (allSettled()) return Promise.resolve();
       return new Promise((resolveIdle) => idleWaiters.push(resolveIdle));
@@ -178,6 +203,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     stop() {
       stopping ??= (async () => {
         for (const { queue } of functions.values()) queue.stop();
+        for (const mapping of mappings) mapping.stop();
         const serverClosed = close(server);
         await Promise.all([...functions.values()].map(({ fn }) => fn.stop()));
         await serverClosed;
