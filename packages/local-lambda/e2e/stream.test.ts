@@ -81,18 +81,20 @@ describe("DynamoDB stream event source mapping", () => {
       batchSize: 4,
       filters: [JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ prefix: "TASK#" }] } } } })],
     });
-    const pushed: Record<string, string[]> = {};
+    const pushed: { pk: string; seq: string }[] = [];
     for (let i = 0; i < 40; i++) {
       const pk = i % 5 === 4 ? `JOB#${i}` : `TASK#${i % 4}`;
       const seq = push(pk);
-      if (pk.startsWith("TASK#")) (pushed[pk] ??= []).push(seq);
+      if (pk.startsWith("TASK#")) pushed.push({ pk, seq });
     }
     await lambda.idle();
     const got = batches();
     expect(Math.max(...got.map((b) => b.length))).toBeLessThanOrEqual(4);
-    const seen: Record<string, string[]> = {};
-    for (const record of got.flat()) (seen[record.pk] ??= []).push(record.seq);
-    expect(seen).toEqual(pushed);
+    const byKey = (records: { pk: string; seq: string }[]) =>
+      Object.fromEntries(
+        [...Map.groupBy(records, (r) => r.pk)].map(([pk, rs]) => [pk, rs.map((r) => r.seq)]),
+      );
+    expect(byKey(got.flat())).toEqual(byKey(pushed));
     expect(got.flat().every((r) => r.source === "aws:dynamodb" && r.arn === streamArn)).toBe(true);
   });
 
