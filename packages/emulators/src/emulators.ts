@@ -1,3 +1,4 @@
+import type { ChangeSink } from "./dynalite-changes.ts";
 import { startDynamo } from "./dynamo.ts";
 import { type RunningEmulator, startSqs } from "./sqs.ts";
 
@@ -9,6 +10,8 @@ export interface StartEmulatorsOptions {
   dynamoPort?: number;
   /** Fixed delay added to every request to either emulator; default 0. */
   latencyMs?: number;
+  /** Receives every committed write of a DynamoDB item (the local table's stream; dynalite-changes.ts). */
+  onChange?: ChangeSink;
 }
 
 export interface RunningEmulators {
@@ -31,6 +34,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
       port: options.dynamoPort ?? 0,
       latencyMs: options.latencyMs ?? 0,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.onChange === undefined ? {} : { onChange: options.onChange }),
     }),
   ]);
   if (sqs.status === "rejected" || dynamo.status === "rejected") {

@@ -1,8 +1,9 @@
 import { type AttributeValue, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { jobIndexes } from "@fanout/core";
 import type { Item } from "./condition-failure.ts";
-import { type CountedStatus, countInFlight, countOutcome, uncountFailure } from "./counters.ts";
+import { type CountedStatus, countDelta, countInFlight, countOutcome, uncountFailure } from "./counters.ts";
 import { expireCounters } from "./expiry.ts";
+import { type FoldStatus, foldChanges, shardDelta, type TaskChange } from "./fold.ts";
 import { jobClauses, progressClauses } from "./job-clauses.ts";
 import {
   formatCounts,
@@ -62,9 +63,78 @@ export async function settleOutcome(
   // counts (status reads a job's counts through its record), so nothing is written.
   if (!job || job.epoch !== task.epoch) return {};
   const shard = await countOutcome(store, task, status, job);
-  await announceShard(store, job, shardOf(job, task.index), shard);
-  return settleGrouped(store, job, task.index, shard, status);
+  const k = shardOf(job, task.index);
+  await announceShard(store, job, k, shard);
+  return settleGrouped(store, job, k, shard, new Map([[task.index, status]]));
 }
+
+/** A task record's change as the table's stream delivered it: `id` is its sequence number. */
+export interface DeliveredChange extends TaskChange {
+  id: string;
+}
+
+/** What settling a batch of changes came to. */
+export interface SettledChanges {
+  /** Notices this batch won (it finished their jobs): publish each, then `markNotified`. */
+  notices: JobNotice[];
+  /** Changes whose settling failed, by id, with the error: retry them (and every change after the first). */
+  failed: { ids: string[]; error: unknown }[];
+}
+
+/**
+ * Settles a batch of task changes from the table's stream (ADR 0015, decision 2): folds them into each task's
+ * last status ({@link foldChanges}), then per job incarnation and counter shard one set write (two when a set
+ * is both added to and taken from), its announcement, and the group, progress and finish writes of
+ * {@link settleOutcome}. Shards and jobs settle concurrently; a failed shard fails only its own changes. Every
+ * step is idempotent, so a batch retried from any change, after a crash at any await, counts nothing twice.
+ */
+export async function settleChanges(
+  store: DedupStore,
+  changes: readonly DeliveredChange[],
+): Promise<SettledChanges> {
+  const ids = new Map<string, string[]>();
+  const taskKey = (job: { jobId: string; epoch: number }, index: number) =>
+    `${job.jobId}@${job.epoch}#${index}`;
+  for (const change of changes) {
+    const key = taskKey(change, change.index);
+    ids.set(key, [...(ids.get(key) ?? []), change.id]);
+  }
+  const out: SettledChanges = { notices: [], failed: [] };
+  const fail = (job: { jobId: string; epoch: number }, indexes: Iterable<number>, error: unknown) =>
+    out.failed.push({ ids: [...indexes].flatMap((i) => ids.get(taskKey(job, i)) ?? []), error });
+  await Promise.all(
+    foldChanges(changes).map(async (changed) => {
+      let job: JobInfo | undefined;
+      try {
+        job = await readJob(store, changed.jobId);
+      } catch (error) {
+        fail(changed, changed.last.keys(), error);
+        return;
+      }
+      // A task of another incarnation, or of no recorded job (a worker invoked by hand): nobody reads its
+      // counts (status reads a job's counts through its record), so nothing is written.
+      if (!job || job.epoch !== changed.epoch) return;
+      const known = job;
+      const byShard = Map.groupBy(changed.last, ([index]) => shardOf(known, index));
+      await Promise.all(
+        [...byShard].map(async ([k, entries]) => {
+          try {
+            const written = new Map(entries);
+            const shard = await countDelta(store, known, k, shardDelta(entries), known);
+            await announceShard(store, known, k, shard, [...written.values()].includes("UNCOUNTED"));
+            const { notice } = await settleGrouped(store, known, k, shard, written);
+            if (notice) out.notices.push(notice);
+          } catch (error) {
+            fail(changed, indexesOf(entries), error);
+          }
+        }),
+      );
+    }),
+  );
+  return out;
+}
+
+const indexesOf = (entries: [number, FoldStatus][]) => entries.map(([index]) => index);
 
 /**
  * Counts tasks the consumer handed to the worker as in flight (status's `running`): one write per counter
@@ -95,8 +165,9 @@ export async function unsettleFailure(
 ): Promise<void> {
   if (!job || job.epoch !== task.epoch) return;
   const shard = await uncountFailure(store, task, job);
-  await announceShard(store, job, shardOf(job, task.index), shard, true);
-  await settleGrouped(store, job, task.index, shard, "UNCOUNTED");
+  const k = shardOf(job, task.index);
+  await announceShard(store, job, k, shard, true);
+  await settleGrouped(store, job, k, shard, new Map([[task.index, "UNCOUNTED"]]));
 }
 
 /**
@@ -162,21 +233,25 @@ async function announceShard(
 async function settleGrouped(
   store: DedupStore,
   job: JobInfo,
-  index: number,
+  k: number,
   shard: Item,
-  status: CountedStatus | "UNCOUNTED",
+  written: ReadonlyMap<number, FoldStatus>,
 ): Promise<{ notice?: JobNotice }> {
-  const k = shardOf(job, index);
   const size = shardSize(job, k);
   const final = finalCount(shard);
   const complete = final >= size;
-  // Only a write that takes an index out of the final sets can leave a complete shard incomplete.
-  const mayHaveOpened = (status === "RETRYING" || status === "UNCOUNTED") && final === size - 1;
+  const statuses = new Set(written.values());
+  // Only a write that takes indexes out of the final sets can leave a complete shard incomplete.
+  const reopening = [...written.values()].filter((s) => s === "RETRYING" || s === "UNCOUNTED").length;
+  const mayHaveOpened = reopening > 0 && !complete && final >= size - reopening;
   const threshold = hasThreshold(job);
   // A final failure, a redrive taking one back, or a later outcome of a task once counted a final failure
   // (Lambda retried it anyway) changes the job's failures: carry the shard's count up.
   const failures =
-    threshold && (status === "FAILED" || status === "UNCOUNTED" || wasFinalFailure(shard, index));
+    threshold &&
+    (statuses.has("FAILED") ||
+      statuses.has("UNCOUNTED") ||
+      [...written.keys()].some((index) => wasFinalFailure(shard, index)));
   if (!complete && !mayHaveOpened && !failures) return {};
   const g = groupOf(job, k);
   const group = await versionedWrite(
@@ -219,7 +294,7 @@ async function settleGrouped(
       ],
     );
   }
-  if (status === "FAILED" && threshold) {
+  if (statuses.has("FAILED") && threshold) {
     // The job's final failures as the last of these writes saw them: whichever writer's write comes last
     // sees every failure (and every redrive) whose writes came before it.
     const over = exceeded(job, groups === 1 ? groupFailed : sumOf(progress ?? {}, /^gf\d+$/));

@@ -1,27 +1,17 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { Item } from "./condition-failure.ts";
+import { type FoldStatus, oneWrite, type ShardDelta, shardDelta } from "./fold.ts";
 import { type Counted, counterKey, shardOf } from "./keys.ts";
 import { counterExpiry, type DedupStore, type JobExpiry } from "./store.ts";
 import { updateItem } from "./table.ts";
 
-/** What a counter shard records about a task: its final outcome or a pending retry. */
-export type CountedStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "RETRYING";
-
 /**
- * Each status's update of the shard's index *sets* (`ok`, `failed` for good, `cancelled`, `retrying` while
- * Lambda will retry): writing the same status twice changes nothing, so counts are exact by construction,
- * never inflated by a retry. Each outcome takes the index out of the other outcome sets (a failure judged
- * final may be retried by Lambda anyway) and out of `running` (the consumer's in-flight set, {@link countInFlight}).
+ * What a counter shard records about a task: its final outcome or a pending retry, each an index *set*
+ * (`ok`, `failed` for good, `cancelled`, `retrying` while Lambda will retry; fold.ts's `setsOf` says which
+ * each adds to and takes out of): writing the same status twice changes nothing, so counts are exact by
+ * construction, never inflated by a retry.
  */
-const updates: Record<CountedStatus, string> = {
-  SUCCEEDED: "ADD ok :i DELETE failed :i, retrying :i, running :i",
-  // `fx`: every index ever counted a final failure here (never taken out), so a later outcome of the task
-  // knows its failure was carried up and must be taken back a level up (completion.ts).
-  FAILED: "ADD failed :i, fx :i DELETE retrying :i, running :i",
-  // A task's last word: out of `failed` too (a failure judged final that Lambda retried anyway).
-  CANCELLED: "ADD cancelled :i DELETE failed :i, retrying :i, running :i",
-  RETRYING: "ADD retrying :i DELETE failed :i, running :i",
-};
+export type CountedStatus = Exclude<FoldStatus, "UNCOUNTED">;
 
 /** The task a counter write is about. */
 export interface CountedTask {
@@ -42,18 +32,48 @@ export async function countOutcome(
   status: CountedStatus,
   job: Counted & JobExpiry,
 ): Promise<Item> {
-  // `w` counts the shard's writes (the first one announces the shard); `ver` its versioned states.
+  return await countDelta(store, task, shardOf(job, task.index), shardDelta([[task.index, status]]), job);
+}
+
+/**
+ * Applies a shard's set operations (fold.ts: each status's sets, e.g. SUCCEEDED adds to `ok` and takes out of
+ * `failed`, `retrying` and `running`): one update, or two when one set is both added to and taken from (the
+ * removals first). Sets make it idempotent: a retried or repeated write changes nothing. Each write raises the
+ * shard's version `ver` (its group item keeps only the newest state, completion.ts); one that adds counts in
+ * `w` (the shard's first write announces it). Returns the shard as the last write left it.
+ */
+export async function countDelta(
+  store: DedupStore,
+  incarnation: { jobId: string; epoch: number },
+  k: number,
+  delta: ShardDelta,
+  job: Counted & JobExpiry,
+): Promise<Item> {
   const expiry = counterExpiry(store, job);
-  // Awaited here, so that the explorer names this function as the call site (async stack traces).
-  return await updateItem(
-    store,
-    shardUpdate(
-      counterKey(task, shardOf(job, task.index)),
-      `${updates[status].replace(/^ADD (\w+) :i/, "ADD $1 :i, w :one, ver :one")}${expiry.set ? ` SET ${expiry.set}` : ""}`,
-      [task.index],
-      { ...expiry.values, ":one": { N: "1" } },
-    ),
-  );
+  const write = async (add: ShardDelta["add"], remove: ShardDelta["remove"]) => {
+    const values: Record<string, AttributeValue> = { ...expiry.values, ":one": { N: "1" } };
+    const set = (name: string, indexes: readonly number[]) => {
+      const ref = `:s${Object.keys(values).length}`;
+      values[ref] = { NS: indexes.map(String) };
+      return `${name} ${ref}`;
+    };
+    const adds = [...add].map(([name, indexes]) => set(name, indexes));
+    const removes = [...remove].map(([name, indexes]) => set(name, indexes));
+    const update = [
+      `ADD ${[...adds, ...(adds.length > 0 ? ["w :one"] : []), "ver :one"].join(", ")}`,
+      ...(removes.length > 0 ? [`DELETE ${removes.join(", ")}`] : []),
+      ...(expiry.set ? [`SET ${expiry.set}`] : []),
+    ].join(" ");
+    // Awaited here, so that the explorer names this function as the call site (async stack traces).
+    return await updateItem(store, {
+      Key: counterKey(incarnation, k),
+      UpdateExpression: update,
+      ExpressionAttributeValues: values,
+    });
+  };
+  if (oneWrite(delta)) return await write(delta.add, delta.remove);
+  await write(new Map(), delta.remove);
+  return await write(delta.add, new Map());
 }
 
 /**
@@ -85,17 +105,17 @@ export async function countInFlight(
 }
 
 /** Removes a task from the failed set, when a redrive gives it another run; returns the shard as it is now. */
-export async function uncountFailure(store: DedupStore, task: CountedTask, job: Counted): Promise<Item> {
-  return await updateItem(
+export async function uncountFailure(
+  store: DedupStore,
+  task: CountedTask,
+  job: Counted & JobExpiry,
+): Promise<Item> {
+  return await countDelta(
     store,
-    shardUpdate(
-      counterKey(task, shardOf(job, task.index)),
-      "DELETE failed :i, retrying :i ADD ver :one",
-      [task.index],
-      {
-        ":one": { N: "1" },
-      },
-    ),
+    task,
+    shardOf(job, task.index),
+    shardDelta([[task.index, "UNCOUNTED"]]),
+    job,
   );
 }
 

@@ -1,5 +1,12 @@
-export type { JobNotice } from "./completion.ts";
-export { countDispatched, dueNotices, markNotified, settleOutcome, unsettleFailure } from "./completion.ts";
+export type { DeliveredChange, JobNotice, SettledChanges } from "./completion.ts";
+export {
+  countDispatched,
+  dueNotices,
+  markNotified,
+  settleChanges,
+  settleOutcome,
+  unsettleFailure,
+} from "./completion.ts";
 export type { Item } from "./condition-failure.ts";
 export {
   commitEnqueueStep,
@@ -10,6 +17,7 @@ export {
   takeEnqueueStep,
 } from "./enqueue.ts";
 export { InvalidCursorError, JobNotFoundError } from "./errors.ts";
+export type { FoldStatus, TaskChange } from "./fold.ts";
 export type { CancelResult, JobInfo, JobPage, JobState, JobStatus } from "./jobs.ts";
 export {
   batchGetAll,
