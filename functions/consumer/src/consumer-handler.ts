@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type LambdaContext, type Logger, usage, usageSince } from "@fanout/core";
 import { type DrainDeps, drain } from "./drain.ts";
 import { releaseSlot, requestedSlot, type ScaleOutDeps, startScaler, takeSlot } from "./scale-out.ts";
+import { countStreamBatch, isStreamEvent, type StreamBatchAnswer } from "./stream-batch.ts";
 import { type DrainSummary, emptySummary } from "./summary.ts";
 
 /** Everything a consumer run needs but the Lambda context: clients, names and tunables. */
@@ -11,15 +12,35 @@ export type ConsumerHandlerDeps = Omit<DrainDeps, "owner"> & {
   scaleOut?: ScaleOutDeps;
 };
 
+/** The consumer's handler: a stream batch is answered with its failed records, any other event drains. */
+export interface ConsumerFunction {
+  (
+    event: { Records: readonly { eventSource: "aws:dynamodb" }[] },
+    context: LambdaContext,
+  ): Promise<StreamBatchAnswer>;
+  (event: unknown, context: LambdaContext): Promise<DrainSummary>;
+}
+
 /**
  * The consumer's Lambda handler, built from its dependencies (handler.ts builds them from the
  * environment once per container; the fault explorer builds them over its simulated AWS).
- * Runs on the schedule, on a nudge from `main`, or by hand; the event is ignored. The run's metrics are
- * written at its end, also when it fails.
+ * Runs on the schedule, on a nudge from `main`, or by hand (the event is ignored): a drain of the tasks
+ * queue. Invoked by the table's stream (a batch of DynamoDB records), it counts the task changes instead
+ * (stream-batch.ts). The run's metrics are written at its end, also when it fails.
  */
-export function consumerHandler(deps: ConsumerHandlerDeps) {
-  return async function consumer(event: unknown, context: LambdaContext): Promise<DrainSummary> {
+export function consumerHandler(deps: ConsumerHandlerDeps): ConsumerFunction {
+  return async function consumer(
+    event: unknown,
+    context: LambdaContext,
+  ): Promise<DrainSummary | StreamBatchAnswer> {
     deps.logger.addContext(context as never);
+    if (isStreamEvent(event)) {
+      try {
+        return await countStreamBatch(deps, event);
+      } finally {
+        deps.metrics?.flush();
+      }
+    }
     // Unique per attempt: Lambda may deliver one async event twice under one request id, and the two must
     // not share a run slot or a task claim (G7, G4). The request id stays in it for the logs.
     const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
@@ -35,7 +56,7 @@ export function consumerHandler(deps: ConsumerHandlerDeps) {
     } finally {
       deps.metrics?.flush();
     }
-  };
+  } as ConsumerFunction;
 }
 
 /**

@@ -102,8 +102,7 @@ export async function dispatchMessage(
   if (job?.cancelledAt !== undefined) {
     // Cancelled (or failed its threshold) before dispatch: close the task, never invoke the worker (G8).
     const ref = { taskId, jobId: task.jobId, index: task.index, epoch: task.epoch };
-    const closed = await closeCancelledTask(deps.store, ref, job);
-    if (closed.outcome !== "running" && closed.notice) await deps.announce(closed.notice);
+    const closed = await closeCancelledTask(deps.store, ref);
     if (closed.outcome === "closed") return { kind: "cancelled", delete: true };
     // Running: the message waits for the run's lease; a run that died is closed then.
     if (closed.outcome === "running") {

@@ -12,6 +12,7 @@ import {
   requestCounts,
   resetRequestCounts,
 } from "@fanout/core";
+import { TaskStream } from "@fanout/dedup/testing";
 import { createFreshQueue, startLocalResources } from "@fanout/emulators";
 import { createLambdaClient } from "@fanout/invoker";
 import {
@@ -31,6 +32,8 @@ import { type DrainDeps, drain } from "./drain.ts";
 import type { DrainSummary } from "./summary.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
+/** The table's stream: the job's counts come from it (the consumer's stream batches). */
+const stream = new TaskStream();
 let throttling: Server;
 /** A Lambda that accepts every invoke (202) and remembers each event. */
 let accepting: Server;
@@ -46,7 +49,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => accepting.listen(0, "127.0.0.1", resolve));
-  local = await startLocalResources();
+  local = await startLocalResources({ onChange: stream.onChange });
   // A Lambda that throttles every invoke.
   throttling = createServer((req, res) => {
     req.resume();
@@ -272,6 +275,7 @@ describe("drain: job features", () => {
     });
     expect(invokesOf()).toBe(0);
     expect(await depth(queueUrl)).toBe(0);
+    expect(await stream.settle(store(), jobId)).toMatchObject([{ state: "cancelled", cancelled: 3 }]);
     expect(await readJobStatus(store(), jobId)).toMatchObject({
       cancelled: 3,
       done: true,

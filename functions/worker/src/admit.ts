@@ -23,22 +23,17 @@ export async function admit<T>(rt: WorkerRuntime<T>, task: Task, run: RunRef): P
   const jobRecord = await rt.jobOf(task.jobId, task.epoch);
   // A record of another incarnation is no guide to this task (startRun refuses a superseded event).
   const job = jobRecord?.epoch === task.epoch ? jobRecord : undefined;
-  if (job?.cancelledAt !== undefined) return { admitted: false, result: await skipCancelled(rt, run, job) };
+  if (job?.cancelledAt !== undefined) return { admitted: false, result: await skipCancelled(rt, run) };
   const parsed = deps.schema?.safeParse(payloadOf(task));
   if (parsed && !parsed.success) {
     const error = new InvalidTaskPayloadError(
       parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; "),
     );
-    const closed = await closeTask(
-      deps.store,
-      run,
-      { status: "FAILED", error: { type: error.name, message: error.message } },
-      job,
-    );
-    if (closed.closed) {
-      deps.metrics?.count("TasksFailedFinal");
-      await rt.publish(closed.notice);
-    }
+    const closed = await closeTask(deps.store, run, {
+      status: "FAILED",
+      error: { type: error.name, message: error.message },
+    });
+    if (closed.closed) deps.metrics?.count("TasksFailedFinal");
     deps.logger.error("task payload refused by the handler's schema; not run", { error: error.message });
     // Thrown so that the event, with its payload, reaches the failed-task queue for a redrive after a fix.
     throw error;
@@ -47,13 +42,12 @@ export async function admit<T>(rt: WorkerRuntime<T>, task: Task, run: RunRef): P
 }
 
 /** The job is cancelled (or failed its threshold): close the task unless it already ran or runs. */
-async function skipCancelled<T>(rt: WorkerRuntime<T>, run: RunRef, job: JobInfo): Promise<WorkerResult> {
+async function skipCancelled<T>(rt: WorkerRuntime<T>, run: RunRef): Promise<WorkerResult> {
   const { deps } = rt;
   const { taskId } = run;
-  const closed = await closeCancelledTask(deps.store, run, job);
+  const closed = await closeCancelledTask(deps.store, run);
   if (closed.outcome === "closed") {
     deps.metrics?.count("TasksCancelledUnstarted");
-    await rt.publish(closed.notice);
     deps.logger.info("task of a cancelled job; closed without running", usage());
     return { taskId, status: "cancelled" };
   }
@@ -66,7 +60,6 @@ async function skipCancelled<T>(rt: WorkerRuntime<T>, run: RunRef, job: JobInfo)
     });
     throw new TaskBusyError(closed.leaseUntil);
   }
-  await rt.publish(closed.notice);
   deps.logger.info("task of a cancelled job is not startable; not run", { status: closed.status });
   return { taskId, status: closed.status === "CANCELLED" ? "cancelled" : "duplicate" };
 }

@@ -8,7 +8,6 @@ import {
   workerConfigSchema,
 } from "@fanout/core";
 import { createDynamoClient } from "@fanout/job-state";
-import { createSnsClient } from "@fanout/notices";
 import { referenceTaskHandler } from "./task-handler.ts";
 import { workerDeps } from "./wiring.ts";
 import { makeWorker } from "./wrapper.ts";
@@ -27,10 +26,7 @@ export const handler = tracer.wrap(
     }),
     workerDeps(
       config,
-      {
-        dynamo: tracer.captureClient(createDynamoClient()),
-        sns: () => tracer.captureClient(createSnsClient()),
-      },
+      { dynamo: tracer.captureClient(createDynamoClient()) },
       { logger: createLogger("worker"), metrics: createMetrics("worker") },
     ),
   ),

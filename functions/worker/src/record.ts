@@ -1,6 +1,5 @@
 import { type LambdaContext, usage } from "@fanout/core";
 import { finishRun, type RunOutcome, type RunRef } from "@fanout/dedup";
-import type { JobInfo, JobNotice } from "@fanout/job-state";
 import pRetry from "p-retry";
 import { OutcomeNotRecordedError } from "./errors.ts";
 import type { HandlerOutcome } from "./run-handler.ts";
@@ -10,8 +9,8 @@ import type { StartedRun } from "./start.ts";
 import type { WorkerDeps, WorkerResult } from "./types.ts";
 
 /**
- * The fifth step: records the handler's outcome (`finishRun`, which settles the job's counters and may finish
- * the job), publishes the job's notice, settles the slot, and logs and counts the outcome. A failure is judged
+ * The fifth step: records the handler's outcome (`finishRun`; its job's counts follow from that write on the
+ * table's stream), settles the slot, and logs and counts the outcome. A failure is judged
  * final or retry-pending, recorded, and thrown again so that Lambda's retries and on-failure destination apply;
  * a handler that ignored its deadline ends the process.
  */
@@ -21,7 +20,6 @@ export async function recordOutcome<T>(
   started: StartedRun,
   handled: { outcome: HandlerOutcome; handlerMs: number },
   context: LambdaContext,
-  job: JobInfo | undefined,
   slot: SlotHold | undefined,
 ): Promise<WorkerResult> {
   const { deps } = rt;
@@ -37,17 +35,14 @@ export async function recordOutcome<T>(
     if (!final || retriesLeft(deps, started))
       slot?.keepFor(60 * started.eventAttempt + 30 + deps.leaseSeconds);
     if (outcome.stillRunning) slot?.leave();
-    const finished = await record(
+    await record(
       deps,
       run,
       { status: "FAILED", error: { type: e.name, message: e.message }, final },
       context,
-      job,
     ).catch((recordError: unknown) => {
       deps.logger.error("could not record FAILED", { error: String(recordError) });
-      return undefined;
     });
-    await rt.publish(finished?.notice);
     await slot?.settle();
     deps.logger.error("task failed", {
       attempt: started.attempt,
@@ -67,14 +62,12 @@ export async function recordOutcome<T>(
     }
     throw e;
   }
-  const finished = await record(
+  await record(
     deps,
     run,
     { status: "SUCCEEDED", ...(outcome.json === undefined ? {} : { result: outcome.json }) },
     context,
-    job,
   );
-  await rt.publish(finished.notice);
   // After the write: a run whose SUCCEEDED was never recorded is a Lambda error, not a success.
   deps.metrics?.sample("TaskDuration", handlerMs, "succeeded");
   deps.metrics?.count("TasksSucceeded");
@@ -110,18 +103,17 @@ function lambdaWillRetry<T>(
 }
 
 /**
- * Writes the outcome (and its counter), retrying through DynamoDB faults until shortly before Lambda's
- * timeout. A refused write (the lease was lost) is logged, not retried.
+ * Writes the outcome, retrying through DynamoDB faults until shortly before Lambda's timeout. A refused write
+ * (the lease was lost) is logged, not retried. The job's counts follow from the write on the table's stream.
  */
 async function record<T>(
   deps: WorkerDeps<T>,
   run: RunRef,
   outcome: RunOutcome,
   context: LambdaContext,
-  job: JobInfo | undefined,
-): Promise<{ notice?: JobNotice }> {
+): Promise<void> {
   try {
-    const finished = await pRetry(() => finishRun(deps.store, run, outcome, job), {
+    const finished = await pRetry(() => finishRun(deps.store, run, outcome), {
       retries: 20,
       minTimeout: 100,
       maxTimeout: 1_000,
@@ -129,7 +121,6 @@ async function record<T>(
       shouldRetry: () => context.getRemainingTimeInMillis() > 1_500,
     });
     if (!finished.recorded) deps.logger.warn(`RUNNING lease was lost before ${outcome.status} was recorded`);
-    return finished;
   } catch (error) {
     throw new OutcomeNotRecordedError(outcome.status, { cause: error });
   }

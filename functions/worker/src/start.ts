@@ -1,6 +1,5 @@
 import { usage } from "@fanout/core";
-import { type RunRef, resettle, startRun } from "@fanout/dedup";
-import type { JobInfo } from "@fanout/job-state";
+import { type RunRef, startRun } from "@fanout/dedup";
 import { TaskBusyError } from "./errors.ts";
 import type { WorkerRuntime } from "./runtime.ts";
 import type { SlotHold } from "./slot-hold.ts";
@@ -27,7 +26,6 @@ export type Start = { started: true; run: StartedRun } | { started: false; resul
 export async function start<T>(
   rt: WorkerRuntime<T>,
   run: RunRef,
-  job: JobInfo | undefined,
   slot: SlotHold | undefined,
 ): Promise<Start> {
   const { deps } = rt;
@@ -48,12 +46,9 @@ export async function start<T>(
   await slot?.settle();
   switch (start.outcome) {
     case "done":
-      // Re-apply the idempotent settling write, in case an earlier run stopped right before it.
-      await rt.publish((await resettle(deps.store, run, "SUCCEEDED", job)).notice);
       deps.logger.info("duplicate event for a task that already succeeded; not run again", usage());
       return { started: false, result: { taskId, status: "duplicate" } };
     case "cancelled":
-      await rt.publish((await resettle(deps.store, run, "CANCELLED", job)).notice);
       deps.logger.info("event for a task that was cancelled; not run", usage());
       return { started: false, result: { taskId, status: "cancelled" } };
     case "requeued":

@@ -1,6 +1,5 @@
 import type { FunctionMetrics, LambdaContext, Logger } from "@fanout/core";
 import type { DedupStore } from "@fanout/job-state";
-import type { NoticeDeps } from "@fanout/notices";
 import type { z } from "zod";
 
 /** What a task handler gets besides the task. */
@@ -76,8 +75,6 @@ export interface WorkerDeps<T = unknown> {
    * one per task. @default 5000
    */
   jobCacheMs?: number;
-  /** The SNS topic for the job's `job.finished` notice; without it the notice is only recorded. */
-  notices?: Pick<NoticeDeps, "sns" | "topicArn">;
   /**
    * TasksSucceeded, TasksFailedRetryPending, TasksFailedFinal, TaskDuration and EnqueueToStartLag, written at
    * the end of every invocation (and before `exit`). Optional: without it nothing is counted.

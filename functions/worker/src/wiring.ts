@@ -1,6 +1,5 @@
 import type { FunctionMetrics, Logger, WorkerConfig } from "@fanout/core";
 import { type createDynamoClient, createStore } from "@fanout/job-state";
-import type { createSnsClient } from "@fanout/notices";
 import type { WorkerDeps } from "./types.ts";
 
 /**
@@ -9,7 +8,7 @@ import type { WorkerDeps } from "./types.ts";
  */
 export function workerDeps(
   config: WorkerConfig,
-  clients: { dynamo: ReturnType<typeof createDynamoClient>; sns: () => ReturnType<typeof createSnsClient> },
+  clients: { dynamo: ReturnType<typeof createDynamoClient> },
   extras: { logger: Logger; metrics?: FunctionMetrics<"worker"> },
 ): WorkerDeps {
   return {
@@ -25,7 +24,6 @@ export function workerDeps(
       maximumEventAgeSeconds: config.MAX_EVENT_AGE_SECONDS,
     },
     resultMaxBytes: config.RESULT_MAX_BYTES,
-    ...(config.JOBS_TOPIC_ARN ? { notices: { sns: clients.sns(), topicArn: config.JOBS_TOPIC_ARN } } : {}),
     ...(extras.metrics ? { metrics: extras.metrics } : {}),
   };
 }

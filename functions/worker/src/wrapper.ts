@@ -18,7 +18,7 @@ export type { TaskContext, TaskHandler, WorkerDeps, WorkerResult, WorkerTask } f
  * 3. `start`: take the RUNNING lease (one conditional write);
  * 4. `runHandler`: run the handler before its deadline;
  * 5. `recordOutcome`: record SUCCEEDED with its result or FAILED with the error, settle the job's counters
- *    (which may finish the job and publish its notice), and rethrow on failure so Lambda's async retries and
+ *    (its job's counts follow on the table's stream), and rethrow on failure so Lambda's async retries and
  *    on-failure destination apply.
  *
  * A duplicate event for a task that already succeeded does not run it again; a task of a cancelled job that
@@ -51,7 +51,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
       // The task's slot (taken by the consumer for this dispatch, or kept for this retry), held for the run.
       const slot = await takeSlot(rt, job, taskId, context, dispatchSlot);
       // If this throws, whether a run started is unknown: the slot is left to its lease (as long as a run's).
-      const started = await start(rt, run, job, slot);
+      const started = await start(rt, run, slot);
       if (!started.started) return started.result;
       try {
         const workerTask: WorkerTask<T> = {
@@ -63,7 +63,7 @@ export function makeWorker<T = unknown>(taskHandler: TaskHandler<T>, deps: Worke
           seed: task.v === 1,
         };
         const handled = await runHandler(rt, workerTask, started.run, context);
-        return await recordOutcome(rt, run, started.run, handled, context, job, slot);
+        return await recordOutcome(rt, run, started.run, handled, context, slot);
       } finally {
         // Whatever the step that threw: the slot of a run that started is freed (or kept), never leaked.
         await slot?.settle();

@@ -5,7 +5,7 @@ import {
   DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "@fanout/core";
-import { localCredentials, startDynamo } from "@fanout/emulators";
+import { type ChangeSink, localCredentials, startDynamo } from "@fanout/emulators";
 import { type DirectAnswer, directHandler } from "./dynalite-direct.ts";
 import type { Answer, Request, Service } from "./network.ts";
 
@@ -36,11 +36,16 @@ export class DynamoEmulator {
     this.close = close;
   }
 
+  /** Receives the emulator's committed item changes (the schedule's table stream), while set. */
+  changes: ChangeSink | undefined;
+
   static async start(): Promise<DynamoEmulator> {
-    const dynamo = await startDynamo({ port: 0 });
-    return new DynamoEmulator(dynamo.endpoint, directHandler(dynamo.server, dynamo.endpoint), () =>
+    let emulator: DynamoEmulator | undefined;
+    const dynamo = await startDynamo({ port: 0, onChange: (change) => emulator?.changes?.(change) });
+    emulator = new DynamoEmulator(dynamo.endpoint, directHandler(dynamo.server, dynamo.endpoint), () =>
       dynamo.stop(),
     );
+    return emulator;
   }
 
   /** One request of the simulation, answered by dynalite's handler without a socket. */
@@ -96,6 +101,11 @@ export class DynamoService implements Service {
 
   constructor(emulator: DynamoEmulator) {
     this.emulator = emulator;
+  }
+
+  /** Hands every committed change of `tableName` to `sink` (undefined: to no one). */
+  streamTo(tableName: string, sink: ChangeSink | undefined): void {
+    this.emulator.changes = sink && ((change) => change.tableName === tableName && sink(change));
   }
 
   serve(request: Request): Promise<Answer> {

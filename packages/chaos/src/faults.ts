@@ -1,6 +1,7 @@
 import type { EventFaults, InvocationFaults, SimFunction } from "./lambda.ts";
 import type { CallFault, CallInfo } from "./network.ts";
 import type { Prng } from "./prng.ts";
+import type { StreamFaults } from "./stream.ts";
 
 /**
  * The faults an AWS call can get. Crashes only where a process can die (a Lambda invocation or the
@@ -334,6 +335,24 @@ export class FaultPlan {
       out.crashAfterMs = crashAt;
     i = this.decisions++;
     if ((r[2] ?? 1) < this.lambdaRate && this.record(i, at, "clock-skew", true)) out.skewMs = skew;
+    return out;
+  }
+
+  /**
+   * The table stream's faults for one batch: read late (iterator age, up to 2 minutes), or delivered again
+   * after the function answered it (a checkpoint not saved: at least once).
+   */
+  stream(): StreamFaults {
+    const r = [this.prng.float(), this.prng.float()];
+    const delay = this.prng.int(1_000, 120_000);
+    const out: StreamFaults = { delayMs: 0, redeliver: false };
+    if (!this.active) return out;
+    let i = this.decisions++;
+    if ((r[0] ?? 1) < this.lambdaRate / 3 && this.record(i, "stream.batch", "stream-late", true))
+      out.delayMs = delay;
+    i = this.decisions++;
+    if ((r[1] ?? 1) < this.lambdaRate / 3 && this.record(i, "stream.batch", "stream-redelivered", true))
+      out.redeliver = true;
     return out;
   }
 

@@ -6,7 +6,6 @@ import {
   readTask,
   requeueClauseOf,
   requeueTask,
-  resettle,
   TaskStatus,
 } from "@fanout/dedup";
 import { invokeAsync } from "@fanout/invoker";
@@ -158,12 +157,6 @@ async function decide(ctx: CliContext, r: FailedRecord, dryRun: boolean): Promis
       reason: "FAILED, this event's claim or dispatch, dead claim or dead RUNNING → REQUEUED",
     };
   const current = await readTask(ctx.store, r.taskId);
-  // A worker whose counter write failed on its last attempt left SUCCEEDED (or a closer CANCELLED) unsettled;
-  // the settling write is idempotent, so repeat it before dropping the record, or the job would never read
-  // as done. With the job record, so the write that completes the job also finishes it.
-  if (current?.status === TaskStatus.Succeeded || current?.status === TaskStatus.Cancelled) {
-    await resettle(ctx.store, ref, current.status, job?.epoch === ref.epoch ? job : undefined);
-  }
   return decideForState(current, ctx.store.now());
 }
 

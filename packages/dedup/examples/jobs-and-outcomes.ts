@@ -7,7 +7,6 @@ import {
   JobNotFoundError,
   type JobStatus,
   listJobs,
-  markNotified,
   readJob,
   readJobStatus,
 } from "@fanout/job-state";
@@ -29,12 +28,9 @@ if (job && job.cancelledAt === undefined) {
   const start = await startRun(store, run, 90);
   if (start.outcome === "started") {
     const result = JSON.stringify({ received: task.payload }); // its size is checked by the caller
-    const finished: FinishResult = await finishRun(store, run, { status: "SUCCEEDED", result }, job);
-    if (finished.notice) {
-      // This write finished the job. Publish finished.notice (@fanout/notices' announce does both steps),
-      // then take it out of the outbox; if the publish never happens, the consumer's sweep sends it.
-      await markNotified(store, finished.notice);
-    }
+    // The job's counts, completion and notice follow from this write on the table's stream (the consumer).
+    const finished: FinishResult = await finishRun(store, run, { status: "SUCCEEDED", result });
+    if (!finished.recorded) console.warn("the run's lease was lost before its outcome was written");
   }
 }
 

@@ -25,17 +25,20 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
 import { requeueTask } from "./redrive.ts";
-import { finishRun, resettle, startRun } from "./runs.ts";
+import { finishRun, startRun } from "./runs.ts";
 import { readTask } from "./tasks.ts";
+import { TaskStream } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
+/** The table's stream: outcomes are counted from it, as the consumer counts them. */
+const stream = new TaskStream();
 /** The DynamoDB requests sent, with their inputs: what a status read costs. */
 const sent: { command: string; input: Record<string, unknown> }[] = [];
 let store: DedupStore;
 /** Tiny shards and groups (the fault explorer's layout): a job of 8 tasks has 4 shards in 2 groups. */
 let tiny: DedupStore;
 beforeAll(async () => {
-  local = await startLocalResources();
+  local = await startLocalResources({ onChange: stream.onChange });
   const client = new DynamoDBClient({
     endpoint: local.dynamoEndpoint,
     region: "us-east-1",
@@ -72,24 +75,32 @@ async function newJob(s: DedupStore, total: number, options: JobRunOptions = {})
 
 const task = (job: JobInfo, index: number) => ({ jobId: job.jobId, index, epoch: job.epoch });
 
-/** Runs task `index` to `outcome` as the worker does (with its job record); returns the notice, if any. */
+/**
+ * Runs task `index` to `outcome` as the worker does, then counts the job's changes from the table's stream as
+ * the consumer does (unless `settle` is false); returns the notice, if any.
+ */
 async function run(
   s: DedupStore,
   job: JobInfo,
   index: number,
   outcome: "SUCCEEDED" | "FAILED" = "SUCCEEDED",
+  settle = true,
 ) {
   const r = { taskId: `${job.jobId}#${index}`, ...task(job, index), owner: `w-${randomUUID()}` };
   expect((await startRun(s, r, 60)).outcome).toBe("started");
-  const done = await finishRun(
-    s,
-    r,
-    outcome === "SUCCEEDED"
-      ? { status: "SUCCEEDED" }
-      : { status: "FAILED", error: { type: "Error", message: "boom" }, final: true },
-    job,
-  );
-  return done.notice;
+  expect(
+    await finishRun(
+      s,
+      r,
+      outcome === "SUCCEEDED"
+        ? { status: "SUCCEEDED" }
+        : { status: "FAILED", error: { type: "Error", message: "boom" }, final: true },
+    ),
+  ).toEqual({ recorded: true });
+  if (!settle) return undefined;
+  const notices = await stream.settle(s, job.jobId);
+  expect(notices.length).toBeLessThanOrEqual(1);
+  return notices[0];
 }
 
 /** `fanout failed redrive` of task `index` (requeued, its message claimed and dispatched), then its run. */
@@ -321,10 +332,11 @@ describe("job counters", () => {
   it("a retried final failure across groups, settled again after a crash before its group write, leaves the job within tolerance", async () => {
     const job = await newJob(tiny, 8, { toleratedFailureCount: 1 });
     await run(tiny, job, 0, "FAILED");
-    // Lambda's retry succeeds; its process dies after the shard write, before the group write (the shard
-    // write alone), and a duplicate event settles the task again.
+    // Lambda's retry succeeds; the stream's consumer dies after the shard write, before the group write (the
+    // shard write alone), and the stream delivers the change again.
+    await run(tiny, job, 0, "SUCCEEDED", false);
     await countOutcome(tiny, { ...task(job, 0) }, "SUCCEEDED", job);
-    await resettle(tiny, task(job, 0), "SUCCEEDED", job);
+    await stream.settle(tiny, job.jobId);
     await run(tiny, job, 5, "FAILED");
     expect(await readJob(tiny, job.jobId)).not.toHaveProperty("failedAt");
   });

@@ -9,6 +9,7 @@ import {
   dueNotices,
   holdSlot,
   type JobInfo,
+  type JobNotice,
   listJobs,
   markNotified,
   readJob,
@@ -19,14 +20,21 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask } from "./claims.ts";
 import { requeueTask } from "./redrive.ts";
-import { closeCancelledTask, closeTask, finishRun, resettle, startRun } from "./runs.ts";
+import {
+  closeCancelledTask as closeCancelledTaskOnly,
+  closeTask as closeTaskOnly,
+  finishRun as finishRunOnly,
+  startRun,
+} from "./runs.ts";
 import { readResults } from "./tasks.ts";
-import { clockedStore } from "./testing.ts";
+import { clockedStore, TaskStream } from "./testing.ts";
 
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: ReturnType<typeof clockedStore>;
+/** The table's stream: outcomes are counted from it, as the consumer counts them. */
+const stream = new TaskStream();
 beforeAll(async () => {
-  local = await startLocalResources();
+  local = await startLocalResources({ onChange: stream.onChange });
   store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
 });
 afterAll(() => local.stop());
@@ -47,6 +55,19 @@ const ref = (job: JobInfo, index: number, owner = `w-${index}`) => ({
 });
 const boom = { type: "Error", message: "boom" };
 
+/** Each write, then its job's changes counted from the table's stream; with the notice that won, if any. */
+async function settled<T extends object>(jobId: string, written: T): Promise<T & { notice?: JobNotice }> {
+  const [notice, ...more] = await stream.settle(store, jobId);
+  expect(more).toEqual([]);
+  return notice ? { ...written, notice } : written;
+}
+const finishRun = async (...args: Parameters<typeof finishRunOnly>) =>
+  settled(args[1].jobId, await finishRunOnly(...args));
+const closeTask = async (...args: Parameters<typeof closeTaskOnly>) =>
+  settled(args[1].jobId, await closeTaskOnly(...args));
+const closeCancelledTask = async (...args: Parameters<typeof closeCancelledTaskOnly>) =>
+  settled(args[1].jobId, await closeCancelledTaskOnly(...args));
+
 /** Runs task `index` to `outcome` as a worker would; returns the notice if this run finished the job. */
 async function run(job: JobInfo, index: number, outcome: "SUCCEEDED" | "FAILED", result?: string) {
   const r = ref(job, index);
@@ -57,7 +78,6 @@ async function run(job: JobInfo, index: number, outcome: "SUCCEEDED" | "FAILED",
     outcome === "SUCCEEDED"
       ? { status: "SUCCEEDED", ...(result === undefined ? {} : { result }) }
       : { status: "FAILED", error: boom, final: true },
-    job,
   );
   expect(done.recorded).toBe(true);
   return done.notice;
@@ -87,12 +107,12 @@ describe("completion", () => {
     }
   });
 
-  it("does not finish again on a duplicate event's settling write, and says succeeded when nothing failed", async () => {
+  it("does not finish again when the stream delivers the finishing change again, and says succeeded when nothing failed", async () => {
     const job = await newJob(3);
     expect(await run(job, 0, "SUCCEEDED")).toBeUndefined();
     expect(await run(job, 1, "SUCCEEDED")).toBeUndefined();
     expect(await run(job, 2, "SUCCEEDED")).toMatchObject({ state: "succeeded", succeeded: 3 });
-    expect(await resettle(store, ref(job, 2), "SUCCEEDED", job)).toEqual({});
+    expect(await stream.redeliver(store)).toEqual([]);
   });
 
   it("finishes a job cancelled between the finish's read and its write as cancelled, not succeeded", async () => {
@@ -121,14 +141,14 @@ describe("completion", () => {
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ done: true, state: "cancelled" });
   });
 
-  it("lets a duplicate event finish a job whose finishing run died after its outcome write", async () => {
+  it("finishes a job whose finishing run died right after its outcome write: the write is on the stream", async () => {
     const job = await newJob(1);
     const r = ref(job, 0);
     await startRun(store, r, 60);
-    // The run recorded SUCCEEDED without the job (as if it died before settling the job).
-    await finishRun(store, r, { status: "SUCCEEDED" });
+    // The run's process dies right after its outcome write: nothing else of it happens.
+    await finishRunOnly(store, r, { status: "SUCCEEDED" });
     expect((await readJob(store, job.jobId))?.finishedAt).toBeUndefined();
-    expect((await resettle(store, r, "SUCCEEDED", job)).notice).toMatchObject({ state: "succeeded" });
+    expect(await stream.settle(store, job.jobId)).toMatchObject([{ state: "succeeded" }]);
   });
 
   it("keeps a finished job's notice in the outbox until it is marked published", async () => {
@@ -158,8 +178,8 @@ describe("failure thresholds", () => {
     expect((await readJobStatus(store, job.jobId)).state).toBe("failing");
     // The rest are cancelled as the consumer and the worker meet them; the last one finishes the job.
     for (let i = 2; i < 9; i++)
-      expect((await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).closed).toBe(true);
-    const last = await closeTask(store, ref(job, 9), { status: "CANCELLED" }, job);
+      expect((await closeTask(store, ref(job, i), { status: "CANCELLED" })).closed).toBe(true);
+    const last = await closeTask(store, ref(job, 9), { status: "CANCELLED" });
     expect(last).toMatchObject({ closed: true, notice: { state: "failed", failed: 2, cancelled: 8 } });
   });
 
@@ -167,7 +187,7 @@ describe("failure thresholds", () => {
     const job = await newJob(4, { toleratedFailurePercentage: 25 });
     await run(job, 0, "FAILED");
     // The same failure settled again (a lost answer, retried) must not make it two.
-    await finishRun(store, ref(job, 0), { status: "FAILED", error: boom, final: true }, job);
+    await finishRun(store, ref(job, 0), { status: "FAILED", error: boom, final: true });
     expect((await readJob(store, job.jobId))?.failedAt).toBeUndefined();
     await run(job, 1, "FAILED");
     expect((await readJob(store, job.jobId))?.stopReason).toMatch(
@@ -199,7 +219,7 @@ describe("cancel", () => {
   it("closes a claimed (dispatched) task as CANCELLED so that no worker starts it and no consumer claims it again", async () => {
     const job = await newJob(2);
     await claimTask(store, { ...ref(job, 0, "c"), leaseSeconds: 30 });
-    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" }, job)).closed).toBe(true);
+    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" })).closed).toBe(true);
     expect(await startRun(store, ref(job, 0, "late"), 60)).toEqual({ outcome: "cancelled" });
     expect(await claimTask(store, { ...ref(job, 0, "c2"), leaseSeconds: 30 })).toEqual({
       outcome: "duplicate",
@@ -215,8 +235,8 @@ describe("cancel", () => {
     // Lambda retried anyway: the retry fails with a retry still to come, then the job is cancelled.
     const retry = ref(job, 0, "retry");
     expect((await startRun(store, retry, 60)).outcome).toBe("started");
-    await finishRun(store, retry, { status: "FAILED", error: boom, final: false }, job);
-    expect((await closeTask(store, retry, { status: "CANCELLED" }, job)).closed).toBe(true);
+    await finishRun(store, retry, { status: "FAILED", error: boom, final: false });
+    expect((await closeTask(store, retry, { status: "CANCELLED" })).closed).toBe(true);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ failed: 0, cancelled: 1, retryPending: 0 });
   });
 
@@ -230,14 +250,14 @@ describe("cancel", () => {
       [1, "SUCCEEDED"],
       [2, "FAILED"],
     ] as const)
-      expect(await closeTask(store, ref(job, i), { status: "CANCELLED" }, job)).toMatchObject({
+      expect(await closeTask(store, ref(job, i), { status: "CANCELLED" })).toMatchObject({
         closed: false,
         status,
         superseded: false,
       });
     // Once the live run's lease has ended (its worker was stopped), it may be closed.
     store.advance(61_000);
-    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" }, job)).closed).toBe(true);
+    expect((await closeTask(store, ref(job, 0), { status: "CANCELLED" })).closed).toBe(true);
   });
 
   it("answers the consumer and the worker alike for a cancelled job's task: closed, running until its lease, or not startable with the job's notice", async () => {
@@ -246,13 +266,15 @@ describe("cancel", () => {
     await run(job, 1, "SUCCEEDED");
     await cancelJob(store, job.jobId);
     const cancelled = (await readJob(store, job.jobId)) ?? job;
-    const running = await closeCancelledTask(store, ref(job, 0), cancelled);
+    const running = await closeCancelledTask(store, ref(job, 0));
     expect(running.outcome).toBe("running");
     expect(running.outcome === "running" && running.leaseUntil).toBeGreaterThan(store.now());
-    expect(await closeCancelledTask(store, ref(job, 2), cancelled)).toEqual({ outcome: "closed" });
-    // The run ends: a duplicate of task 1's event meets a success, settles it again, and learns nothing new.
-    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, cancelled);
-    expect(await closeCancelledTask(store, ref(job, 1), cancelled)).toEqual({
+    expect(await closeCancelledTask(store, ref(job, 2))).toEqual({ outcome: "closed" });
+    // The run ends (its success finishes the job); a duplicate of task 1's event meets a success.
+    expect(await finishRun(store, ref(job, 0), { status: "SUCCEEDED" })).toMatchObject({
+      notice: { state: "cancelled", succeeded: 2, cancelled: 1 },
+    });
+    expect(await closeCancelledTask(store, ref(job, 1))).toEqual({
       outcome: "not-startable",
       status: "SUCCEEDED",
     });
@@ -318,9 +340,9 @@ describe("results and status", () => {
     await countDispatched(store, job, [0, 1]);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 2, pending: 3, state: "running" });
     await startRun(store, ref(job, 0), 60);
-    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
+    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" });
     await startRun(store, ref(job, 1), 60);
-    await finishRun(store, ref(job, 1), { status: "FAILED", error: boom, final: false }, job);
+    await finishRun(store, ref(job, 1), { status: "FAILED", error: boom, final: false });
     expect(await readJobStatus(store, job.jobId)).toMatchObject({
       running: 0,
       succeeded: 1,
@@ -332,7 +354,7 @@ describe("results and status", () => {
   it("leave a task out of running when its dispatch is counted after its outcome", async () => {
     const job = await newJob(2);
     await startRun(store, ref(job, 0), 60);
-    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" }, job);
+    await finishRun(store, ref(job, 0), { status: "SUCCEEDED" });
     await countDispatched(store, job, [0]);
     expect(await readJobStatus(store, job.jobId)).toMatchObject({ running: 0, succeeded: 1, pending: 1 });
   });
@@ -398,9 +420,7 @@ describe("expiry (issue 18)", () => {
     ).toEqual({ created: false, epoch: job.epoch });
     // Cancel finds it.
     expect(await cancelJob(store, other.jobId)).toMatchObject({ outcome: "cancelled" });
-    expect(
-      await closeTask(store, ref(other, 0), { status: "CANCELLED" }, await readJob(store, other.jobId)),
-    ).toMatchObject({
+    expect(await closeTask(store, ref(other, 0), { status: "CANCELLED" })).toMatchObject({
       closed: true,
       notice: { state: "cancelled", cancelled: 1 },
     });
@@ -456,8 +476,8 @@ describe("expiry (issue 18)", () => {
             UpdateExpression: "REMOVE expiresAt",
           }),
         );
-    // A duplicate event of the task (or a redrive) settles it again.
-    expect(await resettle(store, ref(job, 0), "SUCCEEDED", job)).toEqual({});
+    // The stream delivers the task's change again (at least once).
+    expect(await stream.redeliver(store)).toEqual([]);
     expect(await readJob(store, job.jobId)).not.toHaveProperty("countersExpireAt");
     for (const [pk, expiresAt] of await itemsOf(job.jobId))
       expect({ pk, expiresAt }).toEqual({ pk, expiresAt: expiry });

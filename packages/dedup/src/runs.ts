@@ -1,11 +1,4 @@
-import {
-  type DedupStore,
-  expiresAt,
-  type JobInfo,
-  type JobNotice,
-  settleOutcome,
-  updateIf,
-} from "@fanout/job-state";
+import { type DedupStore, expiresAt, updateIf } from "@fanout/job-state";
 import { absentClause, incarnationClause } from "./claims.ts";
 import { TaskStatus, taskKey } from "./task-keys.ts";
 
@@ -167,23 +160,15 @@ export type RunOutcome =
 export interface FinishResult {
   /** False when the RUNNING lease was lost before the outcome could be written. */
   recorded: boolean;
-  /** This write finished the job: publish the notice (then `markNotified`). */
-  notice?: JobNotice;
 }
 
 /**
- * Records the outcome and its result (only the lease holder can), then settles it in the job's counters
- * ({@link settleOutcome}: counts, completion, failure threshold). The two are not atomic, but settling is
- * idempotent and is repeated by {@link resettle} on a duplicate event, so a crash between them leaves the
- * counter short only until the retry. Safe to call again after a lost answer: a refusal that finds this
- * owner's own outcome already written counts as done.
+ * Records the outcome and its result (only the lease holder can). Its job's counts, completion, failure
+ * threshold and notice follow from the record's change on the table's stream (the consumer's
+ * `countStreamBatch`; ADR 0015, decision 2), not from this write. Safe to call again after a lost answer: a
+ * refusal that finds this owner's own outcome already written counts as done.
  */
-export async function finishRun(
-  store: DedupStore,
-  run: RunRef,
-  outcome: RunOutcome,
-  job?: JobInfo,
-): Promise<FinishResult> {
+export async function finishRun(store: DedupStore, run: RunRef, outcome: RunOutcome): Promise<FinishResult> {
   const failed = outcome.status === "FAILED";
   const withResult = !failed && outcome.result !== undefined;
   const write = await updateIf(store, {
@@ -208,33 +193,9 @@ export async function finishRun(
     },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   });
-  if (!write.written) {
-    // Our own earlier attempt of this write took effect (its answer was lost): go on to the counter.
-    const mine = write.item?.owner?.S === run.owner && write.item?.status?.S === outcome.status;
-    if (!mine) return { recorded: false };
-  }
-  const counted = outcome.status === "FAILED" && !outcome.final ? "RETRYING" : outcome.status;
-  const { notice } = await settleOutcome(store, job, refOf(run), counted);
-  return notice ? { recorded: true, notice } : { recorded: true };
-}
-
-const refOf = (run: Pick<RunRef, "jobId" | "index" | "epoch">) => ({
-  jobId: run.jobId,
-  index: run.index,
-  epoch: run.epoch ?? 0,
-});
-
-/**
- * Re-applies a final task's settling write; idempotent, used when a duplicate event meets SUCCEEDED,
- * CANCELLED or a final FAILED (an earlier run may have stopped right before it).
- */
-export async function resettle(
-  store: DedupStore,
-  run: Pick<RunRef, "jobId" | "index" | "epoch">,
-  status: typeof TaskStatus.Succeeded | typeof TaskStatus.Cancelled | typeof TaskStatus.Failed,
-  job?: JobInfo,
-): Promise<{ notice?: JobNotice }> {
-  return settleOutcome(store, job, refOf(run), status);
+  if (write.written) return { recorded: true };
+  // Our own earlier attempt of this write took effect (its answer was lost).
+  return { recorded: write.item?.owner?.S === run.owner && write.item?.status?.S === outcome.status };
 }
 
 /** Why a task is closed without a run. */
@@ -247,16 +208,15 @@ export type CloseReason =
  * Closes a task that must not run: CANCELLED (its job was cancelled) or FAILED (its payload is invalid),
  * with one conditional write, from any state in which nothing runs it or will count it final: no record,
  * CLAIMED, DISPATCHED, REQUEUED, a retryable FAILED, or a RUNNING lease that ended. Never a live run, a
- * success, or a final failure (its count must not move). Then settles it. Returns the status the task was
- * found in when it could not be closed.
+ * success, or a final failure (its count must not move). Its count follows from the change on the table's
+ * stream. Returns the status the task was found in when it could not be closed.
  */
 export async function closeTask(
   store: DedupStore,
   run: Pick<RunRef, "taskId" | "jobId" | "index" | "epoch">,
   reason: CloseReason,
-  job?: JobInfo,
 ): Promise<
-  | { closed: true; notice?: JobNotice }
+  | { closed: true }
   /** `leaseUntil`: when the live run that holds it ends (status RUNNING). */
   | { closed: false; status: TaskStatus | undefined; leaseUntil?: number; superseded: boolean }
 > {
@@ -298,47 +258,30 @@ export async function closeTask(
       superseded: Number(item?.epoch?.N ?? 0) > epoch,
     };
   }
-  const { notice } = await settleOutcome(store, job, refOf(run), reason.status);
-  return notice ? { closed: true, notice } : { closed: true };
+  return { closed: true };
 }
 
 /** What {@link closeCancelledTask} came to: the caller's next step in each case. */
 export type CancelledClose =
-  /** Closed CANCELLED now: publish the notice, if this close finished the job. */
-  | { outcome: "closed"; notice?: JobNotice }
+  /** Closed CANCELLED now. */
+  | { outcome: "closed" }
   /** A live run holds it: come back after `leaseUntil` (the run's end, or its death), never end here. */
   | { outcome: "running"; leaseUntil: number }
-  /**
-   * Nothing to close: final already (settled again, in case its closer died before it counted; publish the
-   * notice if that finished the job), REQUEUED by a newer owner, or a newer incarnation's.
-   */
-  | { outcome: "not-startable"; status: TaskStatus | undefined; notice?: JobNotice };
+  /** Nothing to close: final already, REQUEUED by a newer owner, or a newer incarnation's. */
+  | { outcome: "not-startable"; status: TaskStatus | undefined };
 
 /**
  * A task of a cancelled (or failed) job that must not start: the consumer meets it before dispatch, the
  * worker before its run, and both need the same answer. Closes it CANCELLED ({@link closeTask}); a live run is
- * left to finish; a final task is settled again (`closeTask` refuses a FAILED task only when its failure is
- * final, so a FAILED answer is final).
+ * left to finish.
  */
 export async function closeCancelledTask(
   store: DedupStore,
   run: Pick<RunRef, "taskId" | "jobId" | "index" | "epoch">,
-  job: JobInfo,
 ): Promise<CancelledClose> {
-  const closed = await closeTask(store, run, { status: TaskStatus.Cancelled }, job);
-  if (closed.closed)
-    return closed.notice ? { outcome: "closed", notice: closed.notice } : { outcome: "closed" };
+  const closed = await closeTask(store, run, { status: TaskStatus.Cancelled });
+  if (closed.closed) return { outcome: "closed" };
   if (closed.status === TaskStatus.Running && !closed.superseded)
     return { outcome: "running", leaseUntil: closed.leaseUntil ?? store.now() };
-  if (
-    closed.status === TaskStatus.Cancelled ||
-    closed.status === TaskStatus.Succeeded ||
-    closed.status === TaskStatus.Failed
-  ) {
-    const { notice } = await resettle(store, run, closed.status, job);
-    return notice
-      ? { outcome: "not-startable", status: closed.status, notice }
-      : { outcome: "not-startable", status: closed.status };
-  }
   return { outcome: "not-startable", status: closed.status };
 }

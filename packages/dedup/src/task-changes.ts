@@ -57,3 +57,23 @@ export const countedTaskStatuses = [
   TaskStatus.Cancelled,
   TaskStatus.Requeued,
 ] as const;
+
+/**
+ * How the table's stream is mapped to the consumer (ADR 0015, decision 2), the same on AWS (Terraform's
+ * `aws_lambda_event_source_mapping`, compared with this by a test), on the local stack and in the fault
+ * explorer: only task records in a counted status; batches of up to 1,000 gathered for up to 2 s (each batch
+ * writes a counter shard once for all its tasks); retried from the first failed record until the records
+ * expire (a failure is a DynamoDB fault, which passes; a record the fold cannot read is skipped, never
+ * retried), without bisection (a split batch would apply a task's older change after its newer one).
+ */
+export const taskStreamMapping = {
+  filter: JSON.stringify({
+    dynamodb: {
+      Keys: { pk: { S: [{ prefix: "TASK#" }] } },
+      NewImage: { status: { S: [...countedTaskStatuses] } },
+    },
+  }),
+  batchSize: 1_000,
+  batchingWindowSeconds: 2,
+  maximumRetryAttempts: -1,
+} as const;

@@ -1,5 +1,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createStore, type DedupStore, updateIf } from "@fanout/job-state";
+import {
+  createStore,
+  type DedupStore,
+  type DeliveredChange,
+  type JobNotice,
+  settleChanges,
+  updateIf,
+} from "@fanout/job-state";
+import { taskChangeOf } from "./task-changes.ts";
 import { TaskStatus, taskKey } from "./task-keys.ts";
 
 /** A DedupStore whose clock a test moves by hand. */
@@ -63,4 +71,45 @@ export async function markDispatchedAsV010(
       },
     })
   ).written;
+}
+
+/**
+ * The local table's stream for tests that count outcomes: give `onChange` to the emulator
+ * (`startLocalResources({ onChange })`), then `settle` hands the task changes made since to `settleChanges`,
+ * as the consumer's stream handler does, and returns the notices won. Changes of other jobs (with `jobId`)
+ * wait for their own test's call.
+ */
+export class TaskStream {
+  private pending: { newImage?: unknown; sequenceNumber: string }[] = [];
+
+  readonly onChange = (change: { newImage?: unknown; sequenceNumber: string }): void => {
+    this.pending.push(change);
+  };
+
+  async settle(store: DedupStore, jobId?: string): Promise<JobNotice[]> {
+    const taken: DeliveredChange[] = [];
+    const kept: typeof this.pending = [];
+    for (const change of this.pending) {
+      const task = taskChangeOf(change.newImage);
+      if (task && (jobId === undefined || task.jobId === jobId))
+        taken.push({ ...task, id: change.sequenceNumber });
+      else if (task) kept.push(change);
+    }
+    this.pending = kept;
+    this.last = taken;
+    return this.deliver(store, taken);
+  }
+
+  /** Delivers the last batch again (a stream delivers at least once): answers the notices it won. */
+  redeliver(store: DedupStore): Promise<JobNotice[]> {
+    return this.deliver(store, this.last);
+  }
+
+  private last: DeliveredChange[] = [];
+
+  private async deliver(store: DedupStore, batch: DeliveredChange[]): Promise<JobNotice[]> {
+    const { notices, failed } = await settleChanges(store, batch);
+    if (failed[0]) throw failed[0].error;
+    return notices;
+  }
 }

@@ -6,6 +6,7 @@ import { expireCounters } from "./expiry.ts";
 import { type FoldStatus, foldChanges, shardDelta, type TaskChange } from "./fold.ts";
 import { jobClauses, progressClauses } from "./job-clauses.ts";
 import {
+  batchGetAll,
   formatCounts,
   type JobInfo,
   type JobState,
@@ -24,6 +25,7 @@ import {
   progressKey,
   shardOf,
   shardSize,
+  taskRecordKey,
 } from "./keys.ts";
 import { counterExpiry, type DedupStore, expiresAt } from "./store.ts";
 import { updateIf } from "./table.ts";
@@ -411,6 +413,11 @@ export async function finishJob(
   // Every shard, fresh (once per job): the notice carries the counts of the shards themselves.
   const counts = await readShardCounts(store, job);
   if (counts.succeeded + counts.failed + counts.cancelled < job.total) return undefined;
+  // A failure counted from the table's stream may have been redriven since: its REQUEUED change is still on
+  // its way to the counts (or an older FAILED change was folded after the redrive took it out). Only tasks
+  // whose records still say final FAILED may finish the job; else the counts will move again, and the write
+  // that completes them then finishes it.
+  if (!(await failuresStillFinal(store, job, counts.failedIndexes))) return undefined;
   const now = store.now();
   // A threshold exceeded that no settling write acted on (the failure's writer died after counting it, and
   // other tasks completed the job): the job fails here, as the threshold would have failed it (G8).
@@ -475,6 +482,19 @@ export async function finishJob(
   // The notice is won whatever happens here: a failure leaves `countersExpireAt` for the next settling write.
   await expireCounters(store, job, expiry).catch(() => undefined);
   return notice;
+}
+
+/** Whether every task counted a final failure still has a final FAILED record of this incarnation. */
+async function failuresStillFinal(store: DedupStore, job: JobInfo, indexes: number[]): Promise<boolean> {
+  if (indexes.length === 0) return true;
+  const records = await batchGetAll(
+    store,
+    indexes.map((index) => taskRecordKey(job.jobId, index)),
+  );
+  const final = records.filter(
+    (r) => r.status?.S === "FAILED" && r.finalFailure?.BOOL === true && Number(r.epoch?.N ?? 0) === job.epoch,
+  );
+  return final.length === indexes.length;
 }
 
 /** Takes a published notice out of the outbox (the jobs-to-notify index). */

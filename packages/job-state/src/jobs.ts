@@ -413,10 +413,21 @@ export async function readTaskCounts(store: DedupStore, job: CountedJob): Promis
   );
 }
 
-/** Sums every counter shard of a job incarnation (the finisher's fresh read). */
-export async function readShardCounts(store: DedupStore, job: CountedJob): Promise<TaskCounts> {
+/**
+ * Sums every counter shard of a job incarnation (the finisher's fresh read), with the indexes counted as
+ * final failures.
+ */
+export async function readShardCounts(
+  store: DedupStore,
+  job: CountedJob,
+): Promise<TaskCounts & { failedIndexes: number[] }> {
   const keys = Array.from({ length: shardCount(job) }, (_, k) => counterKey(job, k));
-  return sumShards(await batchGetAll(store, keys), noCounts());
+  const shards = await batchGetAll(store, keys);
+  const failedIndexes = shards.flatMap((item) => {
+    const ok = new Set(item.ok?.NS ?? []);
+    return (item.failed?.NS ?? []).filter((i) => !ok.has(i)).map(Number);
+  });
+  return { ...sumShards(shards, noCounts()), failedIndexes };
 }
 
 const noCounts = (): TaskCounts => ({ succeeded: 0, failed: 0, retryPending: 0, cancelled: 0, running: 0 });

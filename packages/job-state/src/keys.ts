@@ -1,4 +1,10 @@
+import { taskIdOf } from "@fanout/core";
 export const jobKey = (jobId: string) => ({ pk: { S: `JOB#${jobId}` } });
+
+/** A task's record (dedup's `taskKey` of `taskIdOf(task)`), read by the finisher to confirm failures. */
+export const taskRecordKey = (jobId: string, index: number) => ({
+  pk: { S: `TASK#${taskIdOf({ jobId, index })}` },
+});
 /**
  * A job incarnation's progress item: which counter shards are complete, and (for a job with a failure
  * threshold) each shard's final-failure count. Kept apart from the job record, which every worker run reads

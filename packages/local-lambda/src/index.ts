@@ -8,4 +8,5 @@ export type {
   StreamMappingStats,
   StreamRecord,
 } from "./stream-mapping.ts";
+export { firstFailed, streamRecordOf, streamShardOf } from "./stream-mapping.ts";
 export type { FunctionSpec, FunctionStats, OutputSink } from "./types.ts";

@@ -123,31 +123,8 @@ export function startStreamMapping(spec: StreamMappingSpec, deps: StreamMappingD
   };
   let stopped = false;
 
-  function recordOf(change: StreamChange, arrivedAt: number): StreamRecord {
-    const keep = {
-      NewImage: viewType === "NEW_IMAGE" || viewType === "NEW_AND_OLD_IMAGES",
-      OldImage: viewType === "OLD_IMAGE" || viewType === "NEW_AND_OLD_IMAGES",
-    };
-    const dynamodb: StreamRecord["dynamodb"] = {
-      ApproximateCreationDateTime: Math.floor(arrivedAt / 1000),
-      Keys: change.keys,
-      ...(keep.NewImage && change.newImage ? { NewImage: change.newImage } : {}),
-      ...(keep.OldImage && change.oldImage ? { OldImage: change.oldImage } : {}),
-      SequenceNumber: change.sequenceNumber,
-      SizeBytes: 0,
-      StreamViewType: viewType,
-    };
-    dynamodb.SizeBytes = JSON.stringify([dynamodb.Keys, dynamodb.NewImage, dynamodb.OldImage]).length;
-    return {
-      eventID: randomUUID().replaceAll("-", ""),
-      eventName: change.eventName,
-      eventVersion: "1.1",
-      eventSource: "aws:dynamodb",
-      awsRegion: deps.region,
-      dynamodb,
-      eventSourceARN: spec.streamArn,
-    };
-  }
+  const recordOf = (change: StreamChange, arrivedAt: number) =>
+    streamRecordOf(change, { region: deps.region, streamArn: spec.streamArn, viewType, arrivedAt });
 
   class Shard {
     readonly id: string;
@@ -242,7 +219,8 @@ export function startStreamMapping(spec: StreamMappingSpec, deps: StreamMappingD
       });
       if (result.kind !== "success") return { failedFrom: 0, result };
       if (!spec.reportBatchItemFailures) return { failedFrom: undefined, result };
-      return { failedFrom: firstFailed(batch, result.payload), result };
+      const seqs = batch.map((p) => p.record.dynamodb.SequenceNumber);
+      return { failedFrom: firstFailed(seqs, result.payload), result };
     }
 
     async giveUp(rest: PendingRecord[], last: InvocationResult): Promise<void> {
@@ -293,7 +271,7 @@ export function startStreamMapping(spec: StreamMappingSpec, deps: StreamMappingD
         stats.filteredOut += 1;
         return;
       }
-      const shard = shards[shardIndex(change.keys, shardCount)] as Shard;
+      const shard = shards[streamShardOf(change.keys, shardCount)] as Shard;
       shard.pending.push({ record, arrivedAt });
       if (shard.pending.length === batchSize && shard.timer && !shard.backingOff) {
         clearTimeout(shard.timer);
@@ -316,11 +294,49 @@ export function startStreamMapping(spec: StreamMappingSpec, deps: StreamMappingD
   };
 }
 
+/** A change as one record of a DynamoDB stream event, as Lambda hands it to the function. */
+export function streamRecordOf(
+  change: StreamChange,
+  stream: {
+    region: string;
+    streamArn: string;
+    viewType: NonNullable<StreamMappingSpec["viewType"]>;
+    arrivedAt: number;
+    eventID?: string;
+  },
+): StreamRecord {
+  const { viewType } = stream;
+  const keep = {
+    NewImage: viewType === "NEW_IMAGE" || viewType === "NEW_AND_OLD_IMAGES",
+    OldImage: viewType === "OLD_IMAGE" || viewType === "NEW_AND_OLD_IMAGES",
+  };
+  const dynamodb: StreamRecord["dynamodb"] = {
+    ApproximateCreationDateTime: Math.floor(stream.arrivedAt / 1000),
+    Keys: change.keys,
+    ...(keep.NewImage && change.newImage ? { NewImage: change.newImage } : {}),
+    ...(keep.OldImage && change.oldImage ? { OldImage: change.oldImage } : {}),
+    SequenceNumber: change.sequenceNumber,
+    SizeBytes: 0,
+    StreamViewType: viewType,
+  };
+  dynamodb.SizeBytes = JSON.stringify([dynamodb.Keys, dynamodb.NewImage, dynamodb.OldImage]).length;
+  return {
+    eventID: stream.eventID ?? randomUUID().replaceAll("-", ""),
+    eventName: change.eventName,
+    eventVersion: "1.1",
+    eventSource: "aws:dynamodb",
+    awsRegion: stream.region,
+    dynamodb,
+    eventSourceARN: stream.streamArn,
+  };
+}
+
 /**
- * The index in `batch` of the first record the answer names as failed, or undefined when it names none. An
- * answer that is not the documented shape, or names a record not in the batch, fails the whole batch (0).
+ * The index (in a batch of these sequence numbers) of the first record a `ReportBatchItemFailures` answer
+ * names as failed, or undefined when it names none. An answer that is not the documented shape, or names a
+ * record not in the batch, fails the whole batch (0), as on AWS.
  */
-function firstFailed(batch: readonly PendingRecord[], payload: string): number | undefined {
+export function firstFailed(sequenceNumbers: readonly string[], payload: string): number | undefined {
   let answer: unknown;
   try {
     answer = JSON.parse(payload);
@@ -334,15 +350,15 @@ function firstFailed(batch: readonly PendingRecord[], payload: string): number |
   let first: number | undefined;
   for (const failure of failures) {
     const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    const at = batch.findIndex((p) => p.record.dynamodb.SequenceNumber === id);
-    if (typeof id !== "string" || id === "" || at < 0) return 0;
+    const at = typeof id === "string" && id !== "" ? sequenceNumbers.indexOf(id) : -1;
+    if (at < 0) return 0;
     first = first === undefined ? at : Math.min(first, at);
   }
   return first;
 }
 
 /** A key's shard: the same key always lands on the same shard (its records stay ordered). */
-function shardIndex(keys: Record<string, unknown>, shards: number): number {
+export function streamShardOf(keys: Record<string, unknown>, shards: number): number {
   const text = JSON.stringify(Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)));
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);

@@ -1,6 +1,13 @@
 import { join } from "node:path";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { awsEnv, type FanoutResources, localCredentials, startLocalResources } from "@fanout/emulators";
+import { taskStreamMapping } from "@fanout/dedup";
+import {
+  awsEnv,
+  type ChangeSink,
+  type FanoutResources,
+  localCredentials,
+  startLocalResources,
+} from "@fanout/emulators";
 import { invokeAsync } from "@fanout/invoker";
 import { type LocalLambda, type OutputSink, startLocalLambda } from "@fanout/local-lambda";
 import { loadSettings, type ResourceNames, resourceNames, type Settings } from "@fanout/tooling";
@@ -92,10 +99,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     unpackZip(zipPath, dir);
     return dir;
   };
+  // The table's stream: every committed change of an item, handed to the consumer's event source mapping.
+  let stream: ChangeSink | undefined;
   const local = await startLocalResources({
     settings,
     sqsPort,
     dynamoPort,
+    onChange: (change) => stream?.(change),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     latencyMs: options.latencyMs ?? 0,
   });
@@ -140,6 +150,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         lambda: lambdaUrl,
       }),
     });
+    // As Terraform maps the table's stream to the consumer (dedup's taskStreamMapping): the task changes
+    // that move a job's counts, batched, retried from the first failed record.
+    const mapping = lambda.mapStream({
+      functionName: names.consumerFunction,
+      streamArn: `arn:aws:dynamodb:${settings.aws_region}:000000000000:table/${local.resources.tableName}/stream/local`,
+      viewType: "NEW_IMAGE",
+      filters: [taskStreamMapping.filter],
+      batchSize: taskStreamMapping.batchSize,
+      batchingWindowMs: (taskStreamMapping.batchingWindowSeconds * 1000) / (options.speed ?? 1),
+      maximumRetryAttempts: taskStreamMapping.maximumRetryAttempts,
+      reportBatchItemFailures: true,
+    });
+    stream = (change) => mapping.push(change);
     if (options.schedule ?? true) {
       const running = lambda;
       const client = new LambdaClient({

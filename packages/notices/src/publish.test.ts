@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createLogger } from "@fanout/core";
 import { finishRun, startRun } from "@fanout/dedup";
-import { clockedStore } from "@fanout/dedup/testing";
+import { clockedStore, TaskStream } from "@fanout/dedup/testing";
 import { createSubscribedQueue, localCredentials, startLocalResources } from "@fanout/emulators";
 import { type DedupStore, dueNotices, type JobNotice, readJob, recordJob } from "@fanout/job-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +13,10 @@ import { announce, publishNotice, republishDue } from "./publish.ts";
 let local: Awaited<ReturnType<typeof startLocalResources>>;
 let store: ReturnType<typeof clockedStore>;
 let sqs: SQSClient;
+/** The table's stream: the job's finish comes from counting its task changes, as the consumer does. */
+const stream = new TaskStream();
 beforeAll(async () => {
-  local = await startLocalResources();
+  local = await startLocalResources({ onChange: stream.onChange });
   Object.assign(process.env, local.env());
   store = clockedStore({ endpoint: local.dynamoEndpoint, tableName: local.resources.tableName });
   sqs = new SQSClient({ endpoint: local.sqsEndpoint, region: "us-east-1", credentials: localCredentials });
@@ -60,7 +62,8 @@ async function finishedJob(s: DedupStore): Promise<JobNotice> {
   if (!job) throw new Error("no job record");
   const run = { taskId: `${jobId}#0`, jobId, index: 0, owner: "w", epoch: job.epoch };
   await startRun(s, run, 60);
-  const { notice } = await finishRun(s, run, { status: "SUCCEEDED" }, job);
+  await finishRun(s, run, { status: "SUCCEEDED" });
+  const [notice] = await stream.settle(s, jobId);
   if (!notice) throw new Error("the run did not finish the job");
   return notice;
 }
