@@ -11,6 +11,7 @@ import {
   taskIdOf,
   workerConfigSchema,
 } from "@fanout/core";
+import { taskStreamMapping } from "@fanout/dedup";
 import { createLambdaClient } from "@fanout/invoker";
 import {
   cancelJob,
@@ -38,6 +39,7 @@ import { Prng } from "./prng.ts";
 import { S3Model } from "./s3.ts";
 import { SnsModel, snsDedupWindowMs } from "./sns.ts";
 import { SqsModel } from "./sqs.ts";
+import { StreamModel } from "./stream.ts";
 import { behaviourOf, jobPayload, planWorkload, sourceLines, type Workload } from "./workload.ts";
 import { type Actor, World } from "./world.ts";
 
@@ -599,6 +601,21 @@ async function simulate(
     }) as SimFunction["handler"],
   });
 
+  // The table's stream, mapped to the consumer as Terraform maps it (dedup's taskStreamMapping).
+  const stream = new StreamModel(
+    world,
+    lambda,
+    misc.fork("stream"),
+    {
+      functionName: names.consumerFunction,
+      filter: taskStreamMapping.filter,
+      batchSize: taskStreamMapping.batchSize,
+      batchingWindowSeconds: taskStreamMapping.batchingWindowSeconds,
+    },
+    () => plan.stream(),
+  );
+  options.dynamo.streamTo(options.tableName, (change) => stream.push(change));
+
   // The schedule (EventBridge Scheduler invokes the consumer asynchronously every period).
   const schedule = setInterval(() => lambda.enqueueEvent(names.consumerFunction, "{}"), 60_000);
 
@@ -717,7 +734,11 @@ async function simulate(
   }
 
   const quiet = () =>
-    world.pendingCalls() === 0 && !lambda.busy() && sqs.empty(tasksQueue.url) && submissions === 0;
+    world.pendingCalls() === 0 &&
+    !lambda.busy() &&
+    sqs.empty(tasksQueue.url) &&
+    submissions === 0 &&
+    stream.idle();
   const faultWindow = options.faultWindowMs ?? defaultFaultWindowMs;
   // 1. Faults on (outages too), until the fault window closes.
   await world.run({ done: () => false, horizonMs: START + faultWindow, decide: (c) => c.process("deliver") });
@@ -768,6 +789,7 @@ async function simulate(
   await world.run({ done: quiet, horizonMs: world.now() + 3_600_000, decide: (c) => c.process("deliver") });
   const virtualMs = world.now() - START;
   const calls = ledger.seq;
+  options.dynamo.streamTo(options.tableName, undefined);
   world.dispose();
 
   const violations = await check({

@@ -109,10 +109,13 @@ export class StreamModel {
     const first = lane.pending[0] as Pending;
     const windowLeft = first.arrivedAt + this.settings.batchingWindowSeconds * 1000 - this.world.now();
     const wait = Math.max(0, backoffMs, lane.attempts > 0 ? 0 : windowLeft) + this.faults().delayMs;
-    setTimeout(() => {
-      lane.timer = false;
-      void this.run(lane);
-    }, wait);
+    // Outside the actor whose write made the change: the poller is Lambda's, not that process's.
+    this.world.als.exit(() =>
+      setTimeout(() => {
+        lane.timer = false;
+        void this.run(lane);
+      }, wait),
+    );
   }
 
   private async run(lane: Lane): Promise<void> {
