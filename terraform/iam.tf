@@ -105,6 +105,28 @@ data "aws_iam_policy_document" "consumer_table" {
   }
 }
 
+data "aws_iam_policy_document" "consumer_stream" {
+  statement {
+    sid = "ReadTaskChanges"
+    # The event source mapping reads the table's stream with the consumer's role. Every stream of the table
+    # (stream/*, as AWS's example grants it): a stream turned off and on again gets a new label.
+    actions = [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]
+    resources = ["${module.table.table_arn}/stream/*"]
+  }
+
+  statement {
+    sid = "RecordGivenUpBatches"
+    # The mapping's on-failure destination, also written with the consumer's role.
+    actions   = ["sqs:SendMessage"]
+    resources = [module.queue.stream_failures_queue_arn]
+  }
+}
+
 data "aws_iam_policy_document" "consumer_dispatch" {
   statement {
     sid       = "InvokeWorker"

@@ -162,6 +162,7 @@ module "consumer" {
       dispatch  = data.aws_iam_policy_document.consumer_dispatch.json
       notices   = data.aws_iam_policy_document.publish_notices.json
       scale_out = data.aws_iam_policy_document.consumer_scale_out.json
+      stream    = data.aws_iam_policy_document.consumer_stream.json
     },
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
@@ -201,7 +202,6 @@ module "worker" {
     MAX_RETRY_ATTEMPTS           = tostring(var.worker_async.maximum_retry_attempts)
     MAX_EVENT_AGE_SECONDS        = tostring(var.worker_async.maximum_event_age_seconds)
     RESULT_MAX_BYTES             = tostring(var.max_result_bytes)
-    JOBS_TOPIC_ARN               = module.notifications.topic_arn
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = local.names.worker
     POWERTOOLS_METRICS_NAMESPACE = var.metrics.namespace
@@ -212,7 +212,6 @@ module "worker" {
     {
       table   = data.aws_iam_policy_document.worker_table.json
       failure = data.aws_iam_policy_document.worker_failure.json
-      notices = data.aws_iam_policy_document.publish_notices.json
     },
     var.tracing.enabled ? { tracing = data.aws_iam_policy_document.tracing.json } : {},
   )
@@ -222,6 +221,43 @@ module "worker" {
     maximum_retry_attempts     = var.worker_async.maximum_retry_attempts
     maximum_event_age_seconds  = var.worker_async.maximum_event_age_seconds
     on_failure_destination_arn = module.queue.failed_tasks_queue_arn
+  }
+
+  tags = local.tags
+}
+
+# The table's task changes, counted by the consumer (ADR 0015, decision 2): the same mapping as dedup's
+# taskStreamMapping (infra-check compares them). Retried without limit and without bisection, so a task's
+# changes are counted in order; a batch is given up only when its records expire (the failures queue).
+resource "aws_lambda_event_source_mapping" "task_changes" {
+  event_source_arn  = module.table.stream_arn
+  function_name     = module.consumer.function_arn
+  starting_position = "TRIM_HORIZON"
+
+  batch_size                         = 1000
+  maximum_batching_window_in_seconds = 2
+  maximum_retry_attempts             = -1
+  maximum_record_age_in_seconds      = -1
+  bisect_batch_on_function_error     = false
+  parallelization_factor             = 1
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  filter_criteria {
+    filter {
+      # Commas between entries: infra-check reads this back as JSON and compares it with dedup's filter.
+      pattern = jsonencode({
+        dynamodb = {
+          Keys     = { pk = { S = [{ prefix = "TASK#" }] } },
+          NewImage = { status = { S = ["SUCCEEDED", "FAILED", "CANCELLED", "REQUEUED"] } },
+        }
+      })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = module.queue.stream_failures_queue_arn
+    }
   }
 
   tags = local.tags
@@ -248,11 +284,12 @@ module "alarms" {
     consumer = module.consumer.function_name
     worker   = module.worker.function_name
   }
-  tasks_queue_name         = module.queue.tasks_queue_name
-  dead_letter_queue_name   = module.queue.dead_letter_queue_name
-  failed_tasks_queue_name  = module.queue.failed_tasks_queue_name
-  consumer_timeout_seconds = var.functions.consumer.timeout_seconds
-  metrics_namespace        = var.metrics.namespace
+  tasks_queue_name           = module.queue.tasks_queue_name
+  dead_letter_queue_name     = module.queue.dead_letter_queue_name
+  failed_tasks_queue_name    = module.queue.failed_tasks_queue_name
+  stream_failures_queue_name = module.queue.stream_failures_queue_name
+  consumer_timeout_seconds   = var.functions.consumer.timeout_seconds
+  metrics_namespace          = var.metrics.namespace
 
   period_seconds             = var.alarms.period_seconds
   evaluation_periods         = var.alarms.evaluation_periods

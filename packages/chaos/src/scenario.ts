@@ -260,6 +260,9 @@ async function simulate(
   // rest of the job is never handed over (mutant 29). Only source-job schedules reach this site, and the
   // draws come from the focus stream: every other schedule stays as it was.
   plan.focusSite(":commitEnqueueStep ", 1 / 4, "lost");
+  // The same for a redriven source job's restart: a lost answer makes its retry refused, and only then does
+  // it read the record back (its GetItem), a path the even spread of faults reaches too rarely to fault.
+  plan.focusSite(":restartEnqueue dynamodb.UpdateItem", 1 / 3, "lost");
   const ledger: Ledger = {
     dispatches: new Map(),
     completions: new Map(),

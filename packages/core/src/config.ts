@@ -114,8 +114,6 @@ export const workerConfigSchema = z.object({
   MAX_EVENT_AGE_SECONDS: int(ranges.maximumEventAgeSeconds, 21_600),
   /** Largest result a task may return, in UTF-8 bytes of its JSON (1 to 358400). @default 65536 */
   RESULT_MAX_BYTES: int(ranges.resultMaxBytes, 65_536),
-  /** The SNS FIFO topic for `job.finished` notices (see the consumer's). Unset = recorded, not published. */
-  JOBS_TOPIC_ARN: name.optional(),
 });
 
 /**

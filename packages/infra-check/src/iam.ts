@@ -23,7 +23,7 @@ const tracing: Record<string, Rule> = {
   "xray:PutTelemetryRecords": { resource: "*", conditional: "var.tracing.enabled" },
 };
 
-/** The job.finished notice (ADR 0012): the worker or consumer that finishes a job publishes it. */
+/** The job.finished notice (ADR 0012): the consumer, which finishes jobs from the table's stream, publishes it. */
 const notices: Record<string, Rule> = {
   "sns:Publish": { resource: "module.notifications.topic_arn" },
   // The topic is encrypted with its own key.
@@ -92,8 +92,17 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     "sqs:ReceiveMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:DeleteMessage": { resource: "module.queue.tasks_queue_arn" },
     "sqs:ChangeMessageVisibility": { resource: "module.queue.tasks_queue_arn" },
-    // A valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
-    "sqs:SendMessage": { resource: "module.queue.tasks_queue_arn" },
+    "sqs:SendMessage": [
+      // A valid task not handed on now goes back as a fresh, delayed copy (ADR 0008).
+      { resource: "module.queue.tasks_queue_arn" },
+      // The task-change mapping's on-failure destination (written with the consumer's role).
+      { resource: "module.queue.stream_failures_queue_arn" },
+    ],
+    // The task-change mapping reads the table's stream with the consumer's role (ADR 0015, decision 2).
+    "dynamodb:DescribeStream": { resource: `\${module.table.table_arn}/stream/*` },
+    "dynamodb:GetRecords": { resource: `\${module.table.table_arn}/stream/*` },
+    "dynamodb:GetShardIterator": { resource: `\${module.table.table_arn}/stream/*` },
+    "dynamodb:ListStreams": { resource: `\${module.table.table_arn}/stream/*` },
     // The backlog (visible messages) that decides whether a run starts more runs.
     "sqs:GetQueueAttributes": { resource: "module.queue.tasks_queue_arn" },
     "dynamodb:UpdateItem": { resource: "module.table.table_arn" },
@@ -117,7 +126,6 @@ export const leastPrivilege: Record<string, Record<string, Rule>> = {
     "dynamodb:BatchGetItem": { resource: "module.table.table_arn" },
     // Lambda's on-failure destination.
     "sqs:SendMessage": { resource: "module.queue.failed_tasks_queue_arn" },
-    ...notices,
     ...tracing,
   },
 };

@@ -20,6 +20,7 @@ import {
   readSettingsFiles,
   type SettingsFile,
 } from "./settings.ts";
+import { checkStreamMapping } from "./stream-mapping.ts";
 import { checkTags } from "./tags.ts";
 import { checkTflintRuleset, readTflintConfig } from "./tflint-ruleset.ts";
 import { checkVisibilityTimeout } from "./timeouts.ts";
@@ -74,6 +75,7 @@ export function runChecks(input: CheckInput): Finding[] {
     ...checkSchedule(input.stack),
     ...checkWiring(input.stack),
     ...checkTableIndexes(input.stack),
+    ...checkStreamMapping(input.stack),
     ...checkJobsTopic(input.stack),
     ...checkInputBucket(input.stack),
     ...checkVariablesMatchSchema(input.stack),

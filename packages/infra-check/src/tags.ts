@@ -4,6 +4,7 @@ import { calledModule, isUnset, mentions, type Stack } from "./hcl.ts";
 /** Resource types that take `tags`. */
 export const taggableTypes = new Set([
   "aws_sqs_queue",
+  "aws_lambda_event_source_mapping",
   "aws_dynamodb_table",
   "aws_lambda_function",
   "aws_cloudwatch_log_group",

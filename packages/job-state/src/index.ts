@@ -1,4 +1,4 @@
-export type { DeliveredChange, JobNotice, SettledChanges } from "./completion.ts";
+export type { DeliveredChange, JobNotice } from "./completion.ts";
 export {
   countDispatched,
   dueNotices,
@@ -17,7 +17,7 @@ export {
   takeEnqueueStep,
 } from "./enqueue.ts";
 export { InvalidCursorError, JobNotFoundError } from "./errors.ts";
-export type { FoldStatus, TaskChange } from "./fold.ts";
+export type { TaskChange } from "./fold.ts";
 export type { CancelResult, JobInfo, JobPage, JobState, JobStatus } from "./jobs.ts";
 export {
   batchGetAll,

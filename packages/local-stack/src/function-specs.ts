@@ -52,7 +52,6 @@ export function functionEnvironment(fn: FunctionName, settings: Settings, resour
         MAX_RETRY_ATTEMPTS: String(settings.worker_async.maximum_retry_attempts),
         MAX_EVENT_AGE_SECONDS: String(settings.worker_async.maximum_event_age_seconds),
         RESULT_MAX_BYTES: String(settings.max_result_bytes),
-        JOBS_TOPIC_ARN: resources.jobsTopicArn,
       };
   }
 }

@@ -126,6 +126,16 @@ locals {
       threshold   = 0
       missing     = "ignore"
     }
+    # A batch of the table's stream the consumer's mapping gave up (its records expired unread): some tasks'
+    # outcomes were never counted, and their jobs do not finish until a recount.
+    stream_failures = {
+      name        = "stream-failures-queue-not-empty"
+      description = "Messages in ${var.stream_failures_queue_name}: task changes of the table's stream that were never counted (their jobs will not finish by themselves). See docs/decisions/0015-lean-task-path.md."
+      metric      = "ApproximateNumberOfMessagesVisible"
+      queue       = var.stream_failures_queue_name
+      threshold   = 0
+      missing     = "ignore"
+    }
     # Tasks wait too long: the consumer is not running, throttled, or cannot keep up.
     oldest_task = {
       name        = "tasks-oldest-message-age"
@@ -196,6 +206,16 @@ locals {
         function    = var.function_names.worker
         statistic   = "Sum"
         threshold   = 0
+      }
+      # The consumer counts the table's stream late: its stream batches fail (they are retried until they
+      # pass) or it is throttled. Jobs finish, and their counts move, that much later.
+      consumer_iterator_age = {
+        name        = "consumer-stream-iterator-age"
+        description = "The consumer's task-change mapping is more than ${var.stream_iterator_age_seconds} s behind the table's stream: counts, completion and notices are that late."
+        metric      = "IteratorAge"
+        function    = var.function_names.consumer
+        statistic   = "Maximum"
+        threshold   = var.stream_iterator_age_seconds * 1000
       }
       # The consumer stops by itself a safety margin before its timeout; a run this long means it did not.
       consumer_duration = {

@@ -43,6 +43,22 @@ variable "failed_tasks_queue_name" {
   type        = string
 }
 
+variable "stream_failures_queue_name" {
+  description = "Name of the stream-failures queue, the on-failure destination of the consumer's task-change mapping (QueueName dimension)."
+  type        = string
+}
+
+variable "stream_iterator_age_seconds" {
+  description = "Alarm when the consumer's task-change mapping is further behind the table's stream than this, 10-86400 s."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.stream_iterator_age_seconds >= 10 && var.stream_iterator_age_seconds <= 86400
+    error_message = "stream_iterator_age_seconds must be 10-86400."
+  }
+}
+
 variable "consumer_timeout_seconds" {
   description = "Timeout of the consumer function (1-900 s); its duration alarm fires at consumer_duration_ratio of it."
   type        = number

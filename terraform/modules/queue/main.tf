@@ -52,3 +52,15 @@ resource "aws_sqs_queue" "failed_tasks" {
 
   tags = merge(var.tags, { "fanout:queue" = "failed-tasks" })
 }
+
+# Where the consumer's task-change mapping records a batch of the table's stream it gave up on (its position,
+# not its records): only when records expired unread (24 h of a failing consumer), since retries are
+# unlimited. The repair is a recount of the job from its task records; the alarms module watches the depth.
+resource "aws_sqs_queue" "stream_failures" {
+  name                      = "${var.name_prefix}-stream-failures"
+  message_retention_seconds = local.maximum_retention_seconds
+  max_message_size          = 1048576
+  sqs_managed_sse_enabled   = true
+
+  tags = merge(var.tags, { "fanout:queue" = "stream-failures" })
+}

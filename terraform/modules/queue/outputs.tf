@@ -42,3 +42,13 @@ output "failed_tasks_queue_name" {
   description = "Name of the failed-task queue (the QueueName dimension of its CloudWatch metrics)."
   value       = aws_sqs_queue.failed_tasks.name
 }
+
+output "stream_failures_queue_arn" {
+  description = "ARN of the stream-failures queue (the on-failure destination of the consumer's task-change mapping)."
+  value       = aws_sqs_queue.stream_failures.arn
+}
+
+output "stream_failures_queue_name" {
+  description = "Name of the stream-failures queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.stream_failures.name
+}

@@ -9,6 +9,11 @@ resource "aws_dynamodb_table" "this" {
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "pk"
 
+  # The table's changes, read by the consumer's event source mapping: a task's outcome is counted from its
+  # record's change, off the task path (ADR 0015, decision 2). NEW_IMAGE: the fold reads the new state only.
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
   attribute {
     name = "pk"
     type = "S"

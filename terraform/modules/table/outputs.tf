@@ -17,3 +17,8 @@ output "jobs_to_notify_index_arn" {
   description = "ARN of the jobs-to-notify index (finished jobs whose notice is unpublished): the consumer's dynamodb:Query resource."
   value       = "${aws_dynamodb_table.this.arn}/index/jobs-to-notify"
 }
+
+output "stream_arn" {
+  description = "ARN of the table's stream (NEW_IMAGE): the event source of the consumer's task-change mapping."
+  value       = aws_dynamodb_table.this.stream_arn
+}
