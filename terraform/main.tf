@@ -260,6 +260,11 @@ resource "aws_lambda_event_source_mapping" "task_changes" {
     }
   }
 
+  # Created once the consumer's new code is in place: an older consumer would answer a batch as a drain run
+  # and the mapping would move past it uncounted. From TRIM_HORIZON, the changes new workers made before the
+  # mapping existed are still counted (the stream keeps 24 h); an older worker's own counts are the same sets.
+  depends_on = [module.consumer]
+
   tags = local.tags
 }
 

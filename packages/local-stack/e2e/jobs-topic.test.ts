@@ -7,7 +7,8 @@ import { startTestStack, subscribeQueue, type TestStack } from "../src/testing.t
 
 /**
  * The delivery path of the `job.finished` notice on the local stack (ADR 0012): the SNS FIFO topic the stack
- * creates and gives the worker and consumer as JOBS_TOPIC_ARN, an SQS queue subscribed to it as a user would,
+ * creates and gives the consumer as JOBS_TOPIC_ARN (it finishes jobs from the table's stream; the worker
+ * publishes nothing), an SQS queue subscribed to it as a user would,
  * and the topic's 5-minute deduplication by MessageDeduplicationId.
  */
 let stack: TestStack;
@@ -48,14 +49,14 @@ const notice = (jobId: string, epoch: number, extra: Record<string, unknown> = {
   });
 
 describe("the jobs topic on the local stack", () => {
-  it("is <prefix>-jobs.fifo, in the stack's env for the SDK, and JOBS_TOPIC_ARN of the worker and the consumer", () => {
+  it("is <prefix>-jobs.fifo, in the stack's env for the SDK, and JOBS_TOPIC_ARN of the consumer only", () => {
     expect(stack.resources.jobsTopicArn).toBe(`arn:aws:sns:us-east-1:000000000000:${stack.names.jobsTopic}`);
     expect(stack.names.jobsTopic).toBe("fanout-jobs.fifo");
     expect(stack.env.AWS_ENDPOINT_URL_SNS).toBe(stack.endpoints.sns);
-    for (const fn of ["worker", "consumer"] as const) {
-      const env = functionEnvironment(fn, stack.settings, stack.resources);
-      expect((env as Record<string, string>).JOBS_TOPIC_ARN, fn).toBe(stack.resources.jobsTopicArn);
-    }
+    const envOf = (fn: "worker" | "consumer") =>
+      functionEnvironment(fn, stack.settings, stack.resources) as Record<string, string>;
+    expect(envOf("consumer").JOBS_TOPIC_ARN).toBe(stack.resources.jobsTopicArn);
+    expect(envOf("worker").JOBS_TOPIC_ARN).toBeUndefined();
   });
 
   it("delivers exactly one message to a subscribed queue for two publishes with the same deduplication id", async () => {

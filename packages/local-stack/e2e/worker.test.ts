@@ -33,6 +33,8 @@ describe("worker", () => {
       });
     }
     expect(stack.workerRuns().filter((r) => r.taskId === taskIdOf(event))).toHaveLength(1);
+    // Counted from the table's stream: once the stack has settled.
+    await stack.lambda.idle();
     expect(await readJobStatus(stack.store, jobId)).toMatchObject({
       total: 2,
       succeeded: 1,
@@ -55,6 +57,7 @@ describe("worker", () => {
       const record = await readTask(stack.store, taskIdOf(event));
       expect(record).toMatchObject({ status: "FAILED", attempts: 1 });
       expect(record?.lastError).toMatch(/simulated failure/);
+      await stack.lambda.idle();
       expect(await readJobStatus(stack.store, jobId)).toMatchObject({ failed: 1, done: true });
     } finally {
       stack.setWorkerEnvironment({});
